@@ -1,0 +1,700 @@
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
+	"github.com/prometheus/alertmanager/timeinterval"
+)
+
+// Defaults applied by Load where the file says nothing.
+const (
+	DefaultTimeZone       = "UTC"
+	DefaultLanguage       = "en"
+	DefaultMaxBodyBytes   = 4 << 20
+	DefaultEscalateAfter  = 5 * time.Minute
+	DefaultUpdateEvery    = 30 * time.Minute
+	DefaultMaxSMSSegments = 3
+	DefaultTwilioAPIURL   = "https://api.twilio.com"
+	DefaultSlackAPIURL    = "https://slack.com/api/"
+	DefaultSeverityLabel  = "severity"
+	// DefaultVoiceDelay is when a voice call follows the first page for users without rules.
+	DefaultVoiceDelay = 3 * time.Minute
+)
+
+var (
+	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	idRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// Slack ids: users U…/W…, channels C…/G…/D…, upper-case alphanumerics.
+	slackUserRe    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
+	slackChannelRe = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
+)
+
+// validate checks meaning (references, formats, ranges), fills defaults and
+// derived fields, and builds the lookup indexes. It reports every problem.
+func (l *loader) validate(c *Config) {
+	c.intervals = map[string][]timeinterval.TimeInterval{}
+	c.usersByID = map[string]*User{}
+	c.channelsByID = map[string]*ChatChannel{}
+	c.departmentsByID = map[string]*Department{}
+	c.rotationsByID = map[string]*Rotation{}
+	c.schedulesByID = map[string]*Schedule{}
+	c.policiesByID = map[string]*Policy{}
+	c.routesByName = map[string]*Route{}
+
+	l.validateGlobal(c)
+	l.validateProviders(c)
+	l.validateReceivers(c)
+	for i, ti := range c.TimeIntervals {
+		p := fmt.Sprintf("time_intervals[%d]", i)
+		if l.checkID(p+".name", ti.Name, "time interval") && c.intervals[ti.Name] != nil {
+			l.errAt(p+".name", fmt.Sprintf("duplicate time interval %q", ti.Name))
+		}
+		if len(ti.TimeIntervals) == 0 {
+			l.errAt(p, fmt.Sprintf("time interval %q has no time_intervals: it would never match", ti.Name))
+		}
+		c.intervals[ti.Name] = ti.TimeIntervals
+	}
+	for i, u := range c.Users {
+		l.validateUser(c, u, fmt.Sprintf("users[%d]", i))
+	}
+	for i, ch := range c.ChatChannels {
+		l.validateChatChannel(c, ch, fmt.Sprintf("chat_channels[%d]", i))
+	}
+	// Index every department, rotation and schedule before checking references,
+	// so a reference may point forward in the file.
+	for i, d := range c.Departments {
+		p := fmt.Sprintf("departments[%d]", i)
+		if l.checkID(p+".id", d.ID, "department") {
+			if c.departmentsByID[d.ID] != nil {
+				l.errAt(p+".id", fmt.Sprintf("duplicate department id %q", d.ID))
+			}
+			c.departmentsByID[d.ID] = d
+		}
+		for j, r := range d.Rotations {
+			rp := fmt.Sprintf("%s.rotations[%d]", p, j)
+			if l.checkID(rp+".id", r.ID, "rotation") {
+				if c.rotationsByID[r.ID] != nil || c.schedulesByID[r.ID] != nil {
+					l.errAt(rp+".id", fmt.Sprintf("duplicate rotation or schedule id %q", r.ID))
+				}
+				c.rotationsByID[r.ID] = r
+			}
+		}
+		for j, s := range d.Schedules {
+			sp := fmt.Sprintf("%s.schedules[%d]", p, j)
+			if l.checkID(sp+".id", s.ID, "schedule") {
+				if c.rotationsByID[s.ID] != nil || c.schedulesByID[s.ID] != nil {
+					l.errAt(sp+".id", fmt.Sprintf("duplicate rotation or schedule id %q", s.ID))
+				}
+				c.schedulesByID[s.ID] = s
+			}
+		}
+	}
+	for i, p := range c.Policies {
+		pp := fmt.Sprintf("escalation_policies[%d]", i)
+		if l.checkID(pp+".id", p.ID, "escalation policy") {
+			if c.policiesByID[p.ID] != nil {
+				l.errAt(pp+".id", fmt.Sprintf("duplicate escalation policy id %q", p.ID))
+			}
+			c.policiesByID[p.ID] = p
+		}
+	}
+	for i, d := range c.Departments {
+		l.validateDepartment(c, d, fmt.Sprintf("departments[%d]", i))
+	}
+	for i, p := range c.Policies {
+		l.validatePolicy(c, p, fmt.Sprintf("escalation_policies[%d]", i))
+	}
+	for i, r := range c.Routes {
+		p := fmt.Sprintf("routes[%d]", i)
+		if r.Name == "" {
+			r.Name = fmt.Sprintf("route-%d", i+1)
+		} else if c.routesByName[r.Name] != nil {
+			l.errAt(p+".name", fmt.Sprintf("duplicate route name %q", r.Name))
+		}
+		c.routesByName[r.Name] = r
+		l.validateRoute(c, r, p, false)
+	}
+	if c.DefaultRoute == nil {
+		l.errAt("", "default_route is required: it decides what happens to alerts no route matches")
+	} else {
+		if c.DefaultRoute.Name == "" {
+			c.DefaultRoute.Name = "default"
+		}
+		l.validateRoute(c, c.DefaultRoute, "default_route", true)
+	}
+	for i, m := range c.Maintenance {
+		l.validateMaintenance(c, m, fmt.Sprintf("maintenance_windows[%d]", i))
+	}
+	if len(c.Policies) == 0 {
+		l.errAt("", "escalation_policies: at least one policy is needed")
+	}
+}
+
+func (l *loader) checkID(path, id, what string) bool {
+	switch {
+	case id == "":
+		l.errAt(path, fmt.Sprintf("%s needs an id", what))
+		return false
+	case !idRe.MatchString(id):
+		l.errAt(path, fmt.Sprintf("%s id %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", what, id))
+		return false
+	}
+	return true
+}
+
+func (l *loader) location(path, name string, fallback *time.Location) *time.Location {
+	if name == "" {
+		return fallback
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		l.errAt(path, fmt.Sprintf("unknown time zone %q: use an IANA name such as Asia/Tokyo or America/New_York", name))
+		return fallback
+	}
+	return loc
+}
+
+func (l *loader) language(path string, lang *string, fallback string) {
+	switch *lang {
+	case "":
+		*lang = fallback
+	case "ja", "en":
+	default:
+		l.errAt(path, fmt.Sprintf("language %q: hikyaku speaks \"ja\" and \"en\"", *lang))
+	}
+}
+
+func (l *loader) secret(path string, s *Secret, required bool, what string) {
+	if s.IsZero() {
+		if required {
+			l.errAt(path, fmt.Sprintf("%s is required: give file: or env:", what))
+		}
+		return
+	}
+	n := 0
+	for _, v := range []string{s.File, s.Env, s.Value} {
+		if v != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		l.errAt(path, fmt.Sprintf("%s: give only one of file, env and value", what))
+		return
+	}
+	if err := s.resolve(); err != nil {
+		l.warnAt(path, fmt.Sprintf("%s: %v", what, err))
+	}
+}
+
+func (l *loader) httpURL(path, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.errAt(path, fmt.Sprintf("invalid URL %q: want http:// or https:// with a host", raw))
+	}
+}
+
+func (l *loader) email(path, addr string) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr {
+		l.errAt(path, fmt.Sprintf("invalid email address %q", addr))
+	}
+}
+
+func (l *loader) e164(path, number string) {
+	if !e164Re.MatchString(number) {
+		l.errAt(path, fmt.Sprintf("invalid phone number %q: use E.164, e.g. +819012345678", number))
+	}
+}
+
+func (l *loader) validateGlobal(c *Config) {
+	g := &c.Global
+	if g.TimeZone == "" {
+		g.TimeZone = DefaultTimeZone
+	}
+	g.Location = l.location("global.timezone", g.TimeZone, time.UTC)
+	l.language("global.language", &g.Language, DefaultLanguage)
+	if g.ExternalURL != "" {
+		l.httpURL("global.external_url", g.ExternalURL)
+	}
+	if g.MaxBodyBytes == 0 {
+		g.MaxBodyBytes = DefaultMaxBodyBytes
+	} else if g.MaxBodyBytes < 1024 {
+		l.errAt("global.max_body_bytes", "max_body_bytes must be at least 1024")
+	}
+	l.secret("global.api_token", &g.APIToken, false, "api_token")
+}
+
+func (l *loader) validateProviders(c *Config) {
+	if t := c.Providers.Twilio; t != nil {
+		if !strings.HasPrefix(t.AccountSID, "AC") {
+			l.errAt("providers.twilio.account_sid", fmt.Sprintf("account_sid %q: a Twilio account SID starts with AC", t.AccountSID))
+		}
+		l.secret("providers.twilio.auth_token", &t.AuthToken, true, "auth_token")
+		l.e164("providers.twilio.from", t.From)
+		if t.APIURL == "" {
+			t.APIURL = DefaultTwilioAPIURL
+		} else {
+			l.httpURL("providers.twilio.api_url", t.APIURL)
+		}
+		if t.MaxSMSSegments == 0 {
+			t.MaxSMSSegments = DefaultMaxSMSSegments
+		} else if t.MaxSMSSegments < 1 || t.MaxSMSSegments > 10 {
+			l.errAt("providers.twilio.max_sms_segments", "max_sms_segments must be between 1 and 10")
+		}
+		if t.PerPersonPerMinute < 0 {
+			l.errAt("providers.twilio.per_person_per_minute", "per_person_per_minute cannot be negative")
+		}
+	}
+	if s := c.Providers.SMTP; s != nil {
+		if s.Smarthost == "" || !strings.Contains(s.Smarthost, ":") {
+			l.errAt("providers.smtp.smarthost", fmt.Sprintf("smarthost %q: want host:port", s.Smarthost))
+		}
+		l.email("providers.smtp.from", s.From)
+		switch s.TLS {
+		case "":
+			s.TLS = "starttls"
+		case "starttls", "implicit", "none":
+		default:
+			l.errAt("providers.smtp.tls", fmt.Sprintf("tls %q: want starttls, implicit or none", s.TLS))
+		}
+		if s.Username != "" {
+			l.secret("providers.smtp.password", &s.Password, true, "password")
+		}
+	}
+	if s := c.Providers.Slack; s != nil {
+		l.secret("providers.slack.bot_token", &s.BotToken, true, "bot_token")
+		l.secret("providers.slack.signing_secret", &s.SigningSecret, false, "signing_secret")
+		if s.APIURL == "" {
+			s.APIURL = DefaultSlackAPIURL
+		} else {
+			l.httpURL("providers.slack.api_url", s.APIURL)
+		}
+	}
+}
+
+func (l *loader) validateReceivers(c *Config) {
+	seen := map[string]bool{}
+	for i, r := range c.Receivers {
+		p := fmt.Sprintf("receivers[%d]", i)
+		if r.Name == "" {
+			l.errAt(p, "receiver needs the name Alertmanager sends as \"receiver\"")
+		} else if seen[r.Name] {
+			l.errAt(p+".name", fmt.Sprintf("duplicate receiver %q", r.Name))
+		}
+		seen[r.Name] = true
+		if !r.BearerToken.IsZero() && r.BasicAuth != nil {
+			l.errAt(p, "give bearer_token or basic_auth, not both")
+		}
+		l.secret(p+".bearer_token", &r.BearerToken, false, "bearer_token")
+		if r.BasicAuth != nil {
+			if r.BasicAuth.Username == "" {
+				l.errAt(p+".basic_auth", "basic_auth needs a username")
+			}
+			l.secret(p+".basic_auth.password", &r.BasicAuth.Password, true, "password")
+		}
+	}
+}
+
+func (l *loader) validateUser(c *Config, u *User, p string) {
+	if l.checkID(p+".id", u.ID, "user") {
+		if c.usersByID[u.ID] != nil {
+			l.errAt(p+".id", fmt.Sprintf("duplicate user id %q", u.ID))
+		}
+		c.usersByID[u.ID] = u
+	}
+	if u.Name == "" {
+		u.Name = u.ID
+	}
+	l.language(p+".language", &u.Language, c.Global.Language)
+	u.Location = l.location(p+".timezone", u.TimeZone, c.Global.Location)
+	ct := &u.Contacts
+	if ct.SMS != "" {
+		l.e164(p+".contacts.sms", ct.SMS)
+	}
+	if ct.Voice != "" {
+		l.e164(p+".contacts.voice", ct.Voice)
+	}
+	if ct.Email != "" {
+		l.email(p+".contacts.email", ct.Email)
+	}
+	if ct.Slack != "" && !slackUserRe.MatchString(ct.Slack) {
+		l.errAt(p+".contacts.slack", fmt.Sprintf("invalid Slack user id %q: it looks like U012AB3CD", ct.Slack))
+	}
+	if ct.Webhook != "" {
+		l.httpURL(p+".contacts.webhook", ct.Webhook)
+	}
+	if ct.SMS == "" && ct.Voice == "" && ct.Email == "" && ct.Slack == "" && ct.Webhook == "" {
+		l.errAt(p, fmt.Sprintf("user %q has no contacts: hikyaku could never reach them", u.ID))
+		return
+	}
+	if len(u.Notify) == 0 {
+		u.Notify = defaultNotify(ct)
+		return
+	}
+	for j, r := range u.Notify {
+		rp := fmt.Sprintf("%s.notify[%d]", p, j)
+		if r.After < 0 {
+			l.errAt(rp+".after", "after cannot be negative")
+		}
+		if len(r.Channels) == 0 {
+			l.errAt(rp, "notification rule names no channels")
+		}
+		for k, ch := range r.Channels {
+			if !u.Contacts.Has(ch) {
+				l.errAt(fmt.Sprintf("%s.channels[%d]", rp, k), contactMissing(u.ID, ch))
+			}
+		}
+	}
+}
+
+func contactMissing(user string, ch Channel) string {
+	switch ch {
+	case ChannelSMS, ChannelVoice, ChannelEmail, ChannelSlack, ChannelWebhook:
+		return fmt.Sprintf("user %q has no contacts.%s for channel %q", user, ch, ch)
+	}
+	return fmt.Sprintf("unknown channel %q: want sms, voice, email, slack or webhook", ch)
+}
+
+// defaultNotify pages everything written at once, and calls after DefaultVoiceDelay:
+// a phone call is the loudest and the last resort.
+func defaultNotify(ct *Contacts) []NotifyRule {
+	var now []Channel
+	for _, ch := range []Channel{ChannelSMS, ChannelSlack, ChannelEmail, ChannelWebhook} {
+		if ct.Has(ch) {
+			now = append(now, ch)
+		}
+	}
+	var rules []NotifyRule
+	if len(now) > 0 {
+		rules = append(rules, NotifyRule{Channels: now})
+	}
+	if ct.Voice != "" {
+		after := DefaultVoiceDelay
+		if len(now) == 0 {
+			after = 0
+		}
+		rules = append(rules, NotifyRule{After: Duration(after), Channels: []Channel{ChannelVoice}})
+	}
+	return rules
+}
+
+// Has tells whether the contact point for ch is set.
+func (ct Contacts) Has(ch Channel) bool {
+	switch ch {
+	case ChannelSMS:
+		return ct.SMS != ""
+	case ChannelVoice:
+		return ct.Voice != ""
+	case ChannelEmail:
+		return ct.Email != ""
+	case ChannelSlack:
+		return ct.Slack != ""
+	case ChannelWebhook:
+		return ct.Webhook != ""
+	}
+	return false
+}
+
+func (l *loader) validateChatChannel(c *Config, ch *ChatChannel, p string) {
+	if l.checkID(p+".id", ch.ID, "chat channel") {
+		if c.channelsByID[ch.ID] != nil {
+			l.errAt(p+".id", fmt.Sprintf("duplicate chat channel id %q", ch.ID))
+		}
+		c.channelsByID[ch.ID] = ch
+	}
+	if ch.Name == "" {
+		ch.Name = ch.ID
+	}
+	switch {
+	case ch.Slack != "" && ch.Webhook != "":
+		l.errAt(p, "give slack or webhook, not both")
+	case ch.Slack != "":
+		if !slackChannelRe.MatchString(ch.Slack) {
+			l.errAt(p+".slack", fmt.Sprintf("invalid Slack channel id %q: it looks like C012AB3CD", ch.Slack))
+		}
+	case ch.Webhook != "":
+		l.httpURL(p+".webhook", ch.Webhook)
+	default:
+		l.errAt(p, fmt.Sprintf("chat channel %q needs slack or webhook", ch.ID))
+	}
+	l.language(p+".language", &ch.Language, c.Global.Language)
+	l.secret(p+".bearer_token", &ch.BearerToken, false, "bearer_token")
+}
+
+func (l *loader) userRef(c *Config, path, id string) {
+	if c.usersByID[id] == nil {
+		l.errAt(path, fmt.Sprintf("unknown user %q", id))
+	}
+}
+
+func (l *loader) intervalRef(c *Config, path, name string) {
+	if _, ok := c.intervals[name]; !ok {
+		l.errAt(path, fmt.Sprintf("unknown time interval %q: define it under time_intervals", name))
+	}
+}
+
+func (l *loader) validateDepartment(c *Config, d *Department, p string) {
+	if d.Name == "" {
+		d.Name = d.ID
+	}
+	if d.EscalationPolicy != "" && c.policiesByID[d.EscalationPolicy] == nil {
+		l.errAt(p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", d.EscalationPolicy))
+	}
+	if d.BusinessHours != "" {
+		l.intervalRef(c, p+".business_hours", d.BusinessHours)
+	}
+	for j, r := range d.Rotations {
+		l.validateRotation(c, r, fmt.Sprintf("%s.rotations[%d]", p, j))
+	}
+	for j, s := range d.Schedules {
+		sp := fmt.Sprintf("%s.schedules[%d]", p, j)
+		if s.Name == "" {
+			s.Name = s.ID
+		}
+		if len(s.Layers) == 0 {
+			l.errAt(sp, fmt.Sprintf("schedule %q has no layers", s.ID))
+		}
+		for k, id := range s.Layers {
+			if c.rotationsByID[id] == nil {
+				l.errAt(fmt.Sprintf("%s.layers[%d]", sp, k), fmt.Sprintf("unknown rotation %q", id))
+			}
+		}
+		l.validateOverrides(c, s.Overrides, sp+".overrides", c.Global.Location)
+	}
+	st := &d.Stakeholders
+	for j, u := range st.Users {
+		l.userRef(c, fmt.Sprintf("%s.stakeholders.users[%d]", p, j), u)
+	}
+	for j, ch := range st.ChatChannels {
+		if c.channelsByID[ch] == nil {
+			l.errAt(fmt.Sprintf("%s.stakeholders.chat_channels[%d]", p, j), fmt.Sprintf("unknown chat channel %q", ch))
+		}
+	}
+	if st.UpdateEvery == 0 {
+		st.UpdateEvery = Duration(DefaultUpdateEvery)
+	} else if st.UpdateEvery.D() < time.Minute {
+		l.errAt(p+".stakeholders.update_every", "update_every must be at least 1m: stakeholders are informed, not flooded")
+	}
+}
+
+func (l *loader) validateRotation(c *Config, r *Rotation, p string) {
+	if r.Name == "" {
+		r.Name = r.ID
+	}
+	r.Location = l.location(p+".timezone", r.TimeZone, c.Global.Location)
+	if r.TimeZone == "" {
+		r.TimeZone = r.Location.String()
+	}
+	if r.Start == "" {
+		l.errAt(p, fmt.Sprintf("rotation %q needs start: the first handoff, e.g. \"2026-01-05 09:00\"", r.ID))
+	} else if t, err := r.Start.In(r.Location); err != nil {
+		l.errAt(p+".start", err.Error())
+	} else {
+		r.StartTime = t
+	}
+	switch {
+	case r.Shift == 0:
+		l.errAt(p, fmt.Sprintf("rotation %q needs shift: how long each member is on call, e.g. 1w, 1d, 12h", r.ID))
+	case r.Shift.D() < time.Minute:
+		l.errAt(p+".shift", "shift must be at least 1m")
+	case r.Shift.D()%time.Minute != 0:
+		l.errAt(p+".shift", "shift must be a whole number of minutes")
+	}
+	if len(r.Members) == 0 {
+		l.errAt(p, fmt.Sprintf("rotation %q has no members: it would page nobody", r.ID))
+	}
+	for k, m := range r.Members {
+		l.userRef(c, fmt.Sprintf("%s.members[%d]", p, k), m)
+	}
+	prev := r.StartTime
+	for k := range r.Changes {
+		ch := &r.Changes[k]
+		cp := fmt.Sprintf("%s.changes[%d]", p, k)
+		if t, err := ch.At.In(r.Location); err != nil {
+			l.errAt(cp+".at", err.Error())
+		} else {
+			ch.Time = t
+			if !prev.IsZero() && !t.After(prev) {
+				l.errAt(cp+".at", "roster changes must come after start and after each other")
+			}
+			prev = t
+		}
+		if len(ch.Members) == 0 {
+			l.errAt(cp, "a roster change needs members")
+		}
+		for m, id := range ch.Members {
+			l.userRef(c, fmt.Sprintf("%s.members[%d]", cp, m), id)
+		}
+	}
+	for k, name := range r.Active {
+		l.intervalRef(c, fmt.Sprintf("%s.active[%d]", p, k), name)
+	}
+	l.validateOverrides(c, r.Overrides, p+".overrides", r.Location)
+}
+
+func (l *loader) validateOverrides(c *Config, os []Override, p string, loc *time.Location) {
+	for k := range os {
+		o := &os[k]
+		op := fmt.Sprintf("%s[%d]", p, k)
+		l.userRef(c, op+".user", o.User)
+		var err error
+		if o.StartTime, err = o.Start.In(loc); err != nil {
+			l.errAt(op+".start", err.Error())
+		}
+		if o.EndTime, err = o.End.In(loc); err != nil {
+			l.errAt(op+".end", err.Error())
+		}
+		if !o.StartTime.IsZero() && !o.EndTime.IsZero() && !o.EndTime.After(o.StartTime) {
+			l.errAt(op+".end", "override ends before it starts")
+		}
+	}
+}
+
+func (l *loader) validatePolicy(c *Config, pol *Policy, p string) {
+	if pol.Name == "" {
+		pol.Name = pol.ID
+	}
+	if len(pol.Steps) == 0 {
+		l.errAt(p, fmt.Sprintf("escalation policy %q has no steps", pol.ID))
+	}
+	if pol.Repeat < 0 || pol.Repeat > 100 {
+		l.errAt(p+".repeat", "repeat must be between 0 and 100")
+	}
+	if pol.AckTimeout < 0 {
+		l.errAt(p+".ack_timeout", "ack_timeout cannot be negative")
+	}
+	for j := range pol.Steps {
+		s := &pol.Steps[j]
+		sp := fmt.Sprintf("%s.steps[%d]", p, j)
+		t := s.Targets
+		if len(t.Rotations)+len(t.Schedules)+len(t.Users)+len(t.Departments)+len(t.ChatChannels) == 0 {
+			l.errAt(sp, "step has no targets: name rotations, schedules, users, departments or chat_channels")
+		}
+		for k, id := range t.Rotations {
+			if c.rotationsByID[id] == nil {
+				l.errAt(fmt.Sprintf("%s.targets.rotations[%d]", sp, k), fmt.Sprintf("unknown rotation %q", id))
+			}
+		}
+		for k, id := range t.Schedules {
+			if c.schedulesByID[id] == nil {
+				l.errAt(fmt.Sprintf("%s.targets.schedules[%d]", sp, k), fmt.Sprintf("unknown schedule %q", id))
+			}
+		}
+		for k, id := range t.Users {
+			l.userRef(c, fmt.Sprintf("%s.targets.users[%d]", sp, k), id)
+		}
+		for k, id := range t.Departments {
+			if d := c.departmentsByID[id]; d == nil {
+				l.errAt(fmt.Sprintf("%s.targets.departments[%d]", sp, k), fmt.Sprintf("unknown department %q", id))
+			} else if len(d.Rotations)+len(d.Schedules) == 0 {
+				l.errAt(fmt.Sprintf("%s.targets.departments[%d]", sp, k), fmt.Sprintf("department %q has no rotations or schedules to page", id))
+			}
+		}
+		for k, id := range t.ChatChannels {
+			if c.channelsByID[id] == nil {
+				l.errAt(fmt.Sprintf("%s.targets.chat_channels[%d]", sp, k), fmt.Sprintf("unknown chat channel %q", id))
+			}
+		}
+		if s.Fallback != "" {
+			l.userRef(c, sp+".fallback", s.Fallback)
+		}
+		if s.EscalateAfter == 0 {
+			s.EscalateAfter = Duration(DefaultEscalateAfter)
+		} else if s.EscalateAfter < 0 {
+			l.errAt(sp+".escalate_after", "escalate_after cannot be negative")
+		}
+	}
+}
+
+func (l *loader) validateRoute(c *Config, r *Route, p string, isDefault bool) {
+	if isDefault && len(r.Matchers) > 0 {
+		l.errAt(p+".matchers", "default_route matches every alert: it takes no matchers")
+	}
+	for k, s := range r.Matchers {
+		m, err := labels.ParseMatcher(s)
+		if err != nil {
+			l.errAt(fmt.Sprintf("%s.matchers[%d]", p, k), fmt.Sprintf("invalid matcher %q: %v", s, err))
+			continue
+		}
+		r.ParsedMatchers = append(r.ParsedMatchers, m)
+	}
+	if r.Drop {
+		if r.Department != "" || r.EscalationPolicy != "" {
+			l.errAt(p+".drop", "a drop route pages nobody: remove department and escalation_policy")
+		}
+		return
+	}
+	if r.SeverityLabel == "" {
+		r.SeverityLabel = DefaultSeverityLabel
+	}
+	switch r.Inactive {
+	case "":
+		r.Inactive = "hold"
+	case "hold", "stakeholders", "skip":
+	default:
+		l.errAt(p+".inactive", fmt.Sprintf("inactive %q: want hold, stakeholders or skip", r.Inactive))
+	}
+	for k, name := range r.ActiveTimeIntervals {
+		l.intervalRef(c, fmt.Sprintf("%s.active_time_intervals[%d]", p, k), name)
+	}
+	if r.Department == "" {
+		l.errAt(p, "route needs a department (or drop: true)")
+		return
+	}
+	d := c.departmentsByID[r.Department]
+	if d == nil {
+		l.errAt(p+".department", fmt.Sprintf("unknown department %q", r.Department))
+		return
+	}
+	switch {
+	case r.EscalationPolicy != "":
+		if c.policiesByID[r.EscalationPolicy] == nil {
+			l.errAt(p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", r.EscalationPolicy))
+		}
+	case d.EscalationPolicy == "":
+		l.errAt(p, fmt.Sprintf("route names no escalation_policy and department %q has none", d.ID))
+	}
+}
+
+func (l *loader) validateMaintenance(c *Config, m *Maintenance, p string) {
+	if m.Name == "" {
+		l.errAt(p, "maintenance window needs a name")
+	}
+	for k, id := range m.Departments {
+		if c.departmentsByID[id] == nil {
+			l.errAt(fmt.Sprintf("%s.departments[%d]", p, k), fmt.Sprintf("unknown department %q", id))
+		}
+	}
+	for k, name := range m.Routes {
+		if c.routesByName[name] == nil && !(c.DefaultRoute != nil && c.DefaultRoute.Name == name) {
+			l.errAt(fmt.Sprintf("%s.routes[%d]", p, k), fmt.Sprintf("unknown route %q", name))
+		}
+	}
+	oneOff := m.Start != "" || m.End != ""
+	switch {
+	case oneOff && len(m.TimeIntervals) > 0:
+		l.errAt(p, "give start and end (one-off) or time_intervals (recurring), not both")
+	case oneOff:
+		var err error
+		if m.StartTime, err = m.Start.In(c.Global.Location); err != nil {
+			l.errAt(p+".start", err.Error())
+		}
+		if m.EndTime, err = m.End.In(c.Global.Location); err != nil {
+			l.errAt(p+".end", err.Error())
+		}
+		if !m.StartTime.IsZero() && !m.EndTime.IsZero() && !m.EndTime.After(m.StartTime) {
+			l.errAt(p+".end", "maintenance window ends before it starts")
+		}
+	case len(m.TimeIntervals) == 0:
+		l.errAt(p, "maintenance window needs start and end, or time_intervals")
+	}
+	for k, name := range m.TimeIntervals {
+		l.intervalRef(c, fmt.Sprintf("%s.time_intervals[%d]", p, k), name)
+	}
+}

@@ -1,0 +1,562 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bucket layout. Integers are big-endian so bbolt's byte order is numeric order.
+var (
+	bucketIncidents      = []byte("incidents")       // id → Incident JSON; its sequence is the id counter
+	bucketKeys           = []byte("keys")            // dedup key → id of the non-resolved incident holding it
+	bucketStatuses       = []byte("statuses")        // status 0x00 id → nil, for List by status
+	bucketTimeline       = []byte("timeline")        // incident id, seq → Event JSON
+	bucketTimers         = []byte("timers")          // timer id → boltTimer JSON
+	bucketDue            = []byte("due")             // due unix nanos, timer id → nil; a claimed timer sits at its LeaseUntil
+	bucketClaims         = []byte("claims")          // timer id → owner, for Release
+	bucketIncidentTimers = []byte("incident_timers") // incident id, timer id → nil, for CancelIncidentTimers
+)
+
+var allBuckets = [][]byte{bucketIncidents, bucketKeys, bucketStatuses, bucketTimeline, bucketTimers, bucketDue, bucketClaims, bucketIncidentTimers}
+
+// lockTimeout bounds the wait for the file lock, so a second daemon on the same
+// data dir fails fast instead of hanging.
+const lockTimeout = 2 * time.Second
+
+// Bolt is the embedded store: one bbolt file, one fsync'd transaction per write.
+type Bolt struct {
+	db *bolt.DB
+}
+
+// boltTimer is a timer as stored, with its claim if one is held.
+type boltTimer struct {
+	Timer
+	Owner      string    `json:"owner,omitempty"`
+	Token      string    `json:"token,omitempty"`
+	LeaseUntil time.Time `json:"lease_until,omitzero"`
+}
+
+func (t *boltTimer) claimed() bool { return t.Token != "" }
+
+// indexedAt is where the timer sits in the due index: when it next becomes claimable.
+func (t *boltTimer) indexedAt() time.Time {
+	if t.claimed() {
+		return t.LeaseUntil
+	}
+	return t.Due
+}
+
+// OpenBolt opens (creating if needed) the bbolt file at path.
+func OpenBolt(path string) (*Bolt, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: create data dir: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is locked by another process (is another hikyaku running with this data dir?): %w", path, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: create buckets in %s: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: update %q: %w", key, err)
+	}
+	var out *Incident
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var cur *Incident
+		if id := tx.Bucket(bucketKeys).Get([]byte(key)); id != nil {
+			var err error
+			if cur, err = getIncident(tx, int64(binary.BigEndian.Uint64(id))); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = applyChange(tx, cur, key, fn)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: update %q: %w", key, err)
+	}
+	return out, nil
+}
+
+func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
+	}
+	var out *Incident
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cur, err := getIncident(tx, id)
+		if err != nil {
+			return err
+		}
+		out, err = applyChange(tx, cur, cur.Key, fn)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// applyChange runs fn on cur and writes its Change inside tx.
+// bbolt has a single writer, so fn runs exactly once.
+func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+	ch, err := fn(cloneIncident(cur))
+	if err != nil {
+		return nil, err
+	}
+	next, err := nextState(cur, ch, key)
+	if err != nil || next == nil {
+		return cur, err
+	}
+	incidents := tx.Bucket(bucketIncidents)
+	if next.ID == 0 {
+		seq, err := incidents.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		next.ID = int64(seq)
+	}
+	id := u64(uint64(next.ID))
+
+	keys := tx.Bucket(bucketKeys)
+	holder := keys.Get([]byte(next.Key))
+	switch {
+	case holdsKey(next.Status) && holder != nil && !bytes.Equal(holder, id):
+		return nil, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
+	case holdsKey(next.Status):
+		err = keys.Put([]byte(next.Key), id)
+	case bytes.Equal(holder, id):
+		err = keys.Delete([]byte(next.Key))
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	statuses := tx.Bucket(bucketStatuses)
+	if cur != nil {
+		if err := statuses.Delete(statusKey(cur.Status, next.ID)); err != nil {
+			return nil, err
+		}
+	}
+	if err := statuses.Put(statusKey(next.Status, next.ID), nil); err != nil {
+		return nil, err
+	}
+	if err := putJSON(incidents, id, next); err != nil {
+		return nil, err
+	}
+
+	timeline := tx.Bucket(bucketTimeline)
+	for _, ev := range ch.Events {
+		seq, err := timeline.NextSequence()
+		if err != nil {
+			return nil, err
+		}
+		if err := putJSON(timeline, join(id, u64(seq)), ev); err != nil {
+			return nil, err
+		}
+	}
+
+	schedule := scheduleFor(ch, next.ID)
+	if err := cancelTimers(tx, next.ID, ch, schedule); err != nil {
+		return nil, err
+	}
+	for _, t := range schedule {
+		if err := addTimer(tx, t); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
+}
+
+// cancelTimers removes ch.Cancel and, if asked, the incident's other timers not in schedule.
+func cancelTimers(tx *bolt.Tx, incidentID int64, ch *Change, schedule []Timer) error {
+	for _, id := range ch.Cancel {
+		if err := removeTimer(tx, id); err != nil {
+			return err
+		}
+	}
+	if !ch.CancelIncidentTimers {
+		return nil
+	}
+	keep := make(map[string]bool, len(schedule))
+	for _, t := range schedule {
+		keep[t.ID] = true
+	}
+	prefix := u64(uint64(incidentID))
+	var doomed []string
+	c := tx.Bucket(bucketIncidentTimers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if id := string(k[8:]); !keep[id] {
+			doomed = append(doomed, id)
+		}
+	}
+	for _, id := range doomed {
+		if err := removeTimer(tx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addTimer stores t as pending unless a timer with its ID exists.
+func addTimer(tx *bolt.Tx, t Timer) error {
+	timers := tx.Bucket(bucketTimers)
+	if timers.Get([]byte(t.ID)) != nil {
+		return nil
+	}
+	if err := putJSON(timers, []byte(t.ID), boltTimer{Timer: t}); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketDue).Put(dueKey(t.Due, t.ID), nil); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketIncidentTimers).Put(join(u64(uint64(t.IncidentID)), []byte(t.ID)), nil)
+}
+
+// removeTimer deletes a timer and its index entries; a missing timer is not an error.
+func removeTimer(tx *bolt.Tx, id string) error {
+	t, err := getTimer(tx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, del := range []struct {
+		bucket []byte
+		key    []byte
+	}{
+		{bucketTimers, []byte(id)},
+		{bucketDue, dueKey(t.indexedAt(), id)},
+		{bucketClaims, []byte(id)},
+		{bucketIncidentTimers, join(u64(uint64(t.IncidentID)), []byte(id))},
+	} {
+		if err := tx.Bucket(del.bucket).Delete(del.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putTimer writes t, moving its due-index entry from where it was indexed before.
+func putTimer(tx *bolt.Tx, t *boltTimer, wasAt time.Time) error {
+	due := tx.Bucket(bucketDue)
+	if err := due.Delete(dueKey(wasAt, t.ID)); err != nil {
+		return err
+	}
+	if err := due.Put(dueKey(t.indexedAt(), t.ID), nil); err != nil {
+		return err
+	}
+	claims := tx.Bucket(bucketClaims)
+	var err error
+	if t.claimed() {
+		err = claims.Put([]byte(t.ID), []byte(t.Owner))
+	} else {
+		err = claims.Delete([]byte(t.ID))
+	}
+	if err != nil {
+		return err
+	}
+	return putJSON(tx.Bucket(bucketTimers), []byte(t.ID), t)
+}
+
+func (s *Bolt) Get(ctx context.Context, id int64) (*Incident, error) {
+	var inc *Incident
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		inc, err = getIncident(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: get incident %d: %w", id, err)
+	}
+	return inc, nil
+}
+
+func (s *Bolt) List(ctx context.Context, opt ListOptions) ([]*Incident, error) {
+	var out []*Incident
+	full := func() bool { return opt.Limit > 0 && len(out) >= opt.Limit }
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if opt.Status == "" {
+			c := tx.Bucket(bucketIncidents).Cursor()
+			for k, v := c.Last(); k != nil && !full(); k, v = c.Prev() {
+				var inc Incident
+				if err := json.Unmarshal(v, &inc); err != nil {
+					return fmt.Errorf("decode incident %x: %w", k, err)
+				}
+				out = append(out, &inc)
+			}
+			return nil
+		}
+		// Walk the status index backwards from the largest possible id with this status.
+		prefix := statusKey(opt.Status, 0)[:len(opt.Status)+1]
+		c := tx.Bucket(bucketStatuses).Cursor()
+		k, _ := c.Seek(statusKey(opt.Status, math.MaxInt64))
+		if k == nil {
+			k, _ = c.Last()
+		} else if !bytes.Equal(k, statusKey(opt.Status, math.MaxInt64)) {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix) && !full(); k, _ = c.Prev() {
+			inc, err := getIncident(tx, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+			if err != nil {
+				return err
+			}
+			out = append(out, inc)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list incidents: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Bolt) Timeline(ctx context.Context, id int64) ([]Event, error) {
+	var out []Event
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketIncidents).Get(u64(uint64(id))) == nil {
+			return ErrNotFound
+		}
+		prefix := u64(uint64(id))
+		c := tx.Bucket(bucketTimeline).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var ev Event
+			if err := json.Unmarshal(v, &ev); err != nil {
+				return fmt.Errorf("decode event %x: %w", k, err)
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: timeline of incident %d: %w", id, err)
+	}
+	return out, nil
+}
+
+func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: claim timers: %w", err)
+	}
+	if max <= 0 {
+		return nil, nil
+	}
+	var out []Claim
+	tokenBase := rand.Text()
+	leaseUntil := now.Add(lease)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		out = out[:0] // bbolt does not retry, but keep fn re-runnable anyway
+		// Collect first: moving entries while the cursor walks the same bucket is unsafe.
+		limit := dueNanos(now)
+		var ids []string
+		c := tx.Bucket(bucketDue).Cursor()
+		for k, _ := c.First(); k != nil && len(ids) < max; k, _ = c.Next() {
+			if binary.BigEndian.Uint64(k[:8]) > limit {
+				break
+			}
+			ids = append(ids, string(k[8:]))
+		}
+		for i, id := range ids {
+			t, err := getTimer(tx, id)
+			if err != nil {
+				return err
+			}
+			wasAt := t.indexedAt()
+			t.Owner, t.Token, t.LeaseUntil = owner, fmt.Sprintf("%s-%d", tokenBase, i), leaseUntil
+			if err := putTimer(tx, t, wasAt); err != nil {
+				return err
+			}
+			out = append(out, Claim{Timer: t.Timer, Owner: owner, Token: t.Token, LeaseUntil: leaseUntil})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim timers: %w", err)
+	}
+	return out, nil
+}
+
+// withClaim runs fn on the stored timer if c still holds it.
+func (s *Bolt) withClaim(c Claim, fn func(tx *bolt.Tx, t *boltTimer) error) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		t, err := getTimer(tx, c.ID)
+		if errors.Is(err, ErrNotFound) {
+			return ErrStaleClaim
+		}
+		if err != nil {
+			return err
+		}
+		if t.Token != c.Token {
+			return ErrStaleClaim
+		}
+		return fn(tx, t)
+	})
+}
+
+func (s *Bolt) Complete(ctx context.Context, c Claim) error {
+	err := s.withClaim(c, func(tx *bolt.Tx, t *boltTimer) error {
+		return removeTimer(tx, t.ID)
+	})
+	if err != nil {
+		return fmt.Errorf("store: complete timer %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *Bolt) Retry(ctx context.Context, c Claim, due time.Time) error {
+	err := s.withClaim(c, func(tx *bolt.Tx, t *boltTimer) error {
+		wasAt := t.indexedAt()
+		t.Due, t.Attempt = due, t.Attempt+1
+		t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
+		return putTimer(tx, t, wasAt)
+	})
+	if err != nil {
+		return fmt.Errorf("store: retry timer %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+func (s *Bolt) Release(ctx context.Context, owner string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var ids []string
+		err := tx.Bucket(bucketClaims).ForEach(func(id, o []byte) error {
+			if string(o) == owner {
+				ids = append(ids, string(id))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t, err := getTimer(tx, id)
+			if err != nil {
+				return err
+			}
+			wasAt := t.indexedAt()
+			t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
+			if err := putTimer(tx, t, wasAt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: release claims of %q: %w", owner, err)
+	}
+	return nil
+}
+
+func (s *Bolt) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next time.Time
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketDue).Cursor().First()
+		if k != nil {
+			next, ok = time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))), true
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: next due timer: %w", err)
+	}
+	return next, ok, nil
+}
+
+func (s *Bolt) Pending(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketTimers).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: count timers: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Bolt) Ping(ctx context.Context) error {
+	return s.db.View(func(tx *bolt.Tx) error { return nil })
+}
+
+func (s *Bolt) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+func getIncident(tx *bolt.Tx, id int64) (*Incident, error) {
+	v := tx.Bucket(bucketIncidents).Get(u64(uint64(id)))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	var inc Incident
+	if err := json.Unmarshal(v, &inc); err != nil {
+		return nil, fmt.Errorf("decode incident %d: %w", id, err)
+	}
+	return &inc, nil
+}
+
+func getTimer(tx *bolt.Tx, id string) (*boltTimer, error) {
+	v := tx.Bucket(bucketTimers).Get([]byte(id))
+	if v == nil {
+		return nil, ErrNotFound
+	}
+	var t boltTimer
+	if err := json.Unmarshal(v, &t); err != nil {
+		return nil, fmt.Errorf("decode timer %q: %w", id, err)
+	}
+	return &t, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func join(a, b []byte) []byte { return append(append(make([]byte, 0, len(a)+len(b)), a...), b...) }
+
+func statusKey(s Status, id int64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte(s), 0), uint64(id))
+}
+
+// dueNanos maps a time onto the due index's unsigned order; times before 1970 sort first.
+func dueNanos(t time.Time) uint64 { return uint64(max(t.UnixNano(), 0)) }
+
+func dueKey(t time.Time, id string) []byte { return append(u64(dueNanos(t)), id...) }

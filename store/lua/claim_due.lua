@@ -1,0 +1,26 @@
+-- Hand out due timers to one owner. Being one script makes it atomic across
+-- replicas: a timer moved to its lease time is no longer due for anyone else.
+-- KEYS: due zset, timers hash, claims hash
+-- ARGV: now score, lease-until score, max, owner, token base
+-- Returns timer JSON, token, timer JSON, token, ...
+local due, timers, claims = KEYS[1], KEYS[2], KEYS[3]
+local ids = redis.call('ZRANGEBYSCORE', due, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for i, id in ipairs(ids) do
+  local raw = redis.call('HGET', timers, id)
+  if raw then
+    -- Remember the real due time so Release can put the timer back there;
+    -- when re-claiming after an expired lease the score is the old lease.
+    local at = redis.call('ZSCORE', due, id)
+    local old = redis.call('HGET', claims, id)
+    if old then at = cjson.decode(old).due end
+    local token = ARGV[5] .. '-' .. i
+    redis.call('ZADD', due, ARGV[2], id)
+    redis.call('HSET', claims, id, cjson.encode({owner = ARGV[4], token = token, due = at}))
+    out[#out + 1] = raw
+    out[#out + 1] = token
+  else
+    redis.call('ZREM', due, id) -- index entry without a timer; never hand it out
+  end
+end
+return out

@@ -1,0 +1,129 @@
+// Package store persists hikyaku's incidents, their timelines and the durable timers that drive escalation.
+// It has one interface with two implementations: an embedded bbolt file for a single daemon, and Redis for replicas.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Status is where an incident stands in its life.
+type Status string
+
+const (
+	StatusOpen     Status = "open"
+	StatusAcked    Status = "acked"
+	StatusResolved Status = "resolved"
+)
+
+// Incident is one Alertmanager group's incident. The store indexes ID, Key and Status; the rest is stored as JSON.
+type Incident struct {
+	ID         int64           `json:"id"`     // short numeric id people type in an SMS reply; assigned by the store from a counter starting at 1
+	Key        string          `json:"key"`    // dedup key (receiver + "/" + groupKey); at most one non-resolved incident per Key
+	Status     Status          `json:"status"`
+	CreatedAt  time.Time       `json:"created_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	AckedAt    time.Time       `json:"acked_at,omitzero"`
+	AckedBy    string          `json:"acked_by,omitempty"`
+	ResolvedAt time.Time       `json:"resolved_at,omitzero"`
+	Department string          `json:"department,omitempty"`
+	Policy     string          `json:"policy,omitempty"`
+	Route      string          `json:"route,omitempty"`
+	Severity   string          `json:"severity,omitempty"`
+	Escalation Escalation      `json:"escalation"`
+	Message    json.RawMessage `json:"message,omitempty"` // the latest Alertmanager webhook message, as received
+	Version    int64           `json:"version"`           // bumped by the store on every write
+}
+
+// Escalation is how far an incident's escalation policy has gone.
+type Escalation struct {
+	Step       int  `json:"step"`       // index of the last fired step, -1 before the first
+	Round      int  `json:"round"`      // repeat round, 0-based
+	Generation int  `json:"generation"` // bumped on ack/escalate/re-route so stale timers can be recognised
+	Exhausted  bool `json:"exhausted,omitempty"`
+}
+
+// Event is one line of an incident's timeline.
+type Event struct {
+	At     time.Time         `json:"at"`
+	Type   string            `json:"type"` // created, routed, step_fired, notified, acked, escalated, resolved, exhausted, ...
+	Actor  string            `json:"actor,omitempty"`
+	Detail map[string]string `json:"detail,omitempty"`
+}
+
+// Timer is a durable due-time job: an escalation step coming due, or an outbox notification to send.
+type Timer struct {
+	ID         string    `json:"id"` // idempotency key: scheduling an ID that already exists (pending or claimed) is a no-op
+	IncidentID int64     `json:"incident_id"`
+	Due        time.Time `json:"due"`
+	Kind       string    `json:"kind"` // e.g. "step", "notify"
+	Payload    []byte    `json:"payload,omitempty"`
+	Attempt    int       `json:"attempt,omitempty"`
+}
+
+// Claim is a timer held by one owner until LeaseUntil; after that another owner may claim it again.
+type Claim struct {
+	Timer
+	Owner      string
+	Token      string
+	LeaseUntil time.Time
+}
+
+// Change is what an update writes, atomically with the incident.
+//
+// Cancel is applied before Schedule, so cancelling and scheduling the same ID
+// in one Change replaces a timer (new Due, Attempt reset).
+type Change struct {
+	Incident             *Incident // state to write; nil writes nothing (fn decided there is nothing to do)
+	Events               []Event   // appended to the incident's timeline, in order
+	Schedule             []Timer   // added unless a timer with that ID already exists; IncidentID filled in by the store if 0 (needed for new incidents)
+	Cancel               []string  // timer IDs removed (pending or claimed)
+	CancelIncidentTimers bool      // remove every timer of this incident except those in Schedule
+}
+
+var (
+	ErrNotFound   = errors.New("store: not found")
+	ErrStaleClaim = errors.New("store: claim no longer held") // Complete/Retry after the lease passed to someone else
+	// ErrKeyConflict is returned when a write would leave two non-resolved incidents with one Key
+	// (reopening a resolved incident whose key a newer incident holds) or would change an incident's Key.
+	ErrKeyConflict = errors.New("store: key held by another incident")
+)
+
+// ListOptions filters List.
+type ListOptions struct {
+	Status Status // "" = all
+	Limit  int    // 0 = no limit
+}
+
+// Store is the engine's persistence. Implementations are safe for concurrent use,
+// also from several processes sharing one Redis.
+type Store interface {
+	// UpdateByKey loads the non-resolved incident with this key (nil if none), calls fn, and writes the Change atomically.
+	// fn may be called more than once (optimistic concurrency) and must have no side effects.
+	// If fn returns a Change whose Incident has ID 0, the store assigns the next ID (so a new incident is created).
+	// Two concurrent callers with the same key must never create two incidents. Writing an incident with Status resolved frees the key.
+	UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error)
+	// Update is UpdateByKey for a known id; ErrNotFound when missing.
+	Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error)
+	Get(ctx context.Context, id int64) (*Incident, error)
+	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
+	Timeline(ctx context.Context, id int64) ([]Event, error)
+	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
+	// Timers with equal Due come out in ID order.
+	ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error)
+	// Complete removes a claimed timer; ErrStaleClaim if the claim was lost.
+	Complete(ctx context.Context, c Claim) error
+	// Retry puts a claimed timer back as pending at due with Attempt+1 (transient send failure, backoff chosen by the caller).
+	Retry(ctx context.Context, c Claim, due time.Time) error
+	// Release makes every claim held by owner pending again at once (graceful shutdown), so other replicas take them without waiting for the lease.
+	Release(ctx context.Context, owner string) error
+	// NextDue returns the earliest time a timer becomes claimable (zero time and false if none) so the scheduler can sleep precisely.
+	// For a claimed timer that is its LeaseUntil, so a dead replica's work is picked up on time too.
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	// Pending counts timers not yet completed (for the outbox-depth metric).
+	Pending(ctx context.Context) (int, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
