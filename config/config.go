@@ -47,7 +47,7 @@ type Global struct {
 	// APIToken protects /api/v1 (incidents, ack, on-call).
 	APIToken Secret `yaml:"api_token"`
 	// MaxBodyBytes bounds a webhook body; larger bodies get 413.
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxBodyBytes int64          `yaml:"max_body_bytes"`
 	Location     *time.Location `yaml:"-"`
 }
 
