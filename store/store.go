@@ -20,8 +20,8 @@ const (
 
 // Incident is one Alertmanager group's incident. The store indexes ID, Key and Status; the rest is stored as JSON.
 type Incident struct {
-	ID         int64           `json:"id"`     // short numeric id people type in an SMS reply; assigned by the store from a counter starting at 1
-	Key        string          `json:"key"`    // dedup key (receiver + "/" + groupKey); at most one non-resolved incident per Key
+	ID         int64           `json:"id"`  // short numeric id people type in an SMS reply; assigned by the store from a counter starting at 1
+	Key        string          `json:"key"` // dedup key (receiver + "/" + groupKey); at most one non-resolved incident per Key
 	Status     Status          `json:"status"`
 	CreatedAt  time.Time       `json:"created_at"`
 	UpdatedAt  time.Time       `json:"updated_at"`
