@@ -1,0 +1,126 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/internal/redistest"
+	"github.com/hikyaku/hikyaku/store"
+	"github.com/hikyaku/hikyaku/store/storetest"
+)
+
+var prefixes atomic.Int64
+
+// openRedis opens a store on srv under a prefix no other test uses, so one
+// server serves a whole suite.
+func openRedis(t *testing.T, url string) store.Store {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	s, err := store.Open(t.Context(), fmt.Sprintf("%s%sprefix=t%d", url, sep, prefixes.Add(1)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestRedis(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	storetest.Run(t, func(t *testing.T) store.Store { return openRedis(t, srv.URL()) })
+}
+
+func TestRedisIncidentsSurviveRestartWithAppendOnly(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	s := openRedis(t, srv.URL())
+	defer s.Close()
+	ctx := t.Context()
+	var ids []int64
+	for i := range 5 {
+		inc, err := s.UpdateByKey(ctx, fmt.Sprintf("r/%d", i), func(cur *store.Incident) (*store.Change, error) {
+			return &store.Change{Incident: &store.Incident{Status: store.StatusOpen},
+				Schedule: []store.Timer{{ID: fmt.Sprint("step-", i), Due: time.Unix(int64(i), 0)}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, inc.ID)
+	}
+
+	srv.Kill()
+	srv.Restart()
+
+	for _, id := range ids {
+		if _, err := s.Get(ctx, id); err != nil {
+			t.Fatalf("incident %d after restart: %v", id, err)
+		}
+	}
+	if n, err := s.Pending(ctx); err != nil || n != 5 {
+		t.Fatalf("Pending after restart = %d, %v; want 5", n, err)
+	}
+	// The counter survived too: the next incident does not reuse an id.
+	inc, err := s.UpdateByKey(ctx, "r/new", func(cur *store.Incident) (*store.Change, error) {
+		return &store.Change{Incident: &store.Incident{}}, nil
+	})
+	if err != nil || inc.ID != ids[len(ids)-1]+1 {
+		t.Fatalf("new incident after restart = %+v, %v; want id %d", inc, err, ids[len(ids)-1]+1)
+	}
+}
+
+func TestRedisDownFailsPromptlyAndRecovers(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	s := openRedis(t, srv.URL()+"?dial_timeout=200ms&max_retries=1")
+	defer s.Close()
+	create := func(ctx context.Context, key string) error {
+		_, err := s.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
+			return &store.Change{Incident: &store.Incident{}}, nil
+		})
+		return err
+	}
+	if err := create(t.Context(), "r/before"); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Kill()
+	calls := map[string]func(ctx context.Context) error{
+		"UpdateByKey": func(ctx context.Context) error { return create(ctx, "r/down") },
+		"Get":         func(ctx context.Context) error { _, err := s.Get(ctx, 1); return err },
+		"ClaimDue": func(ctx context.Context) error {
+			_, err := s.ClaimDue(ctx, time.Now(), "w", time.Minute, 10)
+			return err
+		},
+		"Ping": s.Ping,
+	}
+	for name, call := range calls {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		start := time.Now()
+		err := call(ctx)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s with Redis down: no error", name)
+		}
+		if took := time.Since(start); took > 2500*time.Millisecond {
+			t.Fatalf("%s with Redis down took %s", name, took)
+		}
+	}
+
+	srv.Restart()
+	// go-redis reconnects on its own; the first call may still see a dead pooled connection.
+	var err error
+	for range 3 {
+		if err = create(t.Context(), "r/after"); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("same Store after restart: %v", err)
+	}
+	if _, err := s.Get(t.Context(), 1); err != nil {
+		t.Fatalf("incident written before the crash: %v", err)
+	}
+}
