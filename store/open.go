@@ -20,11 +20,11 @@ func Open(ctx context.Context, url string, dataDir string) (Store, error) {
 		}
 		return OpenBolt(filepath.Join(dataDir, BoltFileName))
 	}
-	rdb, opt, err := parseRedisURL(url)
+	conn, opt, err := parseRedisURL(url)
 	if err != nil {
 		return nil, err
 	}
-	s := NewRedis(rdb, opt)
+	s := NewRedis(conn.client(), opt)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -16,7 +16,24 @@ const (
 	defaultWaitTimeout = time.Second
 )
 
-// parseRedisURL turns one of hikyaku's Redis URLs into a client and the store's options:
+// redisConn is how to reach Redis: exactly one of the fields is set.
+type redisConn struct {
+	single   *redis.Options
+	failover *redis.FailoverOptions
+	cluster  *redis.ClusterOptions
+}
+
+func (c redisConn) client() redis.UniversalClient {
+	switch {
+	case c.failover != nil:
+		return redis.NewFailoverClient(c.failover)
+	case c.cluster != nil:
+		return redis.NewClusterClient(c.cluster)
+	}
+	return redis.NewClient(c.single)
+}
+
+// parseRedisURL turns one of hikyaku's Redis URLs into connection and store options:
 //
 //	redis://[user:pass@]host:port/db
 //	rediss://[user:pass@]host:port/db
@@ -27,11 +44,12 @@ const (
 // parameter is go-redis's (dial_timeout, pool_size, ...). Sentinel takes
 // ?sentinel_password= for the sentinels; the userinfo is the master's.
 // Errors never contain the URL's password.
-func parseRedisURL(raw string) (redis.UniversalClient, RedisOptions, error) {
+func parseRedisURL(raw string) (redisConn, RedisOptions, error) {
 	var opt RedisOptions
+	var none redisConn
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return nil, opt, fmt.Errorf("store: redis URL has no scheme")
+		return none, opt, fmt.Errorf("store: redis URL has no scheme")
 	}
 	// Split by hand: url.Parse rejects comma-separated host lists.
 	authority, pathQuery := rest, ""
@@ -43,17 +61,17 @@ func parseRedisURL(raw string) (redis.UniversalClient, RedisOptions, error) {
 	if i := strings.LastIndex(authority, "@"); i >= 0 {
 		u, err := url.Parse("x://" + authority[:i] + "@x")
 		if err != nil {
-			return nil, opt, fmt.Errorf("store: redis URL has malformed user info")
+			return none, opt, fmt.Errorf("store: redis URL has malformed user info")
 		}
 		user, hosts = u.User, authority[i+1:]
 	}
 	path, rawQuery, _ := strings.Cut(pathQuery, "?")
 	query, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return nil, opt, fmt.Errorf("store: redis URL query: %w", err)
+		return none, opt, fmt.Errorf("store: redis URL query: %w", err)
 	}
 	if opt, err = takeStoreOptions(query); err != nil {
-		return nil, opt, err
+		return none, opt, err
 	}
 	redacted := redactedURL(scheme, hosts, user, path)
 
@@ -62,15 +80,15 @@ func parseRedisURL(raw string) (redis.UniversalClient, RedisOptions, error) {
 		u := url.URL{Scheme: scheme, User: user, Host: hosts, Path: path, RawQuery: query.Encode()}
 		o, err := redis.ParseURL(u.String())
 		if err != nil {
-			return nil, opt, fmt.Errorf("store: redis URL %s: %w", redacted, err)
+			return none, opt, fmt.Errorf("store: redis URL %s: %w", redacted, err)
 		}
-		return redis.NewClient(o), opt, nil
+		return redisConn{single: o}, opt, nil
 
 	case "redis-sentinel":
 		addrs := splitHosts(hosts, "26379")
 		parts := strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
 		if len(parts) == 0 || len(parts) > 2 {
-			return nil, opt, fmt.Errorf("store: redis URL %s: want /<master-name>[/db] after the sentinels", redacted)
+			return none, opt, fmt.Errorf("store: redis URL %s: want /<master-name>[/db] after the sentinels", redacted)
 		}
 		query.Set("master_name", parts[0])
 		if len(parts) == 2 {
@@ -97,13 +115,13 @@ func parseRedisURL(raw string) (redis.UniversalClient, RedisOptions, error) {
 		u := url.URL{Scheme: "redis", User: sentinelUser, Host: addrs[0], RawQuery: query.Encode()}
 		o, err := redis.ParseFailoverURL(u.String())
 		if err != nil {
-			return nil, opt, fmt.Errorf("store: redis URL %s: %w", redacted, err)
+			return none, opt, fmt.Errorf("store: redis URL %s: %w", redacted, err)
 		}
-		return redis.NewFailoverClient(o), opt, nil
+		return redisConn{failover: o}, opt, nil
 
 	case "redis-cluster":
 		if path != "" && path != "/" {
-			return nil, opt, fmt.Errorf("store: redis URL %s: Cluster has no database path", redacted)
+			return none, opt, fmt.Errorf("store: redis URL %s: Cluster has no database path", redacted)
 		}
 		addrs := splitHosts(hosts, "6379")
 		for _, a := range addrs[1:] {
@@ -112,11 +130,11 @@ func parseRedisURL(raw string) (redis.UniversalClient, RedisOptions, error) {
 		u := url.URL{Scheme: "redis", User: user, Host: addrs[0], RawQuery: query.Encode()}
 		o, err := redis.ParseClusterURL(u.String())
 		if err != nil {
-			return nil, opt, fmt.Errorf("store: redis URL %s: %w", redacted, err)
+			return none, opt, fmt.Errorf("store: redis URL %s: %w", redacted, err)
 		}
-		return redis.NewClusterClient(o), opt, nil
+		return redisConn{cluster: o}, opt, nil
 	}
-	return nil, opt, fmt.Errorf("store: unsupported store URL scheme %q (want redis, rediss, redis-sentinel or redis-cluster)", scheme)
+	return none, opt, fmt.Errorf("store: unsupported store URL scheme %q (want redis, rediss, redis-sentinel or redis-cluster)", scheme)
 }
 
 // takeStoreOptions removes hikyaku's own parameters from q, leaving go-redis's.
