@@ -17,7 +17,7 @@ var prefixes atomic.Int64
 
 // openRedis opens a store on srv under a prefix no other test uses, so one
 // server serves a whole suite.
-func openRedis(t *testing.T, url string) store.Store {
+func openRedis(t testing.TB, url string) store.Store {
 	t.Helper()
 	sep := "?"
 	if strings.Contains(url, "?") {
