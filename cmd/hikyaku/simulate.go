@@ -1,0 +1,347 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/policies"
+)
+
+// defaultSimulateFor is how much of the escalation simulate plays out: two
+// hours outlasts every sensible policy, so "exhausted" normally shows.
+const defaultSimulateFor = 2 * time.Hour
+
+// simulateReport is simulate's JSON output.
+type simulateReport struct {
+	Alert     string            `json:"alert"` // the payload file
+	At        time.Time         `json:"at"`
+	GroupKey  string            `json:"group_key,omitempty"`
+	Status    string            `json:"status"`
+	Alerts    int               `json:"alerts"`
+	Labels    map[string]string `json:"labels"`
+	Decisions []decisionJSON    `json:"decisions"`
+}
+
+type decisionJSON struct {
+	Route       string        `json:"route"`
+	Department  string        `json:"department,omitempty"`
+	Policy      string        `json:"policy,omitempty"`
+	Severity    string        `json:"severity,omitempty"`
+	Action      string        `json:"action"`
+	HoldUntil   *time.Time    `json:"hold_until,omitempty"`
+	Maintenance string        `json:"maintenance,omitempty"`
+	Note        string        `json:"note,omitempty"`
+	Informed    *informedJSON `json:"stakeholders,omitempty"`
+	Plan        *planJSON     `json:"plan,omitempty"`
+}
+
+// informedJSON are the stakeholders a "stakeholders" decision informs.
+type informedJSON struct {
+	Users        []string `json:"users"`
+	ChatChannels []string `json:"chat_channels"`
+}
+
+type planJSON struct {
+	Policy    string     `json:"policy"`
+	Start     time.Time  `json:"start"`
+	Steps     []stepJSON `json:"steps"`
+	Pages     []pageJSON `json:"pages"`
+	Until     time.Time  `json:"until"` // end of the simulated window (--for)
+	Exhausted *time.Time `json:"exhausted,omitempty"`
+}
+
+type stepJSON struct {
+	At           time.Time `json:"at"`
+	After        string    `json:"after"`
+	Step         int       `json:"step"`
+	Round        int       `json:"round"`
+	Users        []string  `json:"users"`
+	ChatChannels []string  `json:"chat_channels"`
+	Empty        []string  `json:"empty"`
+	Fallback     string    `json:"fallback,omitempty"`
+}
+
+type pageJSON struct {
+	At          time.Time `json:"at"`
+	After       string    `json:"after"`
+	Step        int       `json:"step"`
+	Round       int       `json:"round"`
+	User        string    `json:"user,omitempty"`
+	Channel     string    `json:"channel,omitempty"`
+	ChatChannel string    `json:"chat_channel,omitempty"`
+	Fallback    bool      `json:"fallback,omitempty"`
+}
+
+func runSimulate(e *env, args []string) int {
+	c := newFlags(e, "simulate", "simulate --alert PAYLOAD.json [--at TIME] [--for 2h] [--config FILE] [--output text|json]")
+	alert := c.fs.String("alert", "", "Alertmanager webhook payload `file` (JSON; required)")
+	var at timeFlag
+	c.fs.Var(&at, "at", "when the alert arrives: RFC 3339 or \"2006-01-02 15:04\" in global.timezone (default: the first alert's startsAt)")
+	horizon := durationFlag(defaultSimulateFor)
+	c.fs.Var(&horizon, "for", "how much of the escalation to play out")
+	if code, ok := c.parse(e, args); !ok {
+		return code
+	}
+	if *alert == "" {
+		return c.usageErr(e, "--alert is required: an Alertmanager webhook payload file")
+	}
+	cfg, ok := c.load(e)
+	if !ok {
+		return exitFail
+	}
+	msg, err := readWebhook(*alert)
+	if err != nil {
+		return c.fail(e, err)
+	}
+	def := e.now()
+	if len(msg.Alerts) > 0 && !msg.Alerts[0].StartsAt.IsZero() {
+		def = msg.Alerts[0].StartsAt
+	}
+	t, err := at.get(cfg.Global.Location, def)
+	if err != nil {
+		return c.usageErr(e, "--at: %v", err)
+	}
+
+	set := policies.Compile(cfg)
+	rep := simulateReport{Alert: *alert, At: t, GroupKey: msg.GroupKey, Status: msg.Status, Alerts: len(msg.Alerts), Labels: msg.CommonLabels, Decisions: []decisionJSON{}}
+	for _, d := range set.Route(msg.CommonLabels, t) {
+		dj := decisionJSON{Route: d.Route, Department: d.Department, Policy: d.Policy, Severity: d.Severity, Action: string(d.Action), Maintenance: d.Maintenance, Note: d.Note}
+		start := t
+		if !d.HoldUntil.IsZero() {
+			hu := d.HoldUntil
+			dj.HoldUntil, start = &hu, hu
+		}
+		switch d.Action {
+		case policies.ActionPage, policies.ActionHold:
+			plan, err := set.Plan(d.Policy, start, time.Duration(horizon))
+			if err != nil {
+				return c.fail(e, fmt.Errorf("route %s: %w", d.Route, err))
+			}
+			dj.Plan = planView(plan, start, start.Add(time.Duration(horizon)))
+		case policies.ActionStakeholders:
+			if dep := cfg.Department(d.Department); dep != nil {
+				dj.Informed = &informedJSON{Users: nonNil(dep.Stakeholders.Users), ChatChannels: nonNil(dep.Stakeholders.ChatChannels)}
+			}
+		}
+		rep.Decisions = append(rep.Decisions, dj)
+	}
+
+	if msg.Version != "" && msg.Version != "4" {
+		fmt.Fprintf(e.stderr, "hikyaku simulate: warning: webhook version %q; hikyaku is tested with Alertmanager's version \"4\"\n", msg.Version)
+	}
+	if c.json() {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			return c.fail(e, err)
+		}
+		return exitOK
+	}
+	if err := printSimulation(e.stdout, cfg, rep); err != nil {
+		return c.fail(e, err)
+	}
+	return exitOK
+}
+
+func readWebhook(path string) (*webhookMessage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("alert payload: %w", err)
+	}
+	defer f.Close()
+	msg, err := decodeWebhook(f)
+	if err != nil {
+		return nil, fmt.Errorf("alert payload %s: %w", path, err)
+	}
+	return msg, nil
+}
+
+// planView converts a plan to the documented JSON form, with 1-based steps
+// and rounds as people count them, and each time's offset from start.
+func planView(p policies.Plan, start, until time.Time) *planJSON {
+	out := &planJSON{Policy: p.Policy, Start: start, Until: until, Steps: []stepJSON{}, Pages: []pageJSON{}}
+	for _, s := range p.Steps {
+		out.Steps = append(out.Steps, stepJSON{
+			At: s.At, After: offset(s.At.Sub(start)), Step: s.Step + 1, Round: s.Round + 1,
+			Users: nonNil(s.Users), ChatChannels: nonNil(s.ChatChannels), Empty: nonNil(s.Empty), Fallback: s.Fallback,
+		})
+	}
+	for _, pg := range p.Pages {
+		out.Pages = append(out.Pages, pageJSON{
+			At: pg.At, After: offset(pg.At.Sub(start)), Step: pg.Step + 1, Round: pg.Round + 1,
+			User: pg.User, Channel: string(pg.Channel), ChatChannel: pg.ChatChannel, Fallback: pg.Fallback,
+		})
+	}
+	if !p.Exhausted.IsZero() {
+		ex := p.Exhausted
+		out.Exhausted = &ex
+	}
+	return out
+}
+
+// offset is d as a Prometheus duration ("0s", "3m", "1h15m").
+func offset(d time.Duration) string { return model.Duration(d).String() }
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// planLine is one line of a plan in text form, at a time.
+type planLine struct {
+	at   time.Time
+	text string
+}
+
+func printSimulation(w io.Writer, cfg *config.Config, rep simulateReport) error {
+	loc := cfg.Global.Location
+	fmt.Fprintf(w, "alert group %s: %s, %s, at %s\n", model.LabelSet(labelSet(rep.Labels)), plural(rep.Alerts, "alert"), rep.Status, fmtTime(rep.At, loc))
+	for _, d := range rep.Decisions {
+		fmt.Fprintf(w, "\n%s\n", describeDecision(cfg, d, loc))
+		if d.Note != "" {
+			fmt.Fprintf(w, "  note: %s\n", d.Note)
+		}
+		if d.Plan == nil {
+			continue
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, l := range planLines(cfg, d.Plan, rep.At) {
+			fmt.Fprintf(tw, "  %s\t%s\n", fmtOffset(l.at.Sub(rep.At)), l.text)
+		}
+		if err := tw.Flush(); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	return nil
+}
+
+func labelSet(kv map[string]string) model.LabelSet {
+	ls := make(model.LabelSet, len(kv))
+	for k, v := range kv {
+		ls[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return ls
+}
+
+// describeDecision is a decision's headline.
+func describeDecision(cfg *config.Config, d decisionJSON, loc *time.Location) string {
+	route := d.Route
+	if route == "" {
+		route = "default_route"
+	}
+	switch policies.Action(d.Action) {
+	case policies.ActionDrop:
+		return fmt.Sprintf("route %s: dropped (nothing recorded, nobody paged)", route)
+	case policies.ActionMaintenance:
+		return fmt.Sprintf("route %s: department %s, severity %s: maintenance window %s: recorded, nobody paged", route, d.Department, d.Severity, d.Maintenance)
+	case policies.ActionStakeholders:
+		s := fmt.Sprintf("route %s: department %s, severity %s: outside active hours: stakeholders informed, nobody paged", route, d.Department, d.Severity)
+		if d.Informed != nil {
+			var who []string
+			for _, u := range d.Informed.Users {
+				who = append(who, person(cfg, u))
+			}
+			for _, ch := range d.Informed.ChatChannels {
+				who = append(who, chatName(cfg, ch))
+			}
+			if len(who) > 0 {
+				s += " (" + strings.Join(who, ", ") + ")"
+			} else {
+				s += " (the department has no stakeholders)"
+			}
+		}
+		return s
+	case policies.ActionHold:
+		return fmt.Sprintf("route %s: department %s, policy %s, severity %s: held until %s, then pages", route, d.Department, d.Policy, d.Severity, fmtTime(*d.HoldUntil, loc))
+	default:
+		return fmt.Sprintf("route %s: department %s, policy %s, severity %s: page", route, d.Department, d.Policy, d.Severity)
+	}
+}
+
+// planLines renders a plan in time order: each step's firing with the pages
+// sent at that instant folded in ("step 1: yamada (山田 太郎) sms, slack;
+// #eng-incidents"), then each later page on its own line ("yamada voice").
+func planLines(cfg *config.Config, p *planJSON, t0 time.Time) []planLine {
+	type key struct {
+		step, round int
+		at          time.Time
+	}
+	folded := map[key][]pageJSON{}
+	for _, s := range p.Steps {
+		folded[key{s.Step, s.Round, s.At}] = []pageJSON{}
+	}
+	// Steps go first so that the stable sort below keeps a step above the
+	// pages of earlier steps that fall at the same instant.
+	lines := make([]planLine, len(p.Steps), len(p.Steps)+len(p.Pages)+1)
+	for _, pg := range p.Pages {
+		k := key{pg.Step, pg.Round, pg.At}
+		if _, ok := folded[k]; ok {
+			folded[k] = append(folded[k], pg)
+			continue
+		}
+		what := pg.User + " " + pg.Channel
+		if pg.ChatChannel != "" {
+			what = chatName(cfg, pg.ChatChannel)
+		}
+		lines = append(lines, planLine{pg.At, what})
+	}
+	for i, s := range p.Steps {
+		lines[i] = planLine{s.At, stepText(cfg, s, folded[key{s.Step, s.Round, s.At}])}
+	}
+	slices.SortStableFunc(lines, func(a, b planLine) int { return a.at.Compare(b.at) })
+	if p.Exhausted != nil {
+		lines = append(lines, planLine{*p.Exhausted, "escalation exhausted"})
+	} else {
+		lines = append(lines, planLine{p.Until, "still escalating (end of --for)"})
+	}
+	return lines
+}
+
+// stepText is a step's firing: who it pages on which channels, and its chat channels.
+func stepText(cfg *config.Config, s stepJSON, pages []pageJSON) string {
+	head := fmt.Sprintf("step %d", s.Step)
+	if s.Round > 1 {
+		head += fmt.Sprintf(" (round %d)", s.Round)
+	}
+	users := slices.Clone(s.Users)
+	if s.Fallback != "" && !slices.Contains(users, s.Fallback) {
+		users = append(users, s.Fallback)
+	}
+	var parts []string
+	for _, u := range users {
+		var chans []string
+		for _, pg := range pages {
+			if pg.User == u && pg.Channel != "" {
+				chans = append(chans, pg.Channel)
+			}
+		}
+		part := person(cfg, u)
+		if u == s.Fallback {
+			part = "fallback " + part
+		}
+		if len(chans) > 0 {
+			part += " " + strings.Join(chans, ", ")
+		}
+		parts = append(parts, part)
+	}
+	if len(s.Empty) > 0 {
+		parts = append(parts, "nobody on call in "+strings.Join(s.Empty, ", "))
+	}
+	text := head + ": " + strings.Join(parts, "; ")
+	if len(s.ChatChannels) > 0 {
+		var names []string
+		for _, ch := range s.ChatChannels {
+			names = append(names, chatName(cfg, ch))
+		}
+		text += "; " + strings.Join(names, ", ")
+	}
+	return text
+}
