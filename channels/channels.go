@@ -1,0 +1,76 @@
+// Package channels carries hikyaku's messages to people: one subpackage per
+// channel (SMS, voice, email, Slack, webhooks), all behind the Sender interface.
+package channels
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Kind says why a message is sent: pages demand an answer, reports only inform.
+type Kind string
+
+// The kinds of message.
+const (
+	KindPage     Kind = "page"     // someone must acknowledge
+	KindReport   Kind = "report"   // stakeholders: initial or periodic update
+	KindResolved Kind = "resolved" // stakeholders: final report
+)
+
+// Message is one notification to one address on one channel.
+type Message struct {
+	// IdempotencyKey is stable across retries and replicas: a provider that
+	// accepts keys (or a fake that checks them) can drop a duplicate.
+	IdempotencyKey string
+	Channel        string // sms, voice, email, slack, webhook
+	Kind           Kind
+	IncidentID     int64
+	// To is the address on that channel: E.164 number, email, Slack user or channel id, URL.
+	To       string
+	UserID   string // empty for a chat channel
+	Name     string
+	Language string // ja or en
+	Subject  string
+	Text     string
+	// Data is the Alertmanager message the text was rendered from (template.Data as JSON),
+	// for channels that render their own structure (Slack blocks, webhook templates).
+	Data []byte
+}
+
+// Sender delivers messages on one channel. Send returns nil when the provider
+// accepted the message; a *PermanentError when trying again cannot help (bad
+// number, opted out, 4xx) so the caller fails over at once; any other error is
+// transient and retried with backoff.
+type Sender interface {
+	Send(ctx context.Context, m *Message) (Receipt, error)
+}
+
+// Receipt is what the provider said when it took the message.
+type Receipt struct {
+	ProviderID string // Twilio SID, Slack ts, SMTP Message-ID
+}
+
+// PermanentError marks a failure that retrying will not fix.
+type PermanentError struct {
+	Code string // provider's code, e.g. Twilio 21211
+	Err  error
+}
+
+func (e *PermanentError) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("permanent failure (%s): %v", e.Code, e.Err)
+	}
+	return fmt.Sprintf("permanent failure: %v", e.Err)
+}
+
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// Permanent wraps err as a PermanentError with the provider's code.
+func Permanent(code string, err error) error { return &PermanentError{Code: code, Err: err} }
+
+// IsPermanent tells whether err (or what it wraps) is a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,249 @@
+// Package router turns Alertmanager webhooks into incidents and escalates them:
+// intake, incident lifecycle, the timer-driven escalation engine and its HTTP API.
+package router
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/policies"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// Clock is where the engine reads the time; tests drive a fake one.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// Options configure an Engine. Only Store is required.
+type Options struct {
+	Store store.Store
+	// Senders deliver by channel name (sms, voice, email, slack, webhook).
+	// A channel without a sender fails over to the person's next contact.
+	Senders map[string]channels.Sender
+	Clock   Clock
+	Logger  *slog.Logger
+	Metrics *Metrics
+	// Owner names this replica in timer claims; defaults to host-pid.
+	Owner string
+	// Lease is how long a claimed timer stays ours; a dead replica's timers
+	// are taken over after it. Sends must finish well within it.
+	Lease time.Duration
+	// Poll is how often the scheduler looks for timers other replicas scheduled.
+	Poll time.Duration
+	// Workers bound concurrent timer handling (sends run in parallel so one
+	// slow provider never holds up another person's page).
+	Workers int
+	// MaxAttempts is how many times a transient send failure is retried before it counts as permanent.
+	MaxAttempts int
+}
+
+// Engine owns the incident lifecycle and the escalation timers. Every state
+// change goes through the store, so any replica can carry on another's work.
+type Engine struct {
+	opts    Options
+	set     atomic.Pointer[policies.Set]
+	wake    chan struct{}
+	log     *slog.Logger
+	metrics *Metrics
+	// inflight counts timer handlers running, so shutdown can wait for sends.
+	inflight sync.WaitGroup
+}
+
+// New makes an engine serving the compiled policies set.
+func New(set *policies.Set, opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = systemClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		opts.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if opts.Lease == 0 {
+		opts.Lease = 5 * time.Second
+	}
+	if opts.Poll == 0 {
+		opts.Poll = 500 * time.Millisecond
+	}
+	if opts.Workers == 0 {
+		opts.Workers = 64
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(nil)
+	}
+	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
+	e.set.Store(set)
+	return e
+}
+
+// Policies is the configuration in force.
+func (e *Engine) Policies() *policies.Set { return e.set.Load() }
+
+// SetPolicies swaps the configuration atomically (reload). Open incidents keep
+// their policy by id; see docs for what happens when it disappeared.
+func (e *Engine) SetPolicies(s *policies.Set) { e.set.Store(s) }
+
+// Reload loads and validates the file at path and swaps it in. On any
+// error the configuration in force keeps serving and the error says why.
+func (e *Engine) Reload(path string) error {
+	cfg, err := config.Load(path)
+	if err != nil {
+		e.metrics.reloads.WithLabelValues("failure").Inc()
+		e.log.Error("configuration refused; the previous one keeps serving", "file", path, "err", err)
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		e.log.Warn("configuration warning", "warning", w.Error())
+	}
+	e.SetPolicies(policies.Compile(cfg))
+	e.metrics.reloads.WithLabelValues("success").Inc()
+	e.log.Info("configuration loaded", "file", path)
+	e.kick()
+	return nil
+}
+
+// Store is the engine's store.
+func (e *Engine) Store() store.Store { return e.opts.Store }
+
+func (e *Engine) now() time.Time { return e.opts.Clock.Now() }
+
+// kick wakes the scheduler: a timer may be due now.
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ref is a short stable name for one incident's life, used in timer ids so
+// they are unique before the store has assigned the numeric id.
+func ref(inc *store.Incident) string {
+	h := sha256.Sum256([]byte(inc.Key + "\x00" + inc.CreatedAt.UTC().Format(time.RFC3339Nano)))
+	return hex.EncodeToString(h[:8])
+}
+
+// Run claims and handles due timers until ctx ends, then waits for the
+// handlers in flight and releases what it still holds.
+func (e *Engine) Run(ctx context.Context) error {
+	sem := make(chan struct{}, e.opts.Workers)
+	for {
+		n, err := e.runDue(ctx, sem)
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("claiming timers failed", "err", err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		if n > 0 {
+			continue // there may be more due
+		}
+		wait := e.opts.Poll
+		if next, ok, err := e.opts.Store.NextDue(ctx); err == nil && ok {
+			if d := next.Sub(e.now()); d < wait {
+				wait = max(d, 0)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-e.wake:
+		case <-t.C:
+		}
+		t.Stop()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	e.inflight.Wait()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return e.opts.Store.Release(rctx, e.opts.Owner)
+}
+
+// runDue claims one batch and hands each timer to a worker.
+func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
+	claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, cap(sem))
+	if err != nil {
+		return 0, err
+	}
+	for _, c := range claims {
+		sem <- struct{}{}
+		e.inflight.Add(1)
+		go func() {
+			defer func() { <-sem; e.inflight.Done() }()
+			// Handlers finish what they started even when shutdown begins:
+			// a page half-sent is worse than a second of delay.
+			e.handle(context.WithoutCancel(ctx), c)
+		}()
+	}
+	return len(claims), nil
+}
+
+// ProcessDue handles every timer due at the clock's now, synchronously.
+// Tests on a fake clock call it instead of Run.
+func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, 256)
+		if err != nil {
+			return total, err
+		}
+		if len(claims) == 0 {
+			return total, nil
+		}
+		for _, c := range claims {
+			e.handle(ctx, c)
+		}
+		total += len(claims)
+	}
+}
+
+// handle runs one claimed timer and completes, retries or leaves it.
+func (e *Engine) handle(ctx context.Context, c store.Claim) {
+	e.metrics.timerLateness.Observe(max(e.now().Sub(c.Due), 0).Seconds())
+	var err error
+	switch c.Kind {
+	case kindStep:
+		err = e.fireStep(ctx, c)
+	case kindNotify:
+		err = e.deliver(ctx, c)
+	case kindExhaust:
+		err = e.exhaust(ctx, c)
+	case kindAckTimeout:
+		err = e.ackTimedOut(ctx, c)
+	case kindReport:
+		err = e.report(ctx, c)
+	default:
+		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
+	}
+	if errors.Is(err, errRetried) {
+		return
+	}
+	if err != nil {
+		// The claim lapses and another attempt (here or on another replica)
+		// picks it up after the lease: nothing is dropped.
+		e.log.Warn("timer failed; it will be retried after its lease", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "err", err)
+		return
+	}
+	if err := e.opts.Store.Complete(ctx, c); err != nil && err != store.ErrStaleClaim {
+		e.log.Warn("completing timer failed", "timer", c.ID, "err", err)
+	}
+}

@@ -1,0 +1,300 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// policyFor is the incident's policy in the config in force. When a reload
+// removed it, the incident falls back to its route's, then its department's
+// policy, so a config change never leaves an open incident without pages.
+func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
+	cfg := e.Policies().Config()
+	if p := cfg.Policy(inc.Policy); p != nil {
+		return p
+	}
+	if r := cfg.Route(inc.Route); r != nil {
+		if p := cfg.RoutePolicy(r); p != nil {
+			return p
+		}
+	}
+	if d := cfg.Department(inc.Department); d != nil {
+		if p := cfg.Policy(d.EscalationPolicy); p != nil {
+			return p
+		}
+	}
+	if cfg.DefaultRoute != nil {
+		return cfg.RoutePolicy(cfg.DefaultRoute)
+	}
+	return nil
+}
+
+// fireStep pages one step's targets and schedules what comes next: the next
+// step, the next round, or the end. All of it is one store write, so a crash
+// either fired the step completely or not at all; firing it again is a no-op.
+func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
+	var p stepPayload
+	if err := json.Unmarshal(c.Payload, &p); err != nil {
+		e.log.Error("bad step timer payload: dropping it", "timer", c.ID, "err", err)
+		return nil
+	}
+	var fired bool
+	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		fired = false
+		esc := cur.Escalation
+		if cur.Status != store.StatusOpen || esc.Generation != p.Gen ||
+			esc.Round > p.Round || (esc.Round == p.Round && esc.Step >= p.Step) {
+			return nil, nil // acked, resolved, or already fired: stale
+		}
+		now := e.now()
+		inc := *cur
+		inc.UpdatedAt = now
+		inc.Escalation.Round, inc.Escalation.Step = p.Round, p.Step
+		ch := &store.Change{Incident: &inc}
+		pol := e.policyFor(&inc)
+		if pol == nil {
+			ch.Events = append(ch.Events, event(now, "no_policy", "", "policy", inc.Policy))
+			return ch, nil
+		}
+		if pol.ID != inc.Policy {
+			ch.Events = append(ch.Events, event(now, "policy_replaced", "", "from", inc.Policy, "to", pol.ID))
+			inc.Policy = pol.ID
+		}
+		if p.Step >= len(pol.Steps) {
+			// The policy shrank under a reload: what is left is the end of the round.
+			ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, len(pol.Steps)-1, now, true))
+			return ch, nil
+		}
+		fired = true
+		sf := e.Policies().StepTargets(pol, p.Step, now)
+		ch.Events = append(ch.Events, event(now, "step_fired", "",
+			"step", strconv.Itoa(p.Step+1), "round", strconv.Itoa(p.Round+1),
+			"users", strings.Join(sf.Users, ","), "chat_channels", strings.Join(sf.ChatChannels, ","),
+			"fallback", sf.Fallback, "empty", boolString(sf.Empty)))
+		for _, u := range sf.Users {
+			for i, pg := range e.Policies().NotifyPages(u, now) {
+				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
+					Gen: inc.Escalation.Generation, Kind: "page", User: u, Channel: string(pg.Channel),
+					Step: p.Step, Round: p.Round}, i, pg.At))
+			}
+		}
+		for _, id := range sf.ChatChannels {
+			if cc := e.Policies().Config().ChatChannel(id); cc != nil {
+				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
+					Gen: inc.Escalation.Generation, Kind: "page", ChatChannel: id, Channel: chatChannelKind(cc),
+					Step: p.Step, Round: p.Round}, 0, now))
+			}
+		}
+		ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, p.Step, now, sf.Empty))
+		return ch, nil
+	})
+	if err != nil {
+		return fmt.Errorf("fire step: %w", err)
+	}
+	if fired {
+		e.metrics.stepsFired.Inc()
+		e.kick() // pages due now are waiting
+	}
+	return nil
+}
+
+// next is the timer after (round, step): the next step after its wait, the
+// first step of the next round, or the exhaustion mark. An empty step (nobody
+// on call, no fallback) moves on at once: never silently nothing.
+func (e *Engine) next(inc *store.Incident, pol *config.Policy, round, step int, now time.Time, empty bool) store.Timer {
+	due := now
+	if !empty {
+		due = now.Add(pol.Steps[step].EscalateAfter.D())
+	}
+	switch {
+	case step+1 < len(pol.Steps):
+		return stepTimer(inc, round, step+1, due)
+	case round < pol.Repeat:
+		return stepTimer(inc, round+1, 0, due)
+	default:
+		return genTimer(inc, kindExhaust, due)
+	}
+}
+
+// updateEvery is the shortest report period among the incident's stakeholders' departments.
+func (e *Engine) updateEvery(inc *store.Incident) time.Duration {
+	var every time.Duration
+	for _, d := range e.Policies().Config().Departments {
+		st := d.Stakeholders
+		if len(st.Users)+len(st.ChatChannels) == 0 {
+			continue
+		}
+		if d.ID == inc.Department || slices.Contains(st.Severities, inc.Severity) {
+			if v := st.UpdateEvery.D(); every == 0 || v < every {
+				every = v
+			}
+		}
+	}
+	return every
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return ""
+}
+
+func chatChannelKind(cc *config.ChatChannel) string {
+	if cc.Slack != "" {
+		return string(config.ChannelSlack)
+	}
+	return string(config.ChannelWebhook)
+}
+
+// exhaust marks an incident whose policy ran out without an ack. It stays
+// open: someone must still look at it.
+func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
+	var p genPayload
+	if err := json.Unmarshal(c.Payload, &p); err != nil {
+		return nil
+	}
+	var done bool
+	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		done = false
+		if cur.Status != store.StatusOpen || cur.Escalation.Generation != p.Gen || cur.Escalation.Exhausted {
+			return nil, nil
+		}
+		done = true
+		now := e.now()
+		inc := *cur
+		inc.Escalation.Exhausted, inc.UpdatedAt = true, now
+		return &store.Change{Incident: &inc, Events: []store.Event{event(now, "exhausted", "",
+			"steps", strconv.Itoa(inc.Escalation.Step+1), "rounds", strconv.Itoa(inc.Escalation.Round+1))}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("exhaust: %w", err)
+	}
+	if done {
+		e.metrics.exhausted.WithLabelValues(inc.Department).Inc()
+		e.log.Warn("escalation exhausted: nobody acknowledged", "incident", inc.ID, "policy", inc.Policy)
+	}
+	return nil
+}
+
+// ackTimedOut reopens an incident acked but not resolved in time, and starts
+// its policy again from the first step.
+func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
+	var p genPayload
+	if err := json.Unmarshal(c.Payload, &p); err != nil {
+		return nil
+	}
+	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		if cur.Status != store.StatusAcked || cur.Escalation.Generation != p.Gen {
+			return nil, nil
+		}
+		now := e.now()
+		inc := *cur
+		inc.Status, inc.UpdatedAt = store.StatusOpen, now
+		inc.Escalation = store.Escalation{Step: -1, Generation: cur.Escalation.Generation + 1}
+		return &store.Change{Incident: &inc, CancelIncidentTimers: true,
+			Events:   []store.Event{event(now, "ack_timeout", "", "acked_by", cur.AckedBy)},
+			Schedule: []store.Timer{stepTimer(&inc, 0, 0, now)}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("ack timeout: %w", err)
+	}
+	e.kick()
+	return nil
+}
+
+// hasStakeholders tells whether anyone is to be informed of this incident.
+func (e *Engine) hasStakeholders(inc *store.Incident) bool {
+	return len(e.stakeholders(inc)) > 0
+}
+
+type stakeholder struct {
+	user, chat, channel string
+}
+
+// stakeholders lists who is informed of inc: its department's stakeholders,
+// and every department whose stakeholders asked for this severity.
+func (e *Engine) stakeholders(inc *store.Incident) []stakeholder {
+	cfg := e.Policies().Config()
+	var out []stakeholder
+	seen := map[string]bool{}
+	for _, d := range cfg.Departments {
+		st := d.Stakeholders
+		if len(st.Users)+len(st.ChatChannels) == 0 {
+			continue
+		}
+		own := d.ID == inc.Department
+		wants := len(st.Severities) > 0 && slices.Contains(st.Severities, inc.Severity)
+		if !own && !wants || own && len(st.Severities) > 0 && !wants {
+			continue
+		}
+		for _, u := range st.Users {
+			if user := cfg.User(u); user != nil && !seen["u:"+u] {
+				seen["u:"+u] = true
+				out = append(out, stakeholder{user: u, channel: reportChannel(user)})
+			}
+		}
+		for _, c := range st.ChatChannels {
+			if cc := cfg.ChatChannel(c); cc != nil && !seen["c:"+c] {
+				seen["c:"+c] = true
+				out = append(out, stakeholder{chat: c, channel: chatChannelKind(cc)})
+			}
+		}
+	}
+	return out
+}
+
+// reportChannel is how a stakeholder is informed: in writing, never a call.
+func reportChannel(u *config.User) string {
+	for _, ch := range []config.Channel{config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook, config.ChannelSMS} {
+		if u.Contacts.Has(ch) {
+			return string(ch)
+		}
+	}
+	return ""
+}
+
+// stakeholderMessages are the outbox entries of one report to every stakeholder.
+func (e *Engine) stakeholderMessages(inc *store.Incident, kind string) []store.Timer {
+	now := e.now()
+	var out []store.Timer
+	for _, s := range e.stakeholders(inc) {
+		if s.channel == "" {
+			continue
+		}
+		out = append(out, notifyTimer(inc, notifyPayload{Gen: inc.Escalation.Generation, Kind: kind,
+			User: s.user, ChatChannel: s.chat, Channel: s.channel}, 0, now))
+	}
+	return out
+}
+
+// report sends a stakeholder update and schedules the next while the
+// incident is open; the update says when the next one comes.
+func (e *Engine) report(ctx context.Context, c store.Claim) error {
+	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		if cur.Status == store.StatusResolved {
+			return nil, nil // the final report went out with the resolution
+		}
+		now := e.now()
+		inc := *cur
+		ch := &store.Change{Incident: &inc, Schedule: e.stakeholderMessages(&inc, "report")}
+		if every := e.updateEvery(&inc); every > 0 {
+			ch.Schedule = append(ch.Schedule, reportTimer(&inc, now.Add(every)))
+		}
+		ch.Events = append(ch.Events, event(now, "stakeholders_informed", "", "recipients", strconv.Itoa(len(ch.Schedule))))
+		return ch, nil
+	})
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	e.kick()
+	return nil
+}

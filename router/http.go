@@ -1,0 +1,354 @@
+package router
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server is hikyaku's HTTP face: the Alertmanager webhook, the incident API,
+// health, readiness, reload and metrics.
+type Server struct {
+	Engine *Engine
+	// Gatherer serves /metrics; nil serves the default registry.
+	Gatherer prometheus.Gatherer
+	// Reload validates and swaps the configuration (POST /-/reload, SIGHUP).
+	Reload func(ctx context.Context) error
+	// draining refuses new webhooks during shutdown with 503, so Alertmanager retries elsewhere.
+	draining atomic.Bool
+}
+
+// Drain makes the webhook answer 503 from now on.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// Handler routes every endpoint.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/alertmanager", s.webhook)
+	mux.Handle("GET /api/v1/incidents", s.api(s.listIncidents))
+	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
+	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
+	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
+	mux.HandleFunc("GET /-/ready", s.ready)
+	mux.HandleFunc("POST /-/reload", s.reload)
+	g := s.Gatherer
+	if g == nil {
+		g = prometheus.DefaultGatherer
+	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// webhook takes Alertmanager's post. It answers 2xx only once the incident
+// is durably stored; a store failure is 503 so Alertmanager retries, and load
+// is never answered with 4xx, which Alertmanager would not retry.
+func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
+	code, msg := s.intake(r)
+	s.Engine.metrics.webhookRequests.WithLabelValues(strconv.Itoa(code)).Inc()
+	if code >= 300 {
+		http.Error(w, msg, code)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	io.WriteString(w, msg)
+}
+
+func (s *Server) intake(r *http.Request) (int, string) {
+	if s.draining.Load() {
+		return http.StatusServiceUnavailable, "shutting down"
+	}
+	cfg := s.Engine.Policies().Config()
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, cfg.Global.MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (global.max_body_bytes)", tooBig.Limit)
+	case err != nil:
+		return http.StatusBadRequest, "reading body: " + err.Error()
+	}
+	msg, err := DecodeMessage(body)
+	if err != nil {
+		// Authenticate before telling a stranger what is wrong with the body;
+		// the receiver name is in the body, so a body we cannot read is refused as unauthenticated.
+		if len(cfg.Receivers) > 0 && !anyReceiverAuth(cfg, r) {
+			return http.StatusUnauthorized, "missing or wrong credentials"
+		}
+		return http.StatusBadRequest, err.Error()
+	}
+	if !authorized(cfg, msg.Receiver, r) {
+		return http.StatusUnauthorized, "missing or wrong credentials for receiver " + strconv.Quote(msg.Receiver)
+	}
+	incs, err := s.Engine.Ingest(r.Context(), msg, body)
+	if err != nil {
+		s.Engine.log.Error("storing webhook failed", "group_key", msg.GroupKey, "err", err)
+		return http.StatusServiceUnavailable, "store unavailable; retry"
+	}
+	ids := make([]int64, len(incs))
+	for i, inc := range incs {
+		ids[i] = inc.ID
+	}
+	b, _ := json.Marshal(map[string]any{"incidents": ids})
+	return http.StatusOK, string(b)
+}
+
+// authorized checks the credentials Alertmanager's http_config sends for
+// this receiver. A receiver not in the config is refused when any receiver
+// is configured; with none configured the webhook is open (a demo setup).
+func authorized(cfg *config.Config, receiver string, r *http.Request) bool {
+	if len(cfg.Receivers) == 0 {
+		return true
+	}
+	for _, rc := range cfg.Receivers {
+		if rc.Name == receiver {
+			return receiverAuth(&rc, r)
+		}
+	}
+	return false
+}
+
+func anyReceiverAuth(cfg *config.Config, r *http.Request) bool {
+	for _, rc := range cfg.Receivers {
+		if receiverAuth(&rc, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func receiverAuth(rc *config.Receiver, r *http.Request) bool {
+	switch {
+	case rc.BasicAuth != nil:
+		user, pass, ok := r.BasicAuth()
+		want, set := rc.BasicAuth.Password.Reveal()
+		return ok && set && equal(user, rc.BasicAuth.Username) && equal(pass, want)
+	case !rc.BearerToken.IsZero():
+		want, set := rc.BearerToken.Reveal()
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return ok && set && equal(got, want)
+	}
+	return true
+}
+
+// equal compares in constant time so a token cannot be guessed byte by byte.
+func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// api protects the incident API with global.api_token. Without a token
+// configured the API is refused: acking must never be open to anyone.
+func (s *Server) api(h func(w http.ResponseWriter, r *http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		want, set := s.Engine.Policies().Config().Global.APIToken.Reveal()
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !set {
+			http.Error(w, "the API is disabled: set global.api_token", http.StatusForbidden)
+			return
+		}
+		if !ok || !equal(got, want) {
+			http.Error(w, "missing or wrong API token", http.StatusUnauthorized)
+			return
+		}
+		v, err := h(w, r)
+		if err != nil {
+			http.Error(w, err.Error(), apiStatus(err))
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(v)
+	})
+}
+
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func apiStatus(err error) int {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		return he.code
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrResolved):
+		return http.StatusConflict
+	}
+	return http.StatusServiceUnavailable
+}
+
+func (s *Server) listIncidents(_ http.ResponseWriter, r *http.Request) (any, error) {
+	st := store.Status(r.URL.Query().Get("status"))
+	switch st {
+	case "", store.StatusOpen, store.StatusAcked, store.StatusResolved:
+	default:
+		return nil, &httpError{http.StatusBadRequest, "status: want open, acked or resolved"}
+	}
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return nil, &httpError{http.StatusBadRequest, "limit: want a positive number"}
+		}
+		limit = n
+	}
+	incs, err := s.Engine.Store().List(r.Context(), store.ListOptions{Status: st, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IncidentView, len(incs))
+	for i, inc := range incs {
+		out[i] = view(inc, nil)
+	}
+	return out, nil
+}
+
+// IncidentView is an incident as the API shows it.
+type IncidentView struct {
+	*store.Incident
+	Message  *Message      `json:"message,omitempty"`
+	Timeline []store.Event `json:"timeline,omitempty"`
+}
+
+func view(inc *store.Incident, tl []store.Event) IncidentView {
+	v := IncidentView{Incident: inc, Timeline: tl}
+	if m, err := DecodeMessage(inc.Message); err == nil {
+		v.Message = m
+	}
+	return v
+}
+
+func incidentID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, &httpError{http.StatusBadRequest, "incident id must be a positive number"}
+	}
+	return id, nil
+}
+
+func (s *Server) getIncident(_ http.ResponseWriter, r *http.Request) (any, error) {
+	id, err := incidentID(r)
+	if err != nil {
+		return nil, err
+	}
+	inc, err := s.Engine.Store().Get(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	tl, err := s.Engine.Store().Timeline(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	return view(inc, tl), nil
+}
+
+// act is ack, resolve or escalate. The actor is the ?by= parameter (the CLI
+// sends the user's id), else "api".
+func (s *Server) act(_ http.ResponseWriter, r *http.Request) (any, error) {
+	id, err := incidentID(r)
+	if err != nil {
+		return nil, err
+	}
+	actor := r.URL.Query().Get("by")
+	if actor == "" {
+		actor = "api"
+	}
+	var inc *store.Incident
+	switch r.PathValue("action") {
+	case "ack":
+		inc, err = s.Engine.Ack(r.Context(), id, actor, "api")
+	case "resolve":
+		inc, err = s.Engine.Resolve(r.Context(), id, actor, "api")
+	case "escalate":
+		inc, err = s.Engine.Escalate(r.Context(), id, actor, "api")
+	default:
+		return nil, &httpError{http.StatusNotFound, "unknown action: want ack, resolve or escalate"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return view(inc, nil), nil
+}
+
+// OnCallView is one rotation or schedule's current on-call.
+type OnCallView struct {
+	Department string    `json:"department"`
+	ID         string    `json:"id"`
+	User       string    `json:"user,omitempty"`
+	Name       string    `json:"name,omitempty"`
+	Until      time.Time `json:"until,omitzero"`
+}
+
+func (s *Server) oncall(_ http.ResponseWriter, r *http.Request) (any, error) {
+	set := s.Engine.Policies()
+	now := s.Engine.now()
+	out := []OnCallView{}
+	for _, d := range set.Config().Departments {
+		ids := make([]string, 0, len(d.Rotations)+len(d.Schedules))
+		for _, rot := range d.Rotations {
+			ids = append(ids, rot.ID)
+		}
+		for _, sc := range d.Schedules {
+			ids = append(ids, sc.ID)
+		}
+		for _, id := range ids {
+			v := OnCallView{Department: d.ID, ID: id}
+			if sh, ok := set.OnCall(id, now); ok {
+				v.User, v.Until = sh.User, sh.End
+				if u := set.Config().User(sh.User); u != nil {
+					v.Name = u.Name
+				}
+			}
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// ready is false while the store cannot be reached: Alertmanager and load
+// balancers then send elsewhere, and it turns true again by itself.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if err := s.Engine.Store().Ping(ctx); err != nil {
+		http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "OK\n")
+}
+
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	if s.Reload == nil {
+		http.Error(w, "reload is not available", http.StatusNotImplemented)
+		return
+	}
+	if err := s.Reload(r.Context()); err != nil {
+		http.Error(w, "configuration refused, the previous one keeps serving:\n"+err.Error(), http.StatusBadRequest)
+		return
+	}
+	io.WriteString(w, "configuration reloaded\n")
+}
+

@@ -1,0 +1,257 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hikyaku/hikyaku/policies"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// Errors people get back when acting on an incident.
+var (
+	ErrResolved = errors.New("incident is already resolved")
+	ErrNotFound = errors.New("no such incident")
+)
+
+// Ingest records one webhook message durably and schedules what it starts.
+// When it returns nil the message is safe in the store: answering 2xx is
+// then a promise that no page will be lost.
+func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store.Incident, error) {
+	set := e.Policies()
+	now := e.now()
+	decisions := set.Route(msg.Labels(), now)
+	var out []*store.Incident
+	for i, d := range decisions {
+		if d.Action == policies.ActionDrop {
+			e.metrics.dropped.WithLabelValues(d.Route).Inc()
+			continue
+		}
+		key := msg.Receiver + "/" + msg.GroupKey
+		if i > 0 {
+			// A continue route opens its own incident for its own department.
+			key += "#" + d.Route
+		}
+		var opened, resolved bool
+		inc, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
+			opened, resolved = false, false
+			switch {
+			case cur == nil && !msg.Firing():
+				return nil, nil // resolved before we ever saw it firing (or it was dropped)
+			case cur == nil:
+				opened = true
+				return e.open(key, d, msg, raw), nil
+			case !msg.Firing():
+				resolved = true
+				return e.resolveChange(cur, "alertmanager", "alertmanager"), nil
+			default:
+				return e.refresh(cur, msg, raw), nil
+			}
+		})
+		if err != nil {
+			return out, fmt.Errorf("router: ingest group %q: %w", msg.GroupKey, err)
+		}
+		if inc == nil {
+			continue
+		}
+		switch {
+		case opened:
+			e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
+			e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
+		case resolved:
+			e.observeResolved(inc)
+		}
+		out = append(out, inc)
+	}
+	e.kick()
+	return out, nil
+}
+
+// open builds a new incident for one routing decision.
+func (e *Engine) open(key string, d policies.Decision, msg *Message, raw []byte) *store.Change {
+	now := e.now()
+	inc := &store.Incident{
+		Key: key, Status: store.StatusOpen, CreatedAt: now, UpdatedAt: now,
+		Department: d.Department, Policy: d.Policy, Route: d.Route, Severity: d.Severity,
+		Escalation: store.Escalation{Step: -1}, Message: raw,
+	}
+	ch := &store.Change{Incident: inc, Events: []store.Event{
+		event(now, "created", "alertmanager", "receiver", msg.Receiver, "group_key", msg.GroupKey,
+			"alerts", strconv.Itoa(len(msg.Alerts)), "truncated_alerts", nonZero(msg.TruncatedAlerts)),
+		event(now, "routed", "", "route", d.Route, "department", d.Department, "policy", d.Policy,
+			"severity", d.Severity, "action", string(d.Action)),
+	}}
+	switch d.Action {
+	case policies.ActionPage:
+		ch.Schedule = append(ch.Schedule, stepTimer(inc, 0, 0, now))
+	case policies.ActionHold:
+		ch.Events = append(ch.Events, event(now, "held", "", "until", d.HoldUntil.Format("2006-01-02T15:04:05Z07:00")))
+		ch.Schedule = append(ch.Schedule, stepTimer(inc, 0, 0, d.HoldUntil))
+	case policies.ActionMaintenance:
+		ch.Events = append(ch.Events, event(now, "maintenance", "", "window", d.Maintenance))
+		return ch // recorded, nobody is paged or informed
+	case policies.ActionStakeholders:
+		ch.Events = append(ch.Events, event(now, "stakeholders_only", "", "route", d.Route))
+	}
+	if e.hasStakeholders(inc) {
+		ch.Schedule = append(ch.Schedule, reportTimer(inc, now))
+	}
+	return ch
+}
+
+func nonZero(n uint64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatUint(n, 10)
+}
+
+// refresh stores a repeated post of an open group. Alertmanager re-sends on
+// every group_interval and an HA pair sends twice: only a change in the
+// alerts is worth a timeline line.
+func (e *Engine) refresh(cur *store.Incident, msg *Message, raw []byte) *store.Change {
+	now := e.now()
+	old, err := DecodeMessage(cur.Message)
+	if err == nil && alertSet(old) == alertSet(msg) {
+		return nil
+	}
+	inc := *cur
+	inc.Message, inc.UpdatedAt = raw, now
+	return &store.Change{Incident: &inc, Events: []store.Event{
+		event(now, "alerts_changed", "alertmanager", "firing", strconv.Itoa(len(msg.Alerts.Firing())),
+			"resolved", strconv.Itoa(len(msg.Alerts.Resolved())), "truncated_alerts", nonZero(msg.TruncatedAlerts)),
+	}}
+}
+
+// alertSet is a canonical form of which alerts are in which state.
+func alertSet(m *Message) string {
+	parts := make([]string, 0, len(m.Alerts))
+	for _, a := range m.Alerts {
+		parts = append(parts, a.Fingerprint+"="+a.Status)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",") + "/" + strconv.FormatUint(m.TruncatedAlerts, 10)
+}
+
+// resolveChange closes an incident: every pending page is cancelled and the
+// stakeholders get their final report.
+func (e *Engine) resolveChange(cur *store.Incident, actor, via string) *store.Change {
+	now := e.now()
+	inc := *cur
+	inc.Status, inc.ResolvedAt, inc.UpdatedAt = store.StatusResolved, now, now
+	inc.Escalation.Generation++
+	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
+		Events: []store.Event{event(now, "resolved", actor, "via", via)}}
+	ch.Schedule = append(ch.Schedule, e.stakeholderMessages(&inc, "resolved")...)
+	return ch
+}
+
+// Ack stops the escalation of an open incident. Acking twice is not an error:
+// the incident is returned as it is.
+func (e *Engine) Ack(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
+	var acked bool
+	inc, err := e.update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
+		acked = false
+		switch cur.Status {
+		case store.StatusResolved:
+			return nil, ErrResolved
+		case store.StatusAcked:
+			return nil, nil
+		}
+		acked = true
+		now := e.now()
+		inc := *cur
+		inc.Status, inc.AckedAt, inc.AckedBy, inc.UpdatedAt = store.StatusAcked, now, actor, now
+		inc.Escalation.Generation++
+		ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
+			Events: []store.Event{event(now, "acked", actor, "via", via)}}
+		if pol := e.Policies().Config().Policy(inc.Policy); pol != nil && pol.AckTimeout > 0 {
+			ch.Schedule = append(ch.Schedule, genTimer(&inc, kindAckTimeout, now.Add(pol.AckTimeout.D())))
+		}
+		if e.hasStakeholders(&inc) {
+			ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
+		}
+		return ch, nil
+	})
+	if err == nil && acked {
+		e.metrics.acked.WithLabelValues(inc.Department).Inc()
+		e.metrics.timeToAck.WithLabelValues(inc.Department).Observe(inc.AckedAt.Sub(inc.CreatedAt).Seconds())
+		e.log.Info("incident acknowledged", "incident", id, "by", actor, "via", via)
+		e.kick()
+	}
+	return inc, err
+}
+
+// Resolve closes an incident by hand (Alertmanager's "resolved" does it too).
+func (e *Engine) Resolve(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
+	var resolved bool
+	inc, err := e.update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
+		resolved = false
+		if cur.Status == store.StatusResolved {
+			return nil, ErrResolved
+		}
+		resolved = true
+		return e.resolveChange(cur, actor, via), nil
+	})
+	if err == nil && resolved {
+		e.observeResolved(inc)
+		e.kick()
+	}
+	return inc, err
+}
+
+func (e *Engine) observeResolved(inc *store.Incident) {
+	e.metrics.resolved.WithLabelValues(inc.Department).Inc()
+	e.metrics.timeToResolve.WithLabelValues(inc.Department).Observe(inc.ResolvedAt.Sub(inc.CreatedAt).Seconds())
+	e.log.Info("incident resolved", "incident", inc.ID)
+}
+
+// Escalate fires the next step now, whatever the timers say; an acked
+// incident is reopened, because someone decided the acker needs help.
+func (e *Engine) Escalate(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
+	inc, err := e.update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
+		if cur.Status == store.StatusResolved {
+			return nil, ErrResolved
+		}
+		now := e.now()
+		inc := *cur
+		inc.Status, inc.UpdatedAt, inc.Escalation.Exhausted = store.StatusOpen, now, false
+		inc.Escalation.Generation++
+		round, step := inc.Escalation.Round, inc.Escalation.Step+1
+		if pol := e.policyFor(&inc); pol != nil && step >= len(pol.Steps) {
+			round, step = round+1, 0
+		}
+		// The step timer's (round, step) must be ahead of what fired, or it
+		// would be taken for a duplicate.
+		inc.Escalation.Round, inc.Escalation.Step = round, step-1
+		return &store.Change{Incident: &inc, CancelIncidentTimers: true,
+			Events:   []store.Event{event(now, "escalated", actor, "via", via, "to_step", strconv.Itoa(step+1))},
+			Schedule: []store.Timer{stepTimer(&inc, round, step, now)}}, nil
+	})
+	if err == nil {
+		e.kick()
+	}
+	return inc, err
+}
+
+// update is store.Update with the engine's error vocabulary.
+func (e *Engine) update(ctx context.Context, id int64, fn func(*store.Incident) (*store.Change, error)) (*store.Incident, error) {
+	inc, err := e.opts.Store.Update(ctx, id, fn)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ErrNotFound
+	case errors.Is(err, ErrResolved):
+		return inc, ErrResolved
+	case err != nil:
+		return nil, fmt.Errorf("router: incident %d: %w", id, err)
+	}
+	if inc == nil {
+		// fn wrote nothing: report the incident as it stands.
+		return e.opts.Store.Get(ctx, id)
+	}
+	return inc, nil
+}

@@ -1,0 +1,63 @@
+package router
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are hikyaku's own Prometheus metrics, all prefixed hikyaku_.
+type Metrics struct {
+	webhookRequests *prometheus.CounterVec
+	dropped         *prometheus.CounterVec
+	opened          *prometheus.CounterVec
+	acked           *prometheus.CounterVec
+	resolved        *prometheus.CounterVec
+	exhausted       *prometheus.CounterVec
+	notifications   *prometheus.CounterVec
+	stepsFired      prometheus.Counter
+	timerLateness   prometheus.Histogram
+	timeToAck       *prometheus.HistogramVec
+	timeToResolve   *prometheus.HistogramVec
+	reloads         *prometheus.CounterVec
+}
+
+// NewMetrics registers the metrics with reg (nil: a private registry, for tests).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	f := func(c prometheus.Collector) { reg.MustRegister(c) }
+	// Incident durations run from seconds to days.
+	durations := prometheus.ExponentialBuckets(15, 2, 14)
+	m := &Metrics{
+		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_webhook_requests_total",
+			Help: "Alertmanager webhook requests, by HTTP status code."}, []string{"code"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_alert_groups_dropped_total",
+			Help: "Alert groups dropped by a drop route."}, []string{"route"}),
+		opened: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_incidents_opened_total",
+			Help: "Incidents opened, by department and severity."}, []string{"department", "severity"}),
+		acked: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_incidents_acked_total",
+			Help: "Incidents acknowledged, by department."}, []string{"department"}),
+		resolved: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_incidents_resolved_total",
+			Help: "Incidents resolved, by department."}, []string{"department"}),
+		exhausted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_escalations_exhausted_total",
+			Help: "Incidents whose escalation policy ran out with no ack, by department."}, []string{"department"}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_notifications_total",
+			Help: "Notification attempts, by channel and result (sent, retried, failed)."}, []string{"channel", "result"}),
+		stepsFired: prometheus.NewCounter(prometheus.CounterOpts{Name: "hikyaku_escalation_steps_fired_total",
+			Help: "Escalation steps fired."}),
+		timerLateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hikyaku_timer_lateness_seconds",
+			Help:    "How late timers were handled after they came due.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
+		timeToAck: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hikyaku_time_to_ack_seconds",
+			Help: "Time from incident opened to acknowledged (MTTA), by department.", Buckets: durations}, []string{"department"}),
+		timeToResolve: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hikyaku_time_to_resolve_seconds",
+			Help: "Time from incident opened to resolved (MTTR), by department.", Buckets: durations}, []string{"department"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_config_reloads_total",
+			Help: "Configuration reloads, by result (success, failure)."}, []string{"result"}),
+	}
+	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads} {
+		f(c)
+	}
+	return m
+}

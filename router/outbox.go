@@ -1,0 +1,135 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// errRetried tells handle that deliver already put the claim back for a retry.
+var errRetried = errors.New("retry scheduled")
+
+// deliver sends one outbox entry. A page for an incident acked or resolved
+// since it was scheduled is dropped; transient failures retry with backoff;
+// permanent ones fail over to the person's next contact method at once.
+func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
+	var p notifyPayload
+	if err := json.Unmarshal(c.Payload, &p); err != nil {
+		e.log.Error("bad notify timer payload: dropping it", "timer", c.ID, "err", err)
+		return nil
+	}
+	inc, err := e.opts.Store.Get(ctx, c.IncidentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("deliver: %w", err)
+	}
+	if p.Kind == "page" && (inc.Status != store.StatusOpen || inc.Escalation.Generation != p.Gen) {
+		return nil // acked or resolved meanwhile: this page must not go out
+	}
+	msg, err := e.message(inc, &p, c.ID)
+	if err == nil {
+		sender := e.opts.Senders[p.Channel]
+		if sender == nil {
+			err = channels.Permanent("", fmt.Errorf("no %s provider is configured", p.Channel))
+		} else {
+			var rc channels.Receipt
+			sctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
+			rc, err = sender.Send(sctx, msg)
+			cancel()
+			if err == nil {
+				e.metrics.notifications.WithLabelValues(p.Channel, "sent").Inc()
+				return e.record(ctx, inc.ID, nil, event(e.now(), "notified", "", "to", who(&p), "channel", p.Channel,
+					"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt+1)))
+			}
+		}
+	}
+	if !channels.IsPermanent(err) && c.Attempt+1 < e.opts.MaxAttempts {
+		e.metrics.notifications.WithLabelValues(p.Channel, "retried").Inc()
+		due := e.now().Add(backoff(c.Attempt))
+		if rerr := e.record(ctx, inc.ID, nil, event(e.now(), "notify_retry", "", "to", who(&p), "channel", p.Channel,
+			"error", err.Error(), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
+			return rerr
+		}
+		if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil && !errors.Is(rerr, store.ErrStaleClaim) {
+			return fmt.Errorf("deliver: retry: %w", rerr)
+		}
+		return errRetried
+	}
+	e.metrics.notifications.WithLabelValues(p.Channel, "failed").Inc()
+	ev := event(e.now(), "notify_failed", "", "to", who(&p), "channel", p.Channel, "error", err.Error(),
+		"attempts", strconv.Itoa(c.Attempt+1))
+	var next []store.Timer
+	if nextCh := e.failover(&p); nextCh != "" {
+		fp := p
+		fp.Failed = append(slices.Clone(p.Failed), p.Channel)
+		fp.Channel = nextCh
+		next = append(next, notifyTimer(inc, fp, 0, e.now()))
+		ev.Detail["failover_to"] = nextCh
+		e.kick()
+	}
+	return e.record(ctx, inc.ID, next, ev)
+}
+
+// record appends a timeline event (and schedules timers) without touching the incident's state.
+func (e *Engine) record(ctx context.Context, id int64, timers []store.Timer, evs ...store.Event) error {
+	_, err := e.opts.Store.Update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
+		inc := *cur
+		return &store.Change{Incident: &inc, Events: evs, Schedule: timers}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %s: %w", evs[0].Type, err)
+	}
+	return nil
+}
+
+// failover picks the person's next contact method: their own rules' order
+// first, then any contact they have, skipping what already failed.
+func (e *Engine) failover(p *notifyPayload) string {
+	if p.User == "" {
+		return ""
+	}
+	u := e.Policies().Config().User(p.User)
+	if u == nil {
+		return ""
+	}
+	var order []config.Channel
+	for _, r := range u.Notify {
+		order = append(order, r.Channels...)
+	}
+	order = append(order, config.ChannelSMS, config.ChannelVoice, config.ChannelSlack, config.ChannelEmail, config.ChannelWebhook)
+	if p.Kind != "page" {
+		order = slices.DeleteFunc(order, func(c config.Channel) bool { return c == config.ChannelVoice })
+	}
+	for _, ch := range order {
+		c := string(ch)
+		if c != p.Channel && !slices.Contains(p.Failed, c) && u.Contacts.Has(ch) {
+			return c
+		}
+	}
+	return ""
+}
+
+// backoff is exponential with full jitter, capped, so a provider outage is
+// not met by every replica retrying in step.
+func backoff(attempt int) time.Duration {
+	base := time.Second << min(attempt, 6)
+	return base/2 + rand.N(base/2+1)
+}
+
+func who(p *notifyPayload) string {
+	if p.ChatChannel != "" {
+		return "#" + p.ChatChannel
+	}
+	return p.User
+}
