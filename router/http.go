@@ -351,4 +351,3 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 	}
 	io.WriteString(w, "configuration reloaded\n")
 }
-
