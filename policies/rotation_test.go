@@ -1,0 +1,281 @@
+package policies
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRotationHandoffs(t *testing.T) {
+	tests := []struct {
+		name     string
+		zone     string
+		rotation string // one rotation "r" in YAML flow style
+		from, to string // wall clock in zone
+		want     []ocWant
+	}{
+		{
+			name:     "Tokyo weekly Monday 10:00, the cycle extends before start",
+			zone:     "Asia/Tokyo",
+			rotation: `{id: r, timezone: Asia/Tokyo, start: "2026-01-05 10:00", shift: 1w, members: [alice, bob, carol]}`,
+			from:     "2025-12-29 00:00", to: "2026-01-20 00:00",
+			want: []ocWant{
+				{user: "bob", start: "2025-12-29 00:00", end: "2025-12-29 10:00"},
+				{user: "carol", start: "2025-12-29 10:00", end: "2026-01-05 10:00"},
+				{user: "alice", start: "2026-01-05 10:00", end: "2026-01-12 10:00"},
+				{user: "bob", start: "2026-01-12 10:00", end: "2026-01-19 10:00"},
+				{user: "carol", start: "2026-01-19 10:00", end: "2026-01-20 00:00"},
+			},
+		},
+		{
+			name:     "New York daily 09:00 across spring forward: the 7th's shift is 23h",
+			zone:     "America/New_York",
+			rotation: `{id: r, timezone: America/New_York, start: "2026-01-05 09:00", shift: 1d, members: [alice, bob]}`,
+			from:     "2026-03-07 00:00", to: "2026-03-10 00:00",
+			want: []ocWant{
+				{user: "alice", start: "2026-03-07 00:00", end: "2026-03-07 09:00"},
+				{user: "bob", start: "2026-03-07 09:00", end: "2026-03-08 09:00"},
+				{user: "alice", start: "2026-03-08 09:00", end: "2026-03-09 09:00"},
+				{user: "bob", start: "2026-03-09 09:00", end: "2026-03-10 00:00"},
+			},
+		},
+		{
+			name:     "New York daily 09:00 across fall back: the 31st's shift is 25h",
+			zone:     "America/New_York",
+			rotation: `{id: r, timezone: America/New_York, start: "2026-01-05 09:00", shift: 1d, members: [alice, bob]}`,
+			from:     "2026-10-31 09:00", to: "2026-11-02 09:00",
+			want: []ocWant{
+				{user: "bob", start: "2026-10-31 09:00", end: "2026-11-01 09:00"},
+				{user: "alice", start: "2026-11-01 09:00", end: "2026-11-02 09:00"},
+			},
+		},
+		{
+			name:     "London daily 09:00 across 2026-03-29",
+			zone:     "Europe/London",
+			rotation: `{id: r, timezone: Europe/London, start: "2026-01-05 09:00", shift: 1d, members: [alice, bob]}`,
+			from:     "2026-03-28 09:00", to: "2026-03-30 09:00",
+			want: []ocWant{
+				{user: "alice", start: "2026-03-28 09:00", end: "2026-03-29 09:00"},
+				{user: "bob", start: "2026-03-29 09:00", end: "2026-03-30 09:00"},
+			},
+		},
+		{
+			name:     "London daily 09:00 across 2026-10-25",
+			zone:     "Europe/London",
+			rotation: `{id: r, timezone: Europe/London, start: "2026-01-05 09:00", shift: 1d, members: [alice, bob]}`,
+			from:     "2026-10-24 09:00", to: "2026-10-26 09:00",
+			want: []ocWant{
+				{user: "alice", start: "2026-10-24 09:00", end: "2026-10-25 09:00"},
+				{user: "bob", start: "2026-10-25 09:00", end: "2026-10-26 09:00"},
+			},
+		},
+		{
+			name:     "12h shifts keep 09:00 and 21:00 across spring forward",
+			zone:     "America/New_York",
+			rotation: `{id: r, timezone: America/New_York, start: "2026-01-05 09:00", shift: 12h, members: [alice, bob, carol]}`,
+			from:     "2026-03-07 09:00", to: "2026-03-09 09:00",
+			want: []ocWant{
+				{user: "carol", start: "2026-03-07 09:00", end: "2026-03-07 21:00"},
+				{user: "alice", start: "2026-03-07 21:00", end: "2026-03-08 09:00"}, // 11h
+				{user: "bob", start: "2026-03-08 09:00", end: "2026-03-08 21:00"},
+				{user: "carol", start: "2026-03-08 21:00", end: "2026-03-09 09:00"},
+			},
+		},
+		{
+			name:     "8h shifts from 01:00 wrap past midnight on the wall clock",
+			zone:     "Europe/London",
+			rotation: `{id: r, timezone: Europe/London, start: "2026-10-24 01:00", shift: 8h, members: [alice, bob, carol]}`,
+			from:     "2026-10-24 17:00", to: "2026-10-25 17:00",
+			want: []ocWant{
+				{user: "carol", start: "2026-10-24 17:00", end: "2026-10-25 01:00"},
+				{user: "alice", start: "2026-10-25 01:00", end: "2026-10-25 09:00"}, // 01:00 BST, 9h
+				{user: "bob", start: "2026-10-25 09:00", end: "2026-10-25 17:00"},
+			},
+		},
+		{
+			name:     "36h runs in elapsed time, so handoffs drift an hour with DST",
+			zone:     "America/New_York",
+			rotation: `{id: r, timezone: America/New_York, start: "2026-03-07 00:00", shift: 36h, members: [alice, bob]}`,
+			from:     "2026-03-07 00:00", to: "2026-03-11 00:00",
+			want: []ocWant{
+				{user: "alice", start: "2026-03-07 00:00", end: "2026-03-08 13:00"},
+				{user: "bob", start: "2026-03-08 13:00", end: "2026-03-10 01:00"},
+				{user: "alice", start: "2026-03-10 01:00", end: "2026-03-11 00:00"},
+			},
+		},
+		{
+			// 02:30 does not exist on 2026-03-08; time.Date reads it with the
+			// later offset, which is 01:30 EST.
+			name:     "a handoff in the spring-forward gap happens as time.Date resolves it",
+			zone:     "America/New_York",
+			rotation: `{id: r, timezone: America/New_York, start: "2026-03-01 02:30", shift: 1d, members: [alice, bob]}`,
+			from:     "2026-03-07 02:30", to: "2026-03-09 02:30",
+			want: []ocWant{
+				{user: "alice", start: "2026-03-07 02:30", end: "2026-03-08 01:30"},
+				{user: "bob", start: "2026-03-08 01:30", end: "2026-03-09 02:30"},
+			},
+		},
+		{
+			name:     "a one-member rotation is one shift",
+			zone:     "UTC",
+			rotation: `{id: r, start: "2026-01-05 09:00", shift: 1d, members: [alice]}`,
+			from:     "2026-01-01 00:00", to: "2026-02-01 00:00",
+			want:     []ocWant{{user: "alice", start: "2026-01-01 00:00", end: "2026-02-01 00:00"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ocSet(t, "departments:\n  - id: ops\n    rotations:\n      - "+tt.rotation+"\n")
+			loc := ocLoc(t, tt.zone)
+			got, err := s.Shifts("r", ocAt(t, loc, tt.from), ocAt(t, loc, tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ocCheck(t, loc, got, tt.want)
+		})
+	}
+}
+
+// TestDSTShiftLengths states the issue's demand in elapsed hours, so a
+// mistake in the wall-clock helpers above cannot hide one here.
+func TestDSTShiftLengths(t *testing.T) {
+	tests := []struct {
+		zone, start, shift, at string
+		want                   time.Duration
+	}{
+		{"America/New_York", "2026-01-05 09:00", "1d", "2026-03-07 12:00", 23 * time.Hour},
+		{"America/New_York", "2026-01-05 09:00", "1d", "2026-10-31 12:00", 25 * time.Hour},
+		{"America/New_York", "2026-01-05 09:00", "1d", "2026-03-09 12:00", 24 * time.Hour},
+		{"Europe/London", "2026-01-05 09:00", "1d", "2026-03-28 12:00", 23 * time.Hour},
+		{"Europe/London", "2026-01-05 09:00", "1d", "2026-10-24 12:00", 25 * time.Hour},
+		{"Europe/London", "2026-01-05 09:00", "1w", "2026-03-27 12:00", 7*24*time.Hour - time.Hour},
+		{"Asia/Tokyo", "2026-01-05 10:00", "1w", "2026-03-10 12:00", 7 * 24 * time.Hour},
+		{"America/New_York", "2026-01-05 09:00", "12h", "2026-03-07 22:00", 11 * time.Hour},
+		{"America/New_York", "2026-01-05 09:00", "12h", "2026-10-31 22:00", 13 * time.Hour},
+		{"America/New_York", "2026-01-05 09:00", "36h", "2026-03-08 12:00", 36 * time.Hour},
+	}
+	for _, tt := range tests {
+		s := ocSet(t, "departments:\n  - id: ops\n    rotations:\n      - {id: r, timezone: "+tt.zone+`, start: "`+tt.start+`", shift: `+tt.shift+", members: [alice, bob]}\n")
+		loc := ocLoc(t, tt.zone)
+		sh, ok := s.OnCall("r", ocAt(t, loc, tt.at))
+		if !ok {
+			t.Errorf("%s %s at %s: nobody on call", tt.zone, tt.shift, tt.at)
+			continue
+		}
+		if got := sh.End.Sub(sh.Start); got != tt.want {
+			t.Errorf("%s %s at %s: shift %s lasts %s, want %s", tt.zone, tt.shift, tt.at, ocFmt(sh, loc), got, tt.want)
+		}
+	}
+}
+
+func TestRosterChange(t *testing.T) {
+	const before = `departments:
+  - id: ops
+    rotations:
+      - {id: r, timezone: Asia/Tokyo, start: "2026-01-05 09:00", shift: 1d, members: [alice, bob, carol]}
+`
+	const after = `departments:
+  - id: ops
+    rotations:
+      - id: r
+        timezone: Asia/Tokyo
+        start: "2026-01-05 09:00"
+        shift: 1d
+        members: [alice, bob, carol]
+        changes:
+          - {at: "2026-01-10 09:00", members: [dave, erin]}
+          - {at: "2026-01-12 21:00", members: [frank]}
+`
+	loc := ocLoc(t, "Asia/Tokyo")
+	from, change, to := ocAt(t, loc, "2026-01-01 00:00"), ocAt(t, loc, "2026-01-10 09:00"), ocAt(t, loc, "2026-01-14 00:00")
+	old, changed := ocSet(t, before), ocSet(t, after)
+	pastOld, _ := old.Shifts("r", from, change)
+	pastNew, _ := changed.Shifts("r", from, change)
+	if len(pastOld) == 0 || ocDump(pastOld, loc) != ocDump(pastNew, loc) {
+		t.Errorf("the past changed:\nbefore:\n%s\nafter:\n%s", ocDump(pastOld, loc), ocDump(pastNew, loc))
+	}
+	future, _ := changed.Shifts("r", ocAt(t, loc, "2026-01-09 00:00"), to)
+	ocCheck(t, loc, future, []ocWant{
+		{user: "alice", start: "2026-01-09 00:00", end: "2026-01-09 09:00"}, // the 8th's shift
+		{user: "bob", start: "2026-01-09 09:00", end: "2026-01-10 09:00"},
+		{user: "dave", start: "2026-01-10 09:00", end: "2026-01-11 09:00"},
+		{user: "erin", start: "2026-01-11 09:00", end: "2026-01-12 09:00"},
+		{user: "dave", start: "2026-01-12 09:00", end: "2026-01-12 21:00"}, // cut short: the restart wins
+		{user: "frank", start: "2026-01-12 21:00", end: "2026-01-14 00:00"}, // one member: merged
+	})
+	// A change at 21:00 moves later handoffs to 21:00: the pattern is anchored at the change.
+	sh, ok := changed.OnCall("r", ocAt(t, loc, "2026-01-13 22:00"))
+	if !ok || !sh.Start.Equal(ocAt(t, loc, "2026-01-13 21:00")) || !sh.End.Equal(ocAt(t, loc, "2026-01-14 21:00")) {
+		t.Errorf("OnCall after the 21:00 change = %s, %v; want frank 01-13 21:00–01-14 21:00", ocFmt(sh, loc), ok)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	// Weekly handoff on Wednesday 10:00; frank covers Tue 12:00 – Thu 12:00 across it.
+	const rot = `departments:
+  - id: ops
+    rotations:
+      - id: r
+        timezone: Asia/Tokyo
+        start: "2026-01-07 10:00"
+        shift: 1w
+        members: [alice, bob]
+        overrides:
+          - {user: frank, start: "2026-01-06 12:00", end: "2026-01-08 12:00"}
+`
+	loc := ocLoc(t, "Asia/Tokyo")
+	tests := []struct {
+		name  string
+		extra string
+		want  []ocWant
+	}{
+		{
+			name: "one override over a handoff",
+			want: []ocWant{
+				{user: "bob", start: "2026-01-05 00:00", end: "2026-01-06 12:00"},
+				{user: "frank", start: "2026-01-06 12:00", end: "2026-01-08 12:00", override: true},
+				{user: "alice", start: "2026-01-08 12:00", end: "2026-01-09 00:00"},
+			},
+		},
+		{
+			name:  "a later override wins where they overlap",
+			extra: `          - {user: grace, start: "2026-01-07 00:00", end: "2026-01-07 06:00"}` + "\n",
+			want: []ocWant{
+				{user: "bob", start: "2026-01-05 00:00", end: "2026-01-06 12:00"},
+				{user: "frank", start: "2026-01-06 12:00", end: "2026-01-07 00:00", override: true},
+				{user: "grace", start: "2026-01-07 00:00", end: "2026-01-07 06:00", override: true},
+				{user: "frank", start: "2026-01-07 06:00", end: "2026-01-08 12:00", override: true},
+				{user: "alice", start: "2026-01-08 12:00", end: "2026-01-09 00:00"},
+			},
+		},
+		{
+			name:  "an override for the member already on call still shows as an override",
+			extra: `          - {user: alice, start: "2026-01-08 18:00", end: "2026-01-08 20:00"}` + "\n",
+			want: []ocWant{
+				{user: "bob", start: "2026-01-05 00:00", end: "2026-01-06 12:00"},
+				{user: "frank", start: "2026-01-06 12:00", end: "2026-01-08 12:00", override: true},
+				{user: "alice", start: "2026-01-08 12:00", end: "2026-01-08 18:00"},
+				{user: "alice", start: "2026-01-08 18:00", end: "2026-01-08 20:00", override: true},
+				{user: "alice", start: "2026-01-08 20:00", end: "2026-01-09 00:00"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ocSet(t, rot+tt.extra)
+			got, err := s.Shifts("r", ocAt(t, loc, "2026-01-05 00:00"), ocAt(t, loc, "2026-01-09 00:00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ocCheck(t, loc, got, tt.want)
+		})
+	}
+	s := ocSet(t, rot)
+	sh, ok := s.OnCall("r", ocAt(t, loc, "2026-01-07 10:30"))
+	if !ok || sh.User != "frank" || !sh.Override || !sh.Start.Equal(ocAt(t, loc, "2026-01-06 12:00")) || !sh.End.Equal(ocAt(t, loc, "2026-01-08 12:00")) {
+		t.Errorf("OnCall during the override = %s, %v; want frank's whole override", ocFmt(sh, loc), ok)
+	}
+	sh, ok = s.OnCall("r", ocAt(t, loc, "2026-01-10 10:30"))
+	if !ok || sh.User != "alice" || !sh.Start.Equal(ocAt(t, loc, "2026-01-08 12:00")) || !sh.End.Equal(ocAt(t, loc, "2026-01-14 10:00")) {
+		t.Errorf("OnCall after the override = %s, %v; want alice from the override's end to her handoff", ocFmt(sh, loc), ok)
+	}
+}
