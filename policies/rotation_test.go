@@ -119,7 +119,7 @@ func TestRotationHandoffs(t *testing.T) {
 			zone:     "UTC",
 			rotation: `{id: r, start: "2026-01-05 09:00", shift: 1d, members: [alice]}`,
 			from:     "2026-01-01 00:00", to: "2026-02-01 00:00",
-			want:     []ocWant{{user: "alice", start: "2026-01-01 00:00", end: "2026-02-01 00:00"}},
+			want: []ocWant{{user: "alice", start: "2026-01-01 00:00", end: "2026-02-01 00:00"}},
 		},
 	}
 	for _, tt := range tests {
@@ -199,7 +199,7 @@ func TestRosterChange(t *testing.T) {
 		{user: "bob", start: "2026-01-09 09:00", end: "2026-01-10 09:00"},
 		{user: "dave", start: "2026-01-10 09:00", end: "2026-01-11 09:00"},
 		{user: "erin", start: "2026-01-11 09:00", end: "2026-01-12 09:00"},
-		{user: "dave", start: "2026-01-12 09:00", end: "2026-01-12 21:00"}, // cut short: the restart wins
+		{user: "dave", start: "2026-01-12 09:00", end: "2026-01-12 21:00"},  // cut short: the restart wins
 		{user: "frank", start: "2026-01-12 21:00", end: "2026-01-14 00:00"}, // one member: merged
 	})
 	// A change at 21:00 moves later handoffs to 21:00: the pattern is anchored at the change.
