@@ -1,10 +1,7 @@
 package policies
 
 import (
-	"slices"
 	"time"
-
-	"github.com/prometheus/alertmanager/timeinterval"
 
 	"github.com/hikyaku/hikyaku/config"
 )
@@ -149,63 +146,24 @@ func severity(r *config.Route, lbls map[string]string) string {
 	return sev
 }
 
-// active tells whether at falls in any of the named time intervals. Intervals
-// without a location are read in global.timezone, not in whatever zone the
-// caller's clock happens to use, so the daemon behaves the same on any host.
+// active tells whether at falls in any of the named time intervals. It goes
+// through windows, as rotations do, so a time interval means the same thing
+// wherever the file uses it (one without a location is read in UTC, as
+// Alertmanager reads it).
 func (s *Set) active(names []string, at time.Time) bool {
-	at = at.In(s.cfg.Global.Location)
-	for _, name := range names {
-		ivs, _ := s.cfg.TimeInterval(name)
-		for _, iv := range ivs {
-			if iv.ContainsTime(at) {
-				return true
-			}
-		}
+	if len(names) == 0 {
+		return false
 	}
-	return false
+	return compileWindows(s.cfg, names).contains(at)
 }
 
-// nextActive is the first instant after at, and no later than at+within, when
-// any of the named intervals is active. An interval can only become active at
-// a local midnight or at one of its start minutes, so only those candidates
-// are checked rather than every minute.
+// nextActive is the first instant in (at, at+within) when any of the named
+// intervals is active; at itself must be outside them.
 func (s *Set) nextActive(names []string, at time.Time, within time.Duration) (time.Time, bool) {
-	end := at.Add(within)
-	var cands []time.Time
-	for _, name := range names {
-		ivs, _ := s.cfg.TimeInterval(name)
-		for _, iv := range ivs {
-			cands = appendStarts(cands, iv, s.cfg.Global.Location, at, end)
-		}
-	}
-	slices.SortFunc(cands, func(a, b time.Time) int { return a.Compare(b) })
-	for _, c := range cands {
-		if s.active(names, c) {
-			return c.In(s.cfg.Global.Location), true
+	for _, sp := range compileWindows(s.cfg, names).spans(at, at.Add(within)) {
+		if sp.start.After(at) {
+			return sp.start.In(s.cfg.Global.Location), true
 		}
 	}
 	return time.Time{}, false
-}
-
-// appendStarts adds iv's candidate start instants in (after, end].
-func appendStarts(cands []time.Time, iv timeinterval.TimeInterval, def *time.Location, after, end time.Time) []time.Time {
-	loc := def
-	if iv.Location != nil && iv.Location.Location != nil {
-		loc = iv.Location.Location
-	}
-	first := after.In(loc)
-	// Every local day that begins by end may hold a start minute within the search.
-	for day := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, loc); !day.After(end); day = day.AddDate(0, 0, 1) {
-		y, m, d := day.Date()
-		add := func(t time.Time) {
-			if t.After(after) && !t.After(end) {
-				cands = append(cands, t)
-			}
-		}
-		add(day)
-		for _, tr := range iv.Times {
-			add(time.Date(y, m, d, 0, tr.StartMinute, 0, 0, loc))
-		}
-	}
-	return cands
 }
