@@ -23,12 +23,16 @@ type versionInfo struct {
 func runVersion(e *env, args []string) int {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: hikyaku version [--output text|json]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	output := fs.String("output", "text", "output format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
 	if fs.NArg() > 0 || (*output != "text" && *output != "json") {
-		fmt.Fprintln(e.stderr, "Usage: hikyaku version [--output text|json]")
+		fs.Usage()
 		return exitUsage
 	}
 	v := buildVersion()

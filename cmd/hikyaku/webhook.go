@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 
 	"github.com/prometheus/alertmanager/template"
 )
@@ -58,16 +60,34 @@ func decodeWebhook(r io.Reader) (*webhookMessage, error) {
 func jsonError(data []byte, err error) error {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
-		return fmt.Errorf("%s: %w", position(data, syn.Offset), err)
+		// Offset counts the offending byte as read: point at it, not past it.
+		return fmt.Errorf("%s: %w", position(data, syn.Offset-1), err)
 	}
 	var typ *json.UnmarshalTypeError
 	if errors.As(err, &typ) {
-		return fmt.Errorf("%s: field %q: want %s, got JSON %s", position(data, typ.Offset), typ.Field, typ.Type, typ.Value)
+		field := strings.TrimPrefix(typ.Field, "Data.") // the embedded struct is not part of the format
+		return fmt.Errorf("%s: field %q: want %s, got a JSON %s", position(data, typ.Offset), field, jsonKind(typ.Type), typ.Value)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%s: unexpected end of file", position(data, int64(len(data))))
 	}
 	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// jsonKind names a Go type as the JSON it decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
 }
 
 // position is "line L, column C" (1-based) of byte offset off.

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hikyaku/hikyaku/policies"
+)
+
+const twoAlerts = "testdata/firing-two-alerts-ja.json"
+
+func TestSimulatePagesPrimaryFirst(t *testing.T) {
+	cfg := loadExample(t)
+	code, stdout, stderr := runCmd(t, "simulate", "--config", exampleConfig, "--alert", twoAlerts, "--output", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep simulateReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("decode: %v\n%s", err, stdout)
+	}
+	msg, err := readWebhook(twoAlerts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.At.Equal(msg.Alerts[0].StartsAt) {
+		t.Errorf("at %v, want the first alert's startsAt %v", rep.At, msg.Alerts[0].StartsAt)
+	}
+	if len(rep.Decisions) != 1 {
+		t.Fatalf("%d decisions, want 1: %s", len(rep.Decisions), stdout)
+	}
+	d := rep.Decisions[0]
+	if d.Route != "payments-critical" || d.Action != "page" || d.Plan == nil || len(d.Plan.Steps) == 0 || len(d.Plan.Pages) == 0 {
+		t.Fatalf("decision %+v: want payments-critical paging with a plan", d)
+	}
+	onCall, ok := policies.Compile(cfg).OnCall("eng-primary", rep.At)
+	if !ok {
+		t.Fatal("nobody on call in eng-primary when the alert fired")
+	}
+	first := d.Plan.Steps[0]
+	if first.Step != 1 || first.Round != 1 || first.After != "0s" || !contains(first.Users, onCall.User) {
+		t.Errorf("first step %+v, want step 1 of round 1 at 0s paging %s", first, onCall.User)
+	}
+	if p := d.Plan.Pages[0]; p.User != onCall.User && p.ChatChannel == "" {
+		t.Errorf("first page %+v goes to neither %s nor a chat channel", p, onCall.User)
+	}
+	for _, p := range d.Plan.Pages {
+		if p.User != "" {
+			if p.User != onCall.User {
+				t.Errorf("the first user paged is %s, want the eng-primary on call %s", p.User, onCall.User)
+			}
+			break
+		}
+	}
+
+	code, text, _ := runCmd(t, "simulate", "--config", exampleConfig, "--alert", twoAlerts)
+	if code != exitOK {
+		t.Fatalf("text: exit %d", code)
+	}
+	for _, want := range []string{"route payments-critical:", "+0m", "step 1: " + person(cfg, onCall.User), "#eng-incidents"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestSimulateAtOverridesStartsAt(t *testing.T) {
+	code, stdout, stderr := runCmd(t, "simulate", "--config", exampleConfig, "--alert", twoAlerts, "--at", "2026-12-29 03:00", "--output", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep simulateReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// suzuki covers eng-primary over the new year by override.
+	if got := rep.Decisions[0].Plan.Steps[0].Users; !contains(got, "suzuki") {
+		t.Errorf("step 1 pages %v during suzuki's override", got)
+	}
+}
+
+func TestSimulateBadPayloads(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct{ body, want string }{
+		"truncated":  {`{"receiver": "hikyaku", "alerts": [`, "line 1, column"},
+		"syntax":     {"{\n  \"alerts\": [}\n", "line 2, column 14"},
+		"not-alerts": {`{"hello": "world"}`, `no "alerts"`},
+		"wrong-type": {`{"alerts": "many"}`, `field "alerts"`},
+		"empty":      {"  \n", "empty file"},
+	}
+	for name, c := range cases {
+		path := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(path, []byte(c.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runCmd(t, "simulate", "--config", exampleConfig, "--alert", path)
+		if code != exitFail || stdout != "" || !strings.Contains(stderr, c.want) || !strings.Contains(stderr, path) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q: want exit 1 naming the file and %q", name, code, stdout, stderr, c.want)
+		}
+	}
+	if code, _, stderr := runCmd(t, "simulate", "--config", exampleConfig, "--alert", filepath.Join(dir, "missing.json")); code != exitFail || !strings.Contains(stderr, "missing.json") {
+		t.Errorf("missing file: exit %d, %q", code, stderr)
+	}
+	if code, _, _ := runCmd(t, "simulate", "--config", exampleConfig); code != exitUsage {
+		t.Errorf("no --alert: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
