@@ -65,7 +65,7 @@ type stepJSON struct {
 	Round        int       `json:"round"`
 	Users        []string  `json:"users"`
 	ChatChannels []string  `json:"chat_channels"`
-	Empty        []string  `json:"empty"`
+	Empty        bool      `json:"empty"` // nobody on call and no fallback: the next step fired at once
 	Fallback     string    `json:"fallback,omitempty"`
 }
 
@@ -169,7 +169,7 @@ func planView(p policies.Plan, start, until time.Time) *planJSON {
 	for _, s := range p.Steps {
 		out.Steps = append(out.Steps, stepJSON{
 			At: s.At, After: offset(s.At.Sub(start)), Step: s.Step + 1, Round: s.Round + 1,
-			Users: nonNil(s.Users), ChatChannels: nonNil(s.ChatChannels), Empty: nonNil(s.Empty), Fallback: s.Fallback,
+			Users: nonNil(s.Users), ChatChannels: nonNil(s.ChatChannels), Empty: s.Empty, Fallback: s.Fallback,
 		})
 	}
 	for _, pg := range p.Pages {
@@ -294,7 +294,7 @@ func planLines(cfg *config.Config, p *planJSON, t0 time.Time) []planLine {
 		lines = append(lines, planLine{pg.At, what})
 	}
 	for i, s := range p.Steps {
-		lines[i] = planLine{s.At, stepText(cfg, s, folded[key{s.Step, s.Round, s.At}])}
+		lines[i] = planLine{s.At, stepText(cfg, p.Policy, s, folded[key{s.Step, s.Round, s.At}])}
 	}
 	slices.SortStableFunc(lines, func(a, b planLine) int { return a.at.Compare(b.at) })
 	if p.Exhausted != nil {
@@ -306,7 +306,7 @@ func planLines(cfg *config.Config, p *planJSON, t0 time.Time) []planLine {
 }
 
 // stepText is a step's firing: who it pages on which channels, and its chat channels.
-func stepText(cfg *config.Config, s stepJSON, pages []pageJSON) string {
+func stepText(cfg *config.Config, policy string, s stepJSON, pages []pageJSON) string {
 	head := fmt.Sprintf("step %d", s.Step)
 	if s.Round > 1 {
 		head += fmt.Sprintf(" (round %d)", s.Round)
@@ -332,8 +332,8 @@ func stepText(cfg *config.Config, s stepJSON, pages []pageJSON) string {
 		}
 		parts = append(parts, part)
 	}
-	if len(s.Empty) > 0 {
-		parts = append(parts, "nobody on call in "+strings.Join(s.Empty, ", "))
+	if s.Empty {
+		parts = append(parts, "nobody on call"+emptyTargets(cfg, policy, s.Step))
 	}
 	text := head + ": " + strings.Join(parts, "; ")
 	if len(s.ChatChannels) > 0 {
@@ -344,4 +344,19 @@ func stepText(cfg *config.Config, s stepJSON, pages []pageJSON) string {
 		text += "; " + strings.Join(names, ", ")
 	}
 	return text
+}
+
+// emptyTargets names the rotations and schedules of a step that had nobody
+// on call, so the reader knows which roster to fix.
+func emptyTargets(cfg *config.Config, policy string, step int) string {
+	p := cfg.Policy(policy)
+	if p == nil || step < 1 || step > len(p.Steps) {
+		return ""
+	}
+	t := p.Steps[step-1].Targets
+	ids := slices.Concat(t.Rotations, t.Schedules, t.Departments)
+	if len(ids) == 0 {
+		return ""
+	}
+	return " in " + strings.Join(ids, ", ") + "; next step at once"
 }
