@@ -83,6 +83,20 @@ func (s Secret) String() string {
 // MarshalText hides the value in any dump of the config.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// GoString hides the value from %#v, which would otherwise print the
+// struct's fields, the inline Value and the resolved value among them.
+func (s Secret) GoString() string { return s.String() }
+
+// Format hides the value whatever the verb: fmt uses String only for
+// %v, %s, %q and %x, and prints the raw fields for the others (%d, %t…).
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", s.String())
+		return
+	}
+	fmt.Fprint(f, s.String())
+}
+
 // NewSecret makes a resolved secret (tests, flags).
 func NewSecret(v string) Secret { return Secret{value: v, set: v != ""} }
 
