@@ -18,7 +18,7 @@ const (
 	layoutElapsed
 )
 
-const day = 24 * time.Hour
+const oneDay = 24 * time.Hour
 
 // gapHorizon bounds how far a spring-forward gap can pull a wall-clock
 // handoff back; tzdata has no gap longer than 2h outside the Samoa day skip.
@@ -54,9 +54,9 @@ func compileRotation(c *config.Config, cr *config.Rotation) *rotation {
 		r.loc = time.UTC
 	}
 	switch {
-	case r.shift%day == 0:
+	case r.shift%oneDay == 0:
 		r.layout = layoutDays
-	case day%r.shift == 0:
+	case oneDay%r.shift == 0:
 		r.layout = layoutDayParts
 	default:
 		r.layout = layoutElapsed
@@ -90,9 +90,9 @@ func wallUnix(t time.Time) int64 {
 func (r *rotation) wallTime(e *era, k int) time.Time {
 	switch r.layout {
 	case layoutDays:
-		return time.Date(e.y, e.mo, e.d+k*int(r.shift/day), e.h, e.mi, e.sec, 0, r.loc)
+		return time.Date(e.y, e.mo, e.d+k*int(r.shift/oneDay), e.h, e.mi, e.sec, 0, r.loc)
 	case layoutDayParts:
-		per := int(day / r.shift)
+		per := int(oneDay / r.shift)
 		q := floorDiv(k, per)
 		return time.Date(e.y, e.mo, e.d+q, e.h, e.mi+(k-q*per)*int(r.shift/time.Minute), e.sec, 0, r.loc)
 	}

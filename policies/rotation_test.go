@@ -1,6 +1,10 @@
 package policies
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -278,4 +282,163 @@ func TestOverrides(t *testing.T) {
 	if !ok || sh.User != "alice" || !sh.Start.Equal(ocAt(t, loc, "2026-01-08 12:00")) || !sh.End.Equal(ocAt(t, loc, "2026-01-14 10:00")) {
 		t.Errorf("OnCall after the override = %s, %v; want alice from the override's end to her handoff", ocFmt(sh, loc), ok)
 	}
+}
+
+// Property tests: random rotations in zones with unusual DST rules
+// (Lord Howe moves 30 minutes, Chatham has a :45 offset), with lengths of
+// every layout, checked against rules rather than against expected lists.
+
+var propZones = []string{"UTC", "Asia/Tokyo", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago", "Asia/Kolkata"}
+
+var propShifts = []string{"15m", "30m", "1h", "90m", "5h", "8h", "12h", "1d", "2d", "1w", "36h", "2w"}
+
+// randomRotations writes n rotations r0…r(n-1); with extras, some get
+// windows, overrides and roster changes, and schedules s0… layer them.
+func randomRotations(rng *rand.Rand, n int, extras bool) string {
+	var b strings.Builder
+	b.WriteString(`time_intervals:
+  - name: office
+    time_intervals:
+      - weekdays: ["monday:friday"]
+        times: [{start_time: "08:30", end_time: "17:45"}]
+        location: Europe/London
+  - name: nights
+    time_intervals:
+      - times: [{start_time: "20:00", end_time: "24:00"}, {start_time: "00:00", end_time: "02:30"}]
+        location: America/New_York
+      - weekdays: ["saturday"]
+        location: Australia/Lord_Howe
+departments:
+  - id: ops
+    rotations:
+`)
+	base := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+	stamp := func() string {
+		return base.Add(time.Duration(rng.IntN(2*365*24*60)) * time.Minute).Format("2006-01-02 15:04")
+	}
+	for i := range n {
+		fmt.Fprintf(&b, "      - id: r%d\n        timezone: %s\n        start: %q\n        shift: %s\n        members: [", i, propZones[rng.IntN(len(propZones))], stamp(), propShifts[rng.IntN(len(propShifts))])
+		for j := range 1 + rng.IntN(4) {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(ocUsers[rng.IntN(len(ocUsers))])
+		}
+		b.WriteString("]\n")
+		if !extras {
+			continue
+		}
+		if rng.IntN(2) == 0 {
+			b.WriteString("        active: [" + []string{"office", "nights", "office, nights"}[rng.IntN(3)] + "]\n")
+		}
+		if rng.IntN(2) == 0 {
+			b.WriteString("        overrides:\n")
+			for range 1 + rng.IntN(3) {
+				start := base.Add(time.Duration(rng.IntN(2*365*24*60)) * time.Minute)
+				end := start.Add(time.Duration(1+rng.IntN(10*24*60)) * time.Minute)
+				fmt.Fprintf(&b, "          - {user: %s, start: %q, end: %q}\n", ocUsers[rng.IntN(len(ocUsers))], start.Format(time.RFC3339), end.Format(time.RFC3339))
+			}
+		}
+	}
+	if extras {
+		b.WriteString("    schedules:\n")
+		for i := range n / 2 {
+			fmt.Fprintf(&b, "      - {id: s%d, layers: [r%d, r%d, r%d]}\n", i, rng.IntN(n), rng.IntN(n), rng.IntN(n))
+		}
+	}
+	return b.String()
+}
+
+// checkTiling asserts shifts are non-empty, in order, without overlaps,
+// inside [from, to), and never two touching shifts of one user and source.
+func checkTiling(t *testing.T, id string, shifts []Shift, from, to time.Time) {
+	t.Helper()
+	for i, s := range shifts {
+		if !s.Start.Before(s.End) || s.Start.Before(from) || s.End.After(to) {
+			t.Fatalf("%s: shift %d %v–%v is empty or outside %v–%v", id, i, s.Start, s.End, from, to)
+		}
+		if i > 0 {
+			p := shifts[i-1]
+			if s.Start.Before(p.End) {
+				t.Fatalf("%s: shifts %d and %d overlap: %v–%v, %v–%v", id, i-1, i, p.Start, p.End, s.Start, s.End)
+			}
+			if s.Start.Equal(p.End) && s.User == p.User && s.Rotation == p.Rotation && s.Override == p.Override {
+				t.Fatalf("%s: shifts %d and %d should have been merged", id, i-1, i)
+			}
+		}
+	}
+}
+
+func TestPropertyExactlyOneOnCall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 20 {
+		s := ocSet(t, randomRotations(rng, 10, false))
+		for i := range 10 {
+			id := fmt.Sprintf("r%d", i)
+			from := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(3 * 365 * oneDay))))
+			to := from.Add(time.Duration(1 + rng.Int64N(int64(60*oneDay))))
+			got, err := s.Shifts(id, from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkTiling(t, id, got, from, to)
+			if len(got) == 0 || !got[0].Start.Equal(from) || !got[len(got)-1].End.Equal(to) {
+				t.Fatalf("round %d %s: shifts do not cover %v–%v", round, id, from, to)
+			}
+			for j := 1; j < len(got); j++ {
+				if !got[j].Start.Equal(got[j-1].End) {
+					t.Fatalf("round %d %s: nobody on call %v–%v", round, id, got[j-1].End, got[j].Start)
+				}
+			}
+		}
+	}
+}
+
+func TestPropertySplitAndOnCall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 20 {
+		s := ocSet(t, randomRotations(rng, 10, true))
+		ids := make([]string, 0, 15)
+		for i := range 10 {
+			ids = append(ids, fmt.Sprintf("r%d", i))
+		}
+		for i := range 5 {
+			ids = append(ids, fmt.Sprintf("s%d", i))
+		}
+		for _, id := range ids {
+			a := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(2 * 365 * oneDay))))
+			c := a.Add(time.Duration(1 + rng.Int64N(int64(30*oneDay))))
+			b := a.Add(time.Duration(rng.Int64N(int64(c.Sub(a)))))
+			whole, _ := s.Shifts(id, a, c)
+			left, _ := s.Shifts(id, a, b)
+			right, _ := s.Shifts(id, b, c)
+			checkTiling(t, id, whole, a, c)
+			joined := merge(append(append([]Shift{}, left...), right...))
+			if !slices.EqualFunc(whole, joined, shiftEqual) {
+				t.Fatalf("round %d %s: Shifts(a,c) != Shifts(a,b) ∪ Shifts(b,c)\nwhole:\n%s\njoined:\n%s", round, id, ocDump(whole, time.UTC), ocDump(joined, time.UTC))
+			}
+			for range 20 {
+				at := a.Add(time.Duration(rng.Int64N(int64(c.Sub(a)))))
+				piece, inShifts := covering(whole, at)
+				sh, onCall := s.OnCall(id, at)
+				if inShifts != onCall {
+					t.Fatalf("round %d %s at %v: OnCall says %v, Shifts says %v", round, id, at, onCall, inShifts)
+				}
+				if !onCall {
+					continue
+				}
+				if !sh.contains(at) || sh.User != piece.User || sh.Rotation != piece.Rotation || sh.Override != piece.Override {
+					t.Fatalf("round %d %s at %v: OnCall %s, Shifts %s", round, id, at, ocFmt(sh, time.UTC), ocFmt(piece, time.UTC))
+				}
+				// Both describe the same stretch: clipped to [a, c), OnCall's shift lies within Shifts' piece.
+				if later(sh.Start, a).Before(piece.Start) || earlier(sh.End, c).After(piece.End) {
+					t.Fatalf("round %d %s at %v: OnCall %s spills out of Shifts' %s", round, id, at, ocFmt(sh, time.UTC), ocFmt(piece, time.UTC))
+				}
+			}
+		}
+	}
+}
+
+func shiftEqual(a, b Shift) bool {
+	return a.User == b.User && a.Rotation == b.Rotation && a.Override == b.Override && a.Start.Equal(b.Start) && a.End.Equal(b.End)
 }
