@@ -68,14 +68,17 @@ func runCheck(e *env, args []string) int {
 		return c.usageErr(e, "--from: %v", err)
 	}
 	end := start.Add(time.Duration(horizon))
-	rep.From, rep.To = start, end
+	// JSON shows every time in global.timezone, as text does, rather than in
+	// whichever zone each computation happened to produce it.
+	loc := cfg.Global.Location
+	rep.From, rep.To = start.In(loc), end.In(loc)
 	rep.Warnings = append(rep.Warnings, cfg.Warnings...)
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(e.stderr, "%s:%d:%d: warning: %s\n", w.File, w.Line, w.Column, w.Msg)
 	}
 
 	for _, g := range policies.Compile(cfg).CoverageGaps(start, end) {
-		rep.Gaps = append(rep.Gaps, gapJSON{Policy: g.Policy, Start: g.Start, End: g.End})
+		rep.Gaps = append(rep.Gaps, gapJSON{Policy: g.Policy, Start: g.Start.In(loc), End: g.End.In(loc)})
 	}
 	counts := countConfig(cfg)
 	rep.Counts = &counts
@@ -86,7 +89,6 @@ func runCheck(e *env, args []string) int {
 			return c.fail(e, err)
 		}
 	} else {
-		loc := cfg.Global.Location
 		for _, g := range rep.Gaps {
 			fmt.Fprintf(e.stdout, "policy %s: nobody would be paged from %s to %s\n", g.Policy, fmtTime(g.Start, loc), fmtTime(g.End, loc))
 		}

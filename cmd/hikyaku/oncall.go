@@ -71,7 +71,16 @@ func runOncall(e *env, args []string) int {
 		}
 	}
 	for i := range entries {
-		entries[i].Name = userName(cfg, entries[i].User)
+		en := &entries[i]
+		en.Name = userName(cfg, en.User)
+		// Times are shown in the rotation's zone (global.timezone for
+		// schedules), in JSON as in text.
+		loc := zoneOf(cfg, en.Rotation+en.Schedule)
+		for _, tp := range []*time.Time{en.Start, en.End, en.NextStart} {
+			if tp != nil {
+				*tp = tp.In(loc)
+			}
+		}
 	}
 
 	if c.json() {

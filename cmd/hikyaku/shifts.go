@@ -57,9 +57,10 @@ func runShifts(e *env, args []string) int {
 	if err != nil {
 		return c.fail(e, fmt.Errorf("shifts of %s: %w", *id, err))
 	}
+	loc := zoneOf(cfg, *id)
 	out := make([]shiftJSON, 0, len(shifts))
 	for _, sh := range shifts {
-		out = append(out, shiftJSON{User: sh.User, Name: userName(cfg, sh.User), Start: sh.Start, End: sh.End, Layer: sh.Rotation, Override: sh.Override})
+		out = append(out, shiftJSON{User: sh.User, Name: userName(cfg, sh.User), Start: sh.Start.In(loc), End: sh.End.In(loc), Layer: sh.Rotation, Override: sh.Override})
 	}
 	if c.json() {
 		if err := writeJSON(e.stdout, out); err != nil {
@@ -68,7 +69,6 @@ func runShifts(e *env, args []string) int {
 		return exitOK
 	}
 
-	loc := zoneOf(cfg, *id)
 	if len(out) == 0 {
 		fmt.Fprintf(e.stdout, "%s: nobody on call from %s to %s\n", *id, fmtTime(start, loc), fmtTime(end, loc))
 		return exitOK

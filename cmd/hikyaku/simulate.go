@@ -109,6 +109,8 @@ func runSimulate(e *env, args []string) int {
 	if err != nil {
 		return c.usageErr(e, "--at: %v", err)
 	}
+	// Every time in the output is in global.timezone, startsAt (UTC) included.
+	t = t.In(cfg.Global.Location)
 
 	set := policies.Compile(cfg)
 	rep := simulateReport{Alert: *alert, At: t, GroupKey: msg.GroupKey, Status: msg.Status, Alerts: len(msg.Alerts), Labels: msg.CommonLabels, Decisions: []decisionJSON{}}
@@ -116,7 +118,7 @@ func runSimulate(e *env, args []string) int {
 		dj := decisionJSON{Route: d.Route, Department: d.Department, Policy: d.Policy, Severity: d.Severity, Action: string(d.Action), Maintenance: d.Maintenance, Note: d.Note}
 		start := t
 		if !d.HoldUntil.IsZero() {
-			hu := d.HoldUntil
+			hu := d.HoldUntil.In(t.Location())
 			dj.HoldUntil, start = &hu, hu
 		}
 		switch d.Action {
@@ -125,7 +127,7 @@ func runSimulate(e *env, args []string) int {
 			if err != nil {
 				return c.fail(e, fmt.Errorf("route %s: %w", d.Route, err))
 			}
-			dj.Plan = planView(plan, start, start.Add(time.Duration(horizon)))
+			dj.Plan = planView(plan, t, start, start.Add(time.Duration(horizon)))
 		case policies.ActionStakeholders:
 			if dep := cfg.Department(d.Department); dep != nil {
 				dj.Informed = &informedJSON{Users: nonNil(dep.Stakeholders.Users), ChatChannels: nonNil(dep.Stakeholders.ChatChannels)}
@@ -163,23 +165,24 @@ func readWebhook(path string) (*webhookMessage, error) {
 }
 
 // planView converts a plan to the documented JSON form, with 1-based steps
-// and rounds as people count them, and each time's offset from start.
-func planView(p policies.Plan, start, until time.Time) *planJSON {
+// and rounds as people count them, and each time's offset from t0, when the
+// alert arrived (a held alert's plan starts later).
+func planView(p policies.Plan, t0, start, until time.Time) *planJSON {
 	out := &planJSON{Policy: p.Policy, Start: start, Until: until, Steps: []stepJSON{}, Pages: []pageJSON{}}
 	for _, s := range p.Steps {
 		out.Steps = append(out.Steps, stepJSON{
-			At: s.At, After: offset(s.At.Sub(start)), Step: s.Step + 1, Round: s.Round + 1,
+			At: s.At.In(start.Location()), After: offset(s.At.Sub(t0)), Step: s.Step + 1, Round: s.Round + 1,
 			Users: nonNil(s.Users), ChatChannels: nonNil(s.ChatChannels), Empty: s.Empty, Fallback: s.Fallback,
 		})
 	}
 	for _, pg := range p.Pages {
 		out.Pages = append(out.Pages, pageJSON{
-			At: pg.At, After: offset(pg.At.Sub(start)), Step: pg.Step + 1, Round: pg.Round + 1,
+			At: pg.At.In(start.Location()), After: offset(pg.At.Sub(t0)), Step: pg.Step + 1, Round: pg.Round + 1,
 			User: pg.User, Channel: string(pg.Channel), ChatChannel: pg.ChatChannel, Fallback: pg.Fallback,
 		})
 	}
 	if !p.Exhausted.IsZero() {
-		ex := p.Exhausted
+		ex := p.Exhausted.In(start.Location())
 		out.Exhausted = &ex
 	}
 	return out
