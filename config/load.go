@@ -25,9 +25,16 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse validates data as if read from file (file only names errors).
-func Parse(data []byte, file string) (*Config, error) {
-	l := &loader{file: file, positions: map[string]token.Position{}}
-	cfg := l.decode(data)
+func Parse(data []byte, file string) (cfg *Config, err error) {
+	// A reload must never take the running daemon down: should go-yaml panic
+	// on some malformed input, the file is refused like any other bad file.
+	defer func() {
+		if r := recover(); r != nil {
+			cfg, err = nil, Errors{{File: file, Line: 1, Column: 1, Msg: fmt.Sprintf("YAML parser failed: %v", r)}}
+		}
+	}()
+	l := &loader{file: file, positions: map[string]token.Position{}, undecodable: map[string]bool{}}
+	cfg = l.decode(data)
 	if len(l.errs) == 0 || cfg != nil {
 		l.validate(cfg)
 	}
@@ -47,6 +54,9 @@ type loader struct {
 	positions map[string]token.Position
 	errs      Errors
 	warns     Errors
+	// undecodable holds the paths whose value had the wrong shape, so the
+	// checks for a missing value do not report them a second time.
+	undecodable map[string]bool
 }
 
 func (l *loader) decode(data []byte) *Config {
@@ -68,6 +78,8 @@ func (l *loader) decode(data []byte) *Config {
 		l.errAtNode(f.Docs[0].Body, "the configuration must be a mapping of sections (users:, departments:, …)")
 		return nil
 	}
+	// Sections missing from the file are reported at its top.
+	l.positions[""] = token.Position{Line: 1, Column: 1}
 	l.index("", root)
 	l.decodeStruct(root, reflect.ValueOf(cfg).Elem(), "")
 	return cfg
@@ -86,6 +98,7 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 		}
 		if seen[key] {
 			l.errAtNode(mv.Key, fmt.Sprintf("duplicate key %q", key))
+			l.undecodable[join(path, key)] = true
 			continue
 		}
 		seen[key] = true
@@ -105,6 +118,7 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 			seq, ok := val.(*ast.SequenceNode)
 			if !ok {
 				l.errAtNode(val, fmt.Sprintf("%s must be a list", key))
+				l.undecodable[sub] = true
 				continue
 			}
 			et := fv.Type().Elem()
@@ -112,6 +126,7 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 				em, ok := unwrap(el).(*ast.MappingNode)
 				if !ok {
 					l.errAtNode(el, fmt.Sprintf("each entry of %s must be a mapping", key))
+					l.undecodable[sub] = true
 					continue
 				}
 				elem := reflect.New(et)
@@ -127,6 +142,7 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 			mm, ok := val.(*ast.MappingNode)
 			if !ok {
 				l.errAtNode(val, fmt.Sprintf("%s must be a mapping", key))
+				l.undecodable[sub] = true
 				continue
 			}
 			l.decodeStruct(mm, fv, sub)
@@ -134,6 +150,7 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 			mm, ok := val.(*ast.MappingNode)
 			if !ok {
 				l.errAtNode(val, fmt.Sprintf("%s must be a mapping", key))
+				l.undecodable[sub] = true
 				continue
 			}
 			fv.Set(reflect.New(fv.Type().Elem()))
@@ -145,11 +162,80 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 				fv.Set(reflect.New(fv.Type().Elem()))
 				target = fv
 			}
+			if !l.scalarShape(key, val, fv.Type()) {
+				l.undecodable[sub] = true
+				continue
+			}
 			if err := yaml.NodeToValue(val, target.Interface(), yaml.DisallowUnknownField()); err != nil {
 				l.yamlError(err, val)
+				l.undecodable[sub] = true
 			}
 		}
 	}
+}
+
+// scalarShape checks a value's YAML kind against its field's before decoding,
+// for messages that name the key. Numbers and booleans are refused where text
+// is expected, as yaml.v2 does: go-yaml would silently read sms: +819012345678
+// as "819012345678" and id: 0x1F as "31". It tells whether the value fits.
+func (l *loader) scalarShape(key string, n ast.Node, t reflect.Type) bool {
+	if reflect.PointerTo(t).Implements(unmarshalerType) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return l.textScalar(key, n)
+	case reflect.Int, reflect.Int64:
+		if _, ok := n.(*ast.IntegerNode); !ok {
+			l.errAtNode(n, fmt.Sprintf("%s must be a whole number", key))
+			return false
+		}
+	case reflect.Bool:
+		if _, ok := n.(*ast.BoolNode); !ok {
+			l.errAtNode(n, fmt.Sprintf("%s must be true or false", key))
+			return false
+		}
+	case reflect.Slice:
+		seq, ok := n.(*ast.SequenceNode)
+		if !ok {
+			l.errAtNode(n, fmt.Sprintf("%s must be a list", key))
+			return false
+		}
+		if t.Elem().Kind() != reflect.String || reflect.PointerTo(t.Elem()).Implements(unmarshalerType) {
+			return true
+		}
+		ok = true
+		for _, el := range seq.Values {
+			ok = l.textScalar(key, unwrap(el)) && ok
+		}
+		return ok
+	}
+	return true
+}
+
+func (l *loader) textScalar(key string, n ast.Node) bool {
+	what := ""
+	switch n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+		what = "a number"
+	case *ast.BoolNode:
+		what = "a boolean"
+	default:
+		return true
+	}
+	text := n.GetToken().Value
+	l.errAtNode(n, fmt.Sprintf("%s: %s is %s, not text: quote it (\"%s\") if it is meant as text", key, text, what, text))
+	return false
+}
+
+// undecoded tells whether path, or anything under it, had the wrong shape.
+func (l *loader) undecoded(path string) bool {
+	for p := range l.undecodable {
+		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // isStructLike tells whether t (or *t) is a struct decoded key by key.
@@ -220,7 +306,7 @@ func (l *loader) index(path string, n ast.Node) {
 	if n == nil {
 		return
 	}
-	if tk := n.GetToken(); tk != nil {
+	if tk := firstToken(n); tk != nil {
 		if _, ok := l.positions[path]; !ok {
 			l.positions[path] = *tk.Position
 		}
@@ -246,6 +332,20 @@ func (l *loader) index(path string, n ast.Node) {
 			l.index(path+"["+strconv.Itoa(i)+"]", el)
 		}
 	}
+}
+
+// firstToken is where n starts: a mapping's own token is the ':' of its first
+// key, but an editor should jump to the key.
+func firstToken(n ast.Node) *token.Token {
+	if m, ok := n.(*ast.MappingNode); ok && len(m.Values) > 0 && m.Values[0].Key != nil {
+		if tk := m.Values[0].Key.GetToken(); tk != nil && tk.Position != nil {
+			return tk
+		}
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk
+	}
+	return nil
 }
 
 func unwrap(n ast.Node) ast.Node {
@@ -304,7 +404,7 @@ func (l *loader) at(path, msg string) Error {
 func (l *loader) errAtNode(n ast.Node, msg string) {
 	e := Error{File: l.file, Line: 1, Column: 1, Msg: msg}
 	if n != nil {
-		if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		if tk := firstToken(n); tk != nil {
 			e.Line, e.Column = tk.Position.Line, tk.Position.Column
 		}
 	}

@@ -55,7 +55,7 @@ func (l *loader) validate(c *Config) {
 		if l.checkID(p+".name", ti.Name, "time interval") && c.intervals[ti.Name] != nil {
 			l.errAt(p+".name", fmt.Sprintf("duplicate time interval %q", ti.Name))
 		}
-		if len(ti.TimeIntervals) == 0 {
+		if len(ti.TimeIntervals) == 0 && !l.undecoded(p+".time_intervals") {
 			l.errAt(p, fmt.Sprintf("time interval %q has no time_intervals: it would never match", ti.Name))
 		}
 		c.intervals[ti.Name] = ti.TimeIntervals
@@ -121,6 +121,9 @@ func (l *loader) validate(c *Config) {
 		l.validateRoute(c, r, p, false)
 	}
 	if c.DefaultRoute == nil {
+		if l.undecoded("default_route") {
+			return
+		}
 		l.errAt("", "default_route is required: it decides what happens to alerts no route matches")
 	} else {
 		if c.DefaultRoute.Name == "" {
@@ -131,13 +134,15 @@ func (l *loader) validate(c *Config) {
 	for i, m := range c.Maintenance {
 		l.validateMaintenance(c, m, fmt.Sprintf("maintenance_windows[%d]", i))
 	}
-	if len(c.Policies) == 0 {
+	if len(c.Policies) == 0 && !l.undecoded("escalation_policies") {
 		l.errAt("", "escalation_policies: at least one policy is needed")
 	}
 }
 
 func (l *loader) checkID(path, id, what string) bool {
 	switch {
+	case id == "" && l.undecoded(path):
+		return false
 	case id == "":
 		l.errAt(path, fmt.Sprintf("%s needs an id", what))
 		return false
@@ -172,7 +177,7 @@ func (l *loader) language(path string, lang *string, fallback string) {
 
 func (l *loader) secret(path string, s *Secret, required bool, what string) {
 	if s.IsZero() {
-		if required {
+		if required && !l.undecoded(path) {
 			l.errAt(path, fmt.Sprintf("%s is required: give file: or env:", what))
 		}
 		return
@@ -283,7 +288,9 @@ func (l *loader) validateReceivers(c *Config) {
 	for i, r := range c.Receivers {
 		p := fmt.Sprintf("receivers[%d]", i)
 		if r.Name == "" {
-			l.errAt(p, "receiver needs the name Alertmanager sends as \"receiver\"")
+			if !l.undecoded(p + ".name") {
+				l.errAt(p, "receiver needs the name Alertmanager sends as \"receiver\"")
+			}
 		} else if seen[r.Name] {
 			l.errAt(p+".name", fmt.Sprintf("duplicate receiver %q", r.Name))
 		}
@@ -330,6 +337,9 @@ func (l *loader) validateUser(c *Config, u *User, p string) {
 		l.httpURL(p+".contacts.webhook", ct.Webhook)
 	}
 	if ct.SMS == "" && ct.Voice == "" && ct.Email == "" && ct.Slack == "" && ct.Webhook == "" {
+		if l.undecoded(p + ".contacts") {
+			return
+		}
 		l.errAt(p, fmt.Sprintf("user %q has no contacts: hikyaku could never reach them", u.ID))
 		return
 	}
@@ -342,7 +352,7 @@ func (l *loader) validateUser(c *Config, u *User, p string) {
 		if r.After < 0 {
 			l.errAt(rp+".after", "after cannot be negative")
 		}
-		if len(r.Channels) == 0 {
+		if len(r.Channels) == 0 && !l.undecoded(rp+".channels") {
 			l.errAt(rp, "notification rule names no channels")
 		}
 		for k, ch := range r.Channels {
@@ -420,6 +430,7 @@ func (l *loader) validateChatChannel(c *Config, ch *ChatChannel, p string) {
 		}
 	case ch.Webhook != "":
 		l.httpURL(p+".webhook", ch.Webhook)
+	case l.undecoded(p+".slack") || l.undecoded(p+".webhook"):
 	default:
 		l.errAt(p, fmt.Sprintf("chat channel %q needs slack or webhook", ch.ID))
 	}
@@ -457,7 +468,7 @@ func (l *loader) validateDepartment(c *Config, d *Department, p string) {
 		if s.Name == "" {
 			s.Name = s.ID
 		}
-		if len(s.Layers) == 0 {
+		if len(s.Layers) == 0 && !l.undecoded(sp+".layers") {
 			l.errAt(sp, fmt.Sprintf("schedule %q has no layers", s.ID))
 		}
 		for k, id := range s.Layers {
@@ -492,13 +503,16 @@ func (l *loader) validateRotation(c *Config, r *Rotation, p string) {
 		r.TimeZone = r.Location.String()
 	}
 	if r.Start == "" {
-		l.errAt(p, fmt.Sprintf("rotation %q needs start: the first handoff, e.g. \"2026-01-05 09:00\"", r.ID))
+		if !l.undecoded(p + ".start") {
+			l.errAt(p, fmt.Sprintf("rotation %q needs start: the first handoff, e.g. \"2026-01-05 09:00\"", r.ID))
+		}
 	} else if t, err := r.Start.In(r.Location); err != nil {
 		l.errAt(p+".start", err.Error())
 	} else {
 		r.StartTime = t
 	}
 	switch {
+	case r.Shift == 0 && l.undecoded(p+".shift"):
 	case r.Shift == 0:
 		l.errAt(p, fmt.Sprintf("rotation %q needs shift: how long each member is on call, e.g. 1w, 1d, 12h", r.ID))
 	case r.Shift.D() < time.Minute:
@@ -506,7 +520,7 @@ func (l *loader) validateRotation(c *Config, r *Rotation, p string) {
 	case r.Shift.D()%time.Minute != 0:
 		l.errAt(p+".shift", "shift must be a whole number of minutes")
 	}
-	if len(r.Members) == 0 {
+	if len(r.Members) == 0 && !l.undecoded(p+".members") {
 		l.errAt(p, fmt.Sprintf("rotation %q has no members: it would page nobody", r.ID))
 	}
 	for k, m := range r.Members {
@@ -525,7 +539,7 @@ func (l *loader) validateRotation(c *Config, r *Rotation, p string) {
 			}
 			prev = t
 		}
-		if len(ch.Members) == 0 {
+		if len(ch.Members) == 0 && !l.undecoded(cp+".members") {
 			l.errAt(cp, "a roster change needs members")
 		}
 		for m, id := range ch.Members {
@@ -560,7 +574,7 @@ func (l *loader) validatePolicy(c *Config, pol *Policy, p string) {
 	if pol.Name == "" {
 		pol.Name = pol.ID
 	}
-	if len(pol.Steps) == 0 {
+	if len(pol.Steps) == 0 && !l.undecoded(p+".steps") {
 		l.errAt(p, fmt.Sprintf("escalation policy %q has no steps", pol.ID))
 	}
 	if pol.Repeat < 0 || pol.Repeat > 100 {
@@ -573,7 +587,7 @@ func (l *loader) validatePolicy(c *Config, pol *Policy, p string) {
 		s := &pol.Steps[j]
 		sp := fmt.Sprintf("%s.steps[%d]", p, j)
 		t := s.Targets
-		if len(t.Rotations)+len(t.Schedules)+len(t.Users)+len(t.Departments)+len(t.ChatChannels) == 0 {
+		if len(t.Rotations)+len(t.Schedules)+len(t.Users)+len(t.Departments)+len(t.ChatChannels) == 0 && !l.undecoded(sp+".targets") {
 			l.errAt(sp, "step has no targets: name rotations, schedules, users, departments or chat_channels")
 		}
 		for k, id := range t.Rotations {
@@ -644,7 +658,9 @@ func (l *loader) validateRoute(c *Config, r *Route, p string, isDefault bool) {
 		l.intervalRef(c, fmt.Sprintf("%s.active_time_intervals[%d]", p, k), name)
 	}
 	if r.Department == "" {
-		l.errAt(p, "route needs a department (or drop: true)")
+		if !l.undecoded(p + ".department") {
+			l.errAt(p, "route needs a department (or drop: true)")
+		}
 		return
 	}
 	d := c.departmentsByID[r.Department]
@@ -663,7 +679,7 @@ func (l *loader) validateRoute(c *Config, r *Route, p string, isDefault bool) {
 }
 
 func (l *loader) validateMaintenance(c *Config, m *Maintenance, p string) {
-	if m.Name == "" {
+	if m.Name == "" && !l.undecoded(p+".name") {
 		l.errAt(p, "maintenance window needs a name")
 	}
 	for k, id := range m.Departments {
@@ -691,7 +707,7 @@ func (l *loader) validateMaintenance(c *Config, m *Maintenance, p string) {
 		if !m.StartTime.IsZero() && !m.EndTime.IsZero() && !m.EndTime.After(m.StartTime) {
 			l.errAt(p+".end", "maintenance window ends before it starts")
 		}
-	case len(m.TimeIntervals) == 0:
+	case len(m.TimeIntervals) == 0 && !l.undecoded(p+".time_intervals"):
 		l.errAt(p, "maintenance window needs start and end, or time_intervals")
 	}
 	for k, name := range m.TimeIntervals {
