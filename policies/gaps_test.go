@@ -1,6 +1,11 @@
 package policies
 
-import "testing"
+import (
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/config"
+)
 
 const businessHoursYAML = `time_intervals:
   - name: business-hours
@@ -57,6 +62,35 @@ func TestCoverageGapsClosedByARotation(t *testing.T) {
 	for _, g := range s.CoverageGaps(ocAt(t, jst, "2026-01-05 00:00"), ocAt(t, jst, "2026-02-05 00:00")) {
 		if g.Policy != "support" {
 			t.Errorf("policy %s has a gap %s–%s; its first step is covered", g.Policy, g.Start, g.End)
+		}
+	}
+}
+
+// TestGenLargeConfig keeps the benchmark's generator honest: it must
+// produce the promised sizes and a config every rotation of which pages someone.
+func TestGenLargeConfig(t *testing.T) {
+	cfg, err := config.Parse(GenLargeConfig(1), "large.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotations, schedules := 0, 0
+	for _, d := range cfg.Departments {
+		rotations += len(d.Rotations)
+		schedules += len(d.Schedules)
+	}
+	if len(cfg.Users) != GenUsers || len(cfg.Departments) != GenDepartments || rotations != GenRotations ||
+		schedules != GenSchedules || len(cfg.Policies) != GenPolicies || len(cfg.Routes) != GenRoutes {
+		t.Fatalf("sizes: %d users, %d departments, %d rotations, %d schedules, %d policies, %d routes",
+			len(cfg.Users), len(cfg.Departments), rotations, schedules, len(cfg.Policies), len(cfg.Routes))
+	}
+	s := Compile(cfg)
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, d := range cfg.Departments {
+		for _, r := range d.Rotations {
+			shifts, err := s.Shifts(r.ID, from, from.Add(28*24*time.Hour))
+			if err != nil || len(shifts) == 0 {
+				t.Errorf("%s: %d shifts, %v", r.ID, len(shifts), err)
+			}
 		}
 	}
 }
