@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,13 +26,13 @@ type Options struct {
 	Args       []string // extra redis-server arguments, e.g. "--replicaof", "127.0.0.1", "7000"
 }
 
-// Server is one redis-server process that can be killed and restarted in place.
+// Server is one redis-server (or redis-sentinel) process that can be killed and restarted in place.
 type Server struct {
 	t    testing.TB
 	bin  string
 	port int
 	dir  string
-	opt  Options
+	args []string
 	cmd  *exec.Cmd
 	exit chan struct{}
 }
@@ -53,7 +54,40 @@ func Binary(t testing.TB, name string) string {
 // Start runs a redis-server and stops it when the test ends.
 func Start(t testing.TB, opt Options) *Server {
 	t.Helper()
-	s := &Server{t: t, bin: Binary(t, "redis-server"), port: FreePort(t), dir: t.TempDir(), opt: opt}
+	s := &Server{t: t, bin: Binary(t, "redis-server"), port: FreePort(t), dir: t.TempDir()}
+	appendOnly := "no"
+	if opt.AppendOnly {
+		appendOnly = "yes"
+	}
+	s.args = append([]string{
+		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", appendOnly, "--appendfsync", "always",
+		"--dir", s.dir, "--daemonize", "no", "--logfile", "",
+	}, opt.Args...)
+	s.start()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartSentinel runs a redis-sentinel that monitors master under name with a
+// quorum of 1 and declares it down after 500 ms, so a test failover takes about
+// two seconds. Start it after the replicas are attached: it learns of them from
+// the master.
+func StartSentinel(t testing.TB, master *Server, name string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t, "redis-sentinel"), port: FreePort(t), dir: t.TempDir()}
+	conf := filepath.Join(s.dir, "sentinel.conf") // sentinel rewrites its config, so it must be a file of its own
+	text := fmt.Sprintf(`port %d
+bind 127.0.0.1
+dir %s
+sentinel monitor %s 127.0.0.1 %d 1
+sentinel down-after-milliseconds %s 500
+sentinel failover-timeout %s 5000
+`, s.port, s.dir, name, master.port, name, name)
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatalf("redistest: write sentinel config: %v", err)
+	}
+	s.args = []string{conf}
 	s.start()
 	t.Cleanup(s.Kill)
 	return s
@@ -72,16 +106,7 @@ func FreePort(t testing.TB) int {
 
 func (s *Server) start() {
 	s.t.Helper()
-	appendOnly := "no"
-	if s.opt.AppendOnly {
-		appendOnly = "yes"
-	}
-	args := append([]string{
-		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", appendOnly, "--appendfsync", "always",
-		"--dir", s.dir, "--daemonize", "no", "--logfile", "",
-	}, s.opt.Args...)
-	s.cmd = exec.Command(s.bin, args...)
+	s.cmd = exec.Command(s.bin, s.args...)
 	s.cmd.Dir = s.dir
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
