@@ -83,7 +83,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			for i, pg := range e.Policies().NotifyPages(u, now) {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", User: u, Channel: string(pg.Channel),
-					Step: p.Step, Round: p.Round}, i, pg.At))
+					Step: p.Step, Round: p.Round, Paged: now}, i, pg.At))
 			}
 		}
 		for _, id := range sf.ChatChannels {

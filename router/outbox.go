@@ -94,7 +94,8 @@ func (e *Engine) record(ctx context.Context, id int64, timers []store.Timer, evs
 }
 
 // failover picks the person's next contact method: their own rules' order
-// first, then any contact they have, skipping what already failed.
+// first, then any contact they have, skipping what already failed and what
+// their rules have already fired for this page (it is under way anyway).
 func (e *Engine) failover(p *notifyPayload) string {
 	if p.User == "" {
 		return ""
@@ -104,8 +105,14 @@ func (e *Engine) failover(p *notifyPayload) string {
 		return ""
 	}
 	var order []config.Channel
+	tried := slices.Clone(p.Failed)
 	for _, r := range u.Notify {
 		order = append(order, r.Channels...)
+		if p.Kind == "page" && !p.Paged.IsZero() && !p.Paged.Add(r.After.D()).After(e.now()) {
+			for _, c := range r.Channels {
+				tried = append(tried, string(c))
+			}
+		}
 	}
 	order = append(order, config.ChannelSMS, config.ChannelVoice, config.ChannelSlack, config.ChannelEmail, config.ChannelWebhook)
 	if p.Kind != "page" {
@@ -113,7 +120,7 @@ func (e *Engine) failover(p *notifyPayload) string {
 	}
 	for _, ch := range order {
 		c := string(ch)
-		if c != p.Channel && !slices.Contains(p.Failed, c) && u.Contacts.Has(ch) {
+		if c != p.Channel && !slices.Contains(tried, c) && u.Contacts.Has(ch) {
 			return c
 		}
 	}

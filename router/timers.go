@@ -36,6 +36,9 @@ type notifyPayload struct {
 	Step        int      `json:"step"`
 	Round       int      `json:"round"`
 	Failed      []string `json:"failed,omitempty"`
+	// Paged is when the step paged this person: failover skips the channels
+	// their rules had already fired by now.
+	Paged time.Time `json:"paged,omitzero"`
 }
 
 type genPayload struct {
