@@ -71,3 +71,14 @@ func BenchmarkOnCallFarFuture(b *testing.B) {
 		s.OnCall("rot-0-2", at)
 	}
 }
+
+// BenchmarkCompile is BenchmarkLoad without config.Parse: this package's share of a reload.
+func BenchmarkCompile(b *testing.B) {
+	cfg, err := config.Parse(GenLargeConfig(1), "large.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		Compile(cfg)
+	}
+}
