@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestJSONMatchesDocs keeps docs/cli.md honest: every field a command's JSON
+// output has must appear in that command's documented example.
+func TestJSONMatchesDocs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string][]string{
+		"check":    {"check", "--config", "testdata/gap.yml", "--from", "2026-11-23 00:00", "--horizon", "2d"},
+		"oncall":   {"oncall", "--config", exampleConfig, "--at", "2026-12-29 18:00"},
+		"shifts":   {"shifts", "--config", exampleConfig, "--rotation", "eng-follow-the-sun", "--from", "2026-12-28 00:00", "--to", "2026-12-31 00:00"},
+		"simulate": {"simulate", "--config", exampleConfig, "--alert", twoAlerts, "--for", "45m"},
+		"version":  {"version"},
+	}
+	for _, c := range commands {
+		args, ok := runs[c.name]
+		if !ok {
+			continue // a command without JSON output (serve)
+		}
+		example := docExample(t, string(doc), c.name)
+		if example == nil {
+			continue
+		}
+		code, stdout, stderr := runCmd(t, append(args, "--output", "json")...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", c.name, code, stderr)
+		}
+		var got any
+		if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+			t.Fatalf("%s: output is not JSON: %v\n%s", c.name, err, stdout)
+		}
+		documented := keyPaths(example, "")
+		for _, k := range keyPaths(got, "") {
+			if !slices.Contains(documented, k) {
+				t.Errorf("%s: JSON field %s is not in the docs/cli.md example", c.name, k)
+			}
+		}
+	}
+}
+
+// docExample is the first ```json block in the "## hikyaku NAME" section.
+func docExample(t *testing.T, doc, name string) any {
+	t.Helper()
+	_, section, ok := strings.Cut(doc, "\n## hikyaku "+name+"\n")
+	if !ok {
+		t.Errorf("docs/cli.md has no section for %s", name)
+		return nil
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	m := regexp.MustCompile("(?s)```json\n(.*?)```").FindStringSubmatch(section)
+	if m == nil {
+		t.Errorf("docs/cli.md: %s has no JSON example", name)
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(m[1]), &v); err != nil {
+		t.Errorf("docs/cli.md: %s's JSON example does not parse: %v", name, err)
+		return nil
+	}
+	return v
+}
+
+// keyPaths lists the object keys in v as paths: "decisions[].plan.steps[].at".
+// Maps keyed by data (labels) are opaque: their keys are values, not schema.
+func keyPaths(v any, prefix string) []string {
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, sub := range v {
+			p := prefix + "." + k
+			out = append(out, p)
+			if k != "labels" {
+				out = append(out, keyPaths(sub, p)...)
+			}
+		}
+	case []any:
+		for _, sub := range v {
+			out = append(out, keyPaths(sub, prefix+"[]")...)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
