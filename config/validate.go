@@ -285,7 +285,8 @@ func (l *loader) validateProviders(c *Config) {
 
 func (l *loader) validateReceivers(c *Config) {
 	seen := map[string]bool{}
-	for i, r := range c.Receivers {
+	for i := range c.Receivers {
+		r := &c.Receivers[i] // secrets resolve in place, not in a copy
 		p := fmt.Sprintf("receivers[%d]", i)
 		if r.Name == "" {
 			if !l.undecoded(p + ".name") {
