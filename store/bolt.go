@@ -320,10 +320,10 @@ func (s *Bolt) List(ctx context.Context, opt ListOptions) ([]*Incident, error) {
 		// Walk the status index backwards from the largest possible id with this status.
 		prefix := statusKey(opt.Status, 0)[:len(opt.Status)+1]
 		c := tx.Bucket(bucketStatuses).Cursor()
-		k, _ := c.Seek(statusKey(opt.Status, math.MaxInt64))
+		k, _ := c.Seek(statusKey(opt.Status, math.MaxInt64)) // no id is that large: lands past the status
 		if k == nil {
 			k, _ = c.Last()
-		} else if !bytes.Equal(k, statusKey(opt.Status, math.MaxInt64)) {
+		} else {
 			k, _ = c.Prev()
 		}
 		for ; k != nil && bytes.HasPrefix(k, prefix) && !full(); k, _ = c.Prev() {
@@ -375,7 +375,6 @@ func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease 
 	tokenBase := rand.Text()
 	leaseUntil := now.Add(lease)
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		out = out[:0] // bbolt does not retry, but keep fn re-runnable anyway
 		// Collect first: moving entries while the cursor walks the same bucket is unsafe.
 		limit := dueNanos(now)
 		var ids []string

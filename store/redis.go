@@ -328,7 +328,7 @@ func (s *Redis) ClaimDue(ctx context.Context, now time.Time, owner string, lease
 		return nil, nil
 	}
 	leaseUntil := now.Add(lease)
-	res, err := scriptClaimDue.Run(ctx, s.rdb, []string{s.dueKey(), s.timersKey(), s.claimsKey()},
+	res, err := scriptClaimDue.Run(ctx, s.rdb, s.timerKeys(),
 		nowScore(now), dueScore(leaseUntil), max, owner, rand.Text()).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("store: claim timers: %w", err)

@@ -1,9 +1,9 @@
 -- Hand out due timers to one owner. Being one script makes it atomic across
 -- replicas: a timer moved to its lease time is no longer due for anyone else.
--- KEYS: due zset, timers hash, claims hash
+-- KEYS: timers hash, due zset, claims hash
 -- ARGV: now score, lease-until score, max, owner, token base
 -- Returns timer JSON, token, timer JSON, token, ...
-local due, timers, claims = KEYS[1], KEYS[2], KEYS[3]
+local timers, due, claims = KEYS[1], KEYS[2], KEYS[3]
 local ids = redis.call('ZRANGEBYSCORE', due, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
 for i, id in ipairs(ids) do
