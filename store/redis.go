@@ -56,7 +56,9 @@ func (s *Redis) timelineKey(id int64) string { return s.base + "timeline:" + str
 func (s *Redis) timersKey() string           { return s.base + "timers" }
 func (s *Redis) dueKey() string              { return s.base + "due" }
 func (s *Redis) claimsKey() string           { return s.base + "claims" }
-func (s *Redis) timerKeys() []string         { return []string{s.timersKey(), s.dueKey(), s.claimsKey()} }
+
+// timerKeys are the KEYS of every timer script but release.lua, in this order.
+func (s *Redis) timerKeys() []string { return []string{s.timersKey(), s.dueKey(), s.claimsKey()} }
 
 // loadFunc reads the incident an update starts from, WATCHing what it read,
 // and returns it with the id currently holding its dedup key (0 if none).
