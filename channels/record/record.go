@@ -4,6 +4,7 @@ package record
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -17,6 +18,9 @@ type Sender struct {
 	Fail func(m *channels.Message) error
 	// Sent, when set, is signalled after each accepted message (tests wait on it).
 	Sent chan channels.Message
+	// Log, when set, logs each accepted message: a daemon without providers
+	// shows what it would have sent.
+	Log *slog.Logger
 }
 
 // Send records m unless Fail says otherwise.
@@ -28,6 +32,10 @@ func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receip
 		if err := s.Fail(m); err != nil {
 			return channels.Receipt{}, err
 		}
+	}
+	if s.Log != nil {
+		s.Log.Info("message recorded (no provider configured for this channel)", "channel", m.Channel,
+			"kind", string(m.Kind), "incident", m.IncidentID, "to", m.To, "text", m.Text)
 	}
 	s.mu.Lock()
 	s.sent = append(s.sent, *m)

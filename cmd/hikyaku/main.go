@@ -29,6 +29,7 @@ var commands = []command{
 	{"oncall", "show who is on call now (or at --at) in every rotation and schedule", runOncall},
 	{"shifts", "list the final shifts of a rotation or schedule", runShifts},
 	{"simulate", "route an Alertmanager webhook payload and show who would be paged when", runSimulate},
+	{"serve", "run the daemon: webhook intake, escalation, API and metrics", runServe},
 	{"version", "print the version", runVersion},
 }
 
