@@ -71,7 +71,17 @@ func (l *loader) decode(data []byte) *Config {
 		return nil
 	}
 	if len(f.Docs) > 1 {
-		l.errAtNode(f.Docs[1], "only one YAML document is allowed")
+		// Point at the "---" that starts the second document; its GetToken
+		// would dereference a body that an empty document does not have.
+		e := Error{File: l.file, Line: 1, Column: 1, Msg: "only one YAML document is allowed"}
+		if tk := f.Docs[1].Start; tk != nil && tk.Position != nil {
+			e.Line, e.Column = tk.Position.Line, tk.Position.Column
+		} else if f.Docs[1].Body != nil {
+			if tk := firstToken(f.Docs[1].Body); tk != nil {
+				e.Line, e.Column = tk.Position.Line, tk.Position.Column
+			}
+		}
+		l.errs = append(l.errs, e)
 	}
 	root, ok := unwrap(f.Docs[0].Body).(*ast.MappingNode)
 	if !ok {
@@ -236,6 +246,23 @@ func (l *loader) undecoded(path string) bool {
 		}
 	}
 	return false
+}
+
+// unknownRef reports a reference to an id of section that does not exist,
+// unless an entry of that section lost its id to a decoding error: the
+// reference may well be to it, and that error already says what to fix.
+func (l *loader) unknownRef(section, path, msg string) {
+	for p := range l.undecodable {
+		if p != section && !strings.HasPrefix(p, section+"[") && !strings.HasPrefix(p, section+".") {
+			continue
+		}
+		last := p[strings.LastIndexAny(p, ".")+1:]
+		switch last {
+		case section, "id", "name", "rotations", "schedules":
+			return
+		}
+	}
+	l.errAt(path, msg)
 }
 
 // isStructLike tells whether t (or *t) is a struct decoded key by key.

@@ -441,13 +441,13 @@ func (l *loader) validateChatChannel(c *Config, ch *ChatChannel, p string) {
 
 func (l *loader) userRef(c *Config, path, id string) {
 	if c.usersByID[id] == nil {
-		l.errAt(path, fmt.Sprintf("unknown user %q", id))
+		l.unknownRef("users", path, fmt.Sprintf("unknown user %q", id))
 	}
 }
 
 func (l *loader) intervalRef(c *Config, path, name string) {
 	if _, ok := c.intervals[name]; !ok {
-		l.errAt(path, fmt.Sprintf("unknown time interval %q: define it under time_intervals", name))
+		l.unknownRef("time_intervals", path, fmt.Sprintf("unknown time interval %q: define it under time_intervals", name))
 	}
 }
 
@@ -456,7 +456,7 @@ func (l *loader) validateDepartment(c *Config, d *Department, p string) {
 		d.Name = d.ID
 	}
 	if d.EscalationPolicy != "" && c.policiesByID[d.EscalationPolicy] == nil {
-		l.errAt(p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", d.EscalationPolicy))
+		l.unknownRef("escalation_policies", p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", d.EscalationPolicy))
 	}
 	if d.BusinessHours != "" {
 		l.intervalRef(c, p+".business_hours", d.BusinessHours)
@@ -474,7 +474,7 @@ func (l *loader) validateDepartment(c *Config, d *Department, p string) {
 		}
 		for k, id := range s.Layers {
 			if c.rotationsByID[id] == nil {
-				l.errAt(fmt.Sprintf("%s.layers[%d]", sp, k), fmt.Sprintf("unknown rotation %q", id))
+				l.unknownRef("departments", fmt.Sprintf("%s.layers[%d]", sp, k), fmt.Sprintf("unknown rotation %q", id))
 			}
 		}
 		l.validateOverrides(c, s.Overrides, sp+".overrides", c.Global.Location)
@@ -485,7 +485,7 @@ func (l *loader) validateDepartment(c *Config, d *Department, p string) {
 	}
 	for j, ch := range st.ChatChannels {
 		if c.channelsByID[ch] == nil {
-			l.errAt(fmt.Sprintf("%s.stakeholders.chat_channels[%d]", p, j), fmt.Sprintf("unknown chat channel %q", ch))
+			l.unknownRef("chat_channels", fmt.Sprintf("%s.stakeholders.chat_channels[%d]", p, j), fmt.Sprintf("unknown chat channel %q", ch))
 		}
 	}
 	if st.UpdateEvery == 0 {
@@ -593,12 +593,12 @@ func (l *loader) validatePolicy(c *Config, pol *Policy, p string) {
 		}
 		for k, id := range t.Rotations {
 			if c.rotationsByID[id] == nil {
-				l.errAt(fmt.Sprintf("%s.targets.rotations[%d]", sp, k), fmt.Sprintf("unknown rotation %q", id))
+				l.unknownRef("departments", fmt.Sprintf("%s.targets.rotations[%d]", sp, k), fmt.Sprintf("unknown rotation %q", id))
 			}
 		}
 		for k, id := range t.Schedules {
 			if c.schedulesByID[id] == nil {
-				l.errAt(fmt.Sprintf("%s.targets.schedules[%d]", sp, k), fmt.Sprintf("unknown schedule %q", id))
+				l.unknownRef("departments", fmt.Sprintf("%s.targets.schedules[%d]", sp, k), fmt.Sprintf("unknown schedule %q", id))
 			}
 		}
 		for k, id := range t.Users {
@@ -606,14 +606,14 @@ func (l *loader) validatePolicy(c *Config, pol *Policy, p string) {
 		}
 		for k, id := range t.Departments {
 			if d := c.departmentsByID[id]; d == nil {
-				l.errAt(fmt.Sprintf("%s.targets.departments[%d]", sp, k), fmt.Sprintf("unknown department %q", id))
+				l.unknownRef("departments", fmt.Sprintf("%s.targets.departments[%d]", sp, k), fmt.Sprintf("unknown department %q", id))
 			} else if len(d.Rotations)+len(d.Schedules) == 0 {
 				l.errAt(fmt.Sprintf("%s.targets.departments[%d]", sp, k), fmt.Sprintf("department %q has no rotations or schedules to page", id))
 			}
 		}
 		for k, id := range t.ChatChannels {
 			if c.channelsByID[id] == nil {
-				l.errAt(fmt.Sprintf("%s.targets.chat_channels[%d]", sp, k), fmt.Sprintf("unknown chat channel %q", id))
+				l.unknownRef("chat_channels", fmt.Sprintf("%s.targets.chat_channels[%d]", sp, k), fmt.Sprintf("unknown chat channel %q", id))
 			}
 		}
 		if s.Fallback != "" {
@@ -666,13 +666,13 @@ func (l *loader) validateRoute(c *Config, r *Route, p string, isDefault bool) {
 	}
 	d := c.departmentsByID[r.Department]
 	if d == nil {
-		l.errAt(p+".department", fmt.Sprintf("unknown department %q", r.Department))
+		l.unknownRef("departments", p+".department", fmt.Sprintf("unknown department %q", r.Department))
 		return
 	}
 	switch {
 	case r.EscalationPolicy != "":
 		if c.policiesByID[r.EscalationPolicy] == nil {
-			l.errAt(p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", r.EscalationPolicy))
+			l.unknownRef("escalation_policies", p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", r.EscalationPolicy))
 		}
 	case d.EscalationPolicy == "":
 		l.errAt(p, fmt.Sprintf("route names no escalation_policy and department %q has none", d.ID))
@@ -685,12 +685,12 @@ func (l *loader) validateMaintenance(c *Config, m *Maintenance, p string) {
 	}
 	for k, id := range m.Departments {
 		if c.departmentsByID[id] == nil {
-			l.errAt(fmt.Sprintf("%s.departments[%d]", p, k), fmt.Sprintf("unknown department %q", id))
+			l.unknownRef("departments", fmt.Sprintf("%s.departments[%d]", p, k), fmt.Sprintf("unknown department %q", id))
 		}
 	}
 	for k, name := range m.Routes {
 		if c.routesByName[name] == nil && !(c.DefaultRoute != nil && c.DefaultRoute.Name == name) {
-			l.errAt(fmt.Sprintf("%s.routes[%d]", p, k), fmt.Sprintf("unknown route %q", name))
+			l.unknownRef("routes", fmt.Sprintf("%s.routes[%d]", p, k), fmt.Sprintf("unknown route %q", name))
 		}
 	}
 	oneOff := m.Start != "" || m.End != ""
