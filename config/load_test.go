@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -284,5 +283,37 @@ func TestExampleLoads(t *testing.T) {
 	if r := cfg.Rotation("eng-primary"); r == nil || r.StartTime.IsZero() || r.Location.String() != "Asia/Tokyo" {
 		t.Errorf("rotation eng-primary = %+v, want a start in Asia/Tokyo", r)
 	}
-	_ = os.Getenv
+}
+
+func TestLoadReportsEveryErrorAtOnce(t *testing.T) {
+	_, err := Load(filepath.Join("testdata", "many-errors.yml"))
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("error = %v, want config.Errors", err)
+	}
+	wants := []string{
+		`testdata/many-errors.yml:3:13: unknown time zone "Asia/Tokio"`,
+		`testdata/many-errors.yml:4:3: unknown key "langauge" (did you mean "language"?)`,
+		`testdata/many-errors.yml:7:21: invalid phone number "090-1111-0001"`,
+		`testdata/many-errors.yml:8:9: duplicate user id "alice"`,
+		`testdata/many-errors.yml:9:23: invalid email address "not an address"`,
+		`testdata/many-errors.yml:16:16: invalid duration "1 week"`,
+		`testdata/many-errors.yml:17:26: unknown user "bob"`,
+		`testdata/many-errors.yml:18:9: rotation "empty" has no members`,
+		`testdata/many-errors.yml:25:40: unknown rotation "secondary"`,
+		`testdata/many-errors.yml:27:16: invalid matcher "team=~\"db"`,
+		`testdata/many-errors.yml:31:24: unknown escalation policy "web-critical"`,
+	}
+	if len(es) != len(wants) {
+		t.Errorf("got %d errors, want %d:\n%v", len(es), len(wants), err)
+	}
+	for i := range min(len(es), len(wants)) {
+		if !strings.HasPrefix(es[i].Error(), wants[i]) {
+			t.Errorf("error %d = %v\nwant prefix %s", i, es[i], wants[i])
+		}
+	}
+	// Error() is what the CLI prints: one problem a line, ready for an editor.
+	if got := strings.Count(err.Error(), "\n") + 1; got != len(es) {
+		t.Errorf("Error() has %d lines, want %d", got, len(es))
+	}
 }
