@@ -442,3 +442,37 @@ func TestPropertySplitAndOnCall(t *testing.T) {
 func shiftEqual(a, b Shift) bool {
 	return a.User == b.User && a.Rotation == b.Rotation && a.Override == b.Override && a.Start.Equal(b.Start) && a.End.Equal(b.End)
 }
+
+// FuzzRotationTiling feeds arbitrary zones, lengths and starts to the
+// handoff math and checks the one rule that must always hold: without
+// windows or overrides, one member is on call at every instant.
+func FuzzRotationTiling(f *testing.F) {
+	f.Add(uint8(2), uint16(24*60), int32(0), int32(61*24*60), uint16(3*24*60))     // New York daily, spring forward
+	f.Add(uint8(4), uint16(30), int32(5), int32(-400*24*60), uint16(2*24*60))      // Lord Howe 30m before start
+	f.Add(uint8(5), uint16(36*60), int32(777), int32(300*24*60), uint16(9*24*60))  // Chatham 36h
+	f.Add(uint8(3), uint16(8*60), int32(60), int32(292*24*60+1234), uint16(24*60)) // London 8h, fall back
+	f.Fuzz(func(t *testing.T, zone uint8, shiftMin uint16, startMin, fromMin int32, spanMin uint16) {
+		if shiftMin == 0 || spanMin == 0 {
+			t.Skip()
+		}
+		base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+		start := base.Add(time.Duration(startMin%(366*24*60)) * time.Minute)
+		s := ocSet(t, fmt.Sprintf("departments:\n  - id: ops\n    rotations:\n      - {id: r, timezone: %s, start: %q, shift: %dm, members: [alice, bob, carol]}\n",
+			propZones[int(zone)%len(propZones)], start.Format("2006-01-02 15:04"), shiftMin))
+		from := base.Add(time.Duration(fromMin%(3*366*24*60)) * time.Minute)
+		to := from.Add(time.Duration(spanMin) * time.Minute)
+		got, err := s.Shifts("r", from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTiling(t, "r", got, from, to)
+		if len(got) == 0 || !got[0].Start.Equal(from) || !got[len(got)-1].End.Equal(to) {
+			t.Fatalf("shifts do not cover %v–%v:\n%s", from, to, ocDump(got, time.UTC))
+		}
+		for i := 1; i < len(got); i++ {
+			if !got[i].Start.Equal(got[i-1].End) {
+				t.Fatalf("nobody on call %v–%v", got[i-1].End, got[i].Start)
+			}
+		}
+	})
+}
