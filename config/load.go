@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -30,7 +31,11 @@ func Parse(data []byte, file string) (cfg *Config, err error) {
 	// on some malformed input, the file is refused like any other bad file.
 	defer func() {
 		if r := recover(); r != nil {
-			cfg, err = nil, Errors{{File: file, Line: 1, Column: 1, Msg: fmt.Sprintf("YAML parser failed: %v", r)}}
+			msg := fmt.Sprintf("YAML parser failed: %v", r)
+			if where := panicSite(); !strings.HasPrefix(where, "github.com/goccy/go-yaml") {
+				msg = fmt.Sprintf("internal error in %s: %v (a bug in hikyaku: please report it with this file)", where, r)
+			}
+			cfg, err = nil, Errors{{File: file, Line: 1, Column: 1, Msg: msg}}
 		}
 	}()
 	l := &loader{file: file, positions: map[string]token.Position{}, undecodable: map[string]bool{}}
@@ -45,6 +50,24 @@ func Parse(data []byte, file string) (cfg *Config, err error) {
 	cfg.File = file
 	cfg.Warnings = l.warns
 	return cfg, nil
+}
+
+// panicSite names the function that panicked, called from a deferred recover.
+func panicSite() string {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	inPanic := false
+	for {
+		fr, more := frames.Next()
+		if fr.Function == "runtime.gopanic" {
+			inPanic = true
+		} else if inPanic && !strings.HasPrefix(fr.Function, "runtime.") {
+			return fr.Function
+		}
+		if !more {
+			return "unknown"
+		}
+	}
 }
 
 // loader collects every error of one file instead of stopping at the first,
