@@ -127,7 +127,7 @@ func runSimulate(e *env, args []string) int {
 			if err != nil {
 				return c.fail(e, fmt.Errorf("route %s: %w", d.Route, err))
 			}
-			dj.Plan = planView(plan, t, start, start.Add(time.Duration(horizon)))
+			dj.Plan = planView(plan, start, start.Add(time.Duration(horizon)))
 		case policies.ActionStakeholders:
 			if dep := cfg.Department(d.Department); dep != nil {
 				dj.Informed = &informedJSON{Users: nonNil(dep.Stakeholders.Users), ChatChannels: nonNil(dep.Stakeholders.ChatChannels)}
@@ -165,19 +165,19 @@ func readWebhook(path string) (*webhookMessage, error) {
 }
 
 // planView converts a plan to the documented JSON form, with 1-based steps
-// and rounds as people count them, and each time's offset from t0, when the
-// alert arrived (a held alert's plan starts later).
-func planView(p policies.Plan, t0, start, until time.Time) *planJSON {
+// and rounds as people count them, and each time's offset from start (when
+// paging starts: a held alert's hold_until).
+func planView(p policies.Plan, start, until time.Time) *planJSON {
 	out := &planJSON{Policy: p.Policy, Start: start, Until: until, Steps: []stepJSON{}, Pages: []pageJSON{}}
 	for _, s := range p.Steps {
 		out.Steps = append(out.Steps, stepJSON{
-			At: s.At.In(start.Location()), After: offset(s.At.Sub(t0)), Step: s.Step + 1, Round: s.Round + 1,
+			At: s.At.In(start.Location()), After: offset(s.At.Sub(start)), Step: s.Step + 1, Round: s.Round + 1,
 			Users: nonNil(s.Users), ChatChannels: nonNil(s.ChatChannels), Empty: s.Empty, Fallback: s.Fallback,
 		})
 	}
 	for _, pg := range p.Pages {
 		out.Pages = append(out.Pages, pageJSON{
-			At: pg.At.In(start.Location()), After: offset(pg.At.Sub(t0)), Step: pg.Step + 1, Round: pg.Round + 1,
+			At: pg.At.In(start.Location()), After: offset(pg.At.Sub(start)), Step: pg.Step + 1, Round: pg.Round + 1,
 			User: pg.User, Channel: string(pg.Channel), ChatChannel: pg.ChatChannel, Fallback: pg.Fallback,
 		})
 	}
@@ -216,8 +216,8 @@ func printSimulation(w io.Writer, cfg *config.Config, rep simulateReport) error 
 			continue
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, l := range planLines(cfg, d.Plan, rep.At) {
-			fmt.Fprintf(tw, "  %s\t%s\n", fmtOffset(l.at.Sub(rep.At)), l.text)
+		for _, l := range planLines(cfg, d.Plan) {
+			fmt.Fprintf(tw, "  %s\t%s\n", fmtOffset(l.at.Sub(d.Plan.Start)), l.text)
 		}
 		if err := tw.Flush(); err != nil {
 			return fmt.Errorf("write: %w", err)
@@ -272,7 +272,7 @@ func describeDecision(cfg *config.Config, d decisionJSON, loc *time.Location) st
 // planLines renders a plan in time order: each step's firing with the pages
 // sent at that instant folded in ("step 1: yamada (山田 太郎) sms, slack;
 // #eng-incidents"), then each later page on its own line ("yamada voice").
-func planLines(cfg *config.Config, p *planJSON, t0 time.Time) []planLine {
+func planLines(cfg *config.Config, p *planJSON) []planLine {
 	type key struct {
 		step, round int
 		at          time.Time
