@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind says why a message is sent: pages demand an answer, reports only inform.
@@ -36,6 +37,30 @@ type Message struct {
 	// Data is the Alertmanager message the text was rendered from (template.Data as JSON),
 	// for channels that render their own structure (Slack blocks, webhook templates).
 	Data []byte
+	// Incident is what hikyaku knows beyond Alertmanager's data.
+	Incident Incident
+	// BodyTemplate, when set, is the chat channel's own template for a webhook body.
+	BodyTemplate string
+	// BearerToken is sent as Authorization by the webhook channel (chat channels' bearer_token).
+	BearerToken string
+}
+
+// Incident is the incident as messages describe it.
+type Incident struct {
+	ID             int64     `json:"id"`
+	Status         string    `json:"status"` // open, acked, resolved
+	Severity       string    `json:"severity"`
+	Department     string    `json:"department"` // display name
+	DepartmentID   string    `json:"department_id"`
+	Route          string    `json:"route"`
+	Policy         string    `json:"policy"`
+	Step           int       `json:"step"` // 1-based step that paged, 0 for reports
+	CreatedAt      time.Time `json:"created_at"`
+	AckedBy        string    `json:"acked_by,omitempty"`
+	URL            string    `json:"url,omitempty"`        // the incident in hikyaku's API/UI (global.external_url)
+	NextUpdate     time.Time `json:"next_update,omitzero"` // reports: when stakeholders hear next
+	FiringAlerts   int       `json:"firing_alerts"`
+	ResolvedAlerts int       `json:"resolved_alerts"`
 }
 
 // Sender delivers messages on one channel. Send returns nil when the provider

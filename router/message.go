@@ -14,7 +14,7 @@ import (
 func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*channels.Message, error) {
 	cfg := e.Policies().Config()
 	m := &channels.Message{IdempotencyKey: key, Channel: p.Channel, Kind: channels.Kind(p.Kind),
-		IncidentID: inc.ID, Data: inc.Message}
+		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p)}
 	switch {
 	case p.User != "":
 		u := cfg.User(p.User)
@@ -28,7 +28,10 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		if cc == nil {
 			return nil, channels.Permanent("", fmt.Errorf("chat channel %q is no longer in the configuration", p.ChatChannel))
 		}
-		m.Name, m.Language = cc.Name, cc.Language
+		m.Name, m.Language, m.BodyTemplate = cc.Name, cc.Language, cc.Template
+		if tok, ok := cc.BearerToken.Reveal(); ok {
+			m.BearerToken = tok
+		}
 		m.To = cc.Slack
 		if m.To == "" {
 			m.To = cc.Webhook
@@ -39,6 +42,32 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	}
 	m.Subject, m.Text = render(inc, m.Kind, m.Language)
 	return m, nil
+}
+
+// incidentInfo is what messages say about the incident beyond Alertmanager's data.
+func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.Incident {
+	cfg := e.Policies().Config()
+	info := channels.Incident{ID: inc.ID, Status: string(inc.Status), Severity: inc.Severity,
+		Department: inc.Department, DepartmentID: inc.Department, Route: inc.Route, Policy: inc.Policy,
+		CreatedAt: inc.CreatedAt, AckedBy: inc.AckedBy}
+	if d := cfg.Department(inc.Department); d != nil {
+		info.Department = d.Name
+	}
+	if p.Kind == "page" {
+		info.Step = p.Step + 1
+	}
+	if p.Kind == "report" {
+		if every := e.updateEvery(inc); every > 0 {
+			info.NextUpdate = e.now().Add(every)
+		}
+	}
+	if u := cfg.Global.ExternalURL; u != "" {
+		info.URL = fmt.Sprintf("%s/api/v1/incidents/%d", strings.TrimRight(u, "/"), inc.ID)
+	}
+	if msg, err := DecodeMessage(inc.Message); err == nil {
+		info.FiringAlerts, info.ResolvedAlerts = len(msg.Alerts.Firing()), len(msg.Alerts.Resolved())
+	}
+	return info
 }
 
 func address(ct config.Contacts, ch config.Channel) string {
