@@ -89,6 +89,16 @@ func (l *loader) decode(data []byte) *Config {
 		return nil
 	}
 	cfg := &Config{}
+	// go-yaml returns a %YAML or %TAG directive as a document of its own; it
+	// belongs to the document that follows it.
+	docs := f.Docs
+	for len(docs) > 1 {
+		if _, ok := docs[0].Body.(*ast.DirectiveNode); !ok {
+			break
+		}
+		docs = docs[1:]
+	}
+	f.Docs = docs
 	if len(f.Docs) == 0 || f.Docs[0].Body == nil {
 		l.errs = append(l.errs, Error{File: l.file, Line: 1, Column: 1, Msg: "empty configuration: at least users, departments and escalation_policies are needed"})
 		return nil
@@ -146,6 +156,11 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 		if _, null := val.(*ast.NullNode); null || val == nil {
 			continue
 		}
+		if _, alias := val.(*ast.AliasNode); alias {
+			l.errAtNode(val, "aliases (*name) are not supported; write the value out")
+			l.undecodable[sub] = true
+			continue
+		}
 		switch {
 		case fv.Kind() == reflect.Slice && isStructLike(fv.Type().Elem()):
 			seq, ok := val.(*ast.SequenceNode)
@@ -157,6 +172,11 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 			et := fv.Type().Elem()
 			for i, el := range seq.Values {
 				em, ok := unwrap(el).(*ast.MappingNode)
+				if _, alias := unwrap(el).(*ast.AliasNode); alias {
+					l.errAtNode(el, "aliases (*name) are not supported; write the value out")
+					l.undecodable[sub] = true
+					continue
+				}
 				if !ok {
 					l.errAtNode(el, fmt.Sprintf("each entry of %s must be a mapping", key))
 					l.undecodable[sub] = true
