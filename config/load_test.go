@@ -173,6 +173,10 @@ var brokenConfigs = []struct {
   - <<: *alice
     id: bob
 `, want: []want{{5, 5, "merge keys (<<) are not supported"}, {5, 5, `user "bob" has no contacts`}}},
+	{name: "alias", yaml: `users:
+  - id: alice
+    contacts: {sms: &phone "+819011110001", voice: *phone}
+`, want: []want{{3, 52, "aliases (*name) are not supported"}}},
 	{name: "route without department", yaml: `routes:
   - name: db
     matchers: ['team="db"']
@@ -315,5 +319,12 @@ func TestLoadReportsEveryErrorAtOnce(t *testing.T) {
 	// Error() is what the CLI prints: one problem a line, ready for an editor.
 	if got := strings.Count(err.Error(), "\n") + 1; got != len(es) {
 		t.Errorf("Error() has %d lines, want %d", got, len(es))
+	}
+}
+
+func TestYAMLDirectiveIsNotADocument(t *testing.T) {
+	// go-yaml returns "%YAML 1.2" as a document of its own.
+	if _, err := Parse([]byte("%YAML 1.2\n---\n"+minimal), "hikyaku.yml"); err != nil {
+		t.Fatal(err)
 	}
 }
