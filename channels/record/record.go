@@ -35,7 +35,7 @@ func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receip
 	}
 	if s.Log != nil {
 		s.Log.Info("message recorded (no provider configured for this channel)", "channel", m.Channel,
-			"kind", string(m.Kind), "incident", m.IncidentID, "to", m.To, "text", m.Text)
+			"kind", string(m.Kind), "incident", m.IncidentID, "to", m.To, "key", m.IdempotencyKey, "text", m.Text)
 	}
 	s.mu.Lock()
 	s.sent = append(s.sent, *m)
