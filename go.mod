@@ -8,6 +8,8 @@ require (
 	github.com/prometheus/common v0.72.0
 )
 
+require github.com/beevik/etree v1.1.0 // indirect
+
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
