@@ -63,10 +63,10 @@ func TestWebhookAnswers(t *testing.T) {
 	}{
 		{"no credentials", "", good, 401, "credentials"},
 		{"wrong token", "nope", good, 401, "credentials"},
-		{"malformed JSON", "hook-token", []byte(`{"receiver":`), 400, "invalid JSON"},
+		{"malformed JSON", "hook-token", []byte(`{"receiver":`), 400, "line 1, column 13: unexpected end of file"},
 		{"not version 4", "hook-token", bytes.Replace(good, []byte(`"version":"4"`), []byte(`"version":"3"`), 1), 400, "version"},
 		{"no groupKey", "hook-token", bytes.Replace(good, []byte(`"groupKey"`), []byte(`"other"`), 1), 400, "groupKey"},
-		{"no alerts", "hook-token", []byte(`{"receiver":"hikyaku","status":"firing","alerts":[],"version":"4","groupKey":"g"}`), 400, "no alerts"},
+		{"no alerts", "hook-token", []byte(`{"receiver":"hikyaku","status":"firing","alerts":[],"version":"4","groupKey":"g"}`), 400, `no "alerts"`},
 		{"bad alert status", "hook-token", []byte(`{"receiver":"hikyaku","status":"firing","alerts":[{"status":"odd","startsAt":"2026-01-01T00:00:00Z"}],"version":"4","groupKey":"g"}`), 400, "alerts[0].status"},
 		{"too large", "hook-token", huge, 413, "larger than"},
 		{"unknown receiver", "hook-token", bytes.Replace(good, []byte(`"receiver":"hikyaku"`), []byte(`"receiver":"other"`), 1), 401, "other"},

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"reflect"
+	"strings"
 
 	"github.com/prometheus/alertmanager/template"
 )
@@ -26,13 +29,16 @@ var ErrBadPayload = errors.New("not an Alertmanager webhook message")
 // DecodeMessage parses and checks a webhook body. Every error wraps
 // ErrBadPayload and says what is wrong, so the sender gets a useful 400.
 func DecodeMessage(body []byte) (*Message, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("%w: empty body: want Alertmanager's webhook JSON", ErrBadPayload)
+	}
 	var m Message
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("%w: invalid JSON: %v", ErrBadPayload, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadPayload, jsonError(body, err))
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after the JSON object", ErrBadPayload)
+		return nil, fmt.Errorf("%w: %s: more than one JSON value", ErrBadPayload, position(body, dec.InputOffset()))
 	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
@@ -42,8 +48,8 @@ func DecodeMessage(body []byte) (*Message, error) {
 
 func (m *Message) validate() error {
 	switch {
-	case m.Data == nil:
-		return errors.New("empty message")
+	case m.Data == nil || len(m.Alerts) == 0:
+		return errors.New(`no "alerts"`)
 	case m.Version != "4":
 		return fmt.Errorf("version %q: hikyaku speaks webhook version 4", m.Version)
 	case m.GroupKey == "":
@@ -52,8 +58,6 @@ func (m *Message) validate() error {
 		return errors.New("receiver is missing")
 	case m.Status != "firing" && m.Status != "resolved":
 		return fmt.Errorf("status %q: want firing or resolved", m.Status)
-	case len(m.Alerts) == 0:
-		return errors.New("no alerts")
 	}
 	for i, a := range m.Alerts {
 		if a.Status != "firing" && a.Status != "resolved" {
@@ -79,4 +83,47 @@ func (m *Message) Labels() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// jsonError adds the line and column to encoding/json's byte offsets.
+func jsonError(data []byte, err error) error {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		// Offset counts the offending byte as read: point at it, not past it.
+		return fmt.Errorf("%s: %w", position(data, syn.Offset-1), err)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		field := strings.TrimPrefix(typ.Field, "Data.") // the embedded struct is not part of the format
+		return fmt.Errorf("%s: field %q: want %s, got a JSON %s", position(data, typ.Offset), field, jsonKind(typ.Type), typ.Value)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s: unexpected end of file", position(data, int64(len(data))))
+	}
+	return fmt.Errorf("invalid JSON: %w", err)
+}
+
+// jsonKind names a Go type as the JSON it decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	default:
+		return "a number"
+	}
+}
+
+// position is "line L, column C" (1-based) of byte offset off.
+func position(data []byte, off int64) string {
+	off = min(max(off, 0), int64(len(data)))
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return fmt.Sprintf("line %d, column %d", line, col)
 }

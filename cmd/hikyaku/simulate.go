@@ -13,6 +13,7 @@ import (
 
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
+	"github.com/hikyaku/hikyaku/router"
 )
 
 // defaultSimulateFor is how much of the escalation simulate plays out: two
@@ -113,8 +114,8 @@ func runSimulate(e *env, args []string) int {
 	t = t.In(cfg.Global.Location)
 
 	set := policies.Compile(cfg)
-	rep := simulateReport{Alert: *alert, At: t, GroupKey: msg.GroupKey, Status: msg.Status, Alerts: len(msg.Alerts), Labels: msg.CommonLabels, Decisions: []decisionJSON{}}
-	for _, d := range set.Route(msg.CommonLabels, t) {
+	rep := simulateReport{Alert: *alert, At: t, GroupKey: msg.GroupKey, Status: msg.Status, Alerts: len(msg.Alerts), Labels: msg.Labels(), Decisions: []decisionJSON{}}
+	for _, d := range set.Route(msg.Labels(), t) {
 		dj := decisionJSON{Route: d.Route, Department: d.Department, Policy: d.Policy, Severity: d.Severity, Action: string(d.Action), Maintenance: d.Maintenance, Note: d.Note}
 		start := t
 		if !d.HoldUntil.IsZero() {
@@ -136,9 +137,6 @@ func runSimulate(e *env, args []string) int {
 		rep.Decisions = append(rep.Decisions, dj)
 	}
 
-	if msg.Version != "" && msg.Version != "4" {
-		fmt.Fprintf(e.stderr, "hikyaku simulate: warning: webhook version %q; hikyaku is tested with Alertmanager's version \"4\"\n", msg.Version)
-	}
 	if c.json() {
 		if err := writeJSON(e.stdout, rep); err != nil {
 			return c.fail(e, err)
@@ -151,13 +149,14 @@ func runSimulate(e *env, args []string) int {
 	return exitOK
 }
 
-func readWebhook(path string) (*webhookMessage, error) {
-	f, err := os.Open(path)
+// readWebhook decodes a payload file exactly as serve decodes a webhook body,
+// so what simulate accepts is what the daemon accepts.
+func readWebhook(path string) (*router.Message, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("alert payload: %w", err)
 	}
-	defer f.Close()
-	msg, err := decodeWebhook(f)
+	msg, err := router.DecodeMessage(data)
 	if err != nil {
 		return nil, fmt.Errorf("alert payload %s: %w", path, err)
 	}

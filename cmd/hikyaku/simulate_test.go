@@ -89,7 +89,7 @@ func TestSimulateBadPayloads(t *testing.T) {
 		"syntax":     {"{\n  \"alerts\": [}\n", "line 2, column 14"},
 		"not-alerts": {`{"hello": "world"}`, `no "alerts"`},
 		"wrong-type": {`{"alerts": "many"}`, `field "alerts"`},
-		"empty":      {"  \n", "empty file"},
+		"empty":      {"  \n", "empty body"},
 	}
 	for name, c := range cases {
 		path := filepath.Join(dir, name+".json")
