@@ -186,6 +186,23 @@ var brokenConfigs = []struct {
     drop: true
     department: ops
 `, want: []want{{3, 11, "a drop route pages nobody"}}},
+	{name: "drop route with continue", yaml: `routes:
+  - matchers: ['env="test"']
+    drop: true
+    continue: true
+`, want: []want{{4, 15, "continue has no effect"}}},
+	{name: "drop route with a time condition", yaml: `routes:
+  - matchers: ['env="test"']
+    drop: true
+    inactive: hold
+`, want: []want{{3, 11, "a drop route always drops"}}},
+	{name: "default route that drops", yaml: `default_route:
+  drop: true
+`, want: []want{{2, 9, "default_route cannot drop"}}},
+	{name: "default route skipping", yaml: `default_route:
+  department: ops
+  inactive: skip
+`, want: []want{{3, 13, "default_route has no route after it"}}},
 	{name: "default route with matchers", yaml: `default_route:
   department: ops
   matchers: ['team="db"']

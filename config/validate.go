@@ -640,10 +640,20 @@ func (l *loader) validateRoute(c *Config, r *Route, p string, isDefault bool) {
 		r.ParsedMatchers = append(r.ParsedMatchers, m)
 	}
 	if r.Drop {
-		if r.Department != "" || r.EscalationPolicy != "" {
+		switch {
+		case isDefault:
+			l.errAt(p+".drop", "default_route cannot drop: every alert nothing else matched would vanish; add a drop route with matchers instead")
+		case r.Department != "" || r.EscalationPolicy != "":
 			l.errAt(p+".drop", "a drop route pages nobody: remove department and escalation_policy")
+		case r.Continue:
+			l.errAt(p+".continue", "a drop route ends matching: continue has no effect, remove it")
+		case len(r.ActiveTimeIntervals) > 0 || r.Inactive != "":
+			l.errAt(p+".drop", "a drop route always drops: active_time_intervals and inactive do not apply")
 		}
 		return
+	}
+	if isDefault && r.Inactive == "skip" {
+		l.errAt(p+".inactive", "default_route has no route after it to skip to: use hold or stakeholders")
 	}
 	if r.SeverityLabel == "" {
 		r.SeverityLabel = DefaultSeverityLabel
