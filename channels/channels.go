@@ -43,6 +43,10 @@ type Message struct {
 	BodyTemplate string
 	// BearerToken is sent as Authorization by the webhook channel (chat channels' bearer_token).
 	BearerToken string
+	// Callback is an opaque token the router wants back when a provider later
+	// reports the message failed (Twilio's StatusCallback): the Twilio channel
+	// puts it in the callback URL, which Twilio signs, so it cannot be forged.
+	Callback string
 }
 
 // Incident is the incident as messages describe it.

@@ -401,3 +401,42 @@ func TestRestartResumesEscalation(t *testing.T) {
 	}
 	_ = id
 }
+
+func TestDeliveryFailedLaterFailsOver(t *testing.T) {
+	h := newHarness(t, testConfig)
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	var sms channels.Message
+	for _, m := range h.sent.Messages() {
+		if m.Channel == "sms" && m.UserID == "alice" {
+			sms = m
+		}
+	}
+	if sms.Callback == "" {
+		t.Fatal("sms carries no callback token")
+	}
+	_, n := h.pages(0)
+	// Twilio reports the SMS undelivered a few seconds later.
+	h.clock.Add(10 * time.Second)
+	if err := h.engine.DeliveryFailed(context.Background(), sms.Callback, "undelivered (30003)"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(0)
+	got, n := h.pages(n)
+	// sms and slack were under way: the next method is her voice number, now rather than at +3m.
+	eq(t, "failover after undelivered", got, []string{"voice:+819000000001"})
+	if tl := h.timeline(id); !slices.Contains(tl, "notify_failed") {
+		t.Errorf("timeline lacks notify_failed: %q", tl)
+	}
+	// After an ack, a late failure report pages nobody.
+	h.engine.Ack(context.Background(), id, "alice", "test")
+	if err := h.engine.DeliveryFailed(context.Background(), sms.Callback, "undelivered"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(0)
+	got, _ = h.pages(n)
+	eq(t, "after ack", got, nil)
+	if err := h.engine.DeliveryFailed(context.Background(), "!!not-a-token", "x"); err == nil {
+		t.Error("a garbage token was accepted")
+	}
+}

@@ -14,7 +14,7 @@ import (
 func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*channels.Message, error) {
 	cfg := e.Policies().Config()
 	m := &channels.Message{IdempotencyKey: key, Channel: p.Channel, Kind: channels.Kind(p.Kind),
-		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p)}
+		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p), Callback: callbackToken(inc, p)}
 	switch {
 	case p.User != "":
 		u := cfg.User(p.User)

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,12 +67,18 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		}
 		return errRetried
 	}
+	return e.fail(ctx, inc, &p, err.Error(), c.Attempt+1)
+}
+
+// fail records a notification that will not arrive and fails over to the
+// person's next contact method at once.
+func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload, reason string, attempts int) error {
 	e.metrics.notifications.WithLabelValues(p.Channel, "failed").Inc()
-	ev := event(e.now(), "notify_failed", "", "to", who(&p), "channel", p.Channel, "error", err.Error(),
-		"attempts", strconv.Itoa(c.Attempt+1))
+	ev := event(e.now(), "notify_failed", "", "to", who(p), "channel", p.Channel, "error", reason,
+		"attempts", strconv.Itoa(attempts))
 	var next []store.Timer
-	if nextCh := e.failover(&p); nextCh != "" {
-		fp := p
+	if nextCh := e.failover(p); nextCh != "" {
+		fp := *p
 		fp.Failed = append(slices.Clone(p.Failed), p.Channel)
 		fp.Channel = nextCh
 		next = append(next, notifyTimer(inc, fp, 0, e.now()))
@@ -79,6 +86,40 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		e.kick()
 	}
 	return e.record(ctx, inc.ID, next, ev)
+}
+
+// callback is the token a provider hands back in its status callback.
+type callback struct {
+	Incident int64         `json:"i"`
+	Payload  notifyPayload `json:"p"`
+}
+
+func callbackToken(inc *store.Incident, p *notifyPayload) string {
+	return base64.RawURLEncoding.EncodeToString(payload(callback{Incident: inc.ID, Payload: *p}))
+}
+
+// DeliveryFailed acts on a provider's later report that a message it had
+// accepted did not arrive (undelivered SMS, unanswered call): the timeline
+// says so and the person's next contact method is tried at once. A page
+// for an incident acked or resolved since is left alone.
+func (e *Engine) DeliveryFailed(ctx context.Context, token, reason string) error {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	var cb callback
+	if err == nil {
+		err = json.Unmarshal(raw, &cb)
+	}
+	if err != nil || cb.Incident <= 0 {
+		return fmt.Errorf("router: bad delivery callback token")
+	}
+	inc, err := e.opts.Store.Get(ctx, cb.Incident)
+	if err != nil {
+		return fmt.Errorf("router: delivery callback: %w", err)
+	}
+	p := cb.Payload
+	if p.Kind == "page" && (inc.Status != store.StatusOpen || inc.Escalation.Generation != p.Gen) {
+		return nil
+	}
+	return e.fail(ctx, inc, &p, reason, 1)
 }
 
 // record appends a timeline event (and schedules timers) without touching the incident's state.
