@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// msgRecorded is the recording sender's log message: one line per message
+// hikyaku would have sent, which is what these tests count.
+const msgRecorded = "message recorded (no provider configured for this channel)"
+
+// startTimeout bounds how long a replica may take to log "hikyaku serving".
+const startTimeout = 15 * time.Second
+
+// daemon is one `hikyaku serve` process with its JSON log captured.
+type daemon struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	log  *logSink
+	done chan struct{}
+	// Addr is the HTTP address it bound, read from its "hikyaku serving" line.
+	Addr string
+	// Serving is when it logged "hikyaku serving".
+	Serving time.Time
+}
+
+// startDaemon runs `hikyaku serve` with cfg on an ephemeral loopback port,
+// with the store flags given (--store URL or --data-dir DIR), and waits until
+// it serves. The process is killed when the test ends if it still runs.
+func startDaemon(t *testing.T, name, cfg string, storeArgs ...string) *daemon {
+	t.Helper()
+	args := append([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs...)
+	d := &daemon{t: t, name: name, log: &logSink{}, done: make(chan struct{})}
+	d.cmd = exec.Command(binary, args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("%s: start hikyaku: %v", name, err)
+	}
+	go func() { d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(func() {
+		d.Kill()
+		if t.Failed() {
+			d.dumpLog(60)
+		}
+	})
+	line, ok := d.log.waitFor(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout, d.done)
+	if !ok {
+		d.Kill()
+		d.dumpLog(60)
+		t.Fatalf("%s: did not log \"hikyaku serving\" within %s", name, startTimeout)
+	}
+	d.Addr, d.Serving = line.Listen, line.Time
+	return d
+}
+
+// Kill is kill -9: no drain, no release of claims, like a crash or an OOM kill.
+func (d *daemon) Kill() {
+	if d.cmd.Process == nil || d.exited() {
+		return
+	}
+	d.cmd.Process.Kill()
+	<-d.done
+}
+
+// Terminate sends SIGTERM and waits for the exit, returning its exit code.
+func (d *daemon) Terminate(timeout time.Duration) int {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		d.t.Fatalf("%s: SIGTERM: %v", d.name, err)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(timeout):
+		d.Kill()
+		d.t.Fatalf("%s: still running %s after SIGTERM", d.name, timeout)
+	}
+	return d.cmd.ProcessState.ExitCode()
+}
+
+func (d *daemon) exited() bool {
+	select {
+	case <-d.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Sends are the messages this process logged as sent, in log order.
+func (d *daemon) Sends() []logLine {
+	return d.log.filter(func(l *logLine) bool { return l.Msg == msgRecorded })
+}
+
+// WaitLog waits for a log line matching pred, the process's exit, or timeout.
+func (d *daemon) WaitLog(pred func(*logLine) bool, timeout time.Duration) (logLine, bool) {
+	return d.log.waitFor(pred, timeout, d.done)
+}
+
+func (d *daemon) dumpLog(last int) {
+	lines := d.log.all()
+	d.t.Logf("--- last %d of %d log lines of %s:", min(last, len(lines)), len(lines), d.name)
+	for _, l := range lines[max(len(lines)-last, 0):] {
+		d.t.Logf("%s: %s", d.name, l.Raw)
+	}
+}
+
+// logLine is one JSON log line, with the fields the tests read.
+type logLine struct {
+	Time     time.Time `json:"time"`
+	Level    string    `json:"level"`
+	Msg      string    `json:"msg"`
+	Listen   string    `json:"listen"`
+	Channel  string    `json:"channel"`
+	Kind     string    `json:"kind"`
+	Incident int64     `json:"incident"`
+	To       string    `json:"to"`
+	Key      string    `json:"key"`
+	Raw      string    `json:"-"`
+}
+
+// logSink is an io.Writer collecting a process's output line by line.
+type logSink struct {
+	mu      sync.Mutex
+	partial []byte
+	lines   []logLine
+	changed chan struct{} // closed and replaced on every new line
+}
+
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.partial = append(s.partial, p...)
+	for {
+		i := bytes.IndexByte(s.partial, '\n')
+		if i < 0 {
+			break
+		}
+		raw := string(s.partial[:i])
+		s.partial = s.partial[i+1:]
+		l := logLine{Raw: raw}
+		if err := json.Unmarshal([]byte(raw), &l); err != nil {
+			l = logLine{Raw: raw, Msg: strings.TrimSpace(raw)} // a panic or a Go runtime message
+		}
+		l.Raw = raw
+		s.lines = append(s.lines, l)
+	}
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+	return len(p), nil
+}
+
+func (s *logSink) all() []logLine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]logLine(nil), s.lines...)
+}
+
+func (s *logSink) filter(pred func(*logLine) bool) []logLine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []logLine
+	for i := range s.lines {
+		if pred(&s.lines[i]) {
+			out = append(out, s.lines[i])
+		}
+	}
+	return out
+}
+
+// waitFor returns the first line matching pred, waiting for it until timeout
+// or until exited is closed (a dead process writes nothing more).
+func (s *logSink) waitFor(pred func(*logLine) bool, timeout time.Duration, exited <-chan struct{}) (logLine, bool) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	seen := 0
+	for {
+		s.mu.Lock()
+		for ; seen < len(s.lines); seen++ {
+			if pred(&s.lines[seen]) {
+				l := s.lines[seen]
+				s.mu.Unlock()
+				return l, true
+			}
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-exited:
+			// Wait has copied everything the process wrote: one last look.
+			return s.firstMatch(pred)
+		case <-deadline.C:
+			return logLine{}, false
+		}
+	}
+}
+
+func (s *logSink) firstMatch(pred func(*logLine) bool) (logLine, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.lines {
+		if pred(&s.lines[i]) {
+			return s.lines[i], true
+		}
+	}
+	return logLine{}, false
+}

@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/internal/redistest"
+)
+
+// TestExactlyOnceAcrossReplicas posts an alert storm to every replica on one
+// Redis, as an Alertmanager HA pair would, and checks that each group is one
+// incident and each page of each incident's plan goes out exactly once.
+func TestExactlyOnceAcrossReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time storm of 200 incidents over 2 and 3 replicas")
+	}
+	for _, replicas := range []int{2, 3} {
+		t.Run(fmt.Sprintf("%d replicas", replicas), func(t *testing.T) { testStorm(t, replicas, 200) })
+	}
+}
+
+func testStorm(t *testing.T, replicas, groups int) {
+	rd := redistest.Start(t, redistest.Options{})
+	cfg := writeConfig(t)
+	ds := make([]*daemon, replicas)
+	for i := range ds {
+		ds[i] = startDaemon(t, fmt.Sprintf("replica-%d", i+1), cfg, "--store", rd.URL())
+	}
+
+	names := make([]string, groups)
+	for g := range names {
+		names[g] = fmt.Sprintf("Storm%03d", g)
+	}
+	posted := time.Now()
+	var refused atomic.Int64
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64) // Alertmanager's senders are many, but not unbounded
+	for _, name := range names {
+		body := groupMessage(t, name, true)
+		for _, d := range ds {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				n, err := postUntilAccepted(d.Addr, body, 20*time.Second)
+				refused.Add(int64(n))
+				if err != nil {
+					t.Errorf("%s: group %s: %v", d.name, name, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	t.Logf("%d posts (%d groups × %d replicas) accepted in %s; %d answers were retried",
+		groups*replicas, groups, replicas, time.Since(posted).Round(time.Millisecond), refused.Load())
+	if t.Failed() {
+		return
+	}
+
+	incs, err := listIncidents(ds[0].Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != groups {
+		t.Errorf("%d incidents, want %d (one per group, whatever the number of posts)", len(incs), groups)
+	}
+	keys := map[string]int64{}
+	ids := make([]int64, 0, len(incs))
+	created := map[int64]time.Time{}
+	for _, inc := range incs {
+		if prev, dup := keys[inc.Key]; dup {
+			t.Errorf("incidents %d and %d share key %s", prev, inc.ID, inc.Key)
+		}
+		keys[inc.Key] = inc.ID
+		ids = append(ids, inc.ID)
+		created[inc.ID] = inc.CreatedAt
+	}
+	for _, name := range names {
+		if _, ok := keys[groupKey(name)]; !ok {
+			t.Errorf("no incident for group %s", name)
+		}
+	}
+
+	waitExhausted(t, ds, len(ids), rd.URL())
+	got, problems := byPage(sendsOf(ds...), ids, testPlan, nil)
+	reportProblems(t, problems)
+	if want := groups * len(testPlan.pages(0)); len(got) != want {
+		t.Errorf("%d pages sent, the plan has %d", len(got), want)
+	}
+	checkSchedule(t, got, created, testPlan, 2*time.Second)
+	perReplica := map[string]int{}
+	for _, s := range got {
+		perReplica[s.Replica]++
+	}
+	t.Logf("pages sent per replica: %v", perReplica)
+}
+
+// postUntilAccepted posts body until it is answered 2xx, as Alertmanager
+// retries a 5xx or a refused connection, and returns how many answers were not.
+func postUntilAccepted(addr string, body []byte, within time.Duration) (int, error) {
+	deadline := time.Now().Add(within)
+	wait := 50 * time.Millisecond
+	for n := 0; ; n++ {
+		code, err := postWebhook(addr, body)
+		if err == nil && code/100 == 2 {
+			return n, nil
+		}
+		if err == nil && code/100 == 4 {
+			return n, fmt.Errorf("answered %d: Alertmanager would drop this notification", code)
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("not accepted within %s: last answer %d, %v", within, code, err)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// checkSchedule checks that no page went out before its time and none
+// later than late after it. Each step waits escalateAfter after the one
+// before fired, so a page's earliest time is the incident's creation plus
+// the waits of the steps before it.
+func checkSchedule(t *testing.T, got map[page]sent, created map[int64]time.Time, p plan, late time.Duration) {
+	t.Helper()
+	var lateness []time.Duration
+	for pg, s := range got {
+		start, ok := created[pg.Incident]
+		if !ok {
+			continue
+		}
+		d := s.Time.Sub(start.Add(p.due(pg)))
+		lateness = append(lateness, d)
+		switch {
+		case d < 0:
+			t.Errorf("%s sent %s before it was due: escalated early", pg, (-d).Round(time.Millisecond))
+		case d > late:
+			t.Errorf("%s sent %s after it was due (more than %s)", pg, d.Round(time.Millisecond), late)
+		}
+	}
+	if len(lateness) == 0 {
+		return
+	}
+	slices.Sort(lateness)
+	t.Logf("page lateness against the plan: median %s, p99 %s, max %s",
+		lateness[len(lateness)/2].Round(time.Millisecond), lateness[len(lateness)*99/100].Round(time.Millisecond),
+		lateness[len(lateness)-1].Round(time.Millisecond))
+}
