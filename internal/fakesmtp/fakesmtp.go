@@ -72,6 +72,7 @@ type Server struct {
 	messages []Message
 	faults   map[string]Fault
 	sessions int
+	auths    int
 }
 
 // Start listens on 127.0.0.1:0 and serves until the test ends.
@@ -163,6 +164,14 @@ func (s *Server) Sessions() int {
 	return s.sessions
 }
 
+// AuthAttempts counts AUTH commands received, successful or not: a client
+// that must not send credentials (no TLS yet) is caught by it.
+func (s *Server) AuthAttempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auths
+}
+
 // NewSession implements smtp.Backend.
 func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
@@ -204,6 +213,9 @@ func (ss *session) AuthMechanisms() []string {
 }
 
 func (ss *session) Auth(mech string) (sasl.Server, error) {
+	ss.srv.mu.Lock()
+	ss.srv.auths++
+	ss.srv.mu.Unlock()
 	if mech != sasl.Plain {
 		return nil, smtp.ErrAuthUnknownMechanism
 	}

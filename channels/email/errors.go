@@ -1,0 +1,53 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/hikyaku/hikyaku/channels"
+)
+
+// classify tells permanent failures from transient ones. SMTP's own answer
+// decides when there is one: 5xx (550 no such mailbox, 553, 535 bad
+// credentials) cannot succeed on retry, 4xx (421, 450, 451, 454) may. A
+// certificate the configured roots do not trust will not be trusted in a
+// minute either. Network errors, timeouts and anything unknown are
+// transient: the engine's retries are bounded anyway.
+func classify(stage string, err error) error {
+	var se *smtp.SMTPError
+	if errors.As(err, &se) {
+		if se.Code >= 500 {
+			return channels.Permanent(strconv.Itoa(se.Code), err)
+		}
+		return err
+	}
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		badHost    x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verifyFail *tls.CertificateVerificationError
+	)
+	if errors.As(err, &unknownCA) || errors.As(err, &badHost) || errors.As(err, &invalid) || errors.As(err, &verifyFail) {
+		return channels.Permanent("tls_certificate", err)
+	}
+	// NewClientStartTLS reports a server without STARTTLS as a bare error; a
+	// protocol answer (SMTPError) or an I/O failure would have matched above
+	// or below, so what remains is the server's missing capability.
+	if stage == "STARTTLS" && !isNetwork(err) {
+		return channels.Permanent("starttls_unsupported", err)
+	}
+	return err
+}
+
+func isNetwork(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
