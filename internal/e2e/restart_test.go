@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// catchUp bounds how soon after restart a step that came due during the
+// outage must go out: at once, not after a poll period or a lease.
+const catchUp = time.Second
+
+// TestEmbeddedRestartResumes kills -9 the single daemon on the embedded store
+// while its incidents wait for step 2, keeps it down past step 2's due time,
+// and restarts it: step 2 goes out at once and nothing sent before is sent again.
+func TestEmbeddedRestartResumes(t *testing.T) {
+	const groups = 3
+	cfg := writeConfig(t)
+	dataDir := t.TempDir()
+	before := startDaemon(t, "before-crash", cfg, "--data-dir", dataDir)
+
+	for g := range groups {
+		if _, err := postUntilAccepted(before.Addr, groupMessage(t, fmt.Sprintf("Restart%d", g), true), 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	incs, err := listIncidents(before.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != groups {
+		t.Fatalf("%d incidents, want %d", len(incs), groups)
+	}
+	ids := make([]int64, len(incs))
+	created := map[int64]time.Time{}
+	var firstDue time.Time
+	for i, inc := range incs {
+		ids[i], created[inc.ID] = inc.ID, inc.CreatedAt
+		if due := inc.CreatedAt.Add(escalateAfter); firstDue.IsZero() || due.Before(firstDue) {
+			firstDue = due
+		}
+	}
+	// Crash while everything is quiet: step 1 sent and recorded, step 2 not yet due.
+	time.Sleep(time.Until(firstDue.Add(-500 * time.Millisecond)))
+	if n := len(before.Sends()); n != groups {
+		t.Fatalf("%d pages sent before the crash, want %d (step 1 of each incident)", n, groups)
+	}
+	before.Kill()
+	time.Sleep(time.Until(firstDue.Add(escalateAfter / 2))) // step 2 comes due while nobody runs
+
+	after := startDaemon(t, "after-restart", cfg, "--data-dir", dataDir)
+	var slowest time.Duration
+	for _, id := range ids {
+		s, ok := after.WaitLog(func(l *logLine) bool { return l.Incident == id && isPage(0, 1)(l) }, catchUp+time.Second)
+		if !ok {
+			t.Fatalf("incident %d: step 2, due during the outage, not sent within %s of the restart", id, catchUp+time.Second)
+		}
+		slowest = max(slowest, s.Time.Sub(after.Serving))
+	}
+	t.Logf("restart catch-up: step 2 of %d incidents sent at most %s after the daemon served again", groups, slowest.Round(time.Millisecond))
+	if slowest > catchUp {
+		t.Errorf("step 2 sent %s after the restart, want within %s", slowest, catchUp)
+	}
+
+	waitExhausted(t, []*daemon{before, after}, groups, "")
+	got, problems := byPage(sendsOf(before, after), ids, testPlan, nil)
+	reportProblems(t, problems)
+	// Pages after the outage are late by the outage; none may be early.
+	checkSchedule(t, got, created, testPlan, 2*escalateAfter)
+	for pg, s := range got {
+		if pg.Round == 0 && pg.Step == 0 && s.Replica != before.name {
+			t.Errorf("%s sent by %s: step 1 went out again after the restart", pg, s.Replica)
+		}
+	}
+}
