@@ -297,8 +297,12 @@ type Maintenance struct {
 	EndTime       time.Time `yaml:"-"`
 }
 
-// Templates override the default message texts per channel and language.
-// Values are Alertmanager Go templates.
+// Templates override the default message texts per channel and language:
+// each file may redefine any of hikyaku's named templates (hikyaku.sms.page.ja…)
+// in Alertmanager's template language. See docs/channels.md.
 type Templates struct {
+	// Files are paths or globs, relative to this file's directory unless absolute.
 	Files []string `yaml:"files"`
+	// Loaded is every matched file as read and parsed at load.
+	Loaded []TemplateFile `yaml:"-"`
 }

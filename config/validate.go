@@ -66,6 +66,7 @@ func (l *loader) validate(c *Config) {
 	for i, ch := range c.ChatChannels {
 		l.validateChatChannel(c, ch, fmt.Sprintf("chat_channels[%d]", i))
 	}
+	l.validateTemplates(c)
 	// Index every department, rotation and schedule before checking references,
 	// so a reference may point forward in the file.
 	for i, d := range c.Departments {
