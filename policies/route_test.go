@@ -54,10 +54,9 @@ routes:
   - name: test-drop
     matchers: ['env="test"']
     drop: true
-  - name: noise-drop  # continue is ignored: a drop is final
+  - name: noise-drop
     matchers: ['noise="yes"']
     drop: true
-    continue: true
   - name: payments
     matchers: ['team="payments"']
     department: eng
@@ -171,7 +170,7 @@ func TestRoute(t *testing.T) {
 			[]Decision{{Route: "test-drop", Action: ActionDrop}}},
 		{"drop is final after continue", map[string]string{"audit": "yes", "env": "test", "team": "payments"}, weekday,
 			[]Decision{page("audit", "ops", "ops-pol", UnknownSeverity), {Route: "test-drop", Action: ActionDrop}}},
-		{"drop with continue is final", map[string]string{"noise": "yes", "team": "payments"}, weekday,
+		{"drop before a matching route", map[string]string{"noise": "yes", "team": "payments"}, weekday,
 			[]Decision{{Route: "noise-drop", Action: ActionDrop}}},
 		{"severity map", map[string]string{"team": "infra", "severity": "page"}, weekday,
 			[]Decision{page("infra", "eng", "eng-pol", "critical")}},
@@ -262,28 +261,6 @@ func jsonString(v any) string {
 		return err.Error()
 	}
 	return string(b)
-}
-
-// TestRouteDefaultCannotSkip: nothing follows the default route, so its
-// "skip" holds, and Route still decides something.
-func TestRouteDefaultCannotSkip(t *testing.T) {
-	s := parseSet(t, `
-time_intervals:
-  - name: weekdays
-    time_intervals: [{weekdays: ["monday:friday"], location: Asia/Tokyo}]
-users: [{id: alice, contacts: {sms: "+819011110001"}}]
-departments: [{id: eng, escalation_policy: p}]
-escalation_policies: [{id: p, steps: [{targets: {users: [alice]}}]}]
-default_route:
-  department: eng
-  active_time_intervals: [weekdays]
-  inactive: skip
-`)
-	got := s.Route(map[string]string{"a": "b"}, at(2026, 3, 7, 15, 0))
-	want := []Decision{{Route: "default", Department: "eng", Policy: "p", Severity: UnknownSeverity, Action: ActionHold, HoldUntil: at(2026, 3, 9, 0, 0)}}
-	if !decisionsEqual(got, want) {
-		t.Errorf("got %s, want %s", jsonString(got), jsonString(want))
-	}
 }
 
 func TestInMaintenance(t *testing.T) {
