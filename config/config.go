@@ -46,6 +46,9 @@ type Global struct {
 	Language string `yaml:"language"`
 	// APIToken protects /api/v1 (incidents, ack, on-call).
 	APIToken Secret `yaml:"api_token"`
+	// SigningKey signs what hikyaku hands out and must recognise later: email
+	// reply addresses and acknowledgement links. Every replica needs the same key.
+	SigningKey Secret `yaml:"signing_key"`
 	// MaxBodyBytes bounds a webhook body; larger bodies get 413.
 	MaxBodyBytes int64          `yaml:"max_body_bytes"`
 	Location     *time.Location `yaml:"-"`

@@ -234,6 +234,10 @@ func (l *loader) validateGlobal(c *Config) {
 		l.errAt("global.max_body_bytes", "max_body_bytes must be at least 1024")
 	}
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
+	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")
+	if k, ok := g.SigningKey.Reveal(); ok && len(k) < 16 {
+		l.errAt("global.signing_key", "signing_key must be at least 16 characters: it is what makes reply addresses and links unforgeable")
+	}
 }
 
 func (l *loader) validateProviders(c *Config) {
