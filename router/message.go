@@ -1,10 +1,13 @@
 package router
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/channels/template"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
 )
@@ -15,6 +18,7 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	cfg := e.Policies().Config()
 	m := &channels.Message{IdempotencyKey: key, Channel: p.Channel, Kind: channels.Kind(p.Kind),
 		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p), Callback: callbackToken(inc, p)}
+	loc := cfg.Global.Location
 	switch {
 	case p.User != "":
 		u := cfg.User(p.User)
@@ -22,6 +26,7 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 			return nil, channels.Permanent("", fmt.Errorf("user %q is no longer in the configuration", p.User))
 		}
 		m.UserID, m.Name, m.Language = u.ID, u.Name, u.Language
+		loc = u.Location
 		m.To = address(u.Contacts, config.Channel(p.Channel))
 	case p.ChatChannel != "":
 		cc := cfg.ChatChannel(p.ChatChannel)
@@ -40,8 +45,42 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	if m.To == "" {
 		return nil, channels.Permanent("", fmt.Errorf("%s has no %s contact", who(p), p.Channel))
 	}
-	m.Subject, m.Text = render(inc, m.Kind, m.Language)
+	if loc != nil && !m.Incident.NextUpdate.IsZero() {
+		m.Incident.NextUpdate = m.Incident.NextUpdate.In(loc) // "next update at 18:30" in the reader's zone
+	}
+	var err error
+	m.Subject, m.Text, err = templatesFor(cfg).Render(m)
+	var fallback *template.FallbackError
+	switch {
+	case errors.As(err, &fallback):
+		e.log.Warn("message template failed; the built-in text is sent instead", "incident", inc.ID, "channel", m.Channel, "err", err)
+	case err != nil:
+		// No text at all for this channel: another contact method may render.
+		return nil, channels.Permanent("template", fmt.Errorf("render %s %s: %w", m.Channel, m.Kind, err))
+	}
 	return m, nil
+}
+
+// renderer is the templates of the configuration last rendered with: a
+// reload brings a new *config.Config, so its files are parsed once, on first use.
+var renderer atomic.Pointer[configTemplates]
+
+type configTemplates struct {
+	cfg *config.Config
+	t   *template.Templates
+}
+
+func templatesFor(cfg *config.Config) *template.Templates {
+	if c := renderer.Load(); c != nil && c.cfg == cfg {
+		return c.t
+	}
+	t, err := template.Parse(cfg.Templates.Loaded)
+	if err != nil {
+		// Load parsed these very texts; should they fail now, pages still go out.
+		t = template.Default()
+	}
+	renderer.Store(&configTemplates{cfg: cfg, t: t})
+	return t
 }
 
 // incidentInfo is what messages say about the incident beyond Alertmanager's data.
@@ -84,40 +123,4 @@ func address(ct config.Contacts, ch config.Channel) string {
 		return ct.Webhook
 	}
 	return ""
-}
-
-// render is the plain default text until the channels' templates take over:
-// what fires, how bad, where, and how to acknowledge.
-func render(inc *store.Incident, kind channels.Kind, lang string) (subject, text string) {
-	summary, count := "", 0
-	if msg, err := DecodeMessage(inc.Message); err == nil {
-		count = len(msg.Alerts.Firing())
-		summary = msg.CommonAnnotations["summary"]
-		if summary == "" {
-			summary = msg.CommonLabels["alertname"]
-		}
-	}
-	sev := strings.ToUpper(inc.Severity)
-	if lang == "ja" {
-		subject = fmt.Sprintf("[hikyaku #%d] %s %s: %s", inc.ID, sev, inc.Department, summary)
-		switch kind {
-		case channels.KindPage:
-			text = fmt.Sprintf("%s (アラート%d件)。了解は「%d ack」と返信。", subject, count, inc.ID)
-		case channels.KindResolved:
-			text = fmt.Sprintf("[hikyaku #%d] 解決しました: %s", inc.ID, summary)
-		default:
-			text = fmt.Sprintf("%s (状態: %s)", subject, inc.Status)
-		}
-		return subject, text
-	}
-	subject = fmt.Sprintf("[hikyaku #%d] %s %s: %s", inc.ID, sev, inc.Department, summary)
-	switch kind {
-	case channels.KindPage:
-		text = fmt.Sprintf("%s (%d alerts). Reply \"%d ack\" to acknowledge.", subject, count, inc.ID)
-	case channels.KindResolved:
-		text = fmt.Sprintf("[hikyaku #%d] resolved: %s", inc.ID, summary)
-	default:
-		text = fmt.Sprintf("%s (status: %s)", subject, inc.Status)
-	}
-	return subject, text
 }
