@@ -1,0 +1,178 @@
+package router
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// LinkTTL is how long an acknowledgement link in an email or chat message works.
+const LinkTTL = 24 * time.Hour
+
+// link is what a signed action link grants: one action on one incident, by
+// one person, until it expires.
+type link struct {
+	Incident int64
+	Action   string // ack, resolve, escalate
+	User     string
+	Expires  time.Time
+}
+
+var errBadLink = errors.New("this link is invalid or has expired")
+
+// signLink makes the token of a link: the claims in the clear, then an
+// HMAC-SHA256 of them under global.signing_key.
+func signLink(key []byte, l link) string {
+	claims := fmt.Sprintf("%d|%s|%s|%d", l.Incident, l.Action, l.User, l.Expires.Unix())
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(claims))
+	return base64.RawURLEncoding.EncodeToString([]byte(claims)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
+}
+
+// verifyLink checks a token's signature and expiry.
+func verifyLink(key []byte, token string, now time.Time) (link, error) {
+	c64, s64, ok := strings.Cut(token, ".")
+	if !ok || len(key) == 0 {
+		return link{}, errBadLink
+	}
+	claims, err1 := base64.RawURLEncoding.DecodeString(c64)
+	sig, err2 := base64.RawURLEncoding.DecodeString(s64)
+	if err1 != nil || err2 != nil {
+		return link{}, errBadLink
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(claims)
+	if !hmac.Equal(sig, mac.Sum(nil)[:16]) {
+		return link{}, errBadLink
+	}
+	parts := strings.Split(string(claims), "|")
+	if len(parts) != 4 {
+		return link{}, errBadLink
+	}
+	id, err1 := strconv.ParseInt(parts[0], 10, 64)
+	exp, err2 := strconv.ParseInt(parts[3], 10, 64)
+	l := link{Incident: id, Action: parts[1], User: parts[2], Expires: time.Unix(exp, 0)}
+	if err1 != nil || err2 != nil || !now.Before(l.Expires) {
+		return link{}, errBadLink
+	}
+	switch l.Action {
+	case "ack", "resolve", "escalate":
+		return l, nil
+	}
+	return link{}, errBadLink
+}
+
+// Links returns the signed ack/resolve/escalate URLs for a person's message,
+// or nil when global.signing_key or global.external_url is not configured.
+func (e *Engine) Links(inc *store.Incident, user string) map[string]string {
+	g := e.Policies().Config().Global
+	key, ok := g.SigningKey.Reveal()
+	if !ok || g.ExternalURL == "" || user == "" {
+		return nil
+	}
+	out := map[string]string{}
+	exp := e.now().Add(LinkTTL)
+	for _, a := range []string{"ack", "resolve", "escalate"} {
+		out[a] = strings.TrimRight(g.ExternalURL, "/") + "/act/" + signLink([]byte(key), link{Incident: inc.ID, Action: a, User: user, Expires: exp})
+	}
+	return out
+}
+
+var actionWords = map[string]map[string]string{
+	"en": {"ack": "Acknowledge", "resolve": "Resolve", "escalate": "Escalate"},
+	"ja": {"ack": "了解（エスカレーション停止）", "resolve": "解決", "escalate": "エスカレーション"},
+}
+
+var linkPage = template.Must(template.New("link").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><meta name="robots" content="noindex">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>hikyaku #{{.ID}}</title></head>
+<body style="font-family: sans-serif; max-width: 32em; margin: 2em auto">
+<h1>hikyaku #{{.ID}}</h1>
+{{if .Error}}<p>{{.Error}}</p>{{else if .Done}}<p>{{.Done}}</p>{{else}}
+<p>{{.Summary}}</p>
+<form method="post"><button type="submit" style="font-size: 1.4em; padding: .5em 1em">{{.Button}}</button></form>
+{{end}}</body></html>
+`))
+
+type linkView struct {
+	ID                           int64
+	Summary, Button, Done, Error string
+}
+
+// actLink serves signed links. GET only shows a confirmation page: link
+// scanners and chat unfurlers fetch with GET, so GET must never act. The
+// button on that page POSTs to the same URL, and only that acts.
+func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
+	e := s.Engine
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	key, _ := e.Policies().Config().Global.SigningKey.Reveal()
+	l, err := verifyLink([]byte(key), r.PathValue("token"), e.now())
+	if err != nil {
+		w.WriteHeader(http.StatusForbidden)
+		linkPage.Execute(w, linkView{Error: err.Error()})
+		return
+	}
+	lang := "en"
+	if u := e.Policies().Config().User(l.User); u != nil {
+		lang = u.Language
+	} else {
+		w.WriteHeader(http.StatusForbidden)
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: "this link's user is no longer configured"})
+		return
+	}
+	words := actionWords[lang]
+	if words == nil {
+		words = actionWords["en"]
+	}
+	inc, err := e.opts.Store.Get(r.Context(), l.Incident)
+	if err != nil {
+		w.WriteHeader(http.StatusNotFound)
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: "no such incident"})
+		return
+	}
+	if r.Method != http.MethodPost {
+		linkPage.Execute(w, linkView{ID: inc.ID, Summary: summary(inc), Button: words[l.Action]})
+		return
+	}
+	switch l.Action {
+	case "ack":
+		inc, err = e.Ack(r.Context(), l.Incident, l.User, "link")
+	case "resolve":
+		inc, err = e.Resolve(r.Context(), l.Incident, l.User, "link")
+	case "escalate":
+		inc, err = e.Escalate(r.Context(), l.Incident, l.User, "link")
+	}
+	switch {
+	case errors.Is(err, ErrResolved):
+		w.WriteHeader(http.StatusConflict)
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: "already resolved"})
+	case err != nil:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: "could not record it, please try again"})
+	default:
+		linkPage.Execute(w, linkView{ID: inc.ID, Done: fmt.Sprintf("%s: %s (%s)", words[l.Action], inc.Status, l.User)})
+	}
+}
+
+// summary is one line saying what the incident is.
+func summary(inc *store.Incident) string {
+	what := ""
+	if msg, err := DecodeMessage(inc.Message); err == nil {
+		if what = msg.CommonAnnotations["summary"]; what == "" {
+			what = msg.CommonLabels["alertname"]
+		}
+	}
+	return fmt.Sprintf("%s %s (%s): %s", strings.ToUpper(inc.Severity), inc.Department, inc.Status, what)
+}
