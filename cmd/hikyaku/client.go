@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The client commands talk to a running `hikyaku serve`, in the spirit of
+// amtool: --server and the API token come from flags or the environment, so
+// an engineer can ack from a terminal with nothing but the binary.
+
+// client is the shared flag set of the client commands.
+type client struct {
+	fs        *flag.FlagSet
+	server    string
+	tokenFile string
+	output    string
+	by        string
+}
+
+func newClient(e *env, name, usageLine string) *client {
+	c := &client{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.fs.SetOutput(e.stderr)
+	c.fs.StringVar(&c.server, "server", envOr("HIKYAKU_SERVER", "http://localhost:9094"), "hikyaku `URL` (env HIKYAKU_SERVER)")
+	c.fs.StringVar(&c.tokenFile, "token-file", "", "`file` holding the API token (default: env HIKYAKU_API_TOKEN)")
+	c.fs.StringVar(&c.output, "output", "text", "output format: text or json")
+	c.fs.StringVar(&c.by, "by", envOr("HIKYAKU_USER", os.Getenv("USER")), "who acts, recorded on the timeline (env HIKYAKU_USER)")
+	c.fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: hikyaku %s\n\nFlags:\n", usageLine)
+		c.fs.PrintDefaults()
+	}
+	return c
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (c *client) token() (string, error) {
+	if c.tokenFile != "" {
+		b, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("token file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if t := os.Getenv("HIKYAKU_API_TOKEN"); t != "" {
+		return t, nil
+	}
+	return "", errors.New("no API token: set HIKYAKU_API_TOKEN or pass --token-file")
+}
+
+// call sends one API request and decodes the JSON answer into out.
+func (c *client) call(method, path string, out any) error {
+	tok, err := c.token()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.server, "/")+path, nil)
+	if err != nil {
+		return fmt.Errorf("--server: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("the server's answer is not the API's JSON: %w", err)
+	}
+	return nil
+}
+
+// incidentJSON is the part of the API's incident the client shows.
+type incidentJSON struct {
+	ID         int64     `json:"id"`
+	Status     string    `json:"status"`
+	Severity   string    `json:"severity"`
+	Department string    `json:"department"`
+	Route      string    `json:"route"`
+	CreatedAt  time.Time `json:"created_at"`
+	AckedBy    string    `json:"acked_by"`
+	Message    *struct {
+		CommonLabels      map[string]string `json:"commonLabels"`
+		CommonAnnotations map[string]string `json:"commonAnnotations"`
+	} `json:"message"`
+}
+
+func (i incidentJSON) summary() string {
+	if i.Message == nil {
+		return ""
+	}
+	if s := i.Message.CommonAnnotations["summary"]; s != "" {
+		return s
+	}
+	return i.Message.CommonLabels["alertname"]
+}
+
+// runIncidents: hikyaku incidents list [--status open|acked|resolved].
+func runIncidents(e *env, args []string) int {
+	if len(args) == 0 || args[0] != "list" {
+		fmt.Fprintln(e.stderr, "Usage: hikyaku incidents list [--status open|acked|resolved] [--limit N] [--server URL]")
+		return exitUsage
+	}
+	c := newClient(e, "incidents list", "incidents list [--status open|acked|resolved] [--limit N] [--server URL]")
+	status := c.fs.String("status", "", "only incidents in this `status`: open, acked or resolved")
+	limit := c.fs.Int("limit", 50, "at most `N` incidents, newest first (0: all)")
+	if err := c.fs.Parse(args[1:]); err != nil {
+		return exitUsage
+	}
+	if c.fs.NArg() > 0 || (c.output != "text" && c.output != "json") {
+		c.fs.Usage()
+		return exitUsage
+	}
+	q := url.Values{}
+	if *status != "" {
+		q.Set("status", *status)
+	}
+	q.Set("limit", strconv.Itoa(*limit))
+	var incs []incidentJSON
+	if err := c.call("GET", "/api/v1/incidents?"+q.Encode(), &incs); err != nil {
+		fmt.Fprintf(e.stderr, "hikyaku incidents list: %v\n", err)
+		return exitFail
+	}
+	if c.output == "json" {
+		if err := writeJSON(e.stdout, incs); err != nil {
+			return exitFail
+		}
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tSEVERITY\tDEPARTMENT\tOPENED\tACKED BY\tSUMMARY")
+	for _, i := range incs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i.ID, i.Status, i.Severity, i.Department,
+			i.CreatedAt.Local().Format("2006-01-02 15:04"), i.AckedBy, i.summary())
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// actCommand makes ack, resolve and escalate.
+func actCommand(action string) func(e *env, args []string) int {
+	return func(e *env, args []string) int {
+		c := newClient(e, action, action+" ID [--by USER] [--server URL]")
+		// Accept the id before or after the flags: "hikyaku ack 12 --by alice".
+		var id string
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			id, args = args[0], args[1:]
+		}
+		if err := c.fs.Parse(args); err != nil {
+			return exitUsage
+		}
+		if id == "" && c.fs.NArg() == 1 {
+			id = c.fs.Arg(0)
+		} else if c.fs.NArg() > 0 || id == "" {
+			c.fs.Usage()
+			return exitUsage
+		}
+		n, err := strconv.ParseInt(strings.TrimPrefix(id, "#"), 10, 64)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(e.stderr, "hikyaku %s: incident id %q: want a positive number\n", action, id)
+			return exitUsage
+		}
+		var inc incidentJSON
+		path := fmt.Sprintf("/api/v1/incidents/%d/%s?by=%s", n, action, url.QueryEscape(c.by))
+		if err := c.call("POST", path, &inc); err != nil {
+			fmt.Fprintf(e.stderr, "hikyaku %s: %v\n", action, err)
+			return exitFail
+		}
+		if c.output == "json" {
+			if err := writeJSON(e.stdout, inc); err != nil {
+				return exitFail
+			}
+			return exitOK
+		}
+		fmt.Fprintf(e.stdout, "incident %d: %s %s\n", inc.ID, inc.Status, inc.summary())
+		return exitOK
+	}
+}
