@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,27 +63,35 @@ func (s *Redis) claimsKey() string           { return s.base + "claims" }
 // timerKeys are the KEYS of every timer script but release.lua, in this order.
 func (s *Redis) timerKeys() []string { return []string{s.timersKey(), s.dueKey(), s.claimsKey()} }
 
-// loadFunc reads the incident an update starts from, WATCHing what it read,
-// and returns it with the id currently holding its dedup key (0 if none).
-type loadFunc func(ctx context.Context, tx *redis.Tx) (cur *Incident, key string, holder int64, err error)
+// snapshot is what an update read: the incident fn starts from, and what
+// the write script checks is still so before it writes.
+type snapshot struct {
+	cur    *Incident
+	key    string // the dedup key the update is for
+	sha    string // sha1 of cur's JSON as stored ("" when cur is nil)
+	holder string // the dedup key's holder as read; "" leaves it unchecked (Update by id checks the incident)
+}
 
 func (s *Redis) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
 	dk := s.dedupKey(key)
-	load := func(ctx context.Context, tx *redis.Tx) (*Incident, string, int64, error) {
-		holder, err := getID(ctx, tx, dk)
-		if err != nil || holder == 0 {
-			return nil, key, 0, err
+	load := func(ctx context.Context) (snapshot, error) {
+		res, err := scriptLoadByKey.Run(ctx, s.rdb, []string{dk}, s.base).Slice()
+		if err != nil {
+			return snapshot{}, err
 		}
-		if err := tx.Watch(ctx, s.incidentKey(holder)).Err(); err != nil {
-			return nil, key, 0, err
+		holder, _ := res[0].(int64)
+		snap := snapshot{key: key, holder: strconv.FormatInt(holder, 10)}
+		if holder == 0 {
+			return snap, nil
 		}
-		cur, err := s.getIncident(ctx, tx, holder)
-		if errors.Is(err, ErrNotFound) {
-			err = fmt.Errorf("key %q points at missing incident %d", key, holder)
+		raw, ok := res[1].(string)
+		if !ok {
+			return snap, fmt.Errorf("key %q points at missing incident %d", key, holder)
 		}
-		return cur, key, holder, err
+		snap.cur, snap.sha, err = decodeIncident(holder, raw)
+		return snap, err
 	}
-	inc, err := s.update(ctx, load, fn, dk)
+	inc, err := s.update(ctx, load, fn)
 	if err != nil {
 		return nil, fmt.Errorf("store: update %q: %w", key, err)
 	}
@@ -88,145 +99,137 @@ func (s *Redis) UpdateByKey(ctx context.Context, key string, fn func(cur *Incide
 }
 
 func (s *Redis) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
-	load := func(ctx context.Context, tx *redis.Tx) (*Incident, string, int64, error) {
-		cur, err := s.getIncident(ctx, tx, id)
+	load := func(ctx context.Context) (snapshot, error) {
+		raw, err := s.rdb.Get(ctx, s.incidentKey(id)).Result()
+		if errors.Is(err, redis.Nil) {
+			return snapshot{}, ErrNotFound
+		}
 		if err != nil {
-			return nil, "", 0, err
+			return snapshot{}, err
 		}
-		dk := s.dedupKey(cur.Key)
-		if err := tx.Watch(ctx, dk).Err(); err != nil {
-			return nil, "", 0, err
+		var snap snapshot
+		snap.cur, snap.sha, err = decodeIncident(id, raw)
+		if err != nil {
+			return snap, err
 		}
-		holder, err := getID(ctx, tx, dk)
-		return cur, cur.Key, holder, err
+		snap.key = snap.cur.Key
+		return snap, nil
 	}
-	inc, err := s.update(ctx, load, fn, s.incidentKey(id))
+	inc, err := s.update(ctx, load, fn)
 	if err != nil {
 		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
 	}
 	return inc, nil
 }
 
-// update is one optimistic transaction: WATCH what load reads, run fn, and
-// MULTI/EXEC the change; EXEC fails if anything watched changed, and we start over.
-func (s *Redis) update(ctx context.Context, load loadFunc, fn func(cur *Incident) (*Change, error), watch string) (*Incident, error) {
+// update is one optimistic update in two round trips: read, run fn, and a
+// write script that applies the change only if what was read is unchanged;
+// otherwise we start over.
+func (s *Redis) update(ctx context.Context, load func(context.Context) (snapshot, error), fn func(cur *Incident) (*Change, error)) (*Incident, error) {
 	for range maxTxAttempts {
-		var out *Incident
-		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
-			cur, key, holder, err := load(ctx, tx)
-			if err != nil {
-				return err
-			}
-			ch, err := fn(cloneIncident(cur))
-			if err != nil {
-				return err
-			}
-			next, err := nextState(cur, ch, key)
-			if err != nil {
-				return err
-			}
-			if next == nil {
-				out = cur
-				return nil
-			}
-			if err := s.write(ctx, tx, cur, next, holder, ch); err != nil {
-				return err
-			}
-			out = next
-			return s.waitReplicas(ctx, tx)
-		}, watch)
-		if errors.Is(err, redis.TxFailedErr) {
-			continue
-		}
+		snap, err := load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return out, nil
+		ch, err := fn(cloneIncident(snap.cur))
+		if err != nil {
+			return nil, err
+		}
+		next, err := nextState(snap.cur, ch, snap.key)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return snap.cur, nil
+		}
+		written, err := s.write(ctx, snap, next, ch)
+		if err != nil {
+			return nil, err
+		}
+		if written {
+			return next, nil
+		}
 	}
 	return nil, fmt.Errorf("gave up after %d conflicting attempts", maxTxAttempts)
 }
 
-// write queues next and ch in one MULTI/EXEC. A new incident gets its ID from
-// the counter read under WATCH, so concurrent creates retry rather than leave gaps.
-func (s *Redis) write(ctx context.Context, tx *redis.Tx, cur, next *Incident, holder int64, ch *Change) error {
-	isNew := next.ID == 0
-	if isNew {
-		if err := tx.Watch(ctx, s.seqKey()).Err(); err != nil {
-			return err
-		}
-		last, err := getID(ctx, tx, s.seqKey())
-		if err != nil {
-			return err
-		}
-		next.ID = last + 1
-	}
-	if holdsKey(next.Status) && holder != 0 && holder != next.ID {
-		return fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
-	}
+// newIncidentPrefix is how a new incident's JSON starts; write_incident.lua
+// puts the id it takes from the counter in place of the 0.
+var newIncidentPrefix = []byte(`{"id":0,`)
+
+// write runs write_incident.lua: next, its events and its timers in one
+// atomic script. It reports false when snap is stale and the update must be
+// retried. A new incident gets its id from the script.
+func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Change) (bool, error) {
 	data, err := json.Marshal(next)
 	if err != nil {
-		return err
+		return false, err
 	}
-	events := make([]any, len(ch.Events))
-	for i, ev := range ch.Events {
-		if events[i], err = json.Marshal(ev); err != nil {
-			return err
-		}
+	if next.ID == 0 && !bytes.HasPrefix(data, newIncidentPrefix) {
+		return false, fmt.Errorf("encode new incident: JSON does not start with %s", newIncidentPrefix)
 	}
-	timerArgs, err := s.applyTimersArgs(next.ID, ch)
-	if err != nil {
-		return err
+	curStatus := ""
+	if snap.cur != nil {
+		curStatus = string(snap.cur.Status)
 	}
-	member := redis.Z{Score: float64(next.ID), Member: next.ID}
-	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		if isNew {
-			p.Set(ctx, s.seqKey(), next.ID, 0)
-			p.ZAdd(ctx, s.allKey(), member)
+	args := make([]any, 0, 10+len(ch.Events)+len(ch.Cancel)+4*len(ch.Schedule))
+	args = append(args, s.base, snap.holder, next.ID, snap.sha, curStatus, string(next.Status), data, len(ch.Events))
+	for _, ev := range ch.Events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return false, err
 		}
-		p.Set(ctx, s.incidentKey(next.ID), data, 0)
-		if cur != nil && cur.Status != next.Status {
-			p.ZRem(ctx, s.statusKey(cur.Status), next.ID)
-		}
-		p.ZAdd(ctx, s.statusKey(next.Status), member)
-		switch {
-		case holdsKey(next.Status):
-			p.Set(ctx, s.dedupKey(next.Key), next.ID, 0)
-		case holder == next.ID:
-			p.Del(ctx, s.dedupKey(next.Key))
-		}
-		if len(events) > 0 {
-			p.RPush(ctx, s.timelineKey(next.ID), events...)
-		}
-		if timerArgs != nil {
-			// EVAL, not EVALSHA: a NOSCRIPT inside MULTI could not be retried.
-			scriptApplyTimers.Eval(ctx, p, s.timerKeys(), timerArgs...)
-		}
-		return nil
-	})
-	return err
-}
-
-// applyTimersArgs encodes ch's timer work for apply_timers.lua; nil if there is none.
-func (s *Redis) applyTimersArgs(incidentID int64, ch *Change) ([]any, error) {
-	if len(ch.Schedule) == 0 && len(ch.Cancel) == 0 && !ch.CancelIncidentTimers {
-		return nil, nil
+		args = append(args, b)
 	}
 	cancelAll := "0"
 	if ch.CancelIncidentTimers {
 		cancelAll = "1"
 	}
-	args := []any{s.base, incidentID, cancelAll, len(ch.Cancel)}
+	args = append(args, cancelAll, len(ch.Cancel))
 	for _, id := range ch.Cancel {
 		args = append(args, id)
 	}
-	for _, t := range scheduleFor(ch, incidentID) {
-		data, err := json.Marshal(t)
+	for _, t := range scheduleFor(ch, next.ID) {
+		b, err := json.Marshal(t)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		args = append(args, t.ID, dueScore(t.Due), data, t.IncidentID)
+		args = append(args, t.ID, dueScore(t.Due), b, t.IncidentID)
 	}
-	return args, nil
+	keys := []string{s.timersKey(), s.dueKey(), s.claimsKey(), s.seqKey(), s.dedupKey(next.Key)}
+	var id int64
+	if s.opt.Wait > 0 {
+		// WAIT covers the writes of its own connection: run both on one.
+		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			var err error
+			if id, err = scriptWriteIncident.Run(ctx, tx, keys, args...).Int64(); err != nil || id < 0 {
+				return err
+			}
+			return s.waitReplicas(ctx, tx)
+		}, s.seqKey())
+	} else {
+		id, err = scriptWriteIncident.Run(ctx, s.rdb, keys, args...).Int64()
+	}
+	switch {
+	case err != nil:
+		return false, err
+	case id == -1:
+		return false, nil
+	case id == -2:
+		return false, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
+	}
+	next.ID = id
+	return true, nil
+}
+
+// decodeIncident decodes an incident as stored and the sha1 the write script compares.
+func decodeIncident(id int64, raw string) (*Incident, string, error) {
+	var inc Incident
+	if err := json.Unmarshal([]byte(raw), &inc); err != nil {
+		return nil, "", fmt.Errorf("decode incident %d: %w", id, err)
+	}
+	sum := sha1.Sum([]byte(raw))
+	return &inc, hex.EncodeToString(sum[:]), nil
 }
 
 // waitReplicas makes a write durable on opt.Wait replicas before it counts as
@@ -413,15 +416,6 @@ func (s *Redis) Close() error {
 		return fmt.Errorf("store: close redis: %w", err)
 	}
 	return nil
-}
-
-// getID reads an integer key; 0 if it does not exist.
-func getID(ctx context.Context, c redis.Cmdable, key string) (int64, error) {
-	id, err := c.Get(ctx, key).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	return id, err
 }
 
 // dueScore rounds up to the millisecond so a timer is never claimed early.

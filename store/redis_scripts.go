@@ -10,8 +10,10 @@ import (
 var (
 	//go:embed lua/timerlib.lua
 	luaTimerLib string
-	//go:embed lua/apply_timers.lua
-	luaApplyTimers string
+	//go:embed lua/load_by_key.lua
+	luaLoadByKey string
+	//go:embed lua/write_incident.lua
+	luaWriteIncident string
 	//go:embed lua/claim_due.lua
 	luaClaimDue string
 	//go:embed lua/complete.lua
@@ -23,9 +25,10 @@ var (
 )
 
 var (
-	scriptApplyTimers = redis.NewScript(luaTimerLib + luaApplyTimers)
-	scriptClaimDue    = redis.NewScript(luaTimerLib + luaClaimDue)
-	scriptComplete    = redis.NewScript(luaTimerLib + luaComplete)
-	scriptRetry       = redis.NewScript(luaTimerLib + luaRetry)
-	scriptRelease     = redis.NewScript(luaTimerLib + luaRelease)
+	scriptLoadByKey     = redis.NewScript(luaLoadByKey)
+	scriptWriteIncident = redis.NewScript(luaTimerLib + luaWriteIncident)
+	scriptClaimDue      = redis.NewScript(luaTimerLib + luaClaimDue)
+	scriptComplete      = redis.NewScript(luaTimerLib + luaComplete)
+	scriptRetry         = redis.NewScript(luaTimerLib + luaRetry)
+	scriptRelease       = redis.NewScript(luaTimerLib + luaRelease)
 )

@@ -1,0 +1,7 @@
+-- Read the non-resolved incident holding a dedup key, in one round trip.
+-- KEYS: the dedup key
+-- ARGV: key base
+-- Returns {holder id or 0, incident JSON or false}.
+local holder = redis.call('GET', KEYS[1])
+if not holder then return {0, false} end
+return {tonumber(holder), redis.call('GET', ARGV[1] .. 'incident:' .. holder)}

@@ -1,0 +1,84 @@
+-- Write one incident, its timeline events and its timer changes, if nothing
+-- changed since the caller read it: a compare-and-set in one round trip,
+-- instead of WATCH/GET/MULTI/EXEC. A new incident takes its id from seq here,
+-- so concurrent creates never conflict on the counter and leave no gaps.
+-- KEYS: timers hash, due zset, claims hash, seq, dedup key
+-- ARGV: key base,
+--       expected dedup holder ('' = do not check: Update by id checks the incident),
+--       current id (0 = new), sha1 of the current incident JSON as read,
+--       current status ('' if new), next status, next incident JSON (id 0 if new),
+--       n events, the n event JSONs,
+--       cancel-all flag, n cancel ids, the n ids,
+--       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
+-- Returns the incident id, -1 when the state changed under the caller (retry),
+-- -2 when the write would leave two non-resolved incidents with the key.
+local timers, due, claims, seq, dedup = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local base = ARGV[1]
+local id = tonumber(ARGV[3])
+
+local holder = tonumber(redis.call('GET', dedup) or '0')
+if ARGV[2] ~= '' and holder ~= tonumber(ARGV[2]) then return -1 end
+if id ~= 0 then
+  local raw = redis.call('GET', base .. 'incident:' .. ARGV[3])
+  if not raw or redis.sha1hex(raw) ~= ARGV[4] then return -1 end
+end
+
+local cur_status, next_status, data = ARGV[5], ARGV[6], ARGV[7]
+local holds = next_status ~= 'resolved'
+local is_new = id == 0
+if is_new then
+  if holds and holder ~= 0 then return -1 end -- someone created it meanwhile
+  id = redis.call('INCR', seq)
+  -- The client encoded id 0 first: {"id":0,...
+  data = '{"id":' .. string.format('%d', id) .. string.sub(data, 8)
+elseif holds and holder ~= 0 and holder ~= id then
+  return -2
+end
+local sid = string.format('%d', id)
+
+if is_new then redis.call('ZADD', base .. 'incidents', id, sid) end
+redis.call('SET', base .. 'incident:' .. sid, data)
+if cur_status ~= '' and cur_status ~= next_status then
+  redis.call('ZREM', base .. 'status:' .. cur_status, sid)
+end
+redis.call('ZADD', base .. 'status:' .. next_status, id, sid)
+if holds then
+  redis.call('SET', dedup, sid)
+elseif holder == id then
+  redis.call('DEL', dedup)
+end
+
+local i = 8
+local nevents = tonumber(ARGV[i])
+if nevents > 0 then
+  redis.call('RPUSH', base .. 'timeline:' .. sid, unpack(ARGV, i + 1, i + nevents))
+end
+i = i + nevents + 1
+
+local cancel_all = ARGV[i]
+local ncancel = tonumber(ARGV[i + 1])
+local first = i + 2 + ncancel
+local keep = {}
+for j = first, #ARGV, 4 do keep[ARGV[j]] = true end
+for j = i + 2, first - 1 do remove_timer(base, timers, due, claims, ARGV[j]) end
+if cancel_all == '1' then
+  for _, tid in ipairs(redis.call('SMEMBERS', incident_timers(base, id))) do
+    if not keep[tid] then remove_timer(base, timers, due, claims, tid) end
+  end
+end
+for j = first, #ARGV, 4 do
+  local tid, raw, owner = ARGV[j], ARGV[j + 2], tonumber(ARGV[j + 3])
+  if owner == 0 then
+    owner = id
+    -- The client left "incident_id":0 for the store to fill in; the first
+    -- such field outside a string is the timer's own (inside a JSON string a
+    -- quote is always escaped, so ,"incident_id": cannot occur there).
+    local at = string.find(raw, ',"incident_id":0,', 1, true)
+    if at then raw = string.sub(raw, 1, at + 14) .. sid .. string.sub(raw, at + 16) end
+  end
+  if redis.call('HSETNX', timers, tid, raw) == 1 then
+    redis.call('ZADD', due, ARGV[j + 1], tid)
+    redis.call('SADD', incident_timers(base, owner), tid)
+  end
+end
+return id
