@@ -75,7 +75,9 @@ func New(set *policies.Set, opts Options) *Engine {
 		opts.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	if opts.Lease == 0 {
-		opts.Lease = 5 * time.Second
+		// Under the 5 s in which a dead replica's pages must go out elsewhere,
+		// and well over a provider call (sends time out at 4/5 of it).
+		opts.Lease = 4 * time.Second
 	}
 	if opts.Poll == 0 {
 		opts.Poll = 500 * time.Millisecond
@@ -180,7 +182,13 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // runDue claims one batch and hands each timer to a worker.
 func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
-	claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, cap(sem))
+	// Claim only what idle workers can start now: a claim waiting for a worker
+	// would burn its lease, and another replica could take it over meanwhile.
+	free := cap(sem) - len(sem)
+	if free == 0 {
+		return 0, nil
+	}
+	claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, free)
 	if err != nil {
 		return 0, err
 	}
