@@ -186,7 +186,12 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 	// would burn its lease, and another replica could take it over meanwhile.
 	free := cap(sem) - len(sem)
 	if free == 0 {
-		return 0, nil
+		select { // all busy: wait for one to finish, then claim again
+		case sem <- struct{}{}:
+			<-sem
+		case <-ctx.Done():
+		}
+		return 1, nil
 	}
 	claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, free)
 	if err != nil {
