@@ -1,0 +1,356 @@
+// Package faketwilio is Twilio's REST API and webhooks as hikyaku's tests meet
+// them: an httptest server that checks the wire format, records, fails on cue and signs callbacks.
+package faketwilio
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hikyaku/hikyaku/config"
+)
+
+// The credentials the fake accepts unless told otherwise. Twilio's SIDs are
+// "AC" and 32 hex digits; its auth tokens 32 hex digits.
+const (
+	AccountSID = "AC0123456789abcdef0123456789abcdef"
+	AuthToken  = "fedcba9876543210fedcba9876543210"
+)
+
+// Twilio's own limits, checked as Twilio checks them.
+const (
+	maxBody  = 1600 // characters of an SMS Body
+	maxTwiML = 4000 // characters of a call's inline Twiml
+)
+
+var (
+	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	pathRe = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/(Messages|Calls)\.json$`)
+)
+
+// Request is one API request the fake answered.
+type Request struct {
+	Resource string // "Messages" or "Calls"
+	Form     url.Values
+	Header   http.Header // without Authorization
+	Status   int         // HTTP status answered
+	SID      string      // SM… or CA… when created, else empty
+	Code     int         // Twilio error code answered, else 0
+}
+
+// Fault is how the fake answers requests to one number instead of accepting them.
+type Fault struct {
+	Status  int           // HTTP status; 0 accepts (after Delay)
+	Code    int           // Twilio error code in the JSON body
+	Message string        // Twilio's message; a generic one when empty
+	Body    string        // a raw body instead of Twilio's JSON (a proxy's error page)
+	Delay   time.Duration // wait before answering (the client's context ends it)
+	Times   int           // how many requests it applies to; 0 for all
+}
+
+// Server is the fake. It is safe for concurrent use.
+type Server struct {
+	URL        string
+	AccountSID string
+	AuthToken  string
+
+	srv    *httptest.Server
+	client *http.Client
+
+	mu       sync.Mutex
+	requests []Request
+	faults   map[string]*Fault
+	seq      int
+}
+
+// New starts a fake with AccountSID and AuthToken; Close stops it.
+func New() *Server {
+	s := &Server{AccountSID: AccountSID, AuthToken: AuthToken, faults: map[string]*Fault{},
+		client: &http.Client{Timeout: 10 * time.Second}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Start is New, closed when tb ends.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	s := New()
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server, ending requests still waiting on a Delay.
+func (s *Server) Close() {
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// Config is providers.twilio pointing at the fake, sending from from.
+func (s *Server) Config(from string) *config.Twilio {
+	return &config.Twilio{AccountSID: s.AccountSID, AuthToken: config.NewSecret(s.AuthToken), From: from,
+		APIURL: s.URL, MaxSMSSegments: config.DefaultMaxSMSSegments}
+}
+
+// Fail makes requests to number to (or to any number, for "*") answer f.
+func (s *Server) Fail(to string, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults[to] = &f
+}
+
+// Heal removes the fault of to.
+func (s *Server) Heal(to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.faults, to)
+}
+
+// Requests is every API request so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Messages is the SMS Twilio accepted.
+func (s *Server) Messages() []Request { return s.created("Messages") }
+
+// Calls is the calls Twilio accepted.
+func (s *Server) Calls() []Request { return s.created("Calls") }
+
+func (s *Server) created(resource string) []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Resource == resource && r.SID != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Find is the accepted request that was given sid.
+func (s *Server) Find(sid string) (Request, bool) {
+	for _, r := range s.Requests() {
+		if r.SID == sid {
+			return r, true
+		}
+	}
+	return Request{}, false
+}
+
+// apiError is Twilio's JSON error body.
+type apiError struct {
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+	Status   int    `json:"status"`
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if user, pass, ok := r.BasicAuth(); !ok || user != s.AccountSID || pass != s.AuthToken {
+		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
+		return
+	}
+	m := pathRe.FindStringSubmatch(r.URL.Path)
+	if m == nil || m[1] != s.AccountSID {
+		writeError(w, http.StatusNotFound, 20404, fmt.Sprintf("The requested resource %s was not found", r.URL.Path))
+		return
+	}
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
+		return
+	}
+	// Like Twilio, read parameters from a form body only: another content
+	// type leaves them missing, and the answer says which.
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, 20001, "Unable to parse request: "+err.Error())
+		return
+	}
+	req := Request{Resource: m[2], Form: r.PostForm, Header: r.Header.Clone()}
+	req.Header.Del("Authorization")
+
+	status, code, msg, raw := s.answer(r, &req)
+	req.Status, req.Code = status, code
+	if status == http.StatusCreated {
+		req.SID = s.newSID(req.Resource)
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+
+	switch {
+	case raw != "":
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		io.WriteString(w, raw)
+	case status != http.StatusCreated:
+		writeError(w, status, code, msg)
+	default:
+		writeJSON(w, status, s.resource(&req))
+	}
+}
+
+// answer decides the response: the fault set for the number, else Twilio's
+// validation of the parameters, else 201.
+func (s *Server) answer(r *http.Request, req *Request) (status, code int, msg, raw string) {
+	to := req.Form.Get("To")
+	if f := s.fault(to); f != nil {
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return 499, 0, "client went away", ""
+			}
+		}
+		if f.Status != 0 {
+			if f.Message == "" {
+				f.Message = http.StatusText(f.Status)
+			}
+			return f.Status, f.Code, f.Message, f.Body
+		}
+	}
+	if code, msg := validate(req.Resource, req.Form); code != 0 {
+		return http.StatusBadRequest, code, msg, ""
+	}
+	return http.StatusCreated, 0, "", ""
+}
+
+// fault returns the fault for to and counts its use; a copy, as it is read unlocked.
+func (s *Server) fault(to string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := to
+	f := s.faults[key]
+	if f == nil {
+		key, f = "*", s.faults["*"]
+	}
+	if f == nil {
+		return nil
+	}
+	c := *f
+	if f.Times > 0 {
+		if f.Times--; f.Times == 0 {
+			delete(s.faults, key)
+		}
+	}
+	return &c
+}
+
+// validate is Twilio's check of a create request, with its error codes.
+func validate(resource string, f url.Values) (int, string) {
+	to, from := f.Get("To"), f.Get("From")
+	if resource == "Messages" {
+		switch {
+		case to == "":
+			return 21604, "A 'To' phone number is required."
+		case from == "" && f.Get("MessagingServiceSid") == "":
+			return 21603, "A 'From' phone number is required."
+		case f.Get("Body") == "" && f.Get("MediaUrl") == "" && f.Get("ContentSid") == "":
+			return 21602, "Message body is required."
+		case utf8.RuneCountInString(f.Get("Body")) > maxBody:
+			return 21658, "Parameter exceeded character limit: Body"
+		}
+	} else {
+		switch {
+		case to == "":
+			return 21201, "No 'To' number is specified"
+		case from == "":
+			return 21213, "No 'From' number is specified"
+		case f.Get("Url") == "" && f.Get("Twiml") == "" && f.Get("ApplicationSid") == "":
+			return 21205, "Url parameter is required."
+		case utf8.RuneCountInString(f.Get("Twiml")) > maxTwiML:
+			return 21658, "Parameter exceeded character limit: Twiml"
+		case f.Get("Twiml") != "" && !wellFormed(f.Get("Twiml")):
+			// Twilio would take the call and fail it with 12100 once
+			// answered; failing here makes a test's mistake loud.
+			return 12100, "Document parse failure"
+		}
+		for _, ev := range f["StatusCallbackEvent"] {
+			switch ev {
+			case "initiated", "ringing", "answered", "completed":
+			default:
+				return 21626, fmt.Sprintf("Invalid StatusCallbackEvent %q", ev)
+			}
+		}
+	}
+	if !e164Re.MatchString(to) {
+		return 21211, fmt.Sprintf("The 'To' number %s is not a valid phone number.", to)
+	}
+	if from != "" && !e164Re.MatchString(from) {
+		return 21212, fmt.Sprintf("The 'From' number %s is not a valid phone number, shortcode, or alphanumeric sender ID.", from)
+	}
+	if cb := f.Get("StatusCallback"); cb != "" {
+		if u, err := url.Parse(cb); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return 21609, "Invalid StatusCallback URL"
+		}
+	}
+	return 0, ""
+}
+
+func wellFormed(doc string) bool {
+	d := xml.NewDecoder(strings.NewReader(doc))
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+func (s *Server) newSID(resource string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	prefix := "SM"
+	if resource == "Calls" {
+		prefix = "CA"
+	}
+	return fmt.Sprintf("%s%032x", prefix, s.seq)
+}
+
+// resource is the created Message or Call as Twilio returns it (the fields
+// clients read; Twilio sends more).
+func (s *Server) resource(req *Request) map[string]any {
+	now := time.Now().UTC().Format(time.RFC1123Z)
+	out := map[string]any{
+		"sid":          req.SID,
+		"account_sid":  s.AccountSID,
+		"to":           req.Form.Get("To"),
+		"from":         req.Form.Get("From"),
+		"status":       "queued",
+		"direction":    "outbound-api",
+		"api_version":  "2010-04-01",
+		"date_created": now,
+		"date_updated": now,
+		"uri":          fmt.Sprintf("/2010-04-01/Accounts/%s/%s/%s.json", s.AccountSID, req.Resource, req.SID),
+	}
+	if req.Resource == "Messages" {
+		out["body"] = req.Form.Get("Body")
+	}
+	return out
+}
+
+func writeError(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, apiError{Code: code, Message: msg, Status: status,
+		MoreInfo: fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
