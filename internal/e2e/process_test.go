@@ -18,7 +18,7 @@ const msgRecorded = "message recorded (no provider configured for this channel)"
 // startTimeout bounds how long a replica may take to log "hikyaku serving".
 const startTimeout = 15 * time.Second
 
-// daemon is one `hikyaku serve` process with its JSON log captured.
+// daemon is one process, usually `hikyaku serve`, with its log captured.
 type daemon struct {
 	t    *testing.T
 	name string
@@ -37,11 +37,26 @@ type daemon struct {
 func startDaemon(t *testing.T, name, cfg string, storeArgs ...string) *daemon {
 	t.Helper()
 	args := append([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs...)
+	d := startProcess(t, name, binary, args...)
+	line, ok := d.WaitLog(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout)
+	if !ok {
+		d.Kill()
+		d.dumpLog(60)
+		t.Fatalf("%s: did not log \"hikyaku serving\" within %s", name, startTimeout)
+	}
+	d.Addr, d.Serving = line.Listen, line.Time
+	return d
+}
+
+// startProcess runs bin with its output captured, and kills it when the
+// test ends (dumping the end of its log if the test failed).
+func startProcess(t *testing.T, name, bin string, args ...string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, name: name, log: &logSink{}, done: make(chan struct{})}
-	d.cmd = exec.Command(binary, args...)
+	d.cmd = exec.Command(bin, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("%s: start hikyaku: %v", name, err)
+		t.Fatalf("%s: start %s: %v", name, bin, err)
 	}
 	go func() { d.cmd.Wait(); close(d.done) }()
 	t.Cleanup(func() {
@@ -50,13 +65,6 @@ func startDaemon(t *testing.T, name, cfg string, storeArgs ...string) *daemon {
 			d.dumpLog(60)
 		}
 	})
-	line, ok := d.log.waitFor(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout, d.done)
-	if !ok {
-		d.Kill()
-		d.dumpLog(60)
-		t.Fatalf("%s: did not log \"hikyaku serving\" within %s", name, startTimeout)
-	}
-	d.Addr, d.Serving = line.Listen, line.Time
 	return d
 }
 
@@ -111,7 +119,8 @@ func (d *daemon) dumpLog(last int) {
 	}
 }
 
-// logLine is one JSON log line, with the fields the tests read.
+// logLine is one JSON log line, with the fields the tests read; a line that
+// is not JSON (Alertmanager's logfmt, a panic) has only Raw and Msg.
 type logLine struct {
 	Time     time.Time `json:"time"`
 	Level    string    `json:"level"`
