@@ -34,9 +34,11 @@ var allBuckets = [][]byte{bucketIncidents, bucketKeys, bucketStatuses, bucketTim
 // data dir fails fast instead of hanging.
 const lockTimeout = 2 * time.Second
 
-// Bolt is the embedded store: one bbolt file, one fsync'd transaction per write.
+// Bolt is the embedded store: one bbolt file, where writes made at the same
+// time share one fsync'd transaction (see groupCommit).
 type Bolt struct {
 	db *bolt.DB
+	w  *groupCommit
 }
 
 // boltTimer is a timer as stored, with its claim if one is held.
@@ -81,7 +83,7 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: create buckets in %s: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	return &Bolt{db: db, w: newGroupCommit(db)}, nil
 }
 
 func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
@@ -89,7 +91,7 @@ func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Inciden
 		return nil, fmt.Errorf("store: update %q: %w", key, err)
 	}
 	var out *Incident
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.w.update(func(tx *bolt.Tx) error {
 		var cur *Incident
 		if id := tx.Bucket(bucketKeys).Get([]byte(key)); id != nil {
 			var err error
@@ -112,7 +114,7 @@ func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Ch
 		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
 	}
 	var out *Incident
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.w.update(func(tx *bolt.Tx) error {
 		cur, err := getIncident(tx, id)
 		if err != nil {
 			return err
@@ -127,7 +129,8 @@ func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Ch
 }
 
 // applyChange runs fn on cur and writes its Change inside tx.
-// bbolt has a single writer, so fn runs exactly once.
+// bbolt has a single writer, so fn never races; it runs again only when a
+// write sharing its group commit failed.
 func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
 	ch, err := fn(cloneIncident(cur))
 	if err != nil {
@@ -371,12 +374,16 @@ func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease 
 	if max <= 0 {
 		return nil, nil
 	}
+	limit := dueNanos(now)
+	if !s.anyDue(limit) {
+		return nil, nil // a write transaction would cost an fsync to claim nothing
+	}
 	var out []Claim
 	tokenBase := rand.Text()
 	leaseUntil := now.Add(lease)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.w.update(func(tx *bolt.Tx) error {
+		out = out[:0] // the group commit may run this again
 		// Collect first: moving entries while the cursor walks the same bucket is unsafe.
-		limit := dueNanos(now)
 		var ids []string
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, _ := c.First(); k != nil && len(ids) < max; k, _ = c.Next() {
@@ -405,9 +412,20 @@ func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease 
 	return out, nil
 }
 
+// anyDue tells whether a timer is claimable at limit (unix nanos), in a read transaction.
+func (s *Bolt) anyDue(limit uint64) bool {
+	due := true // on a read error, let the write transaction report it
+	s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketDue).Cursor().First()
+		due = k != nil && binary.BigEndian.Uint64(k[:8]) <= limit
+		return nil
+	})
+	return due
+}
+
 // withClaim runs fn on the stored timer if c still holds it.
 func (s *Bolt) withClaim(c Claim, fn func(tx *bolt.Tx, t *boltTimer) error) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.w.update(func(tx *bolt.Tx) error {
 		t, err := getTimer(tx, c.ID)
 		if errors.Is(err, ErrNotFound) {
 			return ErrStaleClaim
@@ -509,6 +527,7 @@ func (s *Bolt) Ping(ctx context.Context) error {
 }
 
 func (s *Bolt) Close() error {
+	s.w.shutdown()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
