@@ -3,6 +3,7 @@ package twilio
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -155,4 +156,38 @@ func TestParseStatusMalformed(t *testing.T) {
 			t.Errorf("%s: err = %v, want a malformed-callback error", tc.name, err)
 		}
 	}
+}
+
+// FuzzParseStatus feeds ParseStatus any query, body and signature: it must
+// not panic, and must accept only what carries the signature of exactly
+// that URL and form.
+func FuzzParseStatus(f *testing.F) {
+	f.Add("key=n%2F12%2F0%2Ftaka&incident=12", "MessageSid=SM1&MessageStatus=undelivered&ErrorCode=30003", true)
+	f.Add("incident=7", "CallSid=CA1&CallStatus=no-answer", true)
+	f.Add("incident=x", "CallSid=CA1&CallStatus=busy", false)
+	f.Add("", "%zz&=&MessageSid", true)
+	f.Fuzz(func(t *testing.T, query, body string, signed bool) {
+		r := &http.Request{Method: http.MethodPost, URL: &url.URL{Path: StatusPath, RawQuery: query},
+			Header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}},
+			Body:   io.NopCloser(strings.NewReader(body))}
+		form, formErr := url.ParseQuery(body)
+		sig := faketwilio.Sign(faketwilio.AuthToken, public+r.URL.RequestURI(), form)
+		if !signed {
+			sig = faketwilio.Sign("0123456789abcdef0123456789abcdef", public+r.URL.RequestURI(), form)
+		}
+		r.Header.Set("X-Twilio-Signature", sig)
+		st, err := ParseStatus(r, faketwilio.AuthToken, public)
+		if err != nil {
+			return
+		}
+		if !signed {
+			t.Fatalf("accepted a forged callback: %+v", st)
+		}
+		if formErr != nil {
+			t.Fatalf("accepted a form that does not parse: %v", formErr)
+		}
+		if st.SID == "" || st.Status == "" || (st.Channel != "sms" && st.Channel != "voice") {
+			t.Fatalf("accepted an incomplete status: %+v", st)
+		}
+	})
 }
