@@ -247,7 +247,7 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 	default:
 		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
 	}
-	if errors.Is(err, errRetried) {
+	if errors.Is(err, errRetried) || errors.Is(err, errDone) {
 		return
 	}
 	if err != nil {
@@ -256,7 +256,7 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 		e.log.Warn("timer failed; it will be retried after its lease", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "err", err)
 		return
 	}
-	if err := e.opts.Store.Complete(ctx, c); err != nil && err != store.ErrStaleClaim {
+	if err := e.opts.Store.Complete(ctx, c); err != nil && !errors.Is(err, store.ErrStaleClaim) {
 		e.log.Warn("completing timer failed", "timer", c.ID, "err", err)
 	}
 }

@@ -46,19 +46,21 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		e.log.Error("bad step timer payload: dropping it", "timer", c.ID, "err", err)
 		return nil
 	}
-	var fired bool
+	var fired, written bool
 	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		fired = false
+		fired, written = false, false
 		esc := cur.Escalation
 		if cur.Status != store.StatusOpen || esc.Generation != p.Gen ||
 			esc.Round > p.Round || (esc.Round == p.Round && esc.Step >= p.Step) {
 			return nil, nil // acked, resolved, or already fired: stale
 		}
+		written = true
 		now := e.now()
 		inc := *cur
 		inc.UpdatedAt = now
 		inc.Escalation.Round, inc.Escalation.Step = p.Round, p.Step
-		ch := &store.Change{Incident: &inc}
+		// The step's timer goes in the same write that fires it: no Complete round trip.
+		ch := &store.Change{Incident: &inc, Cancel: []string{c.ID}}
 		pol := e.policyFor(&inc)
 		if pol == nil {
 			ch.Events = append(ch.Events, event(now, "no_policy", "", "policy", inc.Policy))
@@ -102,6 +104,9 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 	if fired {
 		e.metrics.stepsFired.Inc()
 		e.kick() // pages due now are waiting
+	}
+	if written {
+		return errDone
 	}
 	return nil
 }

@@ -19,6 +19,10 @@ import (
 // errRetried tells handle that deliver already put the claim back for a retry.
 var errRetried = errors.New("retry scheduled")
 
+// errDone tells handle that the timer was removed by the handler's own write,
+// so there is nothing left to Complete.
+var errDone = errors.New("timer completed with its write")
+
 // deliver sends one outbox entry. A page for an incident acked or resolved
 // since it was scheduled is dropped; transient failures retry with backoff;
 // permanent ones fail over to the person's next contact method at once.
@@ -50,7 +54,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 			cancel()
 			if err == nil {
 				e.metrics.notifications.WithLabelValues(p.Channel, "sent").Inc()
-				return e.record(ctx, inc.ID, nil, event(e.now(), "notified", "", "to", who(&p), "channel", p.Channel,
+				return e.finish(ctx, c, event(e.now(), "notified", "", "to", who(&p), "channel", p.Channel,
 					"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt+1)))
 			}
 		}
@@ -86,6 +90,20 @@ func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload
 		e.kick()
 	}
 	return e.record(ctx, inc.ID, next, ev)
+}
+
+// finish records evs and removes the claimed timer in the same write, after
+// the send: one store write instead of two, and no crash between them can
+// make the message go out twice.
+func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) error {
+	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		inc := *cur
+		return &store.Change{Incident: &inc, Events: evs, Cancel: []string{c.ID}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record %s: %w", evs[0].Type, err)
+	}
+	return errDone
 }
 
 // callback is the token a provider hands back in its status callback.
