@@ -1,0 +1,155 @@
+package slack
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/channels/template"
+)
+
+// The buttons' action ids: the interaction handler acts on these, with the
+// incident id as their value.
+const (
+	ActionAck      = "hikyaku_ack"
+	ActionResolve  = "hikyaku_resolve"
+	ActionEscalate = "hikyaku_escalate"
+)
+
+// Slack's limits on block text, in characters.
+const (
+	maxHeader  = 150
+	maxSection = 3000
+)
+
+type labels struct {
+	ack, resolve, escalate, severity, department, incident, step, runbook, dashboard, open string
+}
+
+var words = map[string]labels{
+	"en": {"Ack", "Resolve", "Escalate", "Severity", "Department", "Incident", "Step", "Runbook", "Dashboard", "Open incident"},
+	"ja": {"了解", "解決", "エスカレート", "重大度", "部門", "インシデント", "ステップ", "手順書", "ダッシュボード", "インシデントを開く"},
+}
+
+// Blocks lays m out: the subject as header, the text, a context line with
+// severity, department and incident id, link buttons, and, while a page is
+// open, the Ack / Resolve / Escalate buttons.
+func Blocks(m *channels.Message) []slack.Block {
+	w, ok := words[m.Language]
+	if !ok {
+		w = words["en"]
+	}
+	inc := m.Incident
+	id := strconv.FormatInt(m.IncidentID, 10)
+	if inc.ID != 0 {
+		id = strconv.FormatInt(inc.ID, 10)
+	}
+	var blocks []slack.Block
+	if m.Subject != "" {
+		blocks = append(blocks, slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, cut(m.Subject, maxHeader), false, false)))
+	}
+	if m.Text != "" {
+		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cut(escape(m.Text), maxSection), false, false), nil, nil))
+	}
+	ctx := []slack.MixedElement{}
+	if inc.Severity != "" {
+		ctx = append(ctx, mrkdwn("*"+w.severity+":* "+escape(inc.Severity)))
+	}
+	if inc.Department != "" {
+		ctx = append(ctx, mrkdwn("*"+w.department+":* "+escape(inc.Department)))
+	}
+	incident := "*" + w.incident + ":* #" + id
+	if inc.URL != "" {
+		incident = "*" + w.incident + ":* <" + inc.URL + "|#" + id + ">"
+	}
+	ctx = append(ctx, mrkdwn(incident))
+	if inc.Step > 0 {
+		ctx = append(ctx, mrkdwn("*"+w.step+":* "+strconv.Itoa(inc.Step)))
+	}
+	if st := status(m.Language, &inc); st != "" {
+		ctx = append(ctx, mrkdwn("*"+escape(st)+"*"))
+	}
+	blocks = append(blocks, slack.NewContextBlock("hikyaku_context", ctx...))
+
+	var links []slack.BlockElement
+	if d, _ := template.NewData(m); d != nil {
+		for i, u := range d.Runbooks {
+			links = append(links, linkButton("hikyaku_runbook_"+strconv.Itoa(i), w.runbook, u))
+		}
+		for i, u := range d.Dashboards {
+			links = append(links, linkButton("hikyaku_dashboard_"+strconv.Itoa(i), w.dashboard, u))
+		}
+	}
+	if inc.URL != "" {
+		links = append(links, linkButton("hikyaku_incident", w.open, inc.URL))
+	}
+	if len(links) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("hikyaku_links", links[:min(len(links), 25)]...))
+	}
+	if m.Kind == channels.KindPage && (inc.Status == "" || inc.Status == "open") {
+		blocks = append(blocks, slack.NewActionBlock("hikyaku_actions",
+			slack.NewButtonBlockElement(ActionAck, id, plain(w.ack)).WithStyle(slack.StylePrimary),
+			slack.NewButtonBlockElement(ActionResolve, id, plain(w.resolve)),
+			slack.NewButtonBlockElement(ActionEscalate, id, plain(w.escalate)).WithStyle(slack.StyleDanger),
+		))
+	}
+	return blocks
+}
+
+// status says who acted once the incident is no longer open.
+func status(lang string, inc *channels.Incident) string {
+	ja := lang == "ja"
+	switch inc.Status {
+	case "acked":
+		switch {
+		case ja && inc.AckedBy != "":
+			return "対応中 (担当: " + inc.AckedBy + ")"
+		case ja:
+			return "対応中"
+		case inc.AckedBy != "":
+			return "Acknowledged by " + inc.AckedBy
+		}
+		return "Acknowledged"
+	case "resolved":
+		if ja {
+			return "解決済み"
+		}
+		return "Resolved"
+	}
+	return ""
+}
+
+func linkButton(actionID, label, url string) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, "", plain(label)).WithURL(url)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+// escape makes text literal in mrkdwn: Slack reads <, > and & as markup,
+// so an alert saying "latency > 5s" would otherwise lose its words.
+func escape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// cut shortens s to n characters with an ellipsis, never splitting a rune
+// (nor an escape such as &amp;, which Slack counts as one character).
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n-1]
+	out := string(r)
+	if i := strings.LastIndexByte(out, '&'); i >= 0 && !strings.Contains(out[i:], ";") {
+		out = out[:i]
+	}
+	return out + "…"
+}

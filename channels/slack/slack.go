@@ -1,0 +1,123 @@
+// Package slack posts pages and reports to Slack users and channels as Block
+// Kit messages with Ack, Resolve and Escalate buttons, and updates them later.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/config"
+)
+
+// Sender posts with the bot token. It is safe for concurrent use.
+type Sender struct {
+	api *slack.Client
+}
+
+// Option adjusts a Sender.
+type Option func(*[]slack.Option)
+
+// WithHTTPClient sends through c (tests, proxies). Its timeout, if any,
+// adds to the context deadline the engine gives each send.
+func WithHTTPClient(c *http.Client) Option {
+	return func(o *[]slack.Option) { *o = append(*o, slack.OptionHTTPClient(c)) }
+}
+
+// New makes a Sender from providers.slack.
+func New(cfg *config.Slack, opts ...Option) (*Sender, error) {
+	if cfg == nil {
+		return nil, errors.New("slack: providers.slack is not configured")
+	}
+	token, ok := cfg.BotToken.Reveal()
+	if !ok || token == "" {
+		return nil, errors.New("slack: providers.slack.bot_token is not set")
+	}
+	apiURL := cfg.APIURL
+	if apiURL == "" {
+		apiURL = config.DefaultSlackAPIURL
+	}
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/" // slack-go appends method names to it
+	}
+	so := []slack.Option{slack.OptionAPIURL(apiURL)}
+	for _, o := range opts {
+		o(&so)
+	}
+	return &Sender{api: slack.New(token, so...)}, nil
+}
+
+// Send posts m to m.To, a user id (the bot's DM with them) or a channel id.
+// The receipt is "channel/ts", what Update needs.
+func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
+	channel, ts, err := s.api.PostMessageContext(ctx, m.To,
+		slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(Blocks(m)...))
+	if err != nil {
+		return channels.Receipt{}, classify(fmt.Errorf("slack chat.postMessage to %s: %w", m.To, err))
+	}
+	return channels.Receipt{ProviderID: channel + "/" + ts}, nil
+}
+
+// Update rewrites the message Send posted (providerID is its receipt) to
+// m's incident as it is now: once acknowledged or resolved the buttons go
+// and the status shows who acted.
+func (s *Sender) Update(ctx context.Context, providerID string, m *channels.Message) error {
+	channel, ts, ok := strings.Cut(providerID, "/")
+	if !ok || channel == "" || ts == "" {
+		return channels.Permanent("", fmt.Errorf("slack chat.update: %q is not a channel/ts receipt", providerID))
+	}
+	_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ts,
+		slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(Blocks(m)...))
+	if err != nil {
+		return classify(fmt.Errorf("slack chat.update %s: %w", providerID, err))
+	}
+	return nil
+}
+
+// fallbackText is what notifications and old clients show instead of the blocks.
+func fallbackText(m *channels.Message) string {
+	if m.Subject != "" {
+		return escape(m.Subject)
+	}
+	return escape(m.Text)
+}
+
+// transient are Slack's error codes for its own trouble: trying later helps.
+var transient = map[string]bool{
+	"ratelimited":         true,
+	"internal_error":      true,
+	"fatal_error":         true,
+	"service_unavailable": true,
+	"request_timeout":     true,
+	"team_added_to_org":   true,
+}
+
+// classify sorts err into the engine's two classes. Any other ok:false
+// answer (channel_not_found, not_in_channel, invalid_auth, account_inactive,
+// user_not_found, invalid_blocks…) says the same request will fail again.
+func classify(err error) error {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var se slack.SlackErrorResponse
+	switch {
+	case errors.As(err, &rl):
+		return err
+	case errors.As(err, &sc):
+		if sc.Code >= 500 || sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout {
+			return err
+		}
+		return channels.Permanent(strconv.Itoa(sc.Code), err)
+	case errors.As(err, &se):
+		if transient[se.Err] {
+			return err
+		}
+		return channels.Permanent(se.Err, err)
+	}
+	return err // connection refused, timeouts, the context's deadline
+}
