@@ -33,6 +33,9 @@ type Options struct {
 	// Senders deliver by channel name (sms, voice, email, slack, webhook).
 	// A channel without a sender fails over to the person's next contact.
 	Senders map[string]channels.Sender
+	// BuildSenders, when set, makes the senders anew from a reloaded config
+	// (providers and their credentials change with it); a failure refuses the reload.
+	BuildSenders func(*config.Config) (map[string]channels.Sender, error)
 	Clock   Clock
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -55,6 +58,7 @@ type Options struct {
 type Engine struct {
 	opts    Options
 	set     atomic.Pointer[policies.Set]
+	senders atomic.Pointer[map[string]channels.Sender]
 	wake    chan struct{}
 	log     *slog.Logger
 	metrics *Metrics
@@ -93,6 +97,7 @@ func New(set *policies.Set, opts Options) *Engine {
 	}
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
+	e.senders.Store(&opts.Senders)
 	return e
 }
 
@@ -114,6 +119,15 @@ func (e *Engine) Reload(path string) error {
 	}
 	for _, w := range cfg.Warnings {
 		e.log.Warn("configuration warning", "warning", w.Error())
+	}
+	if e.opts.BuildSenders != nil {
+		senders, err := e.opts.BuildSenders(cfg)
+		if err != nil {
+			e.metrics.reloads.WithLabelValues("failure").Inc()
+			e.log.Error("configuration refused: its providers cannot be set up; the previous one keeps serving", "file", path, "err", err)
+			return fmt.Errorf("providers: %w", err)
+		}
+		e.senders.Store(&senders)
 	}
 	e.SetPolicies(policies.Compile(cfg))
 	e.metrics.reloads.WithLabelValues("success").Inc()

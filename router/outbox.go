@@ -44,7 +44,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 	}
 	msg, err := e.message(inc, &p, c.ID)
 	if err == nil {
-		sender := e.opts.Senders[p.Channel]
+		sender := (*e.senders.Load())[p.Channel]
 		if sender == nil {
 			err = channels.Permanent("", fmt.Errorf("no %s provider is configured", p.Channel))
 		} else {

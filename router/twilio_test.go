@@ -38,7 +38,8 @@ providers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.engine.opts.Senders = map[string]channels.Sender{"sms": tw.SMS, "voice": tw.Voice, "slack": h.sent, "email": h.sent, "webhook": h.sent}
+	senders := map[string]channels.Sender{"sms": tw.SMS, "voice": tw.Voice, "slack": h.sent, "email": h.sent, "webhook": h.sent}
+	h.engine.senders.Store(&senders)
 	handler = (&Server{Engine: h.engine}).Handler()
 
 	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
