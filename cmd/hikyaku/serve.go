@@ -15,8 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/hikyaku/hikyaku/channels"
-	"github.com/hikyaku/hikyaku/channels/record"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/router"
@@ -67,13 +65,12 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, storeURL, dat
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := router.NewMetrics(reg)
-	// Until the providers' channels land, every channel records and logs what it would send.
-	rec := &record.Sender{Log: log}
-	senders := map[string]channels.Sender{}
-	for _, ch := range []config.Channel{config.ChannelSMS, config.ChannelVoice, config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook} {
-		senders[string(ch)] = rec
+	build := buildSenders(log)
+	senders, err := build(cfg)
+	if err != nil {
+		return fmt.Errorf("providers: %w", err)
 	}
-	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, Logger: log, Metrics: metrics})
+	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
 
