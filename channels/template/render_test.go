@@ -89,6 +89,9 @@ func TestPagesSayWhatHowBadWhereAndHowToAck(t *testing.T) {
 				if (ch == "sms" || ch == "email" || ch == "webhook") && !strings.Contains(text, runbook) {
 					t.Errorf("text lacks the runbook link:\n%s", text)
 				}
+				if i := strings.LastIndexByte(text, '\n'); ch == "sms" && (i < 0 || !strings.Contains(text[i:], hint) || !strings.Contains(text[i:], "12")) {
+					t.Errorf("an SMS page must end with a line of its own with the ack hint and id (the part never cut):\n%s", text)
+				}
 				if (ch == "email" || ch == "webhook") && !strings.Contains(text, dashboard) {
 					t.Errorf("text lacks the dashboard of the first alert:\n%s", text)
 				}
