@@ -36,9 +36,9 @@ type Options struct {
 	// BuildSenders, when set, makes the senders anew from a reloaded config
 	// (providers and their credentials change with it); a failure refuses the reload.
 	BuildSenders func(*config.Config) (map[string]channels.Sender, error)
-	Clock   Clock
-	Logger  *slog.Logger
-	Metrics *Metrics
+	Clock        Clock
+	Logger       *slog.Logger
+	Metrics      *Metrics
 	// Owner names this replica in timer claims; defaults to host-pid.
 	Owner string
 	// Lease is how long a claimed timer stays ours; a dead replica's timers
