@@ -7,7 +7,10 @@ import (
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/email"
 	"github.com/hikyaku/hikyaku/channels/record"
+	"github.com/hikyaku/hikyaku/channels/slack"
+	"github.com/hikyaku/hikyaku/channels/template"
 	"github.com/hikyaku/hikyaku/channels/twilio"
+	"github.com/hikyaku/hikyaku/channels/webhook"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/router"
 )
@@ -49,6 +52,18 @@ func buildSenders(log *slog.Logger) func(cfg *config.Config) (map[string]channel
 				return nil, fmt.Errorf("smtp: %w", err)
 			}
 			out[string(config.ChannelEmail)] = s
+		}
+		ts, err := template.Parse(cfg.Templates.Loaded)
+		if err != nil {
+			return nil, fmt.Errorf("templates: %w", err)
+		}
+		out[string(config.ChannelWebhook)] = webhook.New(webhook.WithTemplates(ts))
+		if sl := cfg.Providers.Slack; sl != nil && !unset("slack", sl.BotToken) {
+			s, err := slack.New(sl)
+			if err != nil {
+				return nil, fmt.Errorf("slack: %w", err)
+			}
+			out[string(config.ChannelSlack)] = s
 		}
 		return out, nil
 	}
