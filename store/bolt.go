@@ -77,11 +77,14 @@ func OpenBolt(path string) (*Bolt, error) {
 				return err
 			}
 		}
-		return nil
+		// The file lock makes us its only user, so every claim in it was held
+		// by a process that died (kill -9, power loss): its timers are due
+		// now, not when that process's lease would have ended.
+		return releaseClaims(tx, func([]byte) bool { return true })
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: create buckets in %s: %w", path, err)
+		return nil, fmt.Errorf("store: prepare %s: %w", path, err)
 	}
 	return &Bolt{db: db, w: newGroupCommit(db)}, nil
 }
@@ -465,31 +468,36 @@ func (s *Bolt) Retry(ctx context.Context, c Claim, due time.Time) error {
 
 func (s *Bolt) Release(ctx context.Context, owner string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var ids []string
-		err := tx.Bucket(bucketClaims).ForEach(func(id, o []byte) error {
-			if string(o) == owner {
-				ids = append(ids, string(id))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			t, err := getTimer(tx, id)
-			if err != nil {
-				return err
-			}
-			wasAt := t.indexedAt()
-			t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
-			if err := putTimer(tx, t, wasAt); err != nil {
-				return err
-			}
+		return releaseClaims(tx, func(o []byte) bool { return string(o) == owner })
+	})
+	if err != nil {
+		return fmt.Errorf("store: release claims of %q: %w", owner, err)
+	}
+	return nil
+}
+
+// releaseClaims makes the claims of the owners that match pending again at their due time.
+func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool) error {
+	var ids []string
+	err := tx.Bucket(bucketClaims).ForEach(func(id, o []byte) error {
+		if match(o) {
+			ids = append(ids, string(id))
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: release claims of %q: %w", owner, err)
+		return err
+	}
+	for _, id := range ids {
+		t, err := getTimer(tx, id)
+		if err != nil {
+			return err
+		}
+		wasAt := t.indexedAt()
+		t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
+		if err := putTimer(tx, t, wasAt); err != nil {
+			return err
+		}
 	}
 	return nil
 }
