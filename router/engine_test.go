@@ -440,3 +440,51 @@ func TestDeliveryFailedLaterFailsOver(t *testing.T) {
 		t.Error("a garbage token was accepted")
 	}
 }
+
+func TestActIsIdempotentPerRequestAndChecksTheUser(t *testing.T) {
+	h := newHarness(t, testConfig)
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	ctx := context.Background()
+	// Twilio retries the same inbound SMS: it escalates once.
+	for range 3 {
+		if _, _, err := h.engine.Act(ctx, Action{Incident: id, Verb: "escalate", User: "bob", Via: "sms", Dedup: "SM123"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inc, _ := h.st.Get(ctx, id)
+	if inc.Escalation.Step != 0 || inc.Escalation.Round != 0 {
+		// Escalate schedules step 2 (index 1) at once; the state records index 0 until it fires.
+		t.Fatalf("after one escalate: %+v", inc.Escalation)
+	}
+	h.advance(0)
+	inc, _ = h.st.Get(ctx, id)
+	if inc.Escalation.Step != 1 {
+		t.Fatalf("escalated to step index %d, want 1", inc.Escalation.Step)
+	}
+	n := 0
+	for _, ev := range h.timeline(id) {
+		if ev == "escalated" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d escalations from one retried request", n)
+	}
+	if _, _, err := h.engine.Act(ctx, Action{Incident: id, Verb: "ack", User: "mallory", Via: "sms"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	if _, _, err := h.engine.Act(ctx, Action{Incident: id, Verb: "dance", User: "bob", Via: "sms"}); !errors.Is(err, ErrBadVerb) {
+		t.Fatalf("bad verb: %v", err)
+	}
+	if _, _, err := h.engine.Act(ctx, Action{Incident: 999, Verb: "ack", User: "bob", Via: "sms"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown incident: %v", err)
+	}
+	_, done, err := h.engine.Act(ctx, Action{Incident: id, Verb: "ack", User: "bob", Via: "sms", Dedup: "SM124"})
+	if err != nil || !done {
+		t.Fatalf("ack: %v %v", done, err)
+	}
+	if _, done, _ := h.engine.Act(ctx, Action{Incident: id, Verb: "ack", User: "alice", Via: "sms", Dedup: "SM125"}); done {
+		t.Fatal("a second ack changed something")
+	}
+}

@@ -150,58 +150,126 @@ func (e *Engine) resolveChange(cur *store.Incident, actor, via string) *store.Ch
 	return ch
 }
 
-// Ack stops the escalation of an open incident. Acking twice is not an error:
-// the incident is returned as it is.
-func (e *Engine) Ack(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
-	var acked bool
-	inc, err := e.update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
-		acked = false
-		switch cur.Status {
-		case store.StatusResolved:
-			return nil, ErrResolved
-		case store.StatusAcked:
+// Action is a person's request to ack, resolve or escalate an incident, from
+// any channel.
+type Action struct {
+	Incident int64
+	Verb     string // ack, resolve, escalate
+	User     string // a configured user id ("api" and "alertmanager" are allowed for those paths)
+	Via      string // api, sms, voice, email, slack, link
+	// Dedup names the inbound request (Twilio's MessageSid, Slack's action
+	// ts…): the same request acts once, however often the provider retries it.
+	Dedup string
+}
+
+// Errors of Act.
+var (
+	ErrForbidden = errors.New("not a configured user: nothing was changed")
+	ErrBadVerb   = errors.New("unknown action: want ack, resolve or escalate")
+)
+
+// handledKeep bounds Incident.Handled: providers retry within minutes.
+const handledKeep = 32
+
+// Act carries out a person's action. It returns the incident as it now
+// stands, and done=false when nothing changed (already acked, or a retry of a
+// request already handled).
+func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done bool, err error) {
+	switch a.Verb {
+	case "ack", "resolve", "escalate":
+	default:
+		return nil, false, ErrBadVerb
+	}
+	if a.Via != "api" && e.Policies().Config().User(a.User) == nil {
+		return nil, false, ErrForbidden
+	}
+	inc, err = e.update(ctx, a.Incident, func(cur *store.Incident) (*store.Change, error) {
+		done = false
+		if a.Dedup != "" && slices.Contains(cur.Handled, a.Dedup) {
 			return nil, nil
 		}
-		acked = true
-		now := e.now()
-		inc := *cur
-		inc.Status, inc.AckedAt, inc.AckedBy, inc.UpdatedAt = store.StatusAcked, now, actor, now
-		inc.Escalation.Generation++
-		ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
-			Events: []store.Event{event(now, "acked", actor, "via", via)}}
-		if pol := e.Policies().Config().Policy(inc.Policy); pol != nil && pol.AckTimeout > 0 {
-			ch.Schedule = append(ch.Schedule, genTimer(&inc, kindAckTimeout, now.Add(pol.AckTimeout.D())))
+		var ch *store.Change
+		var err error
+		switch a.Verb {
+		case "ack":
+			ch, err = e.ackChange(cur, a.User, a.Via)
+		case "resolve":
+			if cur.Status == store.StatusResolved {
+				return nil, ErrResolved
+			}
+			ch = e.resolveChange(cur, a.User, a.Via)
+		case "escalate":
+			ch, err = e.escalateChange(cur, a.User, a.Via)
 		}
-		if e.hasStakeholders(&inc) {
-			ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
+		if err != nil || ch == nil {
+			return nil, err
+		}
+		done = true
+		if a.Dedup != "" {
+			ch.Incident.Handled = append(slices.Clone(cur.Handled), a.Dedup)
+			if n := len(ch.Incident.Handled); n > handledKeep {
+				ch.Incident.Handled = ch.Incident.Handled[n-handledKeep:]
+			}
 		}
 		return ch, nil
 	})
-	if err == nil && acked {
+	if err != nil || !done {
+		return inc, false, err
+	}
+	switch a.Verb {
+	case "ack":
 		e.metrics.acked.WithLabelValues(inc.Department).Inc()
 		e.metrics.timeToAck.WithLabelValues(inc.Department).Observe(inc.AckedAt.Sub(inc.CreatedAt).Seconds())
-		e.log.Info("incident acknowledged", "incident", id, "by", actor, "via", via)
-		e.kick()
+		e.log.Info("incident acknowledged", "incident", inc.ID, "by", a.User, "via", a.Via)
+	case "resolve":
+		e.observeResolved(inc)
+	case "escalate":
+		e.log.Info("incident escalated by hand", "incident", inc.ID, "by", a.User, "via", a.Via)
 	}
+	e.kick()
+	return inc, true, nil
+}
+
+// Ack stops the escalation of an open incident. Acking twice is not an error:
+// the incident is returned as it is.
+func (e *Engine) Ack(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
+	inc, _, err := e.Act(ctx, Action{Incident: id, Verb: "ack", User: actor, Via: via})
 	return inc, err
 }
 
 // Resolve closes an incident by hand (Alertmanager's "resolved" does it too).
 func (e *Engine) Resolve(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
-	var resolved bool
-	inc, err := e.update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
-		resolved = false
-		if cur.Status == store.StatusResolved {
-			return nil, ErrResolved
-		}
-		resolved = true
-		return e.resolveChange(cur, actor, via), nil
-	})
-	if err == nil && resolved {
-		e.observeResolved(inc)
-		e.kick()
-	}
+	inc, _, err := e.Act(ctx, Action{Incident: id, Verb: "resolve", User: actor, Via: via})
 	return inc, err
+}
+
+// Escalate fires the next step now, whatever the timers say; an acked
+// incident is reopened, because someone decided the acker needs help.
+func (e *Engine) Escalate(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
+	inc, _, err := e.Act(ctx, Action{Incident: id, Verb: "escalate", User: actor, Via: via})
+	return inc, err
+}
+
+func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Change, error) {
+	switch cur.Status {
+	case store.StatusResolved:
+		return nil, ErrResolved
+	case store.StatusAcked:
+		return nil, nil
+	}
+	now := e.now()
+	inc := *cur
+	inc.Status, inc.AckedAt, inc.AckedBy, inc.UpdatedAt = store.StatusAcked, now, actor, now
+	inc.Escalation.Generation++
+	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
+		Events: []store.Event{event(now, "acked", actor, "via", via)}}
+	if pol := e.Policies().Config().Policy(inc.Policy); pol != nil && pol.AckTimeout > 0 {
+		ch.Schedule = append(ch.Schedule, genTimer(&inc, kindAckTimeout, now.Add(pol.AckTimeout.D())))
+	}
+	if e.hasStakeholders(&inc) {
+		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
+	}
+	return ch, nil
 }
 
 func (e *Engine) observeResolved(inc *store.Incident) {
@@ -210,32 +278,24 @@ func (e *Engine) observeResolved(inc *store.Incident) {
 	e.log.Info("incident resolved", "incident", inc.ID)
 }
 
-// Escalate fires the next step now, whatever the timers say; an acked
-// incident is reopened, because someone decided the acker needs help.
-func (e *Engine) Escalate(ctx context.Context, id int64, actor, via string) (*store.Incident, error) {
-	inc, err := e.update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
-		if cur.Status == store.StatusResolved {
-			return nil, ErrResolved
-		}
-		now := e.now()
-		inc := *cur
-		inc.Status, inc.UpdatedAt, inc.Escalation.Exhausted = store.StatusOpen, now, false
-		inc.Escalation.Generation++
-		round, step := inc.Escalation.Round, inc.Escalation.Step+1
-		if pol := e.policyFor(&inc); pol != nil && step >= len(pol.Steps) {
-			round, step = round+1, 0
-		}
-		// The step timer's (round, step) must be ahead of what fired, or it
-		// would be taken for a duplicate.
-		inc.Escalation.Round, inc.Escalation.Step = round, step-1
-		return &store.Change{Incident: &inc, CancelIncidentTimers: true,
-			Events:   []store.Event{event(now, "escalated", actor, "via", via, "to_step", strconv.Itoa(step+1))},
-			Schedule: []store.Timer{stepTimer(&inc, round, step, now)}}, nil
-	})
-	if err == nil {
-		e.kick()
+func (e *Engine) escalateChange(cur *store.Incident, actor, via string) (*store.Change, error) {
+	if cur.Status == store.StatusResolved {
+		return nil, ErrResolved
 	}
-	return inc, err
+	now := e.now()
+	inc := *cur
+	inc.Status, inc.UpdatedAt, inc.Escalation.Exhausted = store.StatusOpen, now, false
+	inc.Escalation.Generation++
+	round, step := inc.Escalation.Round, inc.Escalation.Step+1
+	if pol := e.policyFor(&inc); pol != nil && step >= len(pol.Steps) {
+		round, step = round+1, 0
+	}
+	// The step timer's (round, step) must be ahead of what fired, or it
+	// would be taken for a duplicate.
+	inc.Escalation.Round, inc.Escalation.Step = round, step-1
+	return &store.Change{Incident: &inc, CancelIncidentTimers: true,
+		Events:   []store.Event{event(now, "escalated", actor, "via", via, "to_step", strconv.Itoa(step+1))},
+		Schedule: []store.Timer{stepTimer(&inc, round, step, now)}}, nil
 }
 
 // update is store.Update with the engine's error vocabulary.

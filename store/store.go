@@ -35,6 +35,9 @@ type Incident struct {
 	Escalation Escalation      `json:"escalation"`
 	Message    json.RawMessage `json:"message,omitempty"` // the latest Alertmanager webhook message, as received
 	Version    int64           `json:"version"`           // bumped by the store on every write
+	// Handled keeps the last inbound requests (Twilio MessageSid, Slack action ids…)
+	// that acted on this incident, so a provider's retry does not act twice.
+	Handled []string `json:"handled,omitempty"`
 }
 
 // Escalation is how far an incident's escalation policy has gone.
