@@ -63,7 +63,7 @@ func (s *Redis) claimsKey() string           { return s.base + "claims" }
 // timerKeys are the KEYS of every timer script but release.lua, in this order.
 func (s *Redis) timerKeys() []string { return []string{s.timersKey(), s.dueKey(), s.claimsKey()} }
 
-// snapshot is what an update read: the incident fn starts from, and what
+// snapshot is what an update starts from: the incident fn is given, and what
 // the write script checks is still so before it writes.
 type snapshot struct {
 	cur    *Incident
@@ -73,25 +73,19 @@ type snapshot struct {
 }
 
 func (s *Redis) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
-	dk := s.dedupKey(key)
 	load := func(ctx context.Context) (snapshot, error) {
-		res, err := scriptLoadByKey.Run(ctx, s.rdb, []string{dk}, s.base).Slice()
+		res, err := scriptLoadByKey.Run(ctx, s.rdb, []string{s.dedupKey(key)}, s.base).Slice()
 		if err != nil {
 			return snapshot{}, err
 		}
 		holder, _ := res[0].(int64)
-		snap := snapshot{key: key, holder: strconv.FormatInt(holder, 10)}
-		if holder == 0 {
-			return snap, nil
-		}
-		raw, ok := res[1].(string)
-		if !ok {
-			return snap, fmt.Errorf("key %q points at missing incident %d", key, holder)
-		}
-		snap.cur, snap.sha, err = decodeIncident(holder, raw)
-		return snap, err
+		return s.snapshotOf(key, holder, res[1])
 	}
-	inc, err := s.update(ctx, load, fn)
+	// Most webhooks open a new group: guess the key is free and let the write
+	// script check, which makes a create one round trip. A wrong guess comes
+	// back with the real state, so it costs no extra read either.
+	guess := &snapshot{key: key, holder: "0"}
+	inc, err := s.update(ctx, guess, load, fn)
 	if err != nil {
 		return nil, fmt.Errorf("store: update %q: %w", key, err)
 	}
@@ -107,48 +101,87 @@ func (s *Redis) Update(ctx context.Context, id int64, fn func(cur *Incident) (*C
 		if err != nil {
 			return snapshot{}, err
 		}
-		var snap snapshot
-		snap.cur, snap.sha, err = decodeIncident(id, raw)
-		if err != nil {
-			return snap, err
-		}
-		snap.key = snap.cur.Key
-		return snap, nil
+		return s.snapshotOf("", id, raw)
 	}
-	inc, err := s.update(ctx, load, fn)
+	inc, err := s.update(ctx, nil, load, fn)
 	if err != nil {
 		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
 	}
 	return inc, nil
 }
 
-// update is one optimistic update in two round trips: read, run fn, and a
-// write script that applies the change only if what was read is unchanged;
-// otherwise we start over.
-func (s *Redis) update(ctx context.Context, load func(context.Context) (snapshot, error), fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+// snapshotOf decodes raw, the JSON of incident id (nil if it is missing).
+// key is the dedup key id was found under, or "" for an update by id.
+func (s *Redis) snapshotOf(key string, id int64, raw any) (snapshot, error) {
+	snap := snapshot{key: key}
+	if key != "" {
+		snap.holder = strconv.FormatInt(id, 10)
+		if id == 0 {
+			return snap, nil
+		}
+	}
+	str, ok := raw.(string)
+	if !ok {
+		if key == "" {
+			return snap, ErrNotFound
+		}
+		return snap, fmt.Errorf("key %q points at missing incident %d", key, id)
+	}
+	var inc Incident
+	if err := json.Unmarshal([]byte(str), &inc); err != nil {
+		return snap, fmt.Errorf("decode incident %d: %w", id, err)
+	}
+	sum := sha1.Sum([]byte(str))
+	snap.cur, snap.sha = &inc, hex.EncodeToString(sum[:])
+	if key == "" {
+		snap.key = inc.Key
+	}
+	return snap, nil
+}
+
+// update is an optimistic update: run fn on a snapshot and let the write
+// script apply the change only if the snapshot is still current. A stale
+// snapshot comes back fresh from the script, and we go again. guess, when
+// set, is tried first without a read; fn's verdict on a guess counts only
+// once a write confirms it, so a guess that leads to no write or to an error
+// is checked against a real read.
+func (s *Redis) update(ctx context.Context, guess *snapshot, load func(context.Context) (snapshot, error), fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+	var snap snapshot
+	loaded := false
+	if guess != nil {
+		snap = *guess
+	}
 	for range maxTxAttempts {
-		snap, err := load(ctx)
-		if err != nil {
-			return nil, err
+		if guess == nil && !loaded {
+			var err error
+			if snap, err = load(ctx); err != nil {
+				return nil, err
+			}
 		}
+		guessing := guess != nil
+		guess, loaded = nil, false
 		ch, err := fn(cloneIncident(snap.cur))
-		if err != nil {
-			return nil, err
+		var next *Incident
+		if err == nil {
+			next, err = nextState(snap.cur, ch, snap.key)
 		}
-		next, err := nextState(snap.cur, ch, snap.key)
+		if guessing && (err != nil || next == nil) {
+			continue // read for real
+		}
 		if err != nil {
 			return nil, err
 		}
 		if next == nil {
 			return snap.cur, nil
 		}
-		written, err := s.write(ctx, snap, next, ch)
+		written, fresh, err := s.write(ctx, snap, next, ch)
 		if err != nil {
 			return nil, err
 		}
 		if written {
 			return next, nil
 		}
+		snap, loaded = fresh, true
 	}
 	return nil, fmt.Errorf("gave up after %d conflicting attempts", maxTxAttempts)
 }
@@ -158,15 +191,15 @@ func (s *Redis) update(ctx context.Context, load func(context.Context) (snapshot
 var newIncidentPrefix = []byte(`{"id":0,`)
 
 // write runs write_incident.lua: next, its events and its timers in one
-// atomic script. It reports false when snap is stale and the update must be
-// retried. A new incident gets its id from the script.
-func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Change) (bool, error) {
+// atomic script. When snap is stale it writes nothing and returns the current
+// snapshot to retry from. A new incident gets its id from the script.
+func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Change) (bool, snapshot, error) {
 	data, err := json.Marshal(next)
 	if err != nil {
-		return false, err
+		return false, snapshot{}, err
 	}
 	if next.ID == 0 && !bytes.HasPrefix(data, newIncidentPrefix) {
-		return false, fmt.Errorf("encode new incident: JSON does not start with %s", newIncidentPrefix)
+		return false, snapshot{}, fmt.Errorf("encode new incident: JSON does not start with %s", newIncidentPrefix)
 	}
 	curStatus := ""
 	if snap.cur != nil {
@@ -177,7 +210,7 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 	for _, ev := range ch.Events {
 		b, err := json.Marshal(ev)
 		if err != nil {
-			return false, err
+			return false, snapshot{}, err
 		}
 		args = append(args, b)
 	}
@@ -192,44 +225,43 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 	for _, t := range scheduleFor(ch, next.ID) {
 		b, err := json.Marshal(t)
 		if err != nil {
-			return false, err
+			return false, snapshot{}, err
 		}
 		args = append(args, t.ID, dueScore(t.Due), b, t.IncidentID)
 	}
 	keys := []string{s.timersKey(), s.dueKey(), s.claimsKey(), s.seqKey(), s.dedupKey(next.Key)}
-	var id int64
+	var res []any
 	if s.opt.Wait > 0 {
 		// WAIT covers the writes of its own connection: run both on one.
 		err = s.rdb.Watch(ctx, func(tx *redis.Tx) error {
 			var err error
-			if id, err = scriptWriteIncident.Run(ctx, tx, keys, args...).Int64(); err != nil || id < 0 {
+			if res, err = scriptWriteIncident.Run(ctx, tx, keys, args...).Slice(); err != nil || len(res) == 0 || res[0] != int64(1) {
 				return err
 			}
 			return s.waitReplicas(ctx, tx)
 		}, s.seqKey())
 	} else {
-		id, err = scriptWriteIncident.Run(ctx, s.rdb, keys, args...).Int64()
+		res, err = scriptWriteIncident.Run(ctx, s.rdb, keys, args...).Slice()
 	}
-	switch {
-	case err != nil:
-		return false, err
-	case id == -1:
-		return false, nil
-	case id == -2:
-		return false, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
+	if err != nil {
+		return false, snapshot{}, err
 	}
-	next.ID = id
-	return true, nil
-}
-
-// decodeIncident decodes an incident as stored and the sha1 the write script compares.
-func decodeIncident(id int64, raw string) (*Incident, string, error) {
-	var inc Incident
-	if err := json.Unmarshal([]byte(raw), &inc); err != nil {
-		return nil, "", fmt.Errorf("decode incident %d: %w", id, err)
+	switch code, _ := res[0].(int64); {
+	case code == 1 && len(res) == 2:
+		next.ID, _ = res[1].(int64)
+		return true, snapshot{}, nil
+	case code == 0 && len(res) == 3 && snap.holder == "":
+		// By id: the incident itself changed.
+		fresh, err := s.snapshotOf("", next.ID, res[2])
+		return false, fresh, err
+	case code == 0 && len(res) == 3:
+		holder, _ := res[1].(int64)
+		fresh, err := s.snapshotOf(snap.key, holder, res[2])
+		return false, fresh, err
+	case code == -2:
+		return false, snapshot{}, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
 	}
-	sum := sha1.Sum([]byte(raw))
-	return &inc, hex.EncodeToString(sum[:]), nil
+	return false, snapshot{}, fmt.Errorf("write script answered %v", res)
 }
 
 // waitReplicas makes a write durable on opt.Wait replicas before it counts as

@@ -10,29 +10,39 @@
 --       n events, the n event JSONs,
 --       cancel-all flag, n cancel ids, the n ids,
 --       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
--- Returns the incident id, -1 when the state changed under the caller (retry),
--- -2 when the write would leave two non-resolved incidents with the key.
+-- Returns {1, incident id} when written; {0, holder, incident JSON or false}
+-- when the state changed under the caller, who retries from what it holds
+-- (the holder's incident, or the incident by id) without another read;
+-- {-2} when the write would leave two non-resolved incidents with the key.
 local timers, due, claims, seq, dedup = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local base = ARGV[1]
 local id = tonumber(ARGV[3])
 
 local holder = tonumber(redis.call('GET', dedup) or '0')
-if ARGV[2] ~= '' and holder ~= tonumber(ARGV[2]) then return -1 end
+if ARGV[2] ~= '' and holder ~= tonumber(ARGV[2]) then
+  if holder == 0 then return {0, 0, false} end
+  return {0, holder, redis.call('GET', base .. 'incident:' .. holder)}
+end
 if id ~= 0 then
   local raw = redis.call('GET', base .. 'incident:' .. ARGV[3])
-  if not raw or redis.sha1hex(raw) ~= ARGV[4] then return -1 end
+  if not raw or redis.sha1hex(raw) ~= ARGV[4] then
+    if ARGV[2] ~= '' then return {0, holder, raw} end
+    return {0, 0, raw}
+  end
 end
 
 local cur_status, next_status, data = ARGV[5], ARGV[6], ARGV[7]
 local holds = next_status ~= 'resolved'
 local is_new = id == 0
 if is_new then
-  if holds and holder ~= 0 then return -1 end -- someone created it meanwhile
+  if holds and holder ~= 0 then -- someone created it meanwhile
+    return {0, holder, redis.call('GET', base .. 'incident:' .. holder)}
+  end
   id = redis.call('INCR', seq)
   -- The client encoded id 0 first: {"id":0,...
   data = '{"id":' .. string.format('%d', id) .. string.sub(data, 8)
 elseif holds and holder ~= 0 and holder ~= id then
-  return -2
+  return {-2}
 end
 local sid = string.format('%d', id)
 
@@ -81,4 +91,4 @@ for j = first, #ARGV, 4 do
     redis.call('SADD', incident_timers(base, owner), tid)
   end
 end
-return id
+return {1, id}
