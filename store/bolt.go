@@ -586,3 +586,48 @@ func statusKey(s Status, id int64) []byte {
 func dueNanos(t time.Time) uint64 { return uint64(max(t.UnixNano(), 0)) }
 
 func dueKey(t time.Time, id string) []byte { return append(u64(dueNanos(t)), id...) }
+
+// bucketOptOut holds the addresses that opted out (SMS STOP): address → "1".
+// It is created by the first STOP, so files written before it existed open unchanged.
+var bucketOptOut = []byte("opt_out")
+
+func (s *Bolt) SetOptOut(ctx context.Context, address string, out bool) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: opt-out %q: %w", address, err)
+	}
+	if address == "" {
+		return fmt.Errorf("store: opt-out: empty address")
+	}
+	err := s.w.update(func(tx *bolt.Tx) error {
+		if !out {
+			if b := tx.Bucket(bucketOptOut); b != nil {
+				return b.Delete([]byte(address))
+			}
+			return nil
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketOptOut)
+		if err != nil {
+			return err
+		}
+		// Not nil: bbolt may read a nil value back as nil, which Get also means for "absent".
+		return b.Put([]byte(address), []byte("1"))
+	})
+	if err != nil {
+		return fmt.Errorf("store: opt-out %q: %w", address, err)
+	}
+	return nil
+}
+
+func (s *Bolt) OptedOut(ctx context.Context, address string) (bool, error) {
+	var out bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketOptOut); b != nil {
+			out = b.Get([]byte(address)) != nil
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: opted out %q: %w", address, err)
+	}
+	return out, nil
+}

@@ -461,3 +461,30 @@ func dueScore(t time.Time) int64 {
 
 // nowScore rounds down, for the same reason.
 func nowScore(t time.Time) int64 { return t.UnixMilli() }
+
+// optOutKey is the set of addresses that opted out (SMS STOP).
+func (s *Redis) optOutKey() string { return s.base + "optout" }
+
+func (s *Redis) SetOptOut(ctx context.Context, address string, out bool) error {
+	if address == "" {
+		return fmt.Errorf("store: opt-out: empty address")
+	}
+	var err error
+	if out {
+		err = s.rdb.SAdd(ctx, s.optOutKey(), address).Err()
+	} else {
+		err = s.rdb.SRem(ctx, s.optOutKey(), address).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("store: opt-out %q: %w", address, err)
+	}
+	return nil
+}
+
+func (s *Redis) OptedOut(ctx context.Context, address string) (bool, error) {
+	out, err := s.rdb.SIsMember(ctx, s.optOutKey(), address).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: opted out %q: %w", address, err)
+	}
+	return out, nil
+}

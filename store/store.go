@@ -127,6 +127,11 @@ type Store interface {
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Pending counts timers not yet completed (for the outbox-depth metric).
 	Pending(ctx context.Context) (int, error)
+	// SetOptOut records that address (an SMS number) sent STOP, or with out false
+	// that it sent START again. Every replica must see it, as it sees incidents.
+	SetOptOut(ctx context.Context, address string, out bool) error
+	// OptedOut says whether address has opted out and not back in.
+	OptedOut(ctx context.Context, address string) (bool, error)
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cancel", testCancel},
 		{"CancelIncidentTimers", testCancelIncidentTimers},
 		{"NextDueAndPending", testNextDue},
+		{"OptOut", testOptOut},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
