@@ -59,9 +59,11 @@ type Engine struct {
 	opts    Options
 	set     atomic.Pointer[policies.Set]
 	senders atomic.Pointer[map[string]channels.Sender]
-	wake    chan struct{}
-	log     *slog.Logger
-	metrics *Metrics
+	// templates caches the parsed message templates of the config in force.
+	templates atomic.Pointer[configTemplates]
+	wake      chan struct{}
+	log       *slog.Logger
+	metrics   *Metrics
 	// inflight counts timer handlers running, so shutdown can wait for sends.
 	inflight sync.WaitGroup
 }

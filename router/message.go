@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/template"
@@ -49,7 +48,7 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		m.Incident.NextUpdate = m.Incident.NextUpdate.In(loc) // "next update at 18:30" in the reader's zone
 	}
 	var err error
-	m.Subject, m.Text, err = templatesFor(cfg).Render(m)
+	m.Subject, m.Text, err = e.templatesFor(cfg).Render(m)
 	var fallback *template.FallbackError
 	switch {
 	case errors.As(err, &fallback):
@@ -61,17 +60,15 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	return m, nil
 }
 
-// renderer is the templates of the configuration last rendered with: a
-// reload brings a new *config.Config, so its files are parsed once, on first use.
-var renderer atomic.Pointer[configTemplates]
-
+// configTemplates are the templates of the configuration last rendered with:
+// a reload brings a new *config.Config, so its files are parsed once, on first use.
 type configTemplates struct {
 	cfg *config.Config
 	t   *template.Templates
 }
 
-func templatesFor(cfg *config.Config) *template.Templates {
-	if c := renderer.Load(); c != nil && c.cfg == cfg {
+func (e *Engine) templatesFor(cfg *config.Config) *template.Templates {
+	if c := e.templates.Load(); c != nil && c.cfg == cfg {
 		return c.t
 	}
 	t, err := template.Parse(cfg.Templates.Loaded)
@@ -79,7 +76,7 @@ func templatesFor(cfg *config.Config) *template.Templates {
 		// Load parsed these very texts; should they fail now, pages still go out.
 		t = template.Default()
 	}
-	renderer.Store(&configTemplates{cfg: cfg, t: t})
+	e.templates.Store(&configTemplates{cfg: cfg, t: t})
 	return t
 }
 
