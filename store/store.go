@@ -127,6 +127,11 @@ type Store interface {
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Pending counts timers not yet completed (for the outbox-depth metric).
 	Pending(ctx context.Context) (int, error)
+	// Take admits one send under key when fewer than limit were admitted in
+	// the sliding window (now-window, now], and records it; otherwise ok is
+	// false and next is when a slot frees. Concurrent callers, also on other
+	// replicas, never get more than limit admitted per window.
+	Take(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, next time.Time, err error)
 	// SetOptOut records that address (an SMS number) sent STOP, or with out false
 	// that it sent START again. Every replica must see it, as it sees incidents.
 	SetOptOut(ctx context.Context, address string, out bool) error

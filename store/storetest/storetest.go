@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Cancel", testCancel},
 		{"CancelIncidentTimers", testCancelIncidentTimers},
 		{"NextDueAndPending", testNextDue},
+		{"TakeSlidingWindow", testTakeSlidingWindow},
+		{"TakeConcurrentNeverExceeds", testTakeConcurrentNeverExceeds},
 		{"OptOut", testOptOut},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
