@@ -94,17 +94,40 @@ func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload
 
 // finish records evs and removes the claimed timer in the same write, after
 // the send: one store write instead of two, and no crash between them can
-// make the message go out twice.
+// make the message go out twice. The message is out and cannot be taken
+// back, so a store failing now (a Redis restart, a Sentinel failover) is
+// retried while the claim holds: giving up would let the timer come due
+// again after its lease and the person get the message twice.
 func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) error {
-	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		inc := *cur
-		return &store.Change{Incident: &inc, Events: evs, Cancel: []string{c.ID}}, nil
-	})
-	if err != nil {
-		return fmt.Errorf("record %s: %w", evs[0].Type, err)
+	deadline := time.Now().Add(c.LeaseUntil.Sub(e.now()) - finishMargin)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+			inc := *cur
+			return &store.Change{Incident: &inc, Events: evs, Cancel: []string{c.ID}}, nil
+		})
+		if err == nil {
+			return errDone
+		}
+		if errors.Is(err, store.ErrNotFound) || time.Until(deadline) < wait {
+			return fmt.Errorf("record %s: %w", evs[0].Type, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("record %s: %w", evs[0].Type, err)
+		case <-t.C:
+		}
+		wait = min(2*wait, time.Second)
 	}
-	return errDone
 }
+
+// finishMargin is left of the lease when finish gives up, so its last write
+// is not racing another replica that has just claimed the timer again.
+const finishMargin = 500 * time.Millisecond
 
 // callback is the token a provider hands back in its status callback.
 type callback struct {
