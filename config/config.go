@@ -73,6 +73,9 @@ type Twilio struct {
 	MaxSMSSegments int `yaml:"max_sms_segments"`
 	// PerPersonPerMinute caps SMS and calls to one person; extra pages are bundled.
 	PerPersonPerMinute int `yaml:"per_person_per_minute"`
+	// AccountPerSecond paces the account's SMS and calls together, per
+	// replica; 0 (the default) sends as fast as pages come due.
+	AccountPerSecond float64 `yaml:"account_per_second"`
 }
 
 // SMTP sends email.

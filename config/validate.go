@@ -260,6 +260,9 @@ func (l *loader) validateProviders(c *Config) {
 		if t.PerPersonPerMinute < 0 {
 			l.errAt("providers.twilio.per_person_per_minute", "per_person_per_minute cannot be negative")
 		}
+		if t.AccountPerSecond < 0 {
+			l.errAt("providers.twilio.account_per_second", "account_per_second cannot be negative")
+		}
 	}
 	if s := c.Providers.SMTP; s != nil {
 		if s.Smarthost == "" || !strings.Contains(s.Smarthost, ":") {
