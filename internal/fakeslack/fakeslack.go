@@ -1,5 +1,5 @@
-// Package fakeslack is a local Slack Web API for tests: chat.postMessage,
-// chat.update and conversations.open, checked and answered the way Slack does.
+// Package fakeslack is a local Slack workspace for tests: the Web API (chat.postMessage,
+// chat.update, conversations.open) as Slack checks it, and button presses signed as Slack signs them.
 package fakeslack
 
 import (
@@ -34,6 +34,9 @@ type Server struct {
 	messages map[string]*Call // channel/ts → the message as last posted or updated
 	failures map[string][]Failure
 	seq      int
+	// responses and clicks serve interactions (interaction.go).
+	responses []Response
+	clicks    int
 }
 
 // Call is one API call Slack accepted or refused.
@@ -97,6 +100,10 @@ func (s *Server) Message(channel, ts string) *Call {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/actions/") {
+		s.respond(w, r)
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok || r.Method != http.MethodPost {
 		http.NotFound(w, r)
