@@ -66,6 +66,7 @@ type Engine struct {
 	metrics   *Metrics
 	// inflight counts timer handlers running, so shutdown can wait for sends.
 	inflight sync.WaitGroup
+	pacing   pacing // providers.twilio.account_per_second, per replica
 }
 
 // New makes an engine serving the compiled policies set.
@@ -213,14 +214,14 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, c := range claims {
+	for _, j := range e.plan(claims) { // pages start first
 		sem <- struct{}{}
 		e.inflight.Add(1)
 		go func() {
 			defer func() { <-sem; e.inflight.Done() }()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.
-			e.handle(context.WithoutCancel(ctx), c)
+			j.run(context.WithoutCancel(ctx), e)
 		}()
 	}
 	return len(claims), nil
@@ -238,8 +239,8 @@ func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
 		if len(claims) == 0 {
 			return total, nil
 		}
-		for _, c := range claims {
-			e.handle(ctx, c)
+		for _, j := range e.plan(claims) {
+			j.run(ctx, e)
 		}
 		total += len(claims)
 	}
@@ -260,6 +261,8 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 		err = e.ackTimedOut(ctx, c)
 	case kindReport:
 		err = e.report(ctx, c)
+	case kindUpdate:
+		err = e.updateMessages(ctx, c)
 	default:
 		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
 	}

@@ -43,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.HandleFunc("POST /api/v1/twilio/status", s.twilioStatus)
+	mux.HandleFunc("POST /api/v1/slack/interactions", s.slackInteraction)
 	mux.HandleFunc("GET /act/{token}", s.actLink)
 	mux.HandleFunc("POST /act/{token}", s.actLink)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })

@@ -147,6 +147,7 @@ func (e *Engine) resolveChange(cur *store.Incident, actor, via string) *store.Ch
 	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 		Events: []store.Event{event(now, "resolved", actor, "via", via)}}
 	ch.Schedule = append(ch.Schedule, e.stakeholderMessages(&inc, "resolved")...)
+	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
 	return ch
 }
 
@@ -269,6 +270,7 @@ func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Chang
 	if e.hasStakeholders(&inc) {
 		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
 	}
+	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
 	return ch, nil
 }
 

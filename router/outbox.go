@@ -42,6 +42,9 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 	if p.Kind == "page" && (inc.Status != store.StatusOpen || inc.Escalation.Generation != p.Gen) {
 		return nil // acked or resolved meanwhile: this page must not go out
 	}
+	if err := e.holdBack(ctx, c.ID, &p, []store.Claim{c}); err != nil {
+		return err // postponed (errDone) under a rate, or the store failed
+	}
 	msg, err := e.message(inc, &p, c.ID)
 	if err == nil {
 		sender := (*e.senders.Load())[p.Channel]
@@ -59,19 +62,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 			}
 		}
 	}
-	if !channels.IsPermanent(err) && c.Attempt+1 < e.opts.MaxAttempts {
-		e.metrics.notifications.WithLabelValues(p.Channel, "retried").Inc()
-		due := e.now().Add(backoff(c.Attempt))
-		if rerr := e.record(ctx, inc.ID, nil, event(e.now(), "notify_retry", "", "to", who(&p), "channel", p.Channel,
-			"error", err.Error(), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
-			return rerr
-		}
-		if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil && !errors.Is(rerr, store.ErrStaleClaim) {
-			return fmt.Errorf("deliver: retry: %w", rerr)
-		}
-		return errRetried
-	}
-	return e.fail(ctx, inc, &p, err.Error(), c.Attempt+1)
+	return e.sendFailed(ctx, c, inc, &p, err)
 }
 
 // fail records a notification that will not arrive and fails over to the
@@ -133,6 +124,8 @@ const finishMargin = 500 * time.Millisecond
 type callback struct {
 	Incident int64         `json:"i"`
 	Payload  notifyPayload `json:"p"`
+	// More are the other pages of a bundled message: its failure is theirs too.
+	More []callback `json:"m,omitempty"`
 }
 
 func callbackToken(inc *store.Incident, p *notifyPayload) string {
@@ -152,12 +145,21 @@ func (e *Engine) DeliveryFailed(ctx context.Context, token, reason string) error
 	if err != nil || cb.Incident <= 0 {
 		return fmt.Errorf("router: bad delivery callback token")
 	}
+	for _, more := range cb.More {
+		if err := e.deliveryFailed(ctx, more, reason); err != nil {
+			return err
+		}
+	}
+	return e.deliveryFailed(ctx, cb, reason)
+}
+
+func (e *Engine) deliveryFailed(ctx context.Context, cb callback, reason string) error {
 	inc, err := e.opts.Store.Get(ctx, cb.Incident)
 	if err != nil {
 		return fmt.Errorf("router: delivery callback: %w", err)
 	}
 	p := cb.Payload
-	if p.Kind == "page" && (inc.Status != store.StatusOpen || inc.Escalation.Generation != p.Gen) {
+	if stale(inc, &p) {
 		return nil
 	}
 	return e.fail(ctx, inc, &p, reason, 1)

@@ -1,0 +1,141 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// kindUpdate rewrites the messages already posted about an incident once it
+// is acked or resolved: a Slack page must not keep offering to acknowledge
+// what someone already has.
+const kindUpdate = "update"
+
+// MessageUpdater is a sender that can rewrite a message it posted, given the
+// receipt's ProviderID. The Slack sender is one.
+type MessageUpdater interface {
+	Update(ctx context.Context, providerID string, m *channels.Message) error
+}
+
+// updatable are the channels whose posted messages are rewritten.
+var updatable = []string{string(config.ChannelSlack)}
+
+// updateTimers schedules the rewrite of inc's posted messages, when a sender
+// in force can rewrite; reports the timers to add to the ack's or resolve's
+// write. The generation is the one after the change, so an ack's update and
+// a later resolve's are two timers.
+func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
+	for _, ch := range updatable {
+		if _, ok := (*e.senders.Load())[ch].(MessageUpdater); ok {
+			return []store.Timer{genTimer(inc, kindUpdate, e.now())}
+		}
+	}
+	return nil
+}
+
+// posted is one message an incident's timeline says went out and can be rewritten.
+type posted struct {
+	providerID string
+	p          notifyPayload
+}
+
+// postedMessages are the rewritable messages in a timeline, each once.
+func postedMessages(evs []store.Event) []posted {
+	var out []posted
+	seen := map[string]bool{}
+	for _, ev := range evs {
+		d := ev.Detail
+		id := d["provider_id"]
+		if ev.Type != "notified" || id == "" || seen[d["channel"]+" "+id] {
+			continue
+		}
+		updatableChannel := false
+		for _, ch := range updatable {
+			updatableChannel = updatableChannel || d["channel"] == ch
+		}
+		if !updatableChannel {
+			continue
+		}
+		seen[d["channel"]+" "+id] = true
+		p := notifyPayload{Kind: d["kind"], Channel: d["channel"]}
+		if chat, ok := strings.CutPrefix(d["to"], "#"); ok {
+			p.ChatChannel = chat
+		} else {
+			p.User = d["to"]
+		}
+		out = append(out, posted{providerID: id, p: p})
+	}
+	return out
+}
+
+// updateMessages rewrites every message posted about the incident to its
+// state now. A transient failure retries the whole timer (rewriting is
+// idempotent); what cannot be rewritten is said in the timeline and left.
+func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
+	inc, err := e.opts.Store.Get(ctx, c.IncidentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("update messages: %w", err)
+	}
+	evs, err := e.opts.Store.Timeline(ctx, c.IncidentID)
+	if err != nil {
+		return fmt.Errorf("update messages: %w", err)
+	}
+	var (
+		out       []store.Event
+		updated   = map[string]int{}
+		transient error
+	)
+	for _, pm := range postedMessages(evs) {
+		up, ok := (*e.senders.Load())[pm.p.Channel].(MessageUpdater)
+		if !ok {
+			continue // the provider went with a reload
+		}
+		m, err := e.message(inc, &pm.p, c.ID+"/"+pm.providerID)
+		if err == nil {
+			sctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
+			err = up.Update(sctx, pm.providerID, m)
+			cancel()
+		}
+		switch {
+		case err == nil:
+			updated[pm.p.Channel]++
+		case channels.IsPermanent(err):
+			out = append(out, event(e.now(), "update_failed", "", "to", who(&pm.p), "channel", pm.p.Channel,
+				"provider_id", pm.providerID, "error", err.Error()))
+		default:
+			transient = err
+		}
+	}
+	if transient != nil && c.Attempt+1 < e.opts.MaxAttempts {
+		due := e.now().Add(backoff(c.Attempt))
+		if err := e.opts.Store.Retry(ctx, c, due); err != nil && !errors.Is(err, store.ErrStaleClaim) {
+			return fmt.Errorf("update messages: retry: %w", err)
+		}
+		e.log.Warn("updating posted messages failed; retrying", "incident", inc.ID, "next_at", due.Format(time.RFC3339), "err", transient)
+		return errRetried
+	}
+	if transient != nil {
+		out = append(out, event(e.now(), "update_failed", "", "error", transient.Error(),
+			"attempts", strconv.Itoa(c.Attempt+1)))
+	}
+	for _, ch := range updatable {
+		if n := updated[ch]; n > 0 {
+			out = append(out, event(e.now(), "messages_updated", "", "channel", ch, "count", strconv.Itoa(n),
+				"status", string(inc.Status)))
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return e.finish(ctx, c, out...)
+}
