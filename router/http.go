@@ -43,6 +43,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.HandleFunc("POST /api/v1/twilio/status", s.twilioStatus)
+	mux.HandleFunc("POST /api/v1/twilio/sms", s.twilioSMS)
+	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.twilioGather)
 	mux.HandleFunc("POST /api/v1/slack/interactions", s.slackInteraction)
 	mux.HandleFunc("GET /act/{token}", s.actLink)
 	mux.HandleFunc("POST /act/{token}", s.actLink)

@@ -46,6 +46,9 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		return err // postponed (errDone) under a rate, or the store failed
 	}
 	msg, err := e.message(inc, &p, c.ID)
+	if err == nil && p.Channel == "sms" {
+		err = e.smsOptedOut(ctx, msg.To)
+	}
 	if err == nil {
 		sender := (*e.senders.Load())[p.Channel]
 		if sender == nil {
