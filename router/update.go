@@ -18,12 +18,6 @@ import (
 // what someone already has.
 const kindUpdate = "update"
 
-// MessageUpdater is a sender that can rewrite a message it posted, given the
-// receipt's ProviderID. The Slack sender is one.
-type MessageUpdater interface {
-	Update(ctx context.Context, providerID string, m *channels.Message) error
-}
-
 // updatable are the channels whose posted messages are rewritten.
 var updatable = []string{string(config.ChannelSlack)}
 
@@ -40,7 +34,14 @@ func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
 	return nil
 }
 
-// posted is one message an incident's timeline says went out and can be rewritten.
+// MessageUpdater is a sender that can rewrite a message it posted, given the
+// receipt's ProviderID. The Slack sender is one.
+type MessageUpdater interface {
+	Update(ctx context.Context, providerID string, m *channels.Message) error
+}
+
+// posted is one page an incident's timeline says went out and can be
+// rewritten. Reports are left as written: they say how things stood then.
 type posted struct {
 	providerID string
 	p          notifyPayload
@@ -53,7 +54,7 @@ func postedMessages(evs []store.Event) []posted {
 	for _, ev := range evs {
 		d := ev.Detail
 		id := d["provider_id"]
-		if ev.Type != "notified" || id == "" || seen[d["channel"]+" "+id] {
+		if ev.Type != "notified" || d["kind"] != "page" || id == "" || seen[d["channel"]+" "+id] {
 			continue
 		}
 		updatableChannel := false
@@ -96,6 +97,8 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		transient error
 	)
 	for _, pm := range postedMessages(evs) {
+		// The step as it stands, not as it was when paged: the rewrite shows now.
+		pm.p.Gen, pm.p.Round, pm.p.Step = inc.Escalation.Generation, inc.Escalation.Round, max(inc.Escalation.Step, 0)
 		up, ok := (*e.senders.Load())[pm.p.Channel].(MessageUpdater)
 		if !ok {
 			continue // the provider went with a reload
