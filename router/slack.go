@@ -10,31 +10,21 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
 
-	"github.com/hikyaku/hikyaku/channels"
 	hslack "github.com/hikyaku/hikyaku/channels/slack"
 	"github.com/hikyaku/hikyaku/config"
-	"github.com/hikyaku/hikyaku/store"
 )
 
-// Slack gives an interaction 3 s; the message updates and the answer to
-// the person get what is left after acting, and no more.
+// Slack gives an interaction 3 s; acting and the answer to the person get
+// this much of it, and no more.
 const slackBudget = 2500 * time.Millisecond
 
 // maxInteractionBytes bounds an interaction body: it carries the whole
 // message the button was on, a few kilobytes.
 const maxInteractionBytes = 1 << 20
-
-// messageUpdater rewrites a message already sent (the Slack sender's
-// Update): once someone acted, the buttons go and the status says who.
-type messageUpdater interface {
-	Update(ctx context.Context, providerID string, m *channels.Message) error
-}
 
 var slackVerbs = map[string]string{
 	hslack.ActionAck:      "ack",
@@ -101,7 +91,9 @@ func verifySlack(h http.Header, secret string, body []byte) error {
 
 // slackAct carries out the first hikyaku button of a block_actions payload
 // and returns what the person should be told, or "" when the message
-// update says it all.
+// update says it all. The engine rewrites the incident's Slack messages
+// after an ack or resolve (update.go), durably and retried, whichever
+// channel it came from; Act has woken it.
 func (s *Server) slackAct(ctx context.Context, cb *slack.InteractionCallback) string {
 	e := s.Engine
 	if cb.Type != slack.InteractionTypeBlockActions {
@@ -134,30 +126,18 @@ func (s *Server) slackAct(ctx context.Context, cb *slack.InteractionCallback) st
 	}
 	a := Action{Incident: id, Verb: slackVerbs[act.ActionID], User: u.ID, Via: "slack", Dedup: "slack:" + ts}
 	inc, _, err := e.Act(ctx, a)
-	answer := ""
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return fmt.Sprintf("There is no incident #%d: nothing was changed.", id)
 	case errors.Is(err, ErrResolved):
-		answer = fmt.Sprintf("Incident #%d is already resolved: nothing was changed.", id)
-		inc, err = e.opts.Store.Get(ctx, id)
-		if err != nil {
-			return answer
-		}
+		return fmt.Sprintf("Incident #%d is already resolved: nothing was changed.", id)
 	case err != nil:
 		log.Error("slack action could not be recorded", "incident", id, "err", err)
 		return fmt.Sprintf("Could not record that for incident #%d, please try again.", id)
 	case a.Verb == "ack" && inc.AckedBy != u.ID:
-		answer = fmt.Sprintf("Incident #%d was already acknowledged by %s.", id, inc.AckedBy)
+		return fmt.Sprintf("Incident #%d was already acknowledged by %s.", id, inc.AckedBy)
 	}
-	clicked := ""
-	if cb.Container.ChannelID != "" && cb.Container.MessageTs != "" {
-		clicked = cb.Container.ChannelID + "/" + cb.Container.MessageTs
-	} else if cb.Channel.ID != "" && cb.Message.Timestamp != "" {
-		clicked = cb.Channel.ID + "/" + cb.Message.Timestamp
-	}
-	e.updateSlackMessages(ctx, inc, clicked, u.ID)
-	return answer
+	return ""
 }
 
 // slackUser is the configured user with Slack id id, or nil.
@@ -171,52 +151,6 @@ func slackUser(cfg *config.Config, id string) *config.User {
 		}
 	}
 	return nil
-}
-
-// updateSlackMessages rewrites every Slack page of the incident (the one
-// pressed, the #channel's and the other people's DMs) to the incident as it
-// stands, so no stale Ack button is left anywhere.
-func (e *Engine) updateSlackMessages(ctx context.Context, inc *store.Incident, clicked, actor string) {
-	up, ok := (*e.senders.Load())[string(config.ChannelSlack)].(messageUpdater)
-	if !ok {
-		return // a recording sender (no Slack provider): nothing was really posted
-	}
-	targets := map[string]notifyPayload{} // receipt → who the page was for
-	evs, err := e.opts.Store.Timeline(ctx, inc.ID)
-	if err != nil {
-		e.log.Warn("slack update: reading the timeline", "incident", inc.ID, "err", err)
-	}
-	for _, ev := range evs {
-		if ev.Type != "notified" || ev.Detail["channel"] != string(config.ChannelSlack) || ev.Detail["kind"] != "page" || ev.Detail["provider_id"] == "" {
-			continue
-		}
-		p := notifyPayload{User: ev.Detail["to"]}
-		if name, ok := strings.CutPrefix(ev.Detail["to"], "#"); ok {
-			p = notifyPayload{ChatChannel: name}
-		}
-		targets[ev.Detail["provider_id"]] = p
-	}
-	if _, ok := targets[clicked]; !ok && clicked != "" {
-		// Not on this incident's timeline (posted before a restore, or
-		// by another tool): rewrite it in the presser's language.
-		targets[clicked] = notifyPayload{User: actor}
-	}
-	var wg sync.WaitGroup
-	for receipt, p := range targets {
-		p.Kind, p.Channel = "page", string(config.ChannelSlack)
-		p.Gen, p.Round, p.Step = inc.Escalation.Generation, inc.Escalation.Round, max(inc.Escalation.Step, 0)
-		m, err := e.message(inc, &p, "update/"+receipt)
-		if err != nil {
-			e.log.Warn("slack update: building the message", "incident", inc.ID, "receipt", receipt, "err", err)
-			continue
-		}
-		wg.Go(func() {
-			if err := up.Update(ctx, receipt, m); err != nil {
-				e.log.Warn("slack message not updated", "incident", inc.ID, "receipt", receipt, "err", err)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // slackAnswer shows text to the person who pressed the button only (an
