@@ -158,6 +158,9 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		}
 		msgs = append(msgs, m)
 	}
+	if err == nil && p.Channel == "sms" {
+		err = e.smsOptedOut(ctx, msgs[0].To)
+	}
 	ids := bundleIDs(items)
 	if err == nil {
 		sender := (*e.senders.Load())[p.Channel]
