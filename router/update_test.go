@@ -1,0 +1,148 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/channels"
+	hslack "github.com/hikyaku/hikyaku/channels/slack"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/internal/fakeslack"
+)
+
+const slackToken = "xoxb-1234-5678-updatetest"
+
+// withSlack points the harness's slack channel at a fake workspace.
+func withSlack(t *testing.T, h *harness) *fakeslack.Server {
+	t.Helper()
+	fake := fakeslack.New(slackToken)
+	t.Cleanup(fake.Close)
+	sl, err := hslack.New(&config.Slack{APIURL: fake.URL(), BotToken: config.NewSecret(slackToken)}, hslack.WithHTTPClient(&http.Client{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	senders := map[string]channels.Sender{}
+	for _, ch := range []string{"sms", "voice", "email", "webhook"} {
+		senders[ch] = h.sent
+	}
+	senders["slack"] = sl
+	h.engine = New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "test"})
+	return fake
+}
+
+// slackCalls are the successful calls of method, in order.
+func slackCalls(fake *fakeslack.Server, method string) []fakeslack.Call {
+	var out []fakeslack.Call
+	for _, c := range fake.Calls() {
+		if c.Method == method && c.Error == "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func hasAckButton(t *testing.T, c *fakeslack.Call) bool {
+	t.Helper()
+	raw, err := json.Marshal(c.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Contains(string(raw), hslack.ActionAck)
+}
+
+func TestSlackPagesUpdatedOnAckThenResolve(t *testing.T) {
+	h := newHarness(t, testConfig)
+	fake := withSlack(t, h)
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	posts := slackCalls(fake, "chat.postMessage")
+	if len(posts) != 2 {
+		t.Fatalf("%d Slack pages posted, want alice's DM and #ops", len(posts))
+	}
+	for _, p := range posts {
+		if !hasAckButton(t, fake.Message(p.PostedIn, p.TS)) {
+			t.Fatalf("the page in %s has no Ack button to begin with", p.PostedIn)
+		}
+	}
+
+	// Acked by SMS: the Slack pages must stop offering to acknowledge.
+	if _, err := h.engine.Ack(context.Background(), id, "bob", "sms"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(0)
+	if n := len(slackCalls(fake, "chat.update")); n != 2 {
+		t.Fatalf("%d chat.update after the ack, want 2", n)
+	}
+	for _, p := range posts {
+		m := fake.Message(p.PostedIn, p.TS)
+		if m.Method != "chat.update" || hasAckButton(t, m) || !strings.Contains(m.Text+blocksText(t, m), "bob") {
+			t.Errorf("page in %s after the ack: %s, buttons %v; want updated, no Ack, saying bob", p.PostedIn, m.Method, hasAckButton(t, m))
+		}
+	}
+	if ev := h.events(id, "messages_updated"); len(ev) != 1 || ev[0].Detail["count"] != "2" || ev[0].Detail["status"] != "acked" {
+		t.Errorf("messages_updated after the ack = %+v", ev)
+	}
+
+	// Resolved by Alertmanager while Slack has a moment of trouble: retried.
+	fake.Fail("chat.update", fakeslack.Failure{Status: http.StatusInternalServerError})
+	h.post("resolved", "g1", map[string]string{"alertname": "X"})
+	h.advance(0)
+	if n := len(slackCalls(fake, "chat.update")); n >= 4 {
+		t.Fatalf("all %d updates went through although Slack answered 500", n)
+	}
+	h.advance(time.Second) // backoff of a first retry is at most 1 s
+	if n := len(slackCalls(fake, "chat.update")); n < 4 {
+		t.Fatalf("%d chat.update in all, want the resolve's 2 after the retry", n)
+	}
+	ev := h.events(id, "messages_updated")
+	if len(ev) != 2 || ev[1].Detail["status"] != "resolved" {
+		t.Errorf("messages_updated = %+v, want a second for the resolve", ev)
+	}
+	if pending, _ := h.st.Pending(context.Background()); pending != 0 {
+		t.Errorf("%d timers left", pending)
+	}
+}
+
+func TestSlackUpdateThatCannotSucceedIsRecorded(t *testing.T) {
+	h := newHarness(t, testConfig)
+	fake := withSlack(t, h)
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	fake.Fail("chat.update", fakeslack.Failure{Error: "channel_not_found"})
+	if _, err := h.engine.Resolve(context.Background(), id, "alice", "api"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(0)
+	if f := h.events(id, "update_failed"); len(f) != 1 || !strings.Contains(f[0].Detail["error"], "channel_not_found") {
+		t.Errorf("update_failed = %+v, want one saying channel_not_found", f)
+	}
+	if ev := h.events(id, "messages_updated"); len(ev) != 1 || ev[0].Detail["count"] != "1" {
+		t.Errorf("messages_updated = %+v, want the other page updated", ev)
+	}
+}
+
+func TestNoUpdateTimerWithoutAnUpdatingSender(t *testing.T) {
+	h := newHarness(t, testConfig) // the recording sender cannot rewrite
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	inc, err := h.engine.Ack(context.Background(), id, "alice", "sms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts := h.engine.updateTimers(inc); len(ts) != 0 {
+		t.Errorf("update timers %v with no sender able to update", ts)
+	}
+}
+
+func blocksText(t *testing.T, c *fakeslack.Call) string {
+	t.Helper()
+	raw, err := json.Marshal(c.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
