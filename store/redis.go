@@ -34,9 +34,10 @@ type RedisOptions struct {
 
 // Redis is the store on Redis (single, Sentinel or Cluster), shared by replicas.
 type Redis struct {
-	rdb  redis.UniversalClient
-	opt  RedisOptions
-	base string // "hikyaku:{prefix}:"
+	rdb   redis.UniversalClient
+	opt   RedisOptions
+	base  string // "hikyaku:{prefix}:"
+	snaps snapshots
 }
 
 // NewRedis wraps a client; Close closes it.
@@ -103,7 +104,11 @@ func (s *Redis) Update(ctx context.Context, id int64, fn func(cur *Incident) (*C
 		}
 		return s.snapshotOf("", id, raw)
 	}
-	inc, err := s.update(ctx, nil, load, fn)
+	var guess *snapshot
+	if snap, ok := s.snaps.get(id); ok {
+		guess = &snap
+	}
+	inc, err := s.update(ctx, guess, load, fn)
 	if err != nil {
 		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
 	}
@@ -136,6 +141,7 @@ func (s *Redis) snapshotOf(key string, id int64, raw any) (snapshot, error) {
 	if key == "" {
 		snap.key = inc.Key
 	}
+	s.snaps.put(cloneIncident(&inc), []byte(str))
 	return snap, nil
 }
 
@@ -172,7 +178,7 @@ func (s *Redis) update(ctx context.Context, guess *snapshot, load func(context.C
 			return nil, err
 		}
 		if next == nil {
-			return snap.cur, nil
+			return cloneIncident(snap.cur), nil
 		}
 		written, fresh, err := s.write(ctx, snap, next, ch)
 		if err != nil {
@@ -248,7 +254,12 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 	}
 	switch code, _ := res[0].(int64); {
 	case code == 1 && len(res) == 2:
-		next.ID, _ = res[1].(int64)
+		if next.ID == 0 {
+			next.ID, _ = res[1].(int64)
+			// What the script stored: our JSON with the id it took.
+			data = append(strconv.AppendInt([]byte(`{"id":`), next.ID, 10), data[len(newIncidentPrefix)-1:]...)
+		}
+		s.snaps.put(cloneIncident(next), data)
 		return true, snapshot{}, nil
 	case code == 0 && len(res) == 3 && snap.holder == "":
 		// By id: the incident itself changed.
@@ -301,6 +312,7 @@ func (s *Redis) getIncident(ctx context.Context, c redis.Cmdable, id int64) (*In
 	if err := json.Unmarshal(data, &inc); err != nil {
 		return nil, fmt.Errorf("decode incident %d: %w", id, err)
 	}
+	s.snaps.put(cloneIncident(&inc), data)
 	return &inc, nil
 }
 
