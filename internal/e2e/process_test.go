@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"strings"
 	"sync"
@@ -78,18 +79,18 @@ func (d *daemon) Kill() {
 }
 
 // Terminate sends SIGTERM and waits for the exit, returning its exit code.
-func (d *daemon) Terminate(timeout time.Duration) int {
-	d.t.Helper()
+// It does not fail the test itself, so it may run in a goroutine of its own.
+func (d *daemon) Terminate(timeout time.Duration) (int, error) {
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		d.t.Fatalf("%s: SIGTERM: %v", d.name, err)
+		return 0, fmt.Errorf("%s: SIGTERM: %w", d.name, err)
 	}
 	select {
 	case <-d.done:
+		return d.cmd.ProcessState.ExitCode(), nil
 	case <-time.After(timeout):
 		d.Kill()
-		d.t.Fatalf("%s: still running %s after SIGTERM", d.name, timeout)
+		return 0, fmt.Errorf("%s: still running %s after SIGTERM", d.name, timeout)
 	}
-	return d.cmd.ProcessState.ExitCode()
 }
 
 func (d *daemon) exited() bool {

@@ -42,10 +42,17 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 	if _, ok := a.WaitLog(isPage(0, 1), 10*time.Second); !ok {
 		t.Fatal("replica A never sent step 2")
 	}
-	exit := make(chan int, 1)
+	type exit struct {
+		code    int
+		err     error
+		drained time.Duration
+	}
+	exited := make(chan exit, 1)
 	signalled := time.Now()
-	var drained time.Duration
-	go func() { code := a.Terminate(30 * time.Second); drained = time.Since(signalled); exit <- code }()
+	go func() {
+		code, err := a.Terminate(30 * time.Second)
+		exited <- exit{code, err, time.Since(signalled)}
+	}()
 	if _, ok := a.WaitLog(func(l *logLine) bool { return l.Msg == "shutting down" }, 5*time.Second); !ok {
 		t.Fatal("replica A did not start shutting down on SIGTERM")
 	}
@@ -58,10 +65,14 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 	if code, err := inFlight.finish(); err != nil || code != http.StatusOK {
 		t.Errorf("webhook in flight at SIGTERM answered %d (%v), want 200: shutdown must let it finish", code, err)
 	}
-	if code := <-exit; code != 0 {
-		t.Errorf("replica A exited %d after SIGTERM, want 0", code)
+	switch ex := <-exited; {
+	case ex.err != nil:
+		t.Error(ex.err)
+	case ex.code != 0:
+		t.Errorf("replica A exited %d after SIGTERM, want 0", ex.code)
+	default:
+		t.Logf("replica A drained and exited 0, %s after SIGTERM", ex.drained.Round(time.Millisecond))
 	}
-	t.Logf("replica A drained and exited %s after SIGTERM", drained.Round(time.Millisecond))
 
 	incs, err := listIncidents(b.Addr)
 	if err != nil {
