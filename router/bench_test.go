@@ -7,15 +7,18 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
@@ -35,10 +38,18 @@ const ingestParallelism = 16
 
 // benchStore opens a fresh store of kind "bolt" or "redis" for one benchmark.
 func benchStore(b *testing.B, kind string) store.Store {
+	st, _ := benchStoreCPU(b, kind)
+	return st
+}
+
+// benchStoreCPU is benchStore also returning the pids whose CPU time the
+// store's work costs: this process, and redis-server for Redis.
+func benchStoreCPU(b *testing.B, kind string) (store.Store, []int) {
 	b.Helper()
 	var (
-		st  store.Store
-		err error
+		st   store.Store
+		err  error
+		pids = []int{os.Getpid()}
 	)
 	switch kind {
 	case "bolt":
@@ -46,6 +57,9 @@ func benchStore(b *testing.B, kind string) store.Store {
 	case "redis":
 		srv := redistest.Start(b, redistest.Options{AppendOnly: true})
 		st, err = store.Open(b.Context(), srv.URL(), "")
+		if err == nil {
+			pids = append(pids, redisPID(b, srv.Addr()))
+		}
 	default:
 		b.Fatalf("unknown store %q", kind)
 	}
@@ -53,7 +67,55 @@ func benchStore(b *testing.B, kind string) store.Store {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	return st
+	return st, pids
+}
+
+func redisPID(b *testing.B, addr string) int {
+	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	defer rdb.Close()
+	info, err := rdb.Info(b.Context(), "server").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, err := strconv.Atoi(v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return pid
+		}
+	}
+	b.Fatal("redis INFO has no process_id")
+	return 0
+}
+
+// cpuTime is the CPU time (user and system) the processes have used, from
+// /proc; ok is false where there is no /proc. Benchmarks report CPU per
+// alert because the wall-clock rate on a shared machine depends on its
+// neighbours, while the CPU each alert costs does not: two idle cores give
+// at most 2 s / (CPU per alert) alerts per second.
+func cpuTime(pids []int) (total time.Duration, ok bool) {
+	const ticks = 100 // USER_HZ, 100 on every Linux
+	for _, pid := range pids {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, false
+		}
+		// Fields after the command name, which may hold spaces: state is [0], utime [11], stime [12].
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(f) < 13 {
+			return 0, false
+		}
+		for _, v := range f[11:13] {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return 0, false
+			}
+			total += time.Duration(n) * time.Second / ticks
+		}
+	}
+	return total, true
 }
 
 // benchEngine is an engine on the real clock (or clock, when set) with every channel going to sender.
@@ -121,10 +183,12 @@ func BenchmarkIngestBolt(b *testing.B)  { benchmarkIngest(b, "bolt") }
 // benchmarkIngest posts distinct groups, each opening an incident with its
 // first step timer; the scheduler is not running, so this is intake alone.
 func benchmarkIngest(b *testing.B, kind string) {
-	e := benchEngine(b, benchStore(b, kind), discard{}, nil)
+	st, pids := benchStoreCPU(b, kind)
+	e := benchEngine(b, st, discard{}, nil)
 	h := (&Server{Engine: e}).Handler()
 	var groups atomic.Int64
 	b.SetParallelism(ingestParallelism)
+	cpu0, cpuOK := cpuTime(pids)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -135,6 +199,9 @@ func benchmarkIngest(b *testing.B, kind string) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "alerts/s")
+	if cpu1, ok := cpuTime(pids); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0)/time.Microsecond)/float64(b.N), "cpu-µs/alert")
+	}
 }
 
 // firstPage remembers when the first page of each incident reached its sender.
