@@ -8,14 +8,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/channels/record"
 	"github.com/hikyaku/hikyaku/channels/twilio"
+	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/internal/faketwilio"
+	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -515,4 +519,107 @@ func TestSMSStopFromUnknownNumberChangesNothing(t *testing.T) {
 	if out, _ := h.st.OptedOut(context.Background(), "+819099999999"); out {
 		t.Fatal("an unknown number was recorded as opted out")
 	}
+}
+
+// fuzzExternalURL is global.external_url of the fuzz engines; nothing listens there.
+const fuzzExternalURL = "http://hikyaku.test"
+
+// fuzzServer is inboundConfig with a Twilio auth token, incident 1 paged to
+// alice (through a recording sender), and its HTTP handler.
+func fuzzServer(f *testing.F) (*Engine, http.Handler) {
+	f.Helper()
+	cfg, err := config.Parse([]byte(withGlobal(inboundConfig, "global:\n  external_url: "+fuzzExternalURL+"\n")+`
+providers:
+  twilio:
+    account_sid: `+faketwilio.AccountSID+`
+    auth_token: {value: `+faketwilio.AuthToken+`}
+    from: "`+twilioNumber+`"
+`), "fuzz.yml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	st, err := store.OpenBolt(filepath.Join(f.TempDir(), "hikyaku.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { st.Close() })
+	rec := &record.Sender{}
+	senders := map[string]channels.Sender{"sms": rec, "voice": rec, "email": rec}
+	e := New(policies.Compile(cfg), Options{Store: st, Senders: senders, Clock: &fakeClock{t: t0}, Owner: "fuzz"})
+	raw := webhookJSON("firing", "g1", t0, map[string]string{"alertname": "A"})
+	msg, err := DecodeMessage(raw)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := e.Ingest(context.Background(), msg, raw); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := e.ProcessDue(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	return e, (&Server{Engine: e}).Handler()
+}
+
+// signedRequest is a POST of form to target as Twilio would sign it for
+// fuzzExternalURL; nil when target is no request Twilio could make.
+func signedRequest(target string, form url.Values) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, fuzzExternalURL+target, strings.NewReader(form.Encode()))
+	if err != nil || req.URL.Host != "hikyaku.test" {
+		return nil
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", faketwilio.Sign(faketwilio.AuthToken, fuzzExternalURL+req.URL.RequestURI(), form))
+	return req
+}
+
+// serveTwiML runs req and parses the TwiML answer, failing on anything else.
+func serveTwiML(t *testing.T, h http.Handler, req *http.Request) twiml {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var d twiml
+	if err := xml.Unmarshal(w.Body.Bytes(), &d); err != nil || d.XMLName.Local != "Response" {
+		t.Fatalf("not TwiML (%v):\n%s", err, w.Body)
+	}
+	return d
+}
+
+// FuzzSMSInbound: whatever a signed inbound SMS holds, the answer is one
+// non-empty reply message, and a number no user has changes nothing.
+func FuzzSMSInbound(f *testing.F) {
+	e, h := fuzzServer(f)
+	f.Add(aliceNumber, "ack 1", "SM1")
+	f.Add(aliceNumber, "1a\n> quoted page", "SM2")
+	f.Add(kenjiNumber, "了解", "SM3")
+	f.Add("+819099999999", "ack 1", "SM4")
+	f.Add("+819099999999", "STOP", "SM5")
+	f.Add(aliceNumber, "\x00<&>]]>", "")
+	f.Fuzz(func(t *testing.T, from, body, sid string) {
+		ctx := context.Background()
+		before, err := e.Store().Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := signedRequest(twilio.InboundSMSPath, url.Values{"From": {from}, "Body": {body}, "MessageSid": {sid}})
+		d := serveTwiML(t, h, req)
+		if len(d.Verbs) != 1 || d.Verbs[0].XMLName.Local != "Message" || strings.TrimSpace(d.Verbs[0].Text) == "" {
+			t.Fatalf("want one non-empty <Message>, got %+v", d.Verbs)
+		}
+		if userByPhone(e.Policies().Config(), from) != nil {
+			return
+		}
+		after, err := e.Store().Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Version != before.Version {
+			t.Fatalf("an SMS from %q changed the incident: %+v", from, after)
+		}
+		if out, _ := e.Store().OptedOut(ctx, from); out {
+			t.Fatalf("an SMS from %q opted it out", from)
+		}
+	})
 }

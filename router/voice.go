@@ -89,8 +89,12 @@ func (s *Server) twilioGather(w http.ResponseWriter, r *http.Request) {
 // reprompt asks for a key again, counting the times in the action URL (which
 // Twilio signs with the rest), and says goodbye once maxReprompts is reached.
 func reprompt(externalURL string, q url.Values, lang, first string) (string, error) {
-	n, _ := strconv.Atoi(q.Get("repeat"))
-	if n >= maxReprompts {
+	n, err := strconv.Atoi(q.Get("repeat"))
+	if q.Get("repeat") == "" {
+		n, err = 0, nil
+	}
+	// Only hikyaku writes repeat (and Twilio signs it); anything else ends the call.
+	if err != nil || n < 0 || n >= maxReprompts {
 		return twilio.Goodbye(lang)
 	}
 	next := url.Values{}

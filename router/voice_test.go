@@ -1,14 +1,17 @@
 package router
 
 import (
+	"context"
 	"encoding/xml"
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hikyaku/hikyaku/channels/twilio"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -171,4 +174,61 @@ func TestVoiceAnswers(t *testing.T) {
 	}
 	missing := strings.Replace(action, fmt.Sprintf("incident=%d", id), "incident=999", 1)
 	said(t, h.press(missing, sid, aliceNumber, "1"), "en-US", voiceTexts["en"].notFound)
+}
+
+// FuzzKeypad: whatever a signed keypad post holds, the call either ends
+// (something said, then hang-up) or asks again with a count that only grows
+// to maxReprompts, and only the keys 1-3 from a user's number change anything.
+func FuzzKeypad(f *testing.F) {
+	e, h := fuzzServer(f)
+	f.Add("incident=1&key=k", aliceNumber, "1")
+	f.Add("incident=1&key=k&repeat=1", aliceNumber, "")
+	f.Add("incident=1&repeat=-5", aliceNumber, "9")
+	f.Add("incident=1&repeat=x", aliceNumber, "#")
+	f.Add("incident=999999999999999999999", aliceNumber, "2")
+	f.Add("incident=1", "+819099999999", "3")
+	f.Fuzz(func(t *testing.T, query, to, digits string) {
+		ctx := context.Background()
+		before, err := e.Store().Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		form := url.Values{"CallSid": {"CA1"}, "To": {to}}
+		if digits != "" {
+			form.Set("Digits", digits)
+		}
+		req := signedRequest(twilio.GatherPath+"?"+query, form)
+		if req == nil {
+			t.Skip("not a URL")
+		}
+		if _, err := url.ParseQuery(req.URL.RawQuery); err != nil {
+			t.Skip("Twilio posts to the URLs hikyaku gave it, never to a malformed query")
+		}
+		d := serveTwiML(t, h, req)
+		switch names := d.names(); {
+		case slices.Equal(names, []string{"Say", "Hangup"}):
+		case slices.Equal(names, []string{"Gather", "Say", "Hangup"}):
+			next, err := url.Parse(d.Verbs[0].Action)
+			if err != nil || !strings.HasPrefix(d.Verbs[0].Action, fuzzExternalURL+twilio.GatherPath+"?") {
+				t.Fatalf("re-prompt action %q", d.Verbs[0].Action)
+			}
+			n, err := strconv.Atoi(next.Query().Get("repeat"))
+			was, _ := strconv.Atoi(req.URL.Query().Get("repeat"))
+			if err != nil || n > maxReprompts || n != was+1 {
+				t.Fatalf("re-prompt after repeat=%q asks with repeat=%q", req.URL.Query().Get("repeat"), next.Query().Get("repeat"))
+			}
+		default:
+			t.Fatalf("unexpected TwiML %v", names)
+		}
+		if _, ok := keypad[digits]; ok && userByPhone(e.Policies().Config(), to) != nil {
+			return
+		}
+		after, err := e.Store().Get(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Version != before.Version {
+			t.Fatalf("digits %q on a call to %q changed the incident", digits, to)
+		}
+	})
 }
