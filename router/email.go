@@ -1,0 +1,397 @@
+package router
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-smtp"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/channels/email"
+	"github.com/hikyaku/hikyaku/channels/reply"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// MaxReplyBytes is the largest message the reply listener takes: a reply
+// quoting a long page with a phone's signature image fits; larger mail is
+// refused with 552 before it is read.
+const MaxReplyBytes = 10 << 20
+
+// confirmTimeout bounds the confirmation mail sent while the replying
+// server waits for our answer to DATA (RFC 5321 gives it ten minutes).
+const confirmTimeout = 20 * time.Second
+
+// kindConfirmation marks the answer to an emailed action; it is no page.
+const kindConfirmation channels.Kind = "confirmation"
+
+// NewMailServer is the SMTP listener for replies to hikyaku's emails (see
+// docs/acknowledge.md): it takes mail for the reply domain only, so it is
+// no open relay, and acts on the answers of the people who were paged.
+// The caller runs Serve or ListenAndServe and Shutdown or Close.
+func NewMailServer(e *Engine) *smtp.Server {
+	srv := smtp.NewServer(&mailBackend{e: e})
+	srv.Domain, _ = os.Hostname()
+	if srv.Domain == "" {
+		srv.Domain = "hikyaku"
+	}
+	srv.MaxMessageBytes = MaxReplyBytes
+	srv.MaxRecipients = 10
+	srv.ReadTimeout = time.Minute
+	srv.WriteTimeout = time.Minute
+	srv.ErrorLog = slog.NewLogLogger(e.log.Handler(), slog.LevelWarn)
+	return srv
+}
+
+type mailBackend struct{ e *Engine }
+
+func (b *mailBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	remote := ""
+	if a := c.Conn().RemoteAddr(); a != nil {
+		remote = a.String()
+	}
+	return &mailSession{e: b.e, remote: remote}, nil
+}
+
+// mailSession is one SMTP connection; go-smtp calls it from one goroutine.
+type mailSession struct {
+	e      *Engine
+	remote string
+	env    envelope
+}
+
+// envelope is what the sending server said in MAIL FROM and RCPT TO.
+type envelope struct {
+	From   string // "" for a bounce
+	To     []string
+	Remote string
+}
+
+var (
+	errRelayDenied = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relaying denied: this server only takes replies to its own mail"}
+	errTryLater    = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
+)
+
+func (s *mailSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.env = envelope{From: from, Remote: s.remote}
+	return nil
+}
+
+// Rcpt takes only the reply domain: everything else is someone trying to
+// relay through us.
+func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if !slices.Contains(replyDomains(s.e.Policies().Config()), domainOf(to)) {
+		s.e.log.Info("email refused: recipient outside the reply domain", "rcpt", to, "remote", s.remote)
+		return errRelayDenied
+	}
+	s.env.To = append(s.env.To, to)
+	return nil
+}
+
+func (s *mailSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err // go-smtp's 552 when the message is too large
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout+10*time.Second)
+	defer cancel()
+	if err := s.e.takeReply(ctx, s.env, raw); err != nil {
+		s.e.log.Warn("email reply could not be recorded; the sending server will retry", "mail_from", s.env.From, "err", err)
+		return errTryLater
+	}
+	return nil
+}
+
+func (s *mailSession) Reset() { s.env = envelope{Remote: s.remote} }
+
+func (s *mailSession) Logout() error { return nil }
+
+// replyDomains are the domains replies arrive at: providers.smtp.reply_domain
+// and the domain of providers.smtp.from, which the email channel uses when no
+// reply domain is set.
+func replyDomains(cfg *config.Config) []string {
+	sm := cfg.Providers.SMTP
+	if sm == nil {
+		return nil
+	}
+	var out []string
+	if sm.ReplyDomain != "" {
+		out = append(out, strings.ToLower(sm.ReplyDomain))
+	}
+	if a, err := mail.ParseAddress(sm.From); err == nil {
+		out = append(out, domainOf(a.Address))
+	}
+	return out
+}
+
+func domainOf(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(addr[at+1:], "."))
+}
+
+// sameAddress compares addresses as mail systems do in practice: the
+// domain never cares about case, and no provider hands out local parts that
+// differ only in case.
+func sameAddress(a, b string) bool {
+	return a != "" && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// ignored is a reply that changes nothing, and why. The SMTP answer is 250
+// all the same: a stranger learns nothing from it; the log says why.
+type ignored string
+
+func (i ignored) Error() string { return string(i) }
+
+// takeReply acts on one received message. Its error means "try again later"
+// (the store could not be reached): every other outcome is accepted and
+// logged, and only a paged person's own answer changes anything.
+func (e *Engine) takeReply(ctx context.Context, env envelope, raw []byte) error {
+	log := e.log.With("mail_from", env.From, "rcpt", env.To, "remote", env.Remote)
+	r, err := readReply(bytes.NewReader(raw))
+	if err != nil {
+		log.Info("email ignored: unreadable message", "err", err)
+		return nil
+	}
+	log = log.With("message_id", r.MessageID)
+	a, u, err := e.replyAction(ctx, env, r)
+	var why ignored
+	switch {
+	case errors.As(err, &why):
+		log.Info("email ignored", "reason", string(why))
+		return nil
+	case err != nil:
+		return err
+	}
+	a.Dedup = "email:" + r.MessageID
+	if r.MessageID == "" {
+		sum := sha256.Sum256(raw)
+		a.Dedup = "email:sha256:" + hex.EncodeToString(sum[:16])
+	}
+	inc, done, err := e.Act(ctx, a)
+	switch {
+	case errors.Is(err, ErrResolved), errors.Is(err, ErrNotFound):
+		log.Info("email reply changed nothing", "incident", a.Incident, "user", u.ID, "err", err)
+	case err != nil:
+		return fmt.Errorf("act on incident %d: %w", a.Incident, err)
+	case !done && slices.Contains(inc.Handled, a.Dedup):
+		log.Info("email reply already handled (a retry)", "incident", a.Incident, "user", u.ID)
+		return nil // its confirmation went out the first time
+	}
+	e.confirmByEmail(ctx, u, a, inc, err, r.Subject)
+	return nil
+}
+
+// replyAction decides whose answer a message is and what it asks. A reply
+// address token names the incident and the person; without one, the
+// message's thread names the incident and the sender must be someone paged
+// by email for it. Either way the sender (envelope and From header alike)
+// must be that person's configured address.
+func (e *Engine) replyAction(ctx context.Context, env envelope, r *mailReply) (Action, *config.User, error) {
+	cfg := e.Policies().Config()
+	switch {
+	case r.Auto:
+		return Action{}, nil, ignored("automatic reply (Auto-Submitted, X-Autoreply or Precedence)")
+	case env.From == "":
+		return Action{}, nil, ignored("bounce: empty return path")
+	case !sameAddress(env.From, r.From):
+		return Action{}, nil, ignored("envelope sender and From header disagree")
+	}
+	key, _ := cfg.Global.SigningKey.Reveal()
+	id, userID, tokened, err := replyToken([]byte(key), replyDomains(cfg), append(slices.Clone(env.To), r.To...))
+	if err != nil {
+		return Action{}, nil, err
+	}
+	var u *config.User
+	switch {
+	case tokened && userID != "":
+		if u = cfg.User(userID); u == nil {
+			return Action{}, nil, ignored("the reply address names a user no longer configured")
+		}
+		if !sameAddress(u.Contacts.Email, env.From) {
+			return Action{}, nil, ignored("sender is not the person the reply address was made for")
+		}
+	default:
+		if !tokened {
+			if id = threadIncident(r.Thread); id == 0 {
+				return Action{}, nil, ignored("not a reply to a hikyaku message")
+			}
+		}
+		if u, err = e.pagedByEmail(ctx, id, env.From); err != nil {
+			return Action{}, nil, err
+		}
+	}
+	cmd, ok := reply.Parse(r.Text)
+	if !ok {
+		return Action{}, nil, ignored("no command in the first line")
+	}
+	verb := ""
+	switch cmd.Action {
+	case reply.Ack, reply.Resolve, reply.Escalate:
+		verb = string(cmd.Action)
+	default:
+		return Action{}, nil, ignored("command " + string(cmd.Action) + " means nothing by email")
+	}
+	if cmd.IncidentID != 0 && cmd.IncidentID != id {
+		return Action{}, nil, ignored(fmt.Sprintf("the text names incident %d but answers incident %d", cmd.IncidentID, id))
+	}
+	return Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
+}
+
+// replyToken finds a verified reply address among the recipients. A
+// recipient at the reply domain that looks like a token and does not verify
+// is forged (or from another key): the message is ignored whole.
+func replyToken(key []byte, domains, addrs []string) (id int64, user string, ok bool, err error) {
+	if len(key) == 0 {
+		return 0, "", false, nil // no tokens are handed out without a key
+	}
+	for _, a := range addrs {
+		if !slices.Contains(domains, domainOf(a)) || !looksTokened(a) {
+			continue
+		}
+		n, u, valid := email.VerifyReplyAddress(key, a)
+		if !valid {
+			return 0, "", false, ignored("forged or stale reply address " + a)
+		}
+		if !ok {
+			id, user, ok = n, u, true
+		}
+	}
+	return id, user, ok, nil
+}
+
+// looksTokened: the local part's tag after the last + is "{digits}.…".
+func looksTokened(addr string) bool {
+	local := addr[:max(strings.LastIndexByte(addr, '@'), 0)]
+	plus := strings.LastIndexByte(local, '+')
+	if plus < 0 {
+		return false
+	}
+	tag := local[plus+1:]
+	return tag != "" && tag[0] >= '0' && tag[0] <= '9' && strings.Contains(tag, ".")
+}
+
+// threadIncident is the incident of the first hikyaku message id the reply names.
+func threadIncident(ids []string) int64 {
+	for _, id := range ids {
+		if n, ok := email.IncidentFromMessageID(id); ok {
+			return n
+		}
+	}
+	return 0
+}
+
+// pagedByEmail is the configured user with address from whom the incident's
+// timeline shows was sent an email: message ids are guessable, so a thread
+// alone must not let anyone configured act on any incident.
+func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (*config.User, error) {
+	cfg := e.Policies().Config()
+	var candidates []*config.User
+	for _, u := range cfg.Users {
+		if sameAddress(u.Contacts.Email, from) {
+			candidates = append(candidates, u)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil, ignored("sender is no configured user's email address")
+	}
+	evs, err := e.opts.Store.Timeline(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, ignored(fmt.Sprintf("no incident %d", id))
+	case err != nil:
+		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+	}
+	for _, ev := range evs {
+		if ev.Type != "notified" || ev.Detail["channel"] != string(config.ChannelEmail) {
+			continue
+		}
+		for _, u := range candidates {
+			if ev.Detail["to"] == u.ID {
+				return u, nil
+			}
+		}
+	}
+	return nil, ignored(fmt.Sprintf("sender was not emailed about incident %d", id))
+}
+
+// confirmByEmail tells the person what their reply did, at their configured
+// address (never the From header, which anyone can write). A failure is
+// logged only: the action is recorded either way.
+func (e *Engine) confirmByEmail(ctx context.Context, u *config.User, a Action, inc *store.Incident, actErr error, subject string) {
+	sender := (*e.senders.Load())[string(config.ChannelEmail)]
+	if sender == nil || u.Contacts.Email == "" {
+		return
+	}
+	text := confirmationText(e.Policies().Config(), u.Language, a, inc, actErr)
+	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
+		subject = strings.TrimSpace("Re: " + subject)
+	}
+	m := &channels.Message{IdempotencyKey: "confirm/" + a.Dedup, Channel: string(config.ChannelEmail), Kind: kindConfirmation,
+		IncidentID: a.Incident, To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language,
+		Subject: subject, Text: text}
+	if inc != nil {
+		m.Incident = e.incidentInfo(inc, &notifyPayload{Kind: string(kindConfirmation)})
+	}
+	sctx, cancel := context.WithTimeout(ctx, confirmTimeout)
+	defer cancel()
+	if _, err := sender.Send(sctx, m); err != nil {
+		e.log.Warn("email confirmation not sent", "incident", a.Incident, "user", u.ID, "err", err)
+	}
+}
+
+// confirmationText says what happened, in the person's language.
+func confirmationText(cfg *config.Config, lang string, a Action, inc *store.Incident, actErr error) string {
+	ja := lang == "ja"
+	name := func(id string) string {
+		if u := cfg.User(id); u != nil && u.Name != "" {
+			return u.Name
+		}
+		return id
+	}
+	switch {
+	case errors.Is(actErr, ErrResolved):
+		if ja {
+			return fmt.Sprintf("インシデント #%d は既に解決済みです。変更はありません。", a.Incident)
+		}
+		return fmt.Sprintf("Incident #%d is already resolved: nothing was changed.", a.Incident)
+	case errors.Is(actErr, ErrNotFound) || inc == nil:
+		if ja {
+			return fmt.Sprintf("インシデント #%d はありません。変更はありません。", a.Incident)
+		}
+		return fmt.Sprintf("There is no incident #%d: nothing was changed.", a.Incident)
+	case a.Verb == "ack" && inc.AckedBy != a.User:
+		if ja {
+			return fmt.Sprintf("インシデント #%d は既に %s さんが了解済みです。", a.Incident, name(inc.AckedBy))
+		}
+		return fmt.Sprintf("Incident #%d was already acknowledged by %s.", a.Incident, name(inc.AckedBy))
+	case a.Verb == "ack":
+		if ja {
+			return fmt.Sprintf("インシデント #%d を %s さんが了解しました（メール）。エスカレーションを停止しました。", a.Incident, name(a.User))
+		}
+		return fmt.Sprintf("Incident #%d acknowledged by %s (email): escalation stopped.", a.Incident, name(a.User))
+	case a.Verb == "resolve":
+		if ja {
+			return fmt.Sprintf("インシデント #%d を %s さんが解決済みにしました（メール）。", a.Incident, name(a.User))
+		}
+		return fmt.Sprintf("Incident #%d resolved by %s (email).", a.Incident, name(a.User))
+	default:
+		if ja {
+			return fmt.Sprintf("インシデント #%d を %s さんがエスカレーションしました（メール）。次の段階を呼び出します。", a.Incident, name(a.User))
+		}
+		return fmt.Sprintf("Incident #%d escalated by %s (email): the next step is being paged.", a.Incident, name(a.User))
+	}
+}
