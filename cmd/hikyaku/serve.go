@@ -23,8 +23,9 @@ import (
 
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
+	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
@@ -39,7 +40,7 @@ func runServe(e *env, args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, c.config, *listen, *storeURL, *dataDir, nil); err != nil {
+	if err := serve(ctx, log, c.config, *listen, *smtpListen, *storeURL, *dataDir, nil); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -48,7 +49,7 @@ func runServe(e *env, args []string) int {
 
 // serve is the daemon's life: load, open the store, listen, run the engine,
 // and on ctx's end shut down in order. ready, when set, gets the bound address.
-func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, storeURL, dataDir string, ready chan<- string) error {
+func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, storeURL, dataDir string, ready chan<- string) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -73,6 +74,23 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, storeURL, dat
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
+
+	if smtpListen != "" {
+		// Replies to pages by email (docs/acknowledge.md). Closed by defer
+		// before the store is: a reply cut off mid-way is sent again by its relay.
+		sln, err := net.Listen("tcp", smtpListen)
+		if err != nil {
+			return fmt.Errorf("smtp listen: %w", err)
+		}
+		smtpSrv := router.NewMailServer(engine)
+		go func() {
+			if err := smtpSrv.Serve(sln); err != nil {
+				log.Error("smtp listener stopped", "err", err)
+			}
+		}()
+		defer smtpSrv.Close()
+		log.Info("taking email replies", "smtp_listen", sln.Addr().String())
+	}
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
