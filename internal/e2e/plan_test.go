@@ -273,3 +273,71 @@ func waitExhausted(t *testing.T, ds []*daemon, n int, redisURL string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// checkSchedule checks each step against the incident's timeline: it fired
+// no earlier than escalateAfter after the step before it (the first one: no
+// earlier than the incident's creation), and no later than late after that;
+// and its page went out no later than late after the step fired. Checking
+// each hop, rather than offsets from the creation, keeps a slow machine's
+// delays from adding up into a false alarm. It returns when each page was
+// due and how long after that it went out.
+func checkSchedule(t *testing.T, addr string, got map[page]sent, p plan, late time.Duration) map[page]timing {
+	t.Helper()
+	ids := map[int64]bool{}
+	for pg := range got {
+		ids[pg.Incident] = true
+	}
+	var firing, sending []time.Duration
+	out := map[page]timing{}
+	for id := range ids {
+		inc, err := getIncident(addr, id)
+		if err != nil {
+			t.Errorf("incident %d: %v", id, err)
+			continue
+		}
+		due := inc.CreatedAt
+		for _, ev := range inc.events("step_fired") {
+			r, _ := strconv.Atoi(ev.Detail["round"])
+			st, _ := strconv.Atoi(ev.Detail["step"])
+			pg := page{Incident: id, Round: r - 1, Step: st - 1}
+			if pg.Step >= 0 && pg.Step < len(p.Steps) {
+				pg.User = p.Steps[pg.Step]
+			}
+			d := ev.At.Sub(due)
+			firing = append(firing, d)
+			switch {
+			case d < 0:
+				t.Errorf("%s fired %s before it was due: escalated early", pg, (-d).Round(time.Millisecond))
+			case d > late:
+				t.Errorf("%s fired %s after it was due (more than %s)", pg, d.Round(time.Millisecond), late)
+			}
+			if s, ok := got[pg]; ok {
+				out[pg] = timing{Due: due, Delay: s.Time.Sub(due)}
+				d := s.Time.Sub(ev.At)
+				sending = append(sending, d)
+				if d > late {
+					t.Errorf("%s sent %s after its step fired (more than %s)", pg, d.Round(time.Millisecond), late)
+				}
+			}
+			due = ev.At.Add(p.Every)
+		}
+	}
+	t.Logf("steps fired after due: %s; pages sent after their step fired: %s", spread(firing), spread(sending))
+	return out
+}
+
+// timing is when a page was due (its step's) and how late it went out.
+type timing struct {
+	Due   time.Time
+	Delay time.Duration
+}
+
+// spread summarises durations as median, p99 and max.
+func spread(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return "none"
+	}
+	slices.Sort(ds)
+	r := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+	return fmt.Sprintf("median %s, p99 %s, max %s", r(ds[len(ds)/2]), r(ds[len(ds)*99/100]), r(ds[len(ds)-1]))
+}

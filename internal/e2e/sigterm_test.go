@@ -79,7 +79,6 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	ids := make([]int64, 0, len(incs))
-	created := map[int64]time.Time{}
 	inFlightStored := false
 	for _, inc := range incs {
 		switch inc.Key {
@@ -90,7 +89,6 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 			inFlightStored = true
 		}
 		ids = append(ids, inc.ID)
-		created[inc.ID] = inc.CreatedAt
 	}
 	if !inFlightStored {
 		t.Error("the webhook in flight at SIGTERM has no incident")
@@ -101,15 +99,15 @@ func TestGracefulShutdownHandsOver(t *testing.T) {
 	waitExhausted(t, []*daemon{a, b}, len(ids), rd.URL())
 	got, problems := byPage(sendsOf(a, b), ids, testPlan, nil)
 	reportProblems(t, problems)
-	checkSchedule(t, got, created, testPlan, handOver)
+	timings := checkSchedule(t, b.Addr, got, testPlan, handOver)
 
 	var worst time.Duration
 	handed := 0
 	for pg, s := range got {
-		due := created[pg.Incident].Add(testPlan.due(pg))
-		if s.Replica == b.name && due.Before(terminated.Add(escalateAfter)) && due.After(terminated.Add(-escalateAfter)) {
+		tm := timings[pg]
+		if s.Replica == b.name && tm.Due.After(terminated.Add(-escalateAfter)) && tm.Due.Before(terminated.Add(escalateAfter)) {
 			handed++
-			worst = max(worst, s.Time.Sub(due))
+			worst = max(worst, tm.Delay)
 		}
 	}
 	t.Logf("hand-over: %d pages due around the SIGTERM sent by B, at worst %s after due", handed, worst.Round(time.Millisecond))
