@@ -42,7 +42,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		exhausted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_escalations_exhausted_total",
 			Help: "Incidents whose escalation policy ran out with no ack, by department."}, []string{"department"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_notifications_total",
-			Help: "Notification attempts, by channel and result (sent, retried, failed)."}, []string{"channel", "result"}),
+			Help: "Notification attempts, by channel and result (sent, retried, failed, rate_limited)."}, []string{"channel", "result"}),
 		stepsFired: prometheus.NewCounter(prometheus.CounterOpts{Name: "hikyaku_escalation_steps_fired_total",
 			Help: "Escalation steps fired."}),
 		timerLateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hikyaku_timer_lateness_seconds",
