@@ -233,7 +233,7 @@ func (s *firstPage) Send(_ context.Context, m *channels.Message) (channels.Recei
 // channel: the intake, the step timer, the outbox and every store write between.
 func BenchmarkWebhookToChannel(b *testing.B) {
 	for _, kind := range []string{"bolt", "redis"} {
-		for _, rate := range []int{100, 1000} {
+		for _, rate := range []int{100, 300, 1000} {
 			b.Run(fmt.Sprintf("%s/rate=%d", kind, rate), func(b *testing.B) { benchmarkWebhookToChannel(b, kind, rate) })
 		}
 	}
@@ -352,7 +352,7 @@ func benchmarkTimerLateness(b *testing.B, kind string) {
 	const incidents, perIncident = 1000, 100
 	const span = time.Minute
 	b.StopTimer()
-	st := benchStore(b, kind)
+	st, pids := benchStoreCPU(b, kind)
 	// base is an hour ahead so nothing comes due while the timers are written.
 	base := time.Now().Add(time.Hour).Truncate(time.Second)
 	step := span / (incidents * perIncident)
@@ -382,6 +382,7 @@ func benchmarkTimerLateness(b *testing.B, kind string) {
 	e.metrics.timerLateness = rec
 	ctx, cancel := context.WithCancel(b.Context())
 	ran := make(chan error, 1)
+	cpu0, cpuOK := cpuTime(pids)
 	b.StartTimer()
 	go func() { ran <- e.Run(ctx) }()
 	deadline := time.Now().Add(span + time.Minute)
@@ -400,4 +401,7 @@ func benchmarkTimerLateness(b *testing.B, kind string) {
 		b.Fatalf("%d timers still pending (err %v)", n, err)
 	}
 	reportPercentiles(b, rec.samples)
+	if cpu1, ok := cpuTime(pids); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0)/time.Microsecond)/float64(incidents*perIncident), "cpu-µs/timer")
+	}
 }
