@@ -227,3 +227,20 @@ func (s *logSink) firstMatch(pred func(*logLine) bool) (logLine, bool) {
 	}
 	return logLine{}, false
 }
+
+// waitAny waits for a log line matching pred from any of the processes: replicas
+// on one store share the timers, so which one sends a page is not fixed.
+func waitAny(ds []*daemon, pred func(*logLine) bool, timeout time.Duration) (logLine, bool) {
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, d := range ds {
+			if l, ok := d.log.firstMatch(pred); ok {
+				return l, true
+			}
+		}
+		if time.Now().After(deadline) {
+			return logLine{}, false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

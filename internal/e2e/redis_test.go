@@ -170,7 +170,7 @@ func TestRedisOutageMidSend(t *testing.T) {
 	for i, inc := range incs {
 		ids[i] = inc.ID
 	}
-	if _, ok := a.WaitLog(isPage(0, 1), 10*time.Second); !ok {
+	if _, ok := waitAny([]*daemon{a, b}, isPage(0, 1), 10*time.Second); !ok {
 		t.Fatal("step 2 never sent")
 	}
 	rd.Kill()
