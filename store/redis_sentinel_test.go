@@ -53,7 +53,9 @@ func TestRedisSentinelFailoverKeepsAcknowledgedIncidents(t *testing.T) {
 	master.Kill()
 	sentinelClient := redis.NewSentinelClient(&redis.Options{Addr: sentinel.Addr()})
 	defer sentinelClient.Close()
-	waitFor(t, 20*time.Second, "sentinel promotes the replica", func(ctx context.Context) bool {
+	// A sentinel whose first failover attempt fails retries only after twice
+	// failover-timeout (10 s here): leave room for that on a loaded CI machine.
+	waitFor(t, 45*time.Second, "sentinel promotes the replica", func(ctx context.Context) bool {
 		addr, err := sentinelClient.GetMasterAddrByName(ctx, "hikyaku").Result()
 		return err == nil && len(addr) == 2 && addr[1] == strconv.Itoa(replica.Port())
 	})
