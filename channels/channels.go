@@ -47,6 +47,10 @@ type Message struct {
 	// reports the message failed (Twilio's StatusCallback): the Twilio channel
 	// puts it in the callback URL, which Twilio signs, so it cannot be forged.
 	Callback string
+	// Links are the recipient's signed action URLs (ack, resolve, escalate),
+	// for channels whose text can carry a URL to press; nil when hikyaku has
+	// no signing_key or external_url, or the message is no page to a person.
+	Links map[string]string
 }
 
 // Incident is the incident as messages describe it.

@@ -71,3 +71,42 @@ func withGlobal(cfg, extra string) string {
 	extra = strings.TrimPrefix(strings.TrimSpace(extra), "global:\n")
 	return strings.Replace(cfg, "global:\n", "global:\n"+extra+"\n", 1)
 }
+
+// TestPagesCarryTheirPersonsLinks: a page to a person carries links signed
+// for them (the email text shows them); a chat channel's post and a
+// stakeholder's report carry none, for a link acts as the one it names.
+func TestPagesCarryTheirPersonsLinks(t *testing.T) {
+	h := newHarness(t, withGlobal(testConfig, linkConfig))
+	inc := h.post("firing", "g1", map[string]string{"alertname": "X"})[0]
+
+	m, err := h.engine.message(inc, &notifyPayload{Kind: "page", User: "bob", Channel: "email"}, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"ack", "resolve", "escalate"} {
+		u := m.Links[a]
+		if !strings.HasPrefix(u, "http://hikyaku.test/act/") {
+			t.Fatalf("link %s = %q", a, u)
+		}
+		l, err := verifyLink([]byte("0123456789abcdef-test-key"), strings.TrimPrefix(u, "http://hikyaku.test/act/"), h.clock.Now())
+		if err != nil || l.User != "bob" || l.Action != a || l.Incident != inc.ID {
+			t.Errorf("link %s verifies as %+v, %v; want %s on %d by bob", a, l, err, a, inc.ID)
+		}
+		if !strings.Contains(m.Text, u) {
+			t.Errorf("email text lacks the %s link:\n%s", a, m.Text)
+		}
+	}
+
+	for _, p := range []*notifyPayload{
+		{Kind: "page", ChatChannel: "ops", Channel: "slack"},
+		{Kind: "report", User: "boss", Channel: "email"},
+	} {
+		m, err := h.engine.message(inc, p, "k2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Links != nil || strings.Contains(m.Text, "/act/") {
+			t.Errorf("%s %s to %s%s carries links: %v\n%s", p.Kind, p.Channel, p.User, p.ChatChannel, m.Links, m.Text)
+		}
+	}
+}

@@ -27,6 +27,10 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		m.UserID, m.Name, m.Language = u.ID, u.Name, u.Language
 		loc = u.Location
 		m.To = address(u.Contacts, config.Channel(p.Channel))
+		if m.Kind == channels.KindPage {
+			// Signed for this person alone: pressing one acts as them, via link.
+			m.Links = e.Links(inc, u.ID)
+		}
 	case p.ChatChannel != "":
 		cc := cfg.ChatChannel(p.ChatChannel)
 		if cc == nil {

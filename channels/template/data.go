@@ -37,6 +37,9 @@ type Data struct {
 	Dashboards []string
 	// AckHint tells the recipient how to acknowledge on this channel, with the incident id.
 	AckHint string
+	// Links are the recipient's signed action URLs by action (ack, resolve,
+	// escalate): a GET shows a confirmation page, only its button acts.
+	Links map[string]string
 	// NextUpdate is Incident.NextUpdate written for the recipient (empty when none).
 	NextUpdate string
 	// Subject and Text are the rendered message, for body templates (webhooks) that embed it.
@@ -56,7 +59,7 @@ type Item struct {
 // JSON still renders (with the incident's facts alone) so a page goes out.
 func NewData(m *channels.Message) (*Data, error) {
 	d := &Data{Data: &amtemplate.Data{}, Incident: m.Incident, Channel: m.Channel, Kind: string(m.Kind),
-		Language: lang(m.Language), Subject: m.Subject, Text: m.Text}
+		Language: lang(m.Language), Subject: m.Subject, Text: m.Text, Links: m.Links}
 	var err error
 	if len(m.Data) > 0 {
 		if jerr := json.Unmarshal(m.Data, d.Data); jerr != nil {

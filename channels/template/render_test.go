@@ -304,3 +304,23 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+func TestPagesListTheirLinksInTheReadersLanguage(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"en": {"Acknowledge: https://h.example/act/a", "Resolve: https://h.example/act/r", "Escalate: https://h.example/act/e"},
+		"ja": {"了解（エスカレーション停止）: https://h.example/act/a", "解決: https://h.example/act/r", "エスカレーション: https://h.example/act/e"},
+	} {
+		m := message(t, "firing-one-alert-en.json", "email", channels.KindPage, lang)
+		m.Links = map[string]string{"ack": "https://h.example/act/a", "resolve": "https://h.example/act/r", "escalate": "https://h.example/act/e"}
+		_, text := render(t, Default(), m)
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s page lacks %q:\n%s", lang, w, text)
+			}
+		}
+		m.Links = nil
+		if _, text := render(t, Default(), m); strings.Contains(text, "/act/") {
+			t.Errorf("%s page without links shows one:\n%s", lang, text)
+		}
+	}
+}
