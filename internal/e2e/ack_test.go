@@ -1,0 +1,358 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/internal/fakeslack"
+	"github.com/hikyaku/hikyaku/internal/faketwilio"
+)
+
+// The acknowledgement tests run each way of answering a page through a
+// running `hikyaku serve` whose providers are fakes: the page goes out, the
+// answer comes back signed as the real service signs it, the escalation
+// stops, and the person hears so. Each opens its own daemon, so they run in
+// parallel; each also opens a control incident nobody answers, whose
+// step-2 page to bob proves the wait for "no further pages" was long enough.
+
+// TestAckBySMS: a reply "1 ack" to the page SMS, posted as Twilio posts it.
+func TestAckBySMS(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id, control := env.alert(t, "AckBySMS"), env.alert(t, "AckBySMSControl")
+	page := env.smsPage(t, alicePhone, id)
+	if !strings.Contains(page.Form.Get("Body"), fmt.Sprintf("%d ack", id)) {
+		t.Errorf("the page SMS does not say how to acknowledge: %q", page.Form.Get("Body"))
+	}
+	smsURL := env.External + "/api/v1/twilio/sms"
+	reply := url.Values{"From": {alicePhone}, "To": {twilioFrom}, "Body": {fmt.Sprintf("%d ack", id)},
+		"MessageSid": {"SM" + strings.Repeat("a", 32)}, "AccountSid": {env.Twilio.AccountSID}, "NumMedia": {"0"}}
+
+	// Not from Twilio: a forged signature, and none at all.
+	for name, sig := range map[string]string{
+		"forged":  faketwilio.Sign("0123456789abcdef0123456789abcdef", smsURL, reply),
+		"missing": "",
+	} {
+		req, _ := http.NewRequest(http.MethodPost, smsURL, strings.NewReader(reply.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if sig != "" {
+			req.Header.Set("X-Twilio-Signature", sig)
+		}
+		if code, body := do(t, req); code != http.StatusForbidden {
+			t.Errorf("%s signature: %d %s, want 403", name, code, body)
+		}
+		env.wantOpen(t, id, name+" signature")
+	}
+
+	// From a number nobody has: answered in the global language, nothing changes.
+	stranger := url.Values{"From": {"+15557770000"}, "To": {twilioFrom}, "Body": {fmt.Sprintf("%d ack", id)},
+		"MessageSid": {"SM" + strings.Repeat("b", 32)}, "AccountSid": {env.Twilio.AccountSID}}
+	code, body := env.twilioPost(t, smsURL, stranger)
+	if msg, _, _, err := twiml(body); code != http.StatusOK || err != nil || !strings.Contains(msg, "not registered") {
+		t.Errorf("unknown number: %d %q (%v), want 200 saying it is not registered", code, body, err)
+	}
+	env.wantOpen(t, id, "an SMS from an unknown number")
+
+	// alice answers; Twilio delivers the same message twice (a retry).
+	want := fmt.Sprintf("#%d 了解しました。エスカレーションを停止しました。", id)
+	for try := range 2 {
+		code, body := env.twilioPost(t, smsURL, reply)
+		msg, _, _, err := twiml(body)
+		if code != http.StatusOK || err != nil || msg != want {
+			t.Errorf("alice's reply (delivery %d): %d %q (%v), want 200 with <Message>%s", try+1, code, body, err, want)
+		}
+	}
+	env.wantAcked(t, id, "alice", "sms")
+	env.noFurtherPages(t, id, control)
+}
+
+// twilioPost posts params as Twilio does, signed with the fake's auth token.
+func (env *ackEnv) twilioPost(t *testing.T, rawURL string, params url.Values) (int, []byte) {
+	t.Helper()
+	resp, err := env.Twilio.SignedPost(rawURL, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readResponse(t, resp)
+}
+
+// TestAckByVoice: alice presses 1 during the page call; Twilio posts the
+// key to the call's own <Gather> action.
+func TestAckByVoice(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id, control := env.alert(t, "AckByVoice"), env.alert(t, "AckByVoiceControl")
+	call, action := env.callPage(t, alicePhone, id)
+	if !strings.HasPrefix(action, env.External+"/api/v1/twilio/voice/gather?") {
+		t.Fatalf("the call's keypad action %q is not hikyaku's gather URL under external_url", action)
+	}
+	key := url.Values{"CallSid": {call.SID}, "AccountSid": {env.Twilio.AccountSID}, "From": {twilioFrom}, "To": {alicePhone},
+		"Digits": {"1"}, "CallStatus": {"in-progress"}, "Direction": {"outbound-api"}}
+
+	req, _ := http.NewRequest(http.MethodPost, action, strings.NewReader(key.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", faketwilio.Sign("0123456789abcdef0123456789abcdef", action, key))
+	if code, body := do(t, req); code != http.StatusForbidden {
+		t.Errorf("forged keypad post: %d %s, want 403", code, body)
+	}
+	// The incident id is in the signed URL: changing it breaks the signature.
+	other := strings.Replace(action, fmt.Sprintf("incident=%d&", id), fmt.Sprintf("incident=%d&", control), 1)
+	req, _ = http.NewRequest(http.MethodPost, other, strings.NewReader(key.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", faketwilio.Sign(env.Twilio.AuthToken, action, key))
+	if code, body := do(t, req); code != http.StatusForbidden {
+		t.Errorf("keypad post to another incident under the first one's signature: %d %s, want 403", code, body)
+	}
+	env.wantOpen(t, id, "forged keypad posts")
+	env.wantOpen(t, control, "forged keypad posts")
+
+	code, body := env.twilioPost(t, action, key)
+	_, say, hangup, err := twiml(body)
+	if code != http.StatusOK || err != nil || say != "了解しました。エスカレーションを停止しました。" || !hangup {
+		t.Errorf("key 1: %d %q (%v), want 200 saying it is acknowledged, then hanging up", code, body, err)
+	}
+	env.wantAcked(t, id, "alice", "voice")
+	env.noFurtherPages(t, id, control)
+}
+
+// TestAckByEmail: alice replies "ack" to the page email; the reply reaches
+// the daemon's SMTP listener as a relay delivers it.
+func TestAckByEmail(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id, control := env.alert(t, "AckByEmail"), env.alert(t, "AckByEmailControl")
+	page, _ := env.emailPage(t, id)
+	if !strings.HasSuffix(page.replyTo, "@"+replyDomain) || page.messageID == "" {
+		t.Fatalf("page email: Reply-To %q, Message-ID %q; want a reply address at %s and an id", page.replyTo, page.messageID, replyDomain)
+	}
+	thread := "In-Reply-To: <" + page.messageID + ">\r\nSubject: Re: " + page.subject + "\r\n"
+
+	// A stranger answers the reply address, and one forges alice's From
+	// under their own envelope: accepted, so they learn nothing, and ignored.
+	strangers := []struct{ envelope, from string }{
+		{"mallory@example.net", "mallory@example.net"},
+		{"mallory@example.net", aliceEmail},
+	}
+	for i, s := range strangers {
+		hdr := thread + fmt.Sprintf("Message-ID: <stranger-%d@example.net>\r\n", i)
+		err := env.sendMail(s.envelope, s.from, page.replyTo, hdr, "ack\n")
+		if err != nil {
+			t.Errorf("mail from %s (From: %s): %v, want 250", s.envelope, s.from, err)
+		}
+		env.wantOpen(t, id, "a reply from "+s.envelope)
+	}
+
+	hdr := thread + "Message-ID: <alice-reply-1@example.com>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n\n> "+page.subject+"\n"); err != nil {
+		t.Fatalf("alice's reply: %v", err)
+	}
+	env.wantAcked(t, id, "alice", "email")
+	want := fmt.Sprintf("インシデント #%d を Alice さんが了解しました（メール）", id)
+	confirm, text := env.mailTo(t, aliceEmail, "the confirmation to alice", func(h mailHeader, text string) bool {
+		return strings.Contains(text, want)
+	})
+	if !strings.HasPrefix(confirm.autoSubmitted, "auto-generated") {
+		t.Errorf("the confirmation's Auto-Submitted is %q, want auto-generated (so it never loops)", confirm.autoSubmitted)
+	}
+	t.Logf("confirmation: %q: %q", confirm.subject, strings.SplitN(text, "\n", 2)[0])
+	env.noFurtherPages(t, id, control)
+
+	// Only one confirmation: strangers get none.
+	n := 0
+	for _, m := range env.Mail.Messages() {
+		if h, text, err := readMail(m.Data); err == nil && strings.Contains(text, want) {
+			n++
+			if !slicesHas(m.To, aliceEmail) {
+				t.Errorf("a confirmation went to %v (subject %q)", m.To, h.subject)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d confirmations, want 1", n)
+	}
+}
+
+// TestAckBySlack: alice presses Ack on the Slack page; Slack posts the
+// interaction, signed, to the interactivity URL.
+func TestAckBySlack(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id, control := env.alert(t, "AckBySlack"), env.alert(t, "AckBySlackControl")
+	page := env.slackPage(t, aliceSlack, id)
+	interactions := env.External + "/api/v1/slack/interactions"
+
+	press := func(user string, opts ...fakeslack.InteractionOption) int {
+		t.Helper()
+		payload, err := env.Slack.Click(user, page.PostedIn, page.TS, "hikyaku_ack")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := fakeslack.Interaction(interactions, slackSecret, payload, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := readResponse(t, resp)
+		return code
+	}
+	if code := press(aliceSlack, fakeslack.At(time.Now().Add(-6*time.Minute))); code != http.StatusUnauthorized {
+		t.Errorf("press replayed six minutes later: %d, want 401", code)
+	}
+	if code := press(aliceSlack, fakeslack.SignedWith("not-the-signing-secret")); code != http.StatusUnauthorized {
+		t.Errorf("press signed with another secret: %d, want 401", code)
+	}
+	env.wantOpen(t, id, "refused presses")
+	if code := press("U0STRANGER"); code != http.StatusOK {
+		t.Errorf("press by a stranger: %d, want 200 (answered to them alone)", code)
+	}
+	waitFor(t, "the stranger's ephemeral answer", 5*time.Second, func() bool {
+		for _, r := range env.Slack.Responses() {
+			if r.ResponseType == "ephemeral" && strings.Contains(r.Text, "not a hikyaku user") {
+				return true
+			}
+		}
+		return false
+	})
+	env.wantOpen(t, id, "a stranger's press")
+
+	if code := press(aliceSlack); code != http.StatusOK {
+		t.Fatalf("alice's press: %d, want 200", code)
+	}
+	env.wantAcked(t, id, "alice", "slack")
+	// The page is rewritten: no buttons left, the status says who acted.
+	waitFor(t, "chat.update of alice's page", 10*time.Second, func() bool {
+		for _, c := range env.Slack.Calls() {
+			if c.Method == "chat.update" && c.Error == "" && c.Form.Get("ts") == page.TS {
+				return true
+			}
+		}
+		return false
+	})
+	msg := env.Slack.Message(page.PostedIn, page.TS)
+	if v := buttonValue(*msg, "hikyaku_ack"); v != "" {
+		t.Errorf("alice's page still offers Ack after the ack: %+v", msg.Blocks)
+	}
+	if blocks, _ := json.Marshal(msg.Blocks); !strings.Contains(string(blocks), "対応中 (担当: alice)") {
+		t.Errorf("the updated page does not say, in alice's language, that she acknowledged: %s", blocks)
+	}
+	env.noFurtherPages(t, id, control)
+}
+
+// linkRE finds an action link under external_url in a mail's text.
+var linkRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+/act/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+`)
+
+// TestAckByLink: the ack link in the page email. A GET (a link scanner, a
+// preview) only shows a page; the button's POST acts.
+func TestAckByLink(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id, control := env.alert(t, "AckByLink"), env.alert(t, "AckByLinkControl")
+	_, text := env.emailPage(t, id)
+	links := linkRE.FindAllString(text, -1)
+	if len(links) != 3 {
+		t.Fatalf("page email has %d action links, want 3 (ack, resolve, escalate):\n%s", len(links), text)
+	}
+	ack := ""
+	for _, l := range links {
+		if !strings.HasPrefix(l, env.External+"/act/") {
+			t.Errorf("link %s is not under external_url %s", l, env.External)
+		}
+		claims, _, _ := strings.Cut(strings.TrimPrefix(l, env.External+"/act/"), ".")
+		if c, err := base64.RawURLEncoding.DecodeString(claims); err == nil && strings.HasPrefix(string(c), fmt.Sprintf("%d|ack|alice|", id)) {
+			ack = l
+		}
+	}
+	if ack == "" {
+		t.Fatalf("no ack link for alice among %v", links)
+	}
+	token := strings.TrimPrefix(ack, env.External+"/act/")
+
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, ack, nil)
+		if code, body := do(t, req); code != http.StatusOK || !strings.Contains(string(body), `<form method="post">`) {
+			t.Errorf("GET of the ack link: %d, want 200 with a confirmation form:\n%s", code, body)
+		}
+	}
+	env.wantOpen(t, id, "GETs of the ack link")
+
+	// The test's signer makes hikyaku's very token, so an expired one made
+	// with it is expired, not merely malformed.
+	claims, _, _ := strings.Cut(token, ".")
+	c, _ := base64.RawURLEncoding.DecodeString(claims)
+	parts := strings.Split(string(c), "|")
+	exp, _ := strconv.ParseInt(parts[len(parts)-1], 10, 64)
+	if got := signLinkToken(signingKey, id, "ack", "alice", time.Unix(exp, 0)); got != token {
+		t.Fatalf("the test's signer makes %s for hikyaku's %s: it no longer signs as hikyaku does", got, token)
+	}
+	forged := map[string]string{
+		"expired":            signLinkToken(signingKey, id, "ack", "alice", time.Now().Add(-time.Minute)),
+		"another key":        signLinkToken("another-signing-key-0123", id, "ack", "alice", time.Unix(exp, 0)),
+		"claims changed":     base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|ack|alice|%d", control, exp))) + token[len(claims):],
+		"signature tampered": token[:len(token)-2] + flip(token[len(token)-2:]),
+	}
+	for name, tok := range forged {
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			req, _ := http.NewRequest(method, env.External+"/act/"+tok, nil)
+			if code, _ := do(t, req); code != http.StatusForbidden {
+				t.Errorf("%s link, %s: %d, want 403", name, method, code)
+			}
+		}
+	}
+	env.wantOpen(t, id, "forged links")
+	env.wantOpen(t, control, "forged links")
+
+	req, _ := http.NewRequest(http.MethodPost, ack, nil)
+	if code, body := do(t, req); code != http.StatusOK {
+		t.Errorf("POST of the ack link: %d, want 200:\n%s", code, body)
+	}
+	env.wantAcked(t, id, "alice", "link")
+	env.noFurtherPages(t, id, control)
+}
+
+// flip changes every character of s to another base64url character.
+func flip(s string) string {
+	b := []byte(s)
+	for i := range b {
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+	}
+	return string(b)
+}
+
+// TestAckByCLI: `hikyaku ack ID --server URL` with the API token from the
+// environment, as an engineer runs it from a terminal.
+func TestAckByCLI(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id, control := env.alert(t, "AckByCLI"), env.alert(t, "AckByCLIControl")
+	env.smsPage(t, alicePhone, id)
+
+	cli := func(token string) (string, error) {
+		cmd := exec.Command(binary, "ack", strconv.FormatInt(id, 10), "--server", env.External)
+		cmd.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+token, "HIKYAKU_USER=alice", "HIKYAKU_SERVER=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := cli("not-the-api-token"); err == nil {
+		t.Errorf("ack with a wrong API token succeeded: %s", out)
+	}
+	env.wantOpen(t, id, "a wrong API token")
+	out, err := cli(apiToken)
+	if err != nil || !strings.Contains(out, fmt.Sprintf("incident %d: acked", id)) {
+		t.Errorf("hikyaku ack %d: %v\n%s", id, err, out)
+	}
+	env.wantAcked(t, id, "alice", "api")
+	env.noFurtherPages(t, id, control)
+}
