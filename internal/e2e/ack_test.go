@@ -164,7 +164,7 @@ func TestAckByEmail(t *testing.T) {
 	if !strings.HasPrefix(confirm.autoSubmitted, "auto-generated") {
 		t.Errorf("the confirmation's Auto-Submitted is %q, want auto-generated (so it never loops)", confirm.autoSubmitted)
 	}
-	t.Logf("confirmation: %q: %q", confirm.subject, strings.SplitN(text, "\n", 2)[0])
+	t.Logf("confirmation: %q: %q", confirm.subject, strings.TrimSpace(strings.SplitN(text, "\n", 2)[0]))
 	env.noFurtherPages(t, id, control)
 
 	// Only one confirmation: strangers get none.
@@ -282,7 +282,14 @@ func TestAckByLink(t *testing.T) {
 			t.Errorf("GET of the ack link: %d, want 200 with a confirmation form:\n%s", code, body)
 		}
 	}
-	env.wantOpen(t, id, "GETs of the ack link")
+	// Nor does a GET of any inbound endpoint: only the providers' POSTs act.
+	for _, path := range []string{"/api/v1/twilio/sms", "/api/v1/twilio/voice/gather", "/api/v1/slack/interactions"} {
+		req, _ := http.NewRequest(http.MethodGet, env.External+path+fmt.Sprintf("?incident=%d&From=%s&Body=ack&Digits=1", id, url.QueryEscape(alicePhone)), nil)
+		if code, _ := do(t, req); code != http.StatusMethodNotAllowed {
+			t.Errorf("GET %s: %d, want 405", path, code)
+		}
+	}
+	env.wantOpen(t, id, "GETs of the ack link and the inbound endpoints")
 
 	// The test's signer makes hikyaku's very token, so an expired one made
 	// with it is expired, not merely malformed.
