@@ -158,31 +158,19 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		}
 		msgs = append(msgs, m)
 	}
-	if err == nil && p.Channel == "sms" {
-		err = e.smsOptedOut(ctx, msgs[0].To)
-	}
 	ids := bundleIDs(items)
 	if err == nil {
-		sender := (*e.senders.Load())[p.Channel]
-		if sender == nil {
-			err = channels.Permanent("", fmt.Errorf("no %s provider is configured", p.Channel))
-		} else {
-			var rc channels.Receipt
-			sctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
-			rc, err = sender.Send(sctx, bundleMessage(msgs, key, items))
-			cancel()
-			if err == nil {
-				e.metrics.notifications.WithLabelValues(p.Channel, "sent").Inc()
-				var first error
-				for _, it := range items {
-					ev := event(e.now(), "notified", "", "to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
-						"provider_id", rc.ProviderID, "attempt", strconv.Itoa(it.c.Attempt+1), "bundle", ids)
-					if ferr := e.finish(ctx, it.c, ev); !errors.Is(ferr, errDone) && first == nil {
-						first = ferr
-					}
+		var rc channels.Receipt
+		if rc, err = e.send(ctx, bundleMessage(msgs, key, items)); err == nil {
+			var first error
+			for _, it := range items {
+				ev := event(e.now(), "notified", "", "to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
+					"provider_id", rc.ProviderID, "attempt", strconv.Itoa(it.c.Attempt+1), "bundle", ids)
+				if ferr := e.finish(ctx, it.c, ev); !errors.Is(ferr, errDone) && first == nil {
+					first = ferr
 				}
-				return cmp.Or(first, errDone)
 			}
+			return cmp.Or(first, errDone)
 		}
 	}
 	var first error

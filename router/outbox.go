@@ -46,26 +46,36 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		return err // postponed (errDone) under a rate, or the store failed
 	}
 	msg, err := e.message(inc, &p, c.ID)
-	if err == nil && p.Channel == "sms" {
-		err = e.smsOptedOut(ctx, msg.To)
-	}
 	if err == nil {
-		sender := (*e.senders.Load())[p.Channel]
-		if sender == nil {
-			err = channels.Permanent("", fmt.Errorf("no %s provider is configured", p.Channel))
-		} else {
-			var rc channels.Receipt
-			sctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
-			rc, err = sender.Send(sctx, msg)
-			cancel()
-			if err == nil {
-				e.metrics.notifications.WithLabelValues(p.Channel, "sent").Inc()
-				return e.finish(ctx, c, event(e.now(), "notified", "", "to", who(&p), "channel", p.Channel,
-					"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt+1)))
-			}
+		var rc channels.Receipt
+		if rc, err = e.send(ctx, msg); err == nil {
+			return e.finish(ctx, c, event(e.now(), "notified", "", "to", who(&p), "channel", p.Channel,
+				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt+1)))
 		}
 	}
 	return e.sendFailed(ctx, c, inc, &p, err)
+}
+
+// send hands one message to its channel's sender, within the claim's lease.
+// A number that opted out by STOP is a permanent failure, so the caller
+// fails over without a wasted send.
+func (e *Engine) send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
+	if m.Channel == "sms" {
+		if err := e.smsOptedOut(ctx, m.To); err != nil {
+			return channels.Receipt{}, err
+		}
+	}
+	sender := (*e.senders.Load())[m.Channel]
+	if sender == nil {
+		return channels.Receipt{}, channels.Permanent("", fmt.Errorf("no %s provider is configured", m.Channel))
+	}
+	sctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
+	defer cancel()
+	rc, err := sender.Send(sctx, m)
+	if err == nil {
+		e.metrics.notifications.WithLabelValues(m.Channel, "sent").Inc()
+	}
+	return rc, err
 }
 
 // fail records a notification that will not arrive and fails over to the
