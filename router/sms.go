@@ -75,9 +75,9 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 	u := userByPhone(cfg, from)
 	if u == nil {
 		e.log.Info("SMS from a number no user has: nothing changed", "from", from)
-		return smsWordsFor(cfg.Global.Language).unknown
+		return wordsFor(smsTexts, cfg.Global.Language).unknown
 	}
-	wd := smsWordsFor(u.Language)
+	wd := wordsFor(smsTexts, u.Language)
 	cmd, ok := reply.Parse(body)
 	if !ok {
 		return wd.notUnderstood + " " + wd.help
@@ -129,7 +129,7 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 	case outcomeNotFound:
 		return fmt.Sprintf(wd.notFound, id)
 	case outcomeForbidden:
-		return smsWordsFor(cfg.Global.Language).unknown
+		return wordsFor(smsTexts, cfg.Global.Language).unknown
 	}
 	e.log.Error("acting on an SMS reply failed", "incident", id, "user", u.ID, "verb", verb, "err", err)
 	return wd.failed
@@ -319,9 +319,10 @@ var smsTexts = map[string]smsWords{
 	},
 }
 
-func smsWordsFor(lang string) smsWords {
-	if wd, ok := smsTexts[lang]; ok {
+// wordsFor picks a text table by language, English when there is none.
+func wordsFor[T any](texts map[string]T, lang string) T {
+	if wd, ok := texts[lang]; ok {
 		return wd
 	}
-	return smsTexts["en"]
+	return texts["en"]
 }

@@ -39,12 +39,12 @@ func (s *Server) twilioGather(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		e.log.Info("keypad answer on a call to a number no user has: nothing changed", "to", form.Get("To"))
 		lang := cfg.Global.Language
-		doc, err := twilio.SayAndHangUp(lang, voiceWordsFor(lang).unknown)
+		doc, err := twilio.SayAndHangUp(lang, wordsFor(voiceTexts, lang).unknown)
 		writeTwiML(w, doc, err)
 		return
 	}
 	lang := u.Language
-	wd := voiceWordsFor(lang)
+	wd := wordsFor(voiceTexts, lang)
 	q := r.URL.Query()
 	id, err := strconv.ParseInt(q.Get("incident"), 10, 64)
 	if err != nil || id <= 0 {
@@ -138,11 +138,4 @@ var voiceTexts = map[string]voiceWords{
 		unknown:      "この番号は飛脚に登録されていません。変更はありません。",
 		failed:       "申し訳ありません。記録できませんでした。",
 	},
-}
-
-func voiceWordsFor(lang string) voiceWords {
-	if wd, ok := voiceTexts[lang]; ok {
-		return wd
-	}
-	return voiceTexts["en"]
 }
