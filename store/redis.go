@@ -38,6 +38,9 @@ type Redis struct {
 	opt   RedisOptions
 	base  string // "hikyaku:{prefix}:"
 	snaps snapshots
+	// writes pipelines concurrent incident writes (without WAIT, which must
+	// follow its write on the same connection).
+	writes pipeliner
 }
 
 // NewRedis wraps a client; Close closes it.
@@ -48,7 +51,8 @@ func NewRedis(rdb redis.UniversalClient, opt RedisOptions) *Redis {
 	if opt.Wait > 0 && opt.WaitTimeout <= 0 {
 		opt.WaitTimeout = defaultWaitTimeout // WAIT with timeout 0 would block forever
 	}
-	return &Redis{rdb: rdb, opt: opt, base: "hikyaku:{" + opt.Prefix + "}:"}
+	return &Redis{rdb: rdb, opt: opt, base: "hikyaku:{" + opt.Prefix + "}:",
+		writes: pipeliner{rdb: rdb, script: scriptWriteIncident}}
 }
 
 func (s *Redis) seqKey() string              { return s.base + "seq" }
@@ -247,7 +251,7 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 			return s.waitReplicas(ctx, tx)
 		}, s.seqKey())
 	} else {
-		res, err = scriptWriteIncident.Run(ctx, s.rdb, keys, args...).Slice()
+		res, err = s.writes.run(ctx, keys, args)
 	}
 	if err != nil {
 		return false, snapshot{}, err
