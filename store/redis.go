@@ -204,7 +204,7 @@ var newIncidentPrefix = []byte(`{"id":0,`)
 // atomic script. When snap is stale it writes nothing and returns the current
 // snapshot to retry from. A new incident gets its id from the script.
 func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Change) (bool, snapshot, error) {
-	data, err := json.Marshal(next)
+	data, err := encodeIncident(next)
 	if err != nil {
 		return false, snapshot{}, err
 	}
@@ -277,6 +277,36 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 		return false, snapshot{}, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
 	}
 	return false, snapshot{}, fmt.Errorf("write script answered %v", res)
+}
+
+// versionField follows Message in Incident's JSON. A JSON string holds a
+// quote only escaped, so the first match is the top-level field.
+var versionField = []byte(`,"version":`)
+
+// encodeIncident is json.Marshal(inc) with the webhook message copied in as
+// it is. encoding/json re-scans a RawMessage byte by byte to compact it, which
+// cost as much as encoding the rest of the incident; the router stores only a
+// body it has just decoded, so the scan proves nothing.
+func encodeIncident(inc *Incident) ([]byte, error) {
+	msg := bytes.TrimSpace(inc.Message)
+	if len(msg) == 0 {
+		return json.Marshal(inc)
+	}
+	bare := *inc
+	bare.Message = nil
+	data, err := json.Marshal(&bare)
+	if err != nil {
+		return nil, err
+	}
+	at := bytes.Index(data, versionField)
+	if at < 0 {
+		return nil, fmt.Errorf("encode incident: no %s field", versionField)
+	}
+	out := make([]byte, 0, len(data)+len(msg)+len(`,"message":`))
+	out = append(out, data[:at]...)
+	out = append(out, `,"message":`...)
+	out = append(out, msg...)
+	return append(out, data[at:]...), nil
 }
 
 // waitReplicas makes a write durable on opt.Wait replicas before it counts as
