@@ -32,13 +32,11 @@ func DecodeMessage(body []byte) (*Message, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("%w: empty body: want Alertmanager's webhook JSON", ErrBadPayload)
 	}
+	// Unmarshal rather than a Decoder, which would copy the body into a
+	// buffer of its own; a second value after the first is a syntax error.
 	var m Message
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadPayload, jsonError(body, err))
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: %s: more than one JSON value", ErrBadPayload, position(body, dec.InputOffset()))
 	}
 	if err := m.validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadPayload, err)
@@ -88,6 +86,10 @@ func (m *Message) Labels() map[string]string {
 // jsonError adds the line and column to encoding/json's byte offsets.
 func jsonError(data []byte, err error) error {
 	var syn *json.SyntaxError
+	if errors.As(err, &syn) && syn.Offset >= int64(len(data)) && strings.HasPrefix(syn.Error(), "unexpected end") {
+		// json.Unmarshal's way of saying io.ErrUnexpectedEOF.
+		return fmt.Errorf("%s: unexpected end of file", position(data, int64(len(data))))
+	}
 	if errors.As(err, &syn) {
 		// Offset counts the offending byte as read: point at it, not past it.
 		return fmt.Errorf("%s: %w", position(data, syn.Offset-1), err)
