@@ -79,7 +79,7 @@ func (s *Server) intake(r *http.Request) (int, string) {
 		return http.StatusServiceUnavailable, "shutting down"
 	}
 	cfg := s.Engine.Policies().Config()
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, cfg.Global.MaxBodyBytes))
+	body, err := readBody(r, cfg.Global.MaxBodyBytes)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -104,12 +104,38 @@ func (s *Server) intake(r *http.Request) (int, string) {
 		s.Engine.log.Error("storing webhook failed", "group_key", msg.GroupKey, "err", err)
 		return http.StatusServiceUnavailable, "store unavailable; retry"
 	}
-	ids := make([]int64, len(incs))
+	b := append(make([]byte, 0, 32), `{"incidents":[`...)
 	for i, inc := range incs {
-		ids[i] = inc.ID
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, inc.ID, 10)
 	}
-	b, _ := json.Marshal(map[string]any{"incidents": ids})
-	return http.StatusOK, string(b)
+	return http.StatusOK, string(append(b, "]}"...))
+}
+
+// readBody is io.ReadAll of at most limit bytes, its buffer sized from
+// Content-Length: io.ReadAll starts at 512 bytes and copies as it grows.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	rd := http.MaxBytesReader(nil, r.Body, limit)
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = min(r.ContentLength, limit) + 1 // +1: room to read EOF without growing
+	}
+	b := make([]byte, 0, size)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // authorized checks the credentials Alertmanager's http_config sends for
