@@ -3,6 +3,7 @@ module github.com/hikyaku/hikyaku
 go 1.26.8
 
 require (
+	github.com/goccy/go-json v0.12.0
 	github.com/goccy/go-yaml v1.19.2
 	github.com/prometheus/alertmanager v0.34.2
 	github.com/prometheus/common v0.72.0

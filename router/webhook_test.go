@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -26,7 +27,10 @@ func TestDecodeFixtures(t *testing.T) {
 }
 
 // FuzzDecodeMessage: any body either decodes into a message that passes its
-// own checks, or fails with ErrBadPayload; it never panics.
+// own checks, or fails with ErrBadPayload; it never panics. DecodeMessage
+// decodes with go-json, and the store copies what it accepts into the
+// incident's JSON, so it must accept exactly what encoding/json accepts and
+// decode it to the same value.
 func FuzzDecodeMessage(f *testing.F) {
 	files, _ := filepath.Glob("testdata/alertmanager/*.json")
 	for _, p := range files {
@@ -38,11 +42,22 @@ func FuzzDecodeMessage(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := DecodeMessage(body)
+		var std Message
+		stdErr := json.Unmarshal(body, &std)
+		if stdErr == nil {
+			stdErr = std.validate()
+		}
+		if (err == nil) != (stdErr == nil) {
+			t.Fatalf("DecodeMessage: %v; encoding/json: %v", err, stdErr)
+		}
 		if err != nil {
 			if !errors.Is(err, ErrBadPayload) {
 				t.Fatalf("error does not wrap ErrBadPayload: %v", err)
 			}
 			return
+		}
+		if !reflect.DeepEqual(*m, std) {
+			t.Fatalf("decoded %#v, encoding/json %#v", m.Data, std.Data)
 		}
 		if m.Data == nil || m.GroupKey == "" || len(m.Alerts) == 0 {
 			t.Fatalf("accepted an incomplete message: %+v", m)
