@@ -35,10 +35,12 @@ type RedisOptions struct {
 
 // Redis is the store on Redis (single, Sentinel or Cluster), shared by replicas.
 type Redis struct {
-	rdb   redis.UniversalClient
-	opt   RedisOptions
-	base  string // "hikyaku:{prefix}:"
-	snaps snapshots
+	rdb  redis.UniversalClient
+	opt  RedisOptions
+	base string // "hikyaku:{prefix}:"
+	// fixed keys every write names, built once rather than per write.
+	timers, due, claims, seq string
+	snaps                    snapshots
 	// writes pipelines concurrent incident writes (without WAIT, which must
 	// follow its write on the same connection).
 	writes pipeliner
@@ -52,19 +54,21 @@ func NewRedis(rdb redis.UniversalClient, opt RedisOptions) *Redis {
 	if opt.Wait > 0 && opt.WaitTimeout <= 0 {
 		opt.WaitTimeout = defaultWaitTimeout // WAIT with timeout 0 would block forever
 	}
-	return &Redis{rdb: rdb, opt: opt, base: "hikyaku:{" + opt.Prefix + "}:",
+	base := "hikyaku:{" + opt.Prefix + "}:"
+	return &Redis{rdb: rdb, opt: opt, base: base,
+		timers: base + "timers", due: base + "due", claims: base + "claims", seq: base + "seq",
 		writes: pipeliner{rdb: rdb, script: scriptWriteIncident}}
 }
 
-func (s *Redis) seqKey() string              { return s.base + "seq" }
+func (s *Redis) seqKey() string              { return s.seq }
 func (s *Redis) incidentKey(id int64) string { return s.base + "incident:" + strconv.FormatInt(id, 10) }
 func (s *Redis) dedupKey(key string) string  { return s.base + "key:" + key }
 func (s *Redis) allKey() string              { return s.base + "incidents" }
 func (s *Redis) statusKey(st Status) string  { return s.base + "status:" + string(st) }
 func (s *Redis) timelineKey(id int64) string { return s.base + "timeline:" + strconv.FormatInt(id, 10) }
-func (s *Redis) timersKey() string           { return s.base + "timers" }
-func (s *Redis) dueKey() string              { return s.base + "due" }
-func (s *Redis) claimsKey() string           { return s.base + "claims" }
+func (s *Redis) timersKey() string           { return s.timers }
+func (s *Redis) dueKey() string              { return s.due }
+func (s *Redis) claimsKey() string           { return s.claims }
 
 // timerKeys are the KEYS of every timer script but release.lua, in this order.
 func (s *Redis) timerKeys() []string { return []string{s.timersKey(), s.dueKey(), s.claimsKey()} }
