@@ -87,7 +87,7 @@ func testStorm(t *testing.T, replicas, groups int) {
 	if want := groups * len(testPlan.pages(0)); len(got) != want {
 		t.Errorf("%d pages sent, the plan has %d", len(got), want)
 	}
-	checkSchedule(t, ds[0].Addr, got, testPlan, 2*time.Second)
+	checkSchedule(t, ds[0].Addr, got, testPlan, 3*time.Second) // under the 4 s lease, with room for a loaded CI machine
 	perReplica := map[string]int{}
 	for _, s := range got {
 		perReplica[s.Replica]++
