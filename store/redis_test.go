@@ -36,7 +36,18 @@ func TestRedis(t *testing.T) {
 }
 
 func TestRedisIncidentsSurviveRestartWithAppendOnly(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{AppendOnly: true})
+	// everysec is Redis's default AOF policy: each write reaches the kernel
+	// before Redis replies, so a killed and restarted Redis loses nothing it
+	// acknowledged (only a power loss can lose the last second). always also
+	// syncs the disk before replying.
+	for _, fsync := range []string{"always", "everysec"} {
+		t.Run("appendfsync="+fsync, func(t *testing.T) {
+			testSurviveRestart(t, redistest.Start(t, redistest.Options{AppendOnly: true, Args: []string{"--appendfsync", fsync}}))
+		})
+	}
+}
+
+func testSurviveRestart(t *testing.T, srv *redistest.Server) {
 	s := openRedis(t, srv.URL())
 	defer s.Close()
 	ctx := t.Context()
