@@ -1,7 +1,13 @@
 package router
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hikyaku/hikyaku/store"
 )
 
 // Metrics are hikyaku's own Prometheus metrics, all prefixed hikyaku_.
@@ -60,4 +66,32 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		f(c)
 	}
 	return m
+}
+
+// outboxDepth reports, at each scrape, how many timers the store holds:
+// escalation steps and notifications waiting or being sent. A depth that
+// keeps growing means pages are not going out as fast as they come due.
+type outboxDepth struct {
+	st   store.Store
+	desc *prometheus.Desc
+}
+
+// NewOutboxDepth is the hikyaku_outbox_depth gauge over st, for a registry.
+func NewOutboxDepth(st store.Store) prometheus.Collector {
+	return &outboxDepth{st: st, desc: prometheus.NewDesc("hikyaku_outbox_depth",
+		"Timers the store holds: escalation steps and notifications waiting or in flight.", nil, nil)}
+}
+
+func (o *outboxDepth) Describe(ch chan<- *prometheus.Desc) { ch <- o.desc }
+
+func (o *outboxDepth) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n, err := o.st.Pending(ctx)
+	if err != nil {
+		// The scrape says the store is unreachable rather than showing a stale 0.
+		ch <- prometheus.NewInvalidMetric(o.desc, fmt.Errorf("outbox depth: %w", err))
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(o.desc, prometheus.GaugeValue, float64(n))
 }
