@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket layout. Integers are big-endian so bbolt's byte order is numeric order.
@@ -74,7 +75,7 @@ func OpenBolt(path string) (*Bolt, error) {
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("store: %s is locked by another process (is another hikyaku running with this data dir?): %w", path, err)
 	}
 	if err != nil {
