@@ -301,6 +301,9 @@ func encodeIncident(inc *Incident) ([]byte, error) {
 	if len(msg) == 0 {
 		return gojson.Marshal(inc)
 	}
+	if !json.Valid(msg) {
+		return nil, errors.New("encode incident: its message is not valid JSON")
+	}
 	bare := *inc
 	bare.Message = nil
 	data, err := gojson.Marshal(&bare)

@@ -71,3 +71,17 @@ func TestEncodeMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodeRefusesAnInvalidMessage: the message is copied into the incident
+// as it is, so one that is not JSON must fail the write, not leave an
+// incident nobody can read back.
+func TestEncodeRefusesAnInvalidMessage(t *testing.T) {
+	for _, msg := range []string{`{"receiver":`, `{"a":1} trailing`, "\xff"} {
+		if _, err := encodeIncident(&Incident{ID: 1, Key: "k", Status: StatusOpen, Message: []byte(msg)}); err == nil {
+			t.Errorf("message %q was encoded", msg)
+		}
+	}
+	if _, err := encodeIncident(&Incident{ID: 1, Key: "k", Status: StatusOpen, Message: []byte(`{"receiver":"r"}`)}); err != nil {
+		t.Fatalf("a valid message was refused: %v", err)
+	}
+}
