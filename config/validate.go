@@ -69,41 +69,21 @@ func (l *loader) validate(c *Config) {
 	l.validateTemplates(c)
 	// Index every department, rotation and schedule before checking references,
 	// so a reference may point forward in the file.
+	// Rotations and schedules share one namespace: a layer or a step names either.
+	isRotation := func(id string) bool { return c.rotationsByID[id] != nil }
+	isSchedule := func(id string) bool { return c.schedulesByID[id] != nil }
 	for i, d := range c.Departments {
 		p := fmt.Sprintf("departments[%d]", i)
-		if l.checkID(p+".id", d.ID, "department") {
-			if c.departmentsByID[d.ID] != nil {
-				l.errAt(p+".id", fmt.Sprintf("duplicate department id %q", d.ID))
-			}
-			c.departmentsByID[d.ID] = d
-		}
+		register(l, c.departmentsByID, p+".id", d.ID, "department", "department", d, nil)
 		for j, r := range d.Rotations {
-			rp := fmt.Sprintf("%s.rotations[%d]", p, j)
-			if l.checkID(rp+".id", r.ID, "rotation") {
-				if c.rotationsByID[r.ID] != nil || c.schedulesByID[r.ID] != nil {
-					l.errAt(rp+".id", fmt.Sprintf("duplicate rotation or schedule id %q", r.ID))
-				}
-				c.rotationsByID[r.ID] = r
-			}
+			register(l, c.rotationsByID, fmt.Sprintf("%s.rotations[%d].id", p, j), r.ID, "rotation", "rotation or schedule", r, isSchedule)
 		}
-		for j, s := range d.Schedules {
-			sp := fmt.Sprintf("%s.schedules[%d]", p, j)
-			if l.checkID(sp+".id", s.ID, "schedule") {
-				if c.rotationsByID[s.ID] != nil || c.schedulesByID[s.ID] != nil {
-					l.errAt(sp+".id", fmt.Sprintf("duplicate rotation or schedule id %q", s.ID))
-				}
-				c.schedulesByID[s.ID] = s
-			}
+		for j, sc := range d.Schedules {
+			register(l, c.schedulesByID, fmt.Sprintf("%s.schedules[%d].id", p, j), sc.ID, "schedule", "rotation or schedule", sc, isRotation)
 		}
 	}
 	for i, p := range c.Policies {
-		pp := fmt.Sprintf("escalation_policies[%d]", i)
-		if l.checkID(pp+".id", p.ID, "escalation policy") {
-			if c.policiesByID[p.ID] != nil {
-				l.errAt(pp+".id", fmt.Sprintf("duplicate escalation policy id %q", p.ID))
-			}
-			c.policiesByID[p.ID] = p
-		}
+		register(l, c.policiesByID, fmt.Sprintf("escalation_policies[%d].id", i), p.ID, "escalation policy", "escalation policy", p, nil)
 	}
 	for i, d := range c.Departments {
 		l.validateDepartment(c, d, fmt.Sprintf("departments[%d]", i))
@@ -138,6 +118,19 @@ func (l *loader) validate(c *Config) {
 	if len(c.Policies) == 0 && !l.undecoded("escalation_policies") {
 		l.errAt("", "escalation_policies: at least one policy is needed")
 	}
+}
+
+// register checks id and files v under it in m. An id m already holds is a
+// duplicate, as is one that also (when set) says is taken in a namespace m
+// shares; dup names the namespace in the message.
+func register[T any](l *loader, m map[string]T, path, id, what, dup string, v T, also func(string) bool) {
+	if !l.checkID(path, id, what) {
+		return
+	}
+	if _, ok := m[id]; ok || (also != nil && also(id)) {
+		l.errAt(path, fmt.Sprintf("duplicate %s id %q", dup, id))
+	}
+	m[id] = v
 }
 
 func (l *loader) checkID(path, id, what string) bool {
@@ -318,12 +311,7 @@ func (l *loader) validateReceivers(c *Config) {
 }
 
 func (l *loader) validateUser(c *Config, u *User, p string) {
-	if l.checkID(p+".id", u.ID, "user") {
-		if c.usersByID[u.ID] != nil {
-			l.errAt(p+".id", fmt.Sprintf("duplicate user id %q", u.ID))
-		}
-		c.usersByID[u.ID] = u
-	}
+	register(l, c.usersByID, p+".id", u.ID, "user", "user", u, nil)
 	if u.Name == "" {
 		u.Name = u.ID
 	}
@@ -421,12 +409,7 @@ func (ct Contacts) Has(ch Channel) bool {
 }
 
 func (l *loader) validateChatChannel(c *Config, ch *ChatChannel, p string) {
-	if l.checkID(p+".id", ch.ID, "chat channel") {
-		if c.channelsByID[ch.ID] != nil {
-			l.errAt(p+".id", fmt.Sprintf("duplicate chat channel id %q", ch.ID))
-		}
-		c.channelsByID[ch.ID] = ch
-	}
+	register(l, c.channelsByID, p+".id", ch.ID, "chat channel", "chat channel", ch, nil)
 	if ch.Name == "" {
 		ch.Name = ch.ID
 	}
