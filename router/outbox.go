@@ -133,6 +133,10 @@ func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) 
 // is not racing another replica that has just claimed the timer again.
 const finishMargin = 500 * time.Millisecond
 
+// ErrBadCallback is a delivery callback whose token cannot be read: asking
+// the provider to retry it would not help.
+var ErrBadCallback = errors.New("router: bad delivery callback token")
+
 // callback is the token a provider hands back in its status callback.
 type callback struct {
 	Incident int64         `json:"i"`
@@ -156,7 +160,7 @@ func (e *Engine) DeliveryFailed(ctx context.Context, token, reason string) error
 		err = json.Unmarshal(raw, &cb)
 	}
 	if err != nil || cb.Incident <= 0 {
-		return fmt.Errorf("router: bad delivery callback token")
+		return ErrBadCallback
 	}
 	for _, more := range cb.More {
 		if err := e.deliveryFailed(ctx, more, reason); err != nil {

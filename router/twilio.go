@@ -47,7 +47,7 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		if err := s.Engine.DeliveryFailed(r.Context(), r.URL.Query().Get("cb"), reason); err != nil {
 			s.Engine.log.Warn("twilio status callback", "sid", st.SID, "err", err)
 			// 5xx makes Twilio retry the callback; a token we cannot read never will be readable.
-			if strings.Contains(err.Error(), "bad delivery callback token") {
+			if errors.Is(err, ErrBadCallback) {
 				http.Error(w, "bad callback token", http.StatusBadRequest)
 				return
 			}
