@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,6 +115,10 @@ func nonZero(n uint64) string {
 // every group_interval and an HA pair sends twice: only a change in the
 // alerts is worth a timeline line.
 func (e *Engine) refresh(cur *store.Incident, msg *Message, raw []byte) *store.Change {
+	// The same body again (a plain re-send) needs no decoding to compare.
+	if bytes.Equal(bytes.TrimSpace(cur.Message), bytes.TrimSpace(raw)) {
+		return nil
+	}
 	now := e.now()
 	old, err := DecodeMessage(cur.Message)
 	if err == nil && alertSet(old) == alertSet(msg) {
