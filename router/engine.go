@@ -51,6 +51,9 @@ type Options struct {
 	Workers int
 	// MaxAttempts is how many times a transient send failure is retried before it counts as permanent.
 	MaxAttempts int
+	// DryRun says the senders only record (serve --dry-run): hikyaku_dry_run
+	// is 1 and no provider's health is reported, as none is used.
+	DryRun bool
 }
 
 // Engine owns the incident lifecycle and the escalation timers. Every state
@@ -67,6 +70,7 @@ type Engine struct {
 	// inflight counts timer handlers running, so shutdown can wait for sends.
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
+	health   providerHealth
 }
 
 // New makes an engine serving the compiled policies set.
@@ -101,6 +105,10 @@ func New(set *policies.Set, opts Options) *Engine {
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
 	e.senders.Store(&opts.Senders)
+	if opts.DryRun {
+		e.metrics.dryRun.Set(1)
+	}
+	e.watchProviders(set.Config())
 	return e
 }
 
@@ -133,6 +141,7 @@ func (e *Engine) Reload(path string) error {
 		e.senders.Store(&senders)
 	}
 	e.SetPolicies(policies.Compile(cfg))
+	e.watchProviders(cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.log.Info("configuration loaded", "file", path)
 	e.kick()
