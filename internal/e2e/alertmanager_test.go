@@ -51,7 +51,7 @@ func TestThroughAlertmanager(t *testing.T) {
 	fired := time.Now()
 	postAlert(t, am, name, startsAt, time.Time{})
 	inc := waitIncident(t, h.Addr, groupKey(name), func(v *incidentView) bool {
-		for _, ev := range v.events("notified") {
+		for _, ev := range v.events("recorded") {
 			if ev.Detail["to"] == oncall && ev.Detail["channel"] == "sms" {
 				return true
 			}
