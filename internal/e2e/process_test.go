@@ -41,7 +41,13 @@ type daemon struct {
 // killed when the test ends if it still runs.
 func startDaemon(t *testing.T, name, cfg string, storeArgs ...string) *daemon {
 	t.Helper()
-	args := append([]string{"serve", "--dry-run", "--config", cfg, "--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs...)
+	return startServe(t, name, cfg, append([]string{"--dry-run"}, storeArgs...)...)
+}
+
+// startServe is startDaemon without --dry-run: cfg's providers send.
+func startServe(t *testing.T, name, cfg string, args ...string) *daemon {
+	t.Helper()
+	args = append([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
 	d := startProcess(t, name, binary, args...)
 	line, ok := d.WaitLog(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout)
 	if !ok {

@@ -46,6 +46,32 @@ func lineColOf(t *testing.T, text, s string) string {
 	return fmt.Sprintf("%d:%d", line, col)
 }
 
+// withTwilio is the config at path with providers.twilio pointing at tw.
+func withTwilio(t *testing.T, path string, tw *faketwilio.Server) string {
+	t.Helper()
+	return appendConfig(t, path, fmt.Sprintf(`providers:
+  twilio:
+    account_sid: %s
+    auth_token: {value: %s}
+    from: "+15550009999"
+    api_url: %s
+`, tw.AccountSID, tw.AuthToken, tw.URL))
+}
+
+// appendConfig writes the config at path with more appended, to a new file.
+func appendConfig(t *testing.T, path, more string) string {
+	t.Helper()
+	base, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "hikyaku.yml")
+	if err := os.WriteFile(out, append(base, more...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // TestServeRefusesSMSWithoutTwilioToken: a real serve, without --dry-run,
 // with users paged by SMS and Twilio's auth_token in an unset variable,
 // exits 1 naming the FILE:LINE:COL of that token. The old binary started
