@@ -34,7 +34,8 @@ type Options struct {
 	// A channel without a sender fails over to the person's next contact.
 	Senders map[string]channels.Sender
 	// BuildSenders, when set, makes the senders anew from a reloaded config
-	// (providers and their credentials change with it); a failure refuses the reload.
+	// (providers and their credentials change with it); a failure refuses the
+	// reload, as serve refuses to start with it.
 	BuildSenders func(*config.Config) (map[string]channels.Sender, error)
 	Clock        Clock
 	Logger       *slog.Logger
@@ -135,8 +136,8 @@ func (e *Engine) Reload(path string) error {
 		senders, err := e.opts.BuildSenders(cfg)
 		if err != nil {
 			e.metrics.reloads.WithLabelValues("failure").Inc()
-			e.log.Error("configuration refused: its providers cannot be set up; the previous one keeps serving", "file", path, "err", err)
-			return fmt.Errorf("providers: %w", err)
+			e.log.Error("configuration refused: serve cannot run it (a channel without its provider, a receiver without its credential); the previous one keeps serving", "file", path, "err", err)
+			return fmt.Errorf("refused for serve:\n%w", err)
 		}
 		e.senders.Store(&senders)
 	}

@@ -252,4 +252,26 @@ func TestTwilioAuthRefusedFailsOverAtOnce(t *testing.T) {
 	if lines := d.log.filter(func(l *logLine) bool { return l.Level == "ERROR" && strings.Contains(l.Raw, `"provider":"twilio"`) }); len(lines) == 0 {
 		t.Errorf("no ERROR log line names provider twilio")
 	}
+
+	// A reload to a file whose SMS contact has no Twilio is refused as a
+	// start would be, naming the contact; the running config keeps serving.
+	i := strings.Index(text, "  twilio:\n")
+	j := strings.Index(text, "  smtp:\n")
+	noTwilio := text[:i] + text[j:]
+	if err := os.WriteFile(cfg, []byte(noTwilio), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Post("http://"+listen+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := cfg + ":" + lineColOf(t, noTwilio, `"`+alicePhone+`"`) + `: user "alice" has contacts.sms but providers.twilio is not configured`
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
+		t.Errorf("reload without Twilio: %s %q, want 400 naming %q", resp.Status, body, want)
+	}
+	if !strings.Contains(scrape(t, listen), `hikyaku_provider_up{provider="twilio"} 0`) {
+		t.Errorf("after the refused reload provider_up{twilio} is no longer reported: the old config must keep serving")
+	}
 }
