@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hikyaku/hikyaku/channels/dryrun"
 	"github.com/hikyaku/hikyaku/config"
@@ -24,6 +26,21 @@ escalation_policies: [{id: page, steps: [{targets: {rotations: [primary]}}]}]
 default_route: {department: ops}
 `
 
+// serveRefusal runs serve with o and returns its error, which must come
+// at once: should serve start instead (a regression), the context ends it
+// after a while and the test fails rather than hangs.
+func serveRefusal(t *testing.T, o serveOptions) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	o.listen = "127.0.0.1:0"
+	err := serve(ctx, slog.New(slog.DiscardHandler), o)
+	if err == nil {
+		t.Fatalf("serve %+v started and ran until stopped: want it refused at once", o)
+	}
+	return err.Error()
+}
+
 func writeFile(t *testing.T, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hikyaku.yml")
@@ -39,13 +56,10 @@ func writeFile(t *testing.T, text string) string {
 func TestServeRefusesAChannelWithoutItsProvider(t *testing.T) {
 	file := writeFile(t, smsWithoutTwilio)
 	dataDir := filepath.Join(t.TempDir(), "data")
-	code, _, stderr := runCmd(t, "serve", "--config", file, "--listen", "127.0.0.1:0", "--data-dir", dataDir)
-	if code != exitFail {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitFail, stderr)
-	}
-	want := fmt.Sprintf(`%s:%s: user \"alice\" has contacts.sms but providers.twilio is not configured`, file, lineCol(t, smsWithoutTwilio, `"+819011110001"`))
-	if !strings.Contains(stderr, want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	msg := serveRefusal(t, serveOptions{config: file, dataDir: dataDir})
+	want := fmt.Sprintf(`%s:%s: user "alice" has contacts.sms but providers.twilio is not configured`, file, lineCol(t, smsWithoutTwilio, `"+819011110001"`))
+	if !strings.Contains(msg, want) {
+		t.Errorf("error lacks %q:\n%s", want, msg)
 	}
 	if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
 		t.Errorf("the store was opened (%s: %v) by a serve that refused to start", dataDir, err)
@@ -65,24 +79,18 @@ func TestServeRefusesTheExampleUnlessDryRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := func(s string) string { return exampleConfig + ":" + lineCol(t, string(data), s) + ": " }
-	code, _, stderr := runCmd(t, "serve", "--config", exampleConfig, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if code != exitFail {
-		t.Fatalf("exit %d, want %d", code, exitFail)
-	}
+	msg := serveRefusal(t, serveOptions{config: exampleConfig, dataDir: t.TempDir()})
 	for _, secret := range []string{"env: TWILIO_AUTH_TOKEN", "env: SMTP_PASSWORD", "env: SLACK_BOT_TOKEN", "env: HIKYAKU_WEBHOOK_TOKEN"} {
-		if !strings.Contains(stderr, at(secret)) {
-			t.Errorf("stderr does not point at %s (%s):\n%s", secret, at(secret), stderr)
+		if !strings.Contains(msg, at(secret)) {
+			t.Errorf("error does not point at %s (%s):\n%s", secret, at(secret), msg)
 		}
 	}
-	code, _, stderr = runCmd(t, "serve", "--dry-run", "--config", exampleConfig, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
-	if code != exitFail {
-		t.Fatalf("--dry-run without the webhook token: exit %d, want %d", code, exitFail)
+	msg = serveRefusal(t, serveOptions{config: exampleConfig, dataDir: t.TempDir(), dryRun: true})
+	if !strings.Contains(msg, at("env: HIKYAKU_WEBHOOK_TOKEN")+`receiver "hikyaku": bearer_token: environment variable HIKYAKU_WEBHOOK_TOKEN is not set`) {
+		t.Errorf("error does not name the webhook token:\n%s", msg)
 	}
-	if !strings.Contains(stderr, at("env: HIKYAKU_WEBHOOK_TOKEN")+`receiver \"hikyaku\": bearer_token: environment variable HIKYAKU_WEBHOOK_TOKEN is not set`) {
-		t.Errorf("stderr does not name the webhook token:\n%s", stderr)
-	}
-	if strings.Contains(stderr, "TWILIO_AUTH_TOKEN is not set, and") {
-		t.Errorf("--dry-run still refuses the Twilio token:\n%s", stderr)
+	if strings.Contains(msg, "TWILIO_AUTH_TOKEN is not set, and") {
+		t.Errorf("--dry-run still refuses the Twilio token:\n%s", msg)
 	}
 }
 
