@@ -82,11 +82,18 @@ type Sender interface {
 // Receipt is what the provider said when it took the message.
 type Receipt struct {
 	ProviderID string // Twilio SID, Slack ts, SMTP Message-ID
+	// Recorded says nothing was sent: the message was only recorded
+	// (--dry-run). The engine writes it as recorded, never as notified.
+	Recorded bool
 }
 
 // PermanentError marks a failure that retrying will not fix.
 type PermanentError struct {
 	Code string // provider's code, e.g. Twilio 21211
+	// Auth says the provider refused hikyaku itself (credentials refused,
+	// account suspended or revoked): no message on it can succeed until an
+	// admin acts, whoever it is for.
+	Auth bool
 	Err  error
 }
 
@@ -101,6 +108,18 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 
 // Permanent wraps err as a PermanentError with the provider's code.
 func Permanent(code string, err error) error { return &PermanentError{Code: code, Err: err} }
+
+// AuthFailure wraps err as a PermanentError saying the provider refused
+// hikyaku's own credentials or account.
+func AuthFailure(code string, err error) error {
+	return &PermanentError{Code: code, Auth: true, Err: err}
+}
+
+// IsAuthFailure tells whether err (or what it wraps) is an AuthFailure.
+func IsAuthFailure(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p) && p.Auth
+}
 
 // IsPermanent tells whether err (or what it wraps) is a PermanentError.
 func IsPermanent(err error) bool {

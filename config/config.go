@@ -12,28 +12,36 @@ import (
 // Config is the whole file. Fields tagged `yaml:"-"` are derived by Load
 // (parsed matchers, time zones, indexes) so no other package parses again.
 type Config struct {
-	Global          Global              `yaml:"global"`
-	Providers       Providers           `yaml:"providers"`
-	Receivers       []Receiver          `yaml:"receivers"`
-	TimeIntervals   []NamedTimeInterval `yaml:"time_intervals"`
-	Users           []*User             `yaml:"users"`
-	ChatChannels    []*ChatChannel      `yaml:"chat_channels"`
-	Departments     []*Department       `yaml:"departments"`
-	Policies        []*Policy           `yaml:"escalation_policies"`
-	Routes          []*Route            `yaml:"routes"`
-	DefaultRoute    *Route              `yaml:"default_route"`
-	Maintenance     []*Maintenance      `yaml:"maintenance_windows"`
-	Templates       Templates           `yaml:"templates"`
-	File            string              `yaml:"-"` // path it was loaded from
-	Warnings        []Error             `yaml:"-"` // problems that do not stop loading (unset secrets)
-	intervals       map[string][]timeinterval.TimeInterval
-	usersByID       map[string]*User
-	channelsByID    map[string]*ChatChannel
-	departmentsByID map[string]*Department
-	rotationsByID   map[string]*Rotation
-	schedulesByID   map[string]*Schedule
-	policiesByID    map[string]*Policy
-	routesByName    map[string]*Route
+	Global        Global              `yaml:"global"`
+	Providers     Providers           `yaml:"providers"`
+	Receivers     []Receiver          `yaml:"receivers"`
+	TimeIntervals []NamedTimeInterval `yaml:"time_intervals"`
+	Users         []*User             `yaml:"users"`
+	ChatChannels  []*ChatChannel      `yaml:"chat_channels"`
+	Departments   []*Department       `yaml:"departments"`
+	Policies      []*Policy           `yaml:"escalation_policies"`
+	Routes        []*Route            `yaml:"routes"`
+	DefaultRoute  *Route              `yaml:"default_route"`
+	Maintenance   []*Maintenance      `yaml:"maintenance_windows"`
+	Templates     Templates           `yaml:"templates"`
+	File          string              `yaml:"-"` // path it was loaded from
+	Warnings      []Error             `yaml:"-"` // problems that do not stop loading (unset secrets)
+	// ProviderProblems are the channels in use whose provider is missing or
+	// lacks its credential, each at the missing piece: `hikyaku serve`
+	// refuses to start with any of them unless --dry-run (docs/operations.md).
+	ProviderProblems Errors `yaml:"-"`
+	// ReceiverProblems are receivers whose credential is unset (every post
+	// would be 401, which Alertmanager does not retry) or a file with no
+	// receiver at all: `hikyaku serve` refuses to start with any of them.
+	ReceiverProblems Errors `yaml:"-"`
+	intervals        map[string][]timeinterval.TimeInterval
+	usersByID        map[string]*User
+	channelsByID     map[string]*ChatChannel
+	departmentsByID  map[string]*Department
+	rotationsByID    map[string]*Rotation
+	schedulesByID    map[string]*Schedule
+	policiesByID     map[string]*Policy
+	routesByName     map[string]*Route
 }
 
 // Global holds daemon-wide settings.
@@ -103,6 +111,9 @@ type Receiver struct {
 	Name        string     `yaml:"name"`
 	BearerToken Secret     `yaml:"bearer_token"`
 	BasicAuth   *BasicAuth `yaml:"basic_auth"`
+	// AllowUnauthenticated accepts this receiver's posts from any caller. A
+	// receiver must give a credential or say this: an open webhook is a choice.
+	AllowUnauthenticated bool `yaml:"allow_unauthenticated"`
 }
 
 // BasicAuth is a username and a secret password.

@@ -38,7 +38,8 @@ func Parse(data []byte, file string) (cfg *Config, err error) {
 			cfg, err = nil, Errors{{File: file, Line: 1, Column: 1, Msg: msg}}
 		}
 	}()
-	l := &loader{file: file, positions: map[string]token.Position{}, undecodable: map[string]bool{}}
+	l := &loader{file: file, positions: map[string]token.Position{}, undecodable: map[string]bool{},
+		unsetCredential: map[string]unsetCredential{}}
 	cfg = l.decode(data)
 	if len(l.errs) == 0 || cfg != nil {
 		l.validate(cfg)
@@ -49,6 +50,9 @@ func Parse(data []byte, file string) (cfg *Config, err error) {
 	}
 	cfg.File = file
 	cfg.Warnings = l.warns
+	l.providerProblems.sort()
+	l.receiverProblems.sort()
+	cfg.ProviderProblems, cfg.ReceiverProblems = l.providerProblems, l.receiverProblems
 	return cfg, nil
 }
 
@@ -80,6 +84,9 @@ type loader struct {
 	// undecodable holds the paths whose value had the wrong shape, so the
 	// checks for a missing value do not report them a second time.
 	undecodable map[string]bool
+	// unsetCredential is, by provider, the credential that did not resolve.
+	unsetCredential                    map[string]unsetCredential
+	providerProblems, receiverProblems Errors
 }
 
 func (l *loader) decode(data []byte) *Config {

@@ -66,6 +66,7 @@ func (l *loader) validate(c *Config) {
 	for i, ch := range c.ChatChannels {
 		l.validateChatChannel(c, ch, fmt.Sprintf("chat_channels[%d]", i))
 	}
+	l.checkProviders(c)
 	l.validateTemplates(c)
 	// Index every department, rotation and schedule before checking references,
 	// so a reference may point forward in the file.
@@ -169,12 +170,15 @@ func (l *loader) language(path string, lang *string, fallback string) {
 	}
 }
 
-func (l *loader) secret(path string, s *Secret, required bool, what string) {
+// secret checks and resolves a secret; one that cannot be read is a
+// warning (the file still loads) and is returned for callers that must say
+// more about what it breaks.
+func (l *loader) secret(path string, s *Secret, required bool, what string) error {
 	if s.IsZero() {
 		if required && !l.undecoded(path) {
 			l.errAt(path, fmt.Sprintf("%s is required: give file: or env:", what))
 		}
-		return
+		return nil
 	}
 	n := 0
 	for _, v := range []string{s.File, s.Env, s.Value} {
@@ -184,11 +188,13 @@ func (l *loader) secret(path string, s *Secret, required bool, what string) {
 	}
 	if n > 1 {
 		l.errAt(path, fmt.Sprintf("%s: give only one of file, env and value", what))
-		return
+		return nil
 	}
 	if err := s.resolve(); err != nil {
 		l.warnAt(path, fmt.Sprintf("%s: %v", what, err))
+		return err
 	}
+	return nil
 }
 
 func (l *loader) httpURL(path, raw string) {
@@ -238,7 +244,9 @@ func (l *loader) validateProviders(c *Config) {
 		if !strings.HasPrefix(t.AccountSID, "AC") {
 			l.errAt("providers.twilio.account_sid", fmt.Sprintf("account_sid %q: a Twilio account SID starts with AC", t.AccountSID))
 		}
-		l.secret("providers.twilio.auth_token", &t.AuthToken, true, "auth_token")
+		if err := l.secret("providers.twilio.auth_token", &t.AuthToken, true, "auth_token"); err != nil {
+			l.unsetCredential["twilio"] = unsetCredential{"providers.twilio.auth_token", "auth_token: " + err.Error()}
+		}
 		l.e164("providers.twilio.from", t.From)
 		if t.APIURL == "" {
 			t.APIURL = DefaultTwilioAPIURL
@@ -270,11 +278,15 @@ func (l *loader) validateProviders(c *Config) {
 			l.errAt("providers.smtp.tls", fmt.Sprintf("tls %q: want starttls, implicit or none", s.TLS))
 		}
 		if s.Username != "" {
-			l.secret("providers.smtp.password", &s.Password, true, "password")
+			if err := l.secret("providers.smtp.password", &s.Password, true, "password"); err != nil {
+				l.unsetCredential["smtp"] = unsetCredential{"providers.smtp.password", "password: " + err.Error()}
+			}
 		}
 	}
 	if s := c.Providers.Slack; s != nil {
-		l.secret("providers.slack.bot_token", &s.BotToken, true, "bot_token")
+		if err := l.secret("providers.slack.bot_token", &s.BotToken, true, "bot_token"); err != nil {
+			l.unsetCredential["slack"] = unsetCredential{"providers.slack.bot_token", "bot_token: " + err.Error()}
+		}
 		l.secret("providers.slack.signing_secret", &s.SigningSecret, false, "signing_secret")
 		if s.APIURL == "" {
 			s.APIURL = DefaultSlackAPIURL
@@ -297,17 +309,35 @@ func (l *loader) validateReceivers(c *Config) {
 			l.errAt(p+".name", fmt.Sprintf("duplicate receiver %q", r.Name))
 		}
 		seen[r.Name] = true
-		if !r.BearerToken.IsZero() && r.BasicAuth != nil {
+		hasCredential := !r.BearerToken.IsZero() || r.BasicAuth != nil
+		switch {
+		case !r.BearerToken.IsZero() && r.BasicAuth != nil:
 			l.errAt(p, "give bearer_token or basic_auth, not both")
+		case hasCredential && r.AllowUnauthenticated:
+			l.errAt(p+".allow_unauthenticated", "allow_unauthenticated accepts any caller: remove it, or remove the credential")
+		case !hasCredential && !r.AllowUnauthenticated && !l.undecoded(p):
+			l.errAt(p, fmt.Sprintf("receiver %q has no credential: give bearer_token or basic_auth (as Alertmanager's http_config sends), or allow_unauthenticated: true to accept any caller", r.Name))
 		}
-		l.secret(p+".bearer_token", &r.BearerToken, false, "bearer_token")
+		const lost = "every post from Alertmanager would be refused with 401, which it does not retry: alerts would be lost; hikyaku serve refuses to start"
+		if err := l.secret(p+".bearer_token", &r.BearerToken, false, "bearer_token"); err != nil {
+			l.receiverProblem(p+".bearer_token", fmt.Sprintf("receiver %q: bearer_token: %v: %s", r.Name, err, lost))
+		}
 		if r.BasicAuth != nil {
 			if r.BasicAuth.Username == "" {
 				l.errAt(p+".basic_auth", "basic_auth needs a username")
 			}
-			l.secret(p+".basic_auth.password", &r.BasicAuth.Password, true, "password")
+			if err := l.secret(p+".basic_auth.password", &r.BasicAuth.Password, true, "password"); err != nil {
+				l.receiverProblem(p+".basic_auth.password", fmt.Sprintf("receiver %q: basic_auth password: %v: %s", r.Name, err, lost))
+			}
 		}
 	}
+	if len(c.Receivers) == 0 && !l.undecoded("receivers") {
+		l.receiverProblem("receivers", "no receivers: the webhook would accept alerts from any caller; add one with bearer_token or basic_auth, or allow_unauthenticated: true to say so; hikyaku serve refuses to start")
+	}
+}
+
+func (l *loader) receiverProblem(path, msg string) {
+	l.receiverProblems = append(l.receiverProblems, l.at(path, msg))
 }
 
 func (l *loader) validateUser(c *Config, u *User, p string) {

@@ -164,7 +164,7 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		if rc, err = e.send(ctx, bundleMessage(msgs, key, items)); err == nil {
 			var first error
 			for _, it := range items {
-				ev := event(e.now(), "notified", "", "to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
+				ev := event(e.now(), sentEvent(rc), "", "to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
 					"provider_id", rc.ProviderID, "attempt", strconv.Itoa(it.c.Attempt+1), "bundle", ids)
 				if ferr := e.finish(ctx, it.c, ev); !errors.Is(ferr, errDone) && first == nil {
 					first = ferr

@@ -34,7 +34,8 @@ type Options struct {
 	// A channel without a sender fails over to the person's next contact.
 	Senders map[string]channels.Sender
 	// BuildSenders, when set, makes the senders anew from a reloaded config
-	// (providers and their credentials change with it); a failure refuses the reload.
+	// (providers and their credentials change with it); a failure refuses the
+	// reload, as serve refuses to start with it.
 	BuildSenders func(*config.Config) (map[string]channels.Sender, error)
 	Clock        Clock
 	Logger       *slog.Logger
@@ -51,6 +52,9 @@ type Options struct {
 	Workers int
 	// MaxAttempts is how many times a transient send failure is retried before it counts as permanent.
 	MaxAttempts int
+	// DryRun says the senders only record (serve --dry-run): hikyaku_dry_run
+	// is 1 and no provider's health is reported, as none is used.
+	DryRun bool
 }
 
 // Engine owns the incident lifecycle and the escalation timers. Every state
@@ -67,6 +71,7 @@ type Engine struct {
 	// inflight counts timer handlers running, so shutdown can wait for sends.
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
+	health   providerHealth
 }
 
 // New makes an engine serving the compiled policies set.
@@ -101,6 +106,10 @@ func New(set *policies.Set, opts Options) *Engine {
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
 	e.senders.Store(&opts.Senders)
+	if opts.DryRun {
+		e.metrics.dryRun.Set(1)
+	}
+	e.watchProviders(set.Config())
 	return e
 }
 
@@ -127,12 +136,13 @@ func (e *Engine) Reload(path string) error {
 		senders, err := e.opts.BuildSenders(cfg)
 		if err != nil {
 			e.metrics.reloads.WithLabelValues("failure").Inc()
-			e.log.Error("configuration refused: its providers cannot be set up; the previous one keeps serving", "file", path, "err", err)
-			return fmt.Errorf("providers: %w", err)
+			e.log.Error("configuration refused: serve cannot run it (a channel without its provider, a receiver without its credential); the previous one keeps serving", "file", path, "err", err)
+			return fmt.Errorf("refused for serve:\n%w", err)
 		}
 		e.senders.Store(&senders)
 	}
 	e.SetPolicies(policies.Compile(cfg))
+	e.watchProviders(cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.log.Info("configuration loaded", "file", path)
 	e.kick()

@@ -162,6 +162,8 @@ func anyReceiverAuth(cfg *config.Config, r *http.Request) bool {
 	return false
 }
 
+// receiverAuth checks one receiver's credential; a receiver without one is
+// open only when the file says allow_unauthenticated (config refuses any other).
 func receiverAuth(rc *config.Receiver, r *http.Request) bool {
 	switch {
 	case rc.BasicAuth != nil:
@@ -173,7 +175,7 @@ func receiverAuth(rc *config.Receiver, r *http.Request) bool {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		return ok && set && equal(got, want)
 	}
-	return true
+	return rc.AllowUnauthenticated
 }
 
 // equal compares in constant time so a token cannot be guessed byte by byte.
@@ -369,7 +371,14 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
+	// A provider refusing hikyaku is said but does not make the replica
+	// unready: alerts must still be taken (refused, they would wait or be
+	// lost), pages fail over to other channels, and every replica shares the
+	// same credentials, so there is nowhere better to send the traffic.
 	io.WriteString(w, "OK\n")
+	for _, d := range s.Engine.ProvidersDown() {
+		fmt.Fprintf(w, "provider %s down: %s\n", d.Provider, d.Reason)
+	}
 }
 
 func (s *Server) reload(w http.ResponseWriter, r *http.Request) {

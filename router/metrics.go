@@ -24,6 +24,8 @@ type Metrics struct {
 	timeToAck       *prometheus.HistogramVec
 	timeToResolve   *prometheus.HistogramVec
 	reloads         *prometheus.CounterVec
+	providerUp      *prometheus.GaugeVec
+	dryRun          prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg (nil: a private registry, for tests).
@@ -48,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		exhausted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_escalations_exhausted_total",
 			Help: "Incidents whose escalation policy ran out with no ack, by department."}, []string{"department"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_notifications_total",
-			Help: "Notification attempts, by channel and result (sent, retried, failed, rate_limited)."}, []string{"channel", "result"}),
+			Help: "Notification attempts, by channel and result (sent, recorded, retried, failed, rate_limited)."}, []string{"channel", "result"}),
 		stepsFired: prometheus.NewCounter(prometheus.CounterOpts{Name: "hikyaku_escalation_steps_fired_total",
 			Help: "Escalation steps fired."}),
 		timerLateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hikyaku_timer_lateness_seconds",
@@ -60,9 +62,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time from incident opened to resolved (MTTR), by department.", Buckets: durations}, []string{"department"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure)."}, []string{"result"}),
+		providerUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "hikyaku_provider_up",
+			Help: "0 after a provider refused hikyaku's credentials or account, 1 after a success (and at start), by provider."}, []string{"provider"}),
+		dryRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_dry_run",
+			Help: "1 when serve runs with --dry-run: nothing is sent, every message is recorded."}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads} {
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.providerUp, m.dryRun} {
 		f(c)
 	}
 	return m

@@ -49,7 +49,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 	if err == nil {
 		var rc channels.Receipt
 		if rc, err = e.send(ctx, msg); err == nil {
-			return e.finish(ctx, c, event(e.now(), "notified", "", "to", who(&p), "channel", p.Channel,
+			return e.finish(ctx, c, event(e.now(), sentEvent(rc), "", "to", who(&p), "channel", p.Channel,
 				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt+1)))
 		}
 	}
@@ -72,10 +72,26 @@ func (e *Engine) send(ctx context.Context, m *channels.Message) (channels.Receip
 	sctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
 	defer cancel()
 	rc, err := sender.Send(sctx, m)
-	if err == nil {
+	switch {
+	case err == nil && rc.Recorded:
+		e.metrics.notifications.WithLabelValues(m.Channel, "recorded").Inc()
+	case err == nil:
 		e.metrics.notifications.WithLabelValues(m.Channel, "sent").Inc()
+		e.providerAnswered(m.Channel)
+	case channels.IsAuthFailure(err):
+		e.providerRefused(m, err)
 	}
 	return rc, err
+}
+
+// sentEvent is the timeline event of a message its sender took: notified,
+// or recorded when nothing was sent (--dry-run), which no reader of the
+// timeline (replies, updates, reports) may take for a delivered page.
+func sentEvent(rc channels.Receipt) string {
+	if rc.Recorded {
+		return "recorded"
+	}
+	return "notified"
 }
 
 // fail records a notification that will not arrive and fails over to the

@@ -428,8 +428,8 @@ func TestAuthFailures(t *testing.T) {
 	cfg.Username, cfg.Password = "hikyaku", config.NewSecret("wrong-horse-battery")
 	_, err := send(t, newSender(t, cfg, tlsOpt), pageMessage(t, "en"))
 	var pe *channels.PermanentError
-	if !errors.As(err, &pe) || pe.Code != "535" {
-		t.Errorf("wrong password: %v, want permanent 535", err)
+	if !errors.As(err, &pe) || pe.Code != "535" || !pe.Auth {
+		t.Errorf("wrong password: %v, want an auth failure 535", err)
 	}
 	if err != nil && strings.Contains(err.Error(), "wrong-horse-battery") {
 		t.Errorf("the error shows the password: %v", err)
@@ -437,8 +437,8 @@ func TestAuthFailures(t *testing.T) {
 
 	// Without credentials the server refuses MAIL with 530.
 	_, err = send(t, newSender(t, smtpConfig(srv.Addr, email.TLSStartTLS), tlsOpt), pageMessage(t, "en"))
-	if !errors.As(err, &pe) || pe.Code != "530" {
-		t.Errorf("no credentials: %v, want permanent 530", err)
+	if !errors.As(err, &pe) || pe.Code != "530" || !pe.Auth {
+		t.Errorf("no credentials: %v, want an auth failure 530", err)
 	}
 	if len(srv.Messages()) != 0 {
 		t.Error("the server accepted mail without authentication")

@@ -16,13 +16,18 @@ import (
 
 // classify tells permanent failures from transient ones. SMTP's own answer
 // decides when there is one: 5xx (550 no such mailbox, 553, 535 bad
-// credentials) cannot succeed on retry, 4xx (421, 450, 451, 454) may. A
+// credentials) cannot succeed on retry, and 530/534/535 refuse hikyaku's
+// own login, so they are auth failures (the relay is down for every message); 4xx (421, 450, 451, 454) may. A
 // certificate the configured roots do not trust will not be trusted in a
 // minute either. Network errors, timeouts and anything unknown are
 // transient: the engine's retries are bounded anyway.
 func classify(stage string, err error) error {
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
+		switch se.Code {
+		case 530, 534, 535: // authentication required, mechanism too weak, credentials invalid
+			return channels.AuthFailure(strconv.Itoa(se.Code), err)
+		}
 		if se.Code >= 500 {
 			return channels.Permanent(strconv.Itoa(se.Code), err)
 		}

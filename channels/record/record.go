@@ -1,10 +1,10 @@
-// Package record is a Sender that keeps every message in memory: the engine's
-// tests, `hikyaku serve` without providers, and demos use it to see what would be sent.
+// Package record is a Sender that keeps every message in memory, for tests
+// to see what was sent. The daemon never uses it: it would grow without
+// bound (`serve --dry-run` uses channels/dryrun, which keeps nothing).
 package record
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -18,9 +18,6 @@ type Sender struct {
 	Fail func(m *channels.Message) error
 	// Sent, when set, is signalled after each accepted message (tests wait on it).
 	Sent chan channels.Message
-	// Log, when set, logs each accepted message: a daemon without providers
-	// shows what it would have sent.
-	Log *slog.Logger
 }
 
 // Send records m unless Fail says otherwise.
@@ -32,10 +29,6 @@ func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receip
 		if err := s.Fail(m); err != nil {
 			return channels.Receipt{}, err
 		}
-	}
-	if s.Log != nil {
-		s.Log.Info("message recorded (no provider configured for this channel)", "channel", m.Channel,
-			"kind", string(m.Kind), "incident", m.IncidentID, "to", m.To, "key", m.IdempotencyKey, "text", m.Text)
 	}
 	s.mu.Lock()
 	s.sent = append(s.sent, *m)

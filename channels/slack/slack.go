@@ -98,6 +98,17 @@ var transient = map[string]bool{
 	"team_added_to_org":   true,
 }
 
+// authFailures are Slack's error codes refusing the bot's token or
+// workspace itself: no message can go out until an admin acts.
+var authFailures = map[string]bool{
+	"invalid_auth":     true,
+	"not_authed":       true,
+	"account_inactive": true,
+	"token_revoked":    true,
+	"token_expired":    true,
+	"team_disabled":    true,
+}
+
 // classify sorts err into the engine's two classes. Any other ok:false
 // answer (channel_not_found, not_in_channel, invalid_auth, account_inactive,
 // user_not_found, invalid_blocks…) says the same request will fail again.
@@ -112,10 +123,16 @@ func classify(err error) error {
 		if sc.Code >= 500 || sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout {
 			return err
 		}
+		if sc.Code == http.StatusUnauthorized || sc.Code == http.StatusForbidden {
+			return channels.AuthFailure(strconv.Itoa(sc.Code), err)
+		}
 		return channels.Permanent(strconv.Itoa(sc.Code), err)
 	case errors.As(err, &se):
 		if transient[se.Err] {
 			return err
+		}
+		if authFailures[se.Err] {
+			return channels.AuthFailure(se.Err, err)
 		}
 		return channels.Permanent(se.Err, err)
 	}

@@ -163,6 +163,7 @@ func TestFailures(t *testing.T) {
 		to, token string
 		permanent bool
 		code      string
+		auth      bool // the token or workspace is refused: the provider is down
 	}{
 		{name: "500", fail: fakeslack.Failure{Status: 500}},
 		{name: "503", fail: fakeslack.Failure{Status: 503}},
@@ -171,9 +172,11 @@ func TestFailures(t *testing.T) {
 		{name: "404", fail: fakeslack.Failure{Status: 404}, permanent: true, code: "404"},
 		{name: "channel_not_found", fail: fakeslack.Failure{Error: "channel_not_found"}, permanent: true, code: "channel_not_found"},
 		{name: "not_in_channel", fail: fakeslack.Failure{Error: "not_in_channel"}, permanent: true, code: "not_in_channel"},
-		{name: "account_inactive", fail: fakeslack.Failure{Error: "account_inactive"}, permanent: true, code: "account_inactive"},
+		{name: "account_inactive", fail: fakeslack.Failure{Error: "account_inactive"}, permanent: true, code: "account_inactive", auth: true},
+		{name: "token_revoked", fail: fakeslack.Failure{Error: "token_revoked"}, permanent: true, code: "token_revoked", auth: true},
+		{name: "401", fail: fakeslack.Failure{Status: 401}, permanent: true, code: "401", auth: true},
 		{name: "user_not_found", fail: fakeslack.Failure{Error: "user_not_found"}, permanent: true, code: "user_not_found"},
-		{name: "wrong token", token: "xoxb-wrong", permanent: true, code: "invalid_auth"},
+		{name: "wrong token", token: "xoxb-wrong", permanent: true, code: "invalid_auth", auth: true},
 		{name: "malformed channel", to: "#general", permanent: true, code: "channel_not_found"},
 	}
 	for _, tt := range tests {
@@ -196,6 +199,9 @@ func TestFailures(t *testing.T) {
 			}
 			if channels.IsPermanent(err) != tt.permanent {
 				t.Fatalf("IsPermanent(%v) = %v, want %v", err, !tt.permanent, tt.permanent)
+			}
+			if channels.IsAuthFailure(err) != tt.auth {
+				t.Errorf("IsAuthFailure(%v) = %v, want %v", err, !tt.auth, tt.auth)
 			}
 			var pe *channels.PermanentError
 			if tt.permanent && (!errors.As(err, &pe) || pe.Code != tt.code) {

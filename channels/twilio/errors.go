@@ -21,9 +21,19 @@ const (
 	CodeNotMobile       = 21614 // the 'To' number is not a mobile number
 )
 
+// Twilio error codes that refuse hikyaku's account itself: every message
+// fails until an admin acts, so they are auth failures (provider down).
+const (
+	CodeAuthFailed        = 20003 // authentication failed: wrong SID or auth token
+	CodeAccountNotActive  = 20005 // the account is suspended or closed
+	CodeAccountSuspended  = 10001 // account is not active
+	CodeAccountRestricted = 30002 // account suspended (message status)
+)
+
 // classify turns what twilio-go returned into the engine's two classes:
 // a refusal (4xx, or one of the codes above) is permanent so the engine fails
-// over at once; throttling (429), Twilio's own failures (5xx) and anything
+// over at once, and one of the account (the auth codes, or a bare 401/403
+// from whatever answered) says the provider is down; throttling (429), Twilio's own failures (5xx) and anything
 // on the network are transient and retried. status is the HTTP status the
 // transport saw, which matters when the error body was not Twilio's JSON
 // (a proxy's HTML page, say).
@@ -47,6 +57,14 @@ func classify(op string, err error, status int) error {
 	switch code {
 	case CodeInvalidTo, CodeRegionForbidden, CodeUnsubscribed, CodeNotMobile:
 		return channels.Permanent(strconv.Itoa(code), err)
+	case CodeAuthFailed, CodeAccountNotActive, CodeAccountSuspended, CodeAccountRestricted:
+		return channels.AuthFailure(strconv.Itoa(code), err)
+	}
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		if code == 0 {
+			return channels.AuthFailure("http "+strconv.Itoa(status), err)
+		}
+		return channels.AuthFailure(strconv.Itoa(code), err)
 	}
 	if status >= 400 && status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout {
 		if code == 0 {

@@ -21,6 +21,7 @@ func TestFailures(t *testing.T) {
 		to        string // instead of the page's number
 		permanent bool
 		code      string // PermanentError.Code
+		auth      bool   // the account itself is refused: the provider is down
 	}{
 		{name: "500", fault: faketwilio.Fault{Status: 500, Code: 20500, Message: "Internal Server Error"}},
 		{name: "503 from a proxy, not JSON", fault: faketwilio.Fault{Status: 503, Body: "<html>Service Unavailable</html>"}},
@@ -33,7 +34,12 @@ func TestFailures(t *testing.T) {
 			permanent: true, code: "21614"},
 		{name: "region not permitted", fault: faketwilio.Fault{Status: 400, Code: 21408, Message: "Permission to send an SMS has not been enabled for the region"},
 			permanent: true, code: "21408"},
-		{name: "other 4xx", fault: faketwilio.Fault{Status: 403, Code: 20403, Message: "Forbidden"}, permanent: true, code: "20403"},
+		{name: "403 forbidden", fault: faketwilio.Fault{Status: 403, Code: 20403, Message: "Forbidden"}, permanent: true, code: "20403", auth: true},
+		{name: "auth refused", fault: faketwilio.Fault{Status: 401, Code: 20003, Message: "Authenticate"}, permanent: true, code: "20003", auth: true},
+		{name: "account suspended", fault: faketwilio.Fault{Status: 401, Code: 20005, Message: "Account not active"}, permanent: true, code: "20005", auth: true},
+		{name: "401 from a proxy, not JSON", fault: faketwilio.Fault{Status: 401, Body: "<html>Unauthorized</html>"},
+			permanent: true, code: "http 401", auth: true},
+		{name: "other 4xx", fault: faketwilio.Fault{Status: 400, Code: 21606, Message: "The From phone number is not a valid, SMS-capable number"}, permanent: true, code: "21606"},
 		{name: "404 from a proxy, not JSON", fault: faketwilio.Fault{Status: 404, Body: "<html>Not Found</html>"},
 			permanent: true, code: "http 404"},
 		// No fault: the fake's own validation answers 400 21211.
@@ -54,6 +60,9 @@ func TestFailures(t *testing.T) {
 				}
 				if channels.IsPermanent(err) != tc.permanent {
 					t.Fatalf("IsPermanent(%v) = %v, want %v", err, !tc.permanent, tc.permanent)
+				}
+				if channels.IsAuthFailure(err) != tc.auth {
+					t.Errorf("IsAuthFailure(%v) = %v, want %v", err, !tc.auth, tc.auth)
 				}
 				var pe *channels.PermanentError
 				if errors.As(err, &pe) && pe.Code != tc.code {
@@ -119,8 +128,8 @@ func TestWrongTokenIsPermanent(t *testing.T) {
 	}
 	err = send(context.Background(), s, "sms", page(t))
 	var pe *channels.PermanentError
-	if !errors.As(err, &pe) || pe.Code != "20003" {
-		t.Fatalf("err = %v, want permanent 20003", err)
+	if !errors.As(err, &pe) || pe.Code != "20003" || !pe.Auth {
+		t.Fatalf("err = %v, want an auth failure 20003", err)
 	}
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hikyaku/hikyaku/config"
@@ -72,8 +74,8 @@ func runCheck(e *env, args []string) int {
 	// whichever zone each computation happened to produce it.
 	loc := cfg.Global.Location
 	rep.From, rep.To = start.In(loc), end.In(loc)
-	rep.Warnings = append(rep.Warnings, cfg.Warnings...)
-	for _, w := range cfg.Warnings {
+	rep.Warnings = append(rep.Warnings, checkWarnings(cfg)...)
+	for _, w := range rep.Warnings {
 		fmt.Fprintf(e.stderr, "%s:%d:%d: warning: %s\n", w.File, w.Line, w.Column, w.Msg)
 	}
 
@@ -104,6 +106,28 @@ func runCheck(e *env, args []string) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// checkWarnings are the file's warnings and what serve would refuse to
+// start with, in file order. The latter are warnings here, not errors, so
+// a config can be checked where its secrets are not (CI); each says that
+// serve refuses it. An unset secret that serve refuses is said once, as that.
+func checkWarnings(cfg *config.Config) []config.Error {
+	refused := append(append(config.Errors(nil), cfg.ReceiverProblems...), cfg.ProviderProblems...)
+	at := map[[2]int]bool{}
+	for _, r := range refused {
+		at[[2]int{r.Line, r.Column}] = true
+	}
+	out := refused
+	for _, w := range cfg.Warnings {
+		if !at[[2]int{w.Line, w.Column}] {
+			out = append(out, w)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b config.Error) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
+	})
+	return out
 }
 
 // loadErrors turns a load failure into the report's errors; a failure that

@@ -23,7 +23,8 @@ import (
 
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	dryRun := c.fs.Bool("dry-run", false, "send nothing: record every message in the log (a demo, a trial run); without it serve refuses a channel whose provider is not configured")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
@@ -40,22 +41,41 @@ func runServe(e *env, args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, c.config, *listen, *smtpListen, *storeURL, *dataDir, nil); err != nil {
+	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun}); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
 	return exitOK
 }
 
+// serveOptions are serve's flags.
+type serveOptions struct {
+	config, listen, smtpListen, storeURL, dataDir string
+	dryRun                                        bool
+	// ready, when set, gets the bound address.
+	ready chan<- string
+}
+
 // serve is the daemon's life: load, open the store, listen, run the engine,
-// and on ctx's end shut down in order. ready, when set, gets the bound address.
-func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, storeURL, dataDir string, ready chan<- string) error {
+// and on ctx's end shut down in order.
+func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
+	cfgPath, listen, smtpListen, storeURL, dataDir, ready := o.config, o.listen, o.smtpListen, o.storeURL, o.dataDir, o.ready
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration warning", "warning", w.Error())
+	}
+	// Refused before the store is opened: a config serve must not run with
+	// takes no lock and leaves nothing behind.
+	build := buildSenders(log, o.dryRun)
+	senders, err := build(cfg)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	if o.dryRun {
+		log.Warn("dry run: nothing is sent; every message is recorded in this log (timeline and metrics say recorded)")
 	}
 	st, err := store.Open(ctx, storeURL, dataDir)
 	if err != nil {
@@ -67,12 +87,7 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := router.NewMetrics(reg)
 	reg.MustRegister(router.NewOutboxDepth(st))
-	build := buildSenders(log)
-	senders, err := build(cfg)
-	if err != nil {
-		return fmt.Errorf("providers: %w", err)
-	}
-	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics})
+	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
 
@@ -101,7 +116,7 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- httpSrv.Serve(ln) }()
-	log.Info("hikyaku serving", "listen", ln.Addr().String(), "config", cfgPath, "store", storeName(storeURL, dataDir))
+	log.Info("hikyaku serving", "listen", ln.Addr().String(), "config", cfgPath, "store", storeName(storeURL, dataDir), "dry_run", o.dryRun)
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -29,7 +29,7 @@ func testKillBeforeDue(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Step 1 goes out from either replica: both work off the same timers.
-	inc := waitIncident(t, b.Addr, groupKey("KillBeforeDue"), func(v *incidentView) bool { return len(v.events("notified")) == 1 })
+	inc := waitIncident(t, b.Addr, groupKey("KillBeforeDue"), func(v *incidentView) bool { return len(v.events("recorded")) == 1 })
 	fired := inc.events("step_fired")
 	if len(fired) != 1 {
 		t.Fatalf("%d steps fired before the kill, want 1", len(fired))

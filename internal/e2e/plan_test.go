@@ -21,10 +21,10 @@ import (
 const escalateAfter = 2 * time.Second
 
 // phones are the test users' only contacts: sms, so every page is one SMS
-// and the recording sender logs it with the number.
+// and the dry-run sender logs it with the number.
 var phones = map[string]string{"alice": "+15550000001", "bob": "+15550000002", "carol": "+15550000003"}
 
-var configTemplate = template.Must(template.New("hikyaku.yml").Parse(`# written by internal/e2e; no providers: every channel is the recording sender
+var configTemplate = template.Must(template.New("hikyaku.yml").Parse(`# written by internal/e2e; no providers: serve runs with --dry-run, every message is recorded
 global:
   timezone: UTC
   language: en

@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// msgRecorded is the recording sender's log message: one line per message
-// hikyaku would have sent, which is what these tests count.
-const msgRecorded = "message recorded (no provider configured for this channel)"
+// msgRecorded is the dry-run sender's log message (channels/dryrun): one
+// line per message hikyaku would have sent, which the plan tests count.
+const msgRecorded = "message recorded (dry run: nothing is sent)"
 
 // startTimeout bounds how long a replica may take to log "hikyaku serving".
 const startTimeout = 15 * time.Second
@@ -32,12 +32,22 @@ type daemon struct {
 	Serving time.Time
 }
 
-// startDaemon runs `hikyaku serve` with cfg on an ephemeral loopback port,
-// with the store flags given (--store URL or --data-dir DIR), and waits until
-// it serves. The process is killed when the test ends if it still runs.
+// startDaemon runs `hikyaku serve --dry-run` with cfg on an ephemeral
+// loopback port, with the store flags given (--store URL or --data-dir DIR),
+// and waits until it serves. Dry run: these tests check when and how often
+// each page goes out across replicas, restarts and failovers, from the log
+// line the dry-run sender writes for each; real sends through the fakes are
+// the acknowledgement and provider tests' (startAckEnv). The process is
+// killed when the test ends if it still runs.
 func startDaemon(t *testing.T, name, cfg string, storeArgs ...string) *daemon {
 	t.Helper()
-	args := append([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs...)
+	return startServe(t, name, cfg, append([]string{"--dry-run"}, storeArgs...)...)
+}
+
+// startServe is startDaemon without --dry-run: cfg's providers send.
+func startServe(t *testing.T, name, cfg string, args ...string) *daemon {
+	t.Helper()
+	args = append([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0", "--log-format", "json"}, args...)
 	d := startProcess(t, name, binary, args...)
 	line, ok := d.WaitLog(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout)
 	if !ok {

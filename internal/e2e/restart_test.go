@@ -44,7 +44,7 @@ func testRestartAfterOutage(t *testing.T) {
 	var firstDue, lastDue time.Time
 	for i, inc := range incs {
 		ids[i] = inc.ID
-		fired := waitIncident(t, before.Addr, inc.Key, func(v *incidentView) bool { return len(v.events("notified")) == 1 }).events("step_fired")
+		fired := waitIncident(t, before.Addr, inc.Key, func(v *incidentView) bool { return len(v.events("recorded")) == 1 }).events("step_fired")
 		due := fired[0].At.Add(escalateAfter)
 		if firstDue.IsZero() || due.Before(firstDue) {
 			firstDue = due

@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// unsetCredential is a provider's credential that did not resolve: where it
+// is written and what went wrong reading it.
+type unsetCredential struct {
+	path, msg string
+}
+
+// ProviderOf names the provider that carries ch: twilio, smtp, slack or
+// webhook (webhooks need no account).
+func ProviderOf(ch Channel) string {
+	switch ch {
+	case ChannelSMS, ChannelVoice:
+		return "twilio"
+	case ChannelEmail:
+		return "smtp"
+	case ChannelSlack:
+		return "slack"
+	}
+	return "webhook"
+}
+
+// providerUse is where the file first asks for a provider, and how often.
+type providerUse struct {
+	path, what string
+	n          int
+}
+
+// checkProviders finds every contact point and chat channel whose provider
+// is not configured, or whose credential did not resolve. Any of them is a
+// person or a channel hikyaku could not reach while believing it could:
+// serve refuses to start with them unless --dry-run says nothing is sent.
+// Every contact counts, not only those in notification rules: failover and
+// stakeholder reports use any contact a person has.
+func (l *loader) checkProviders(c *Config) {
+	uses := map[string]*providerUse{}
+	use := func(provider, path, what string) {
+		if u := uses[provider]; u != nil {
+			u.n++
+			return
+		}
+		uses[provider] = &providerUse{path: path, what: what, n: 1}
+	}
+	for i, u := range c.Users {
+		for _, ch := range []Channel{ChannelSMS, ChannelVoice, ChannelEmail, ChannelSlack} {
+			if u.Contacts.Has(ch) {
+				use(ProviderOf(ch), fmt.Sprintf("users[%d].contacts.%s", i, ch), fmt.Sprintf("user %q has contacts.%s", u.ID, ch))
+			}
+		}
+	}
+	for i, ch := range c.ChatChannels {
+		if ch.Slack != "" {
+			use("slack", fmt.Sprintf("chat_channels[%d].slack", i), fmt.Sprintf("chat channel %q posts to Slack", ch.ID))
+		}
+	}
+	configured := map[string]bool{"twilio": c.Providers.Twilio != nil, "smtp": c.Providers.SMTP != nil, "slack": c.Providers.Slack != nil}
+	for _, provider := range []string{"twilio", "smtp", "slack"} {
+		u := uses[provider]
+		if u == nil {
+			continue
+		}
+		more := ""
+		if u.n > 1 {
+			more = fmt.Sprintf(" (and %d more contacts or channels)", u.n-1)
+		}
+		const refuse = "hikyaku serve refuses to start unless --dry-run (nothing is sent, every message is recorded)"
+		switch {
+		case !configured[provider]:
+			l.providerProblems = append(l.providerProblems, l.at(u.path,
+				fmt.Sprintf("%s%s but providers.%s is not configured: %s", u.what, more, provider, refuse)))
+		case l.unsetCredential[provider].path != "":
+			cred := l.unsetCredential[provider]
+			where := l.at(u.path, "")
+			l.providerProblems = append(l.providerProblems, l.at(cred.path,
+				fmt.Sprintf("providers.%s.%s, and %s at line %d%s: %s", provider, cred.msg, strings.TrimSpace(u.what), where.Line, more, refuse)))
+		}
+	}
+}
