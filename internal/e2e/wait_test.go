@@ -66,16 +66,10 @@ func writeWaitConfig(t *testing.T, path, routes, maint string) {
 // one-off maintenance window a few seconds long pages when the window ends,
 // while Alertmanager keeps re-posting it; not before.
 func TestMaintenanceEndPagesStillFiringAlert(t *testing.T) {
-	const window = 4 * time.Second
-	start := time.Now().UTC().Truncate(time.Second).Add(-time.Minute)
-	end := time.Now().UTC().Truncate(time.Second).Add(window)
 	cfg := filepath.Join(t.TempDir(), "hikyaku.yml")
-	writeWaitConfig(t, cfg, paymentsRoute, fmt.Sprintf(`maintenance_windows:
-  - name: e2e-upgrade
-    start: %q
-    end: %q
-`, start.Format(time.RFC3339), end.Format(time.RFC3339)))
+	writeWaitConfig(t, cfg, paymentsRoute, "")
 	h := startDaemon(t, "hikyaku", cfg, "--data-dir", t.TempDir())
+	end := openWindow(t, h, cfg, 4*time.Second)
 
 	const name = "MaintenanceEnds"
 	if code, err := postWebhook(h.Addr, groupMessage(t, name, true)); err != nil || code != http.StatusOK {
@@ -140,6 +134,24 @@ func TestReloadAddingDropRouteStillResolves(t *testing.T) {
 	}
 }
 
+// openWindow reloads cfg with a one-off window e2e-upgrade, begun a minute
+// ago and ending whole seconds more than d from now, and returns its end.
+// Opening it by reload, once the daemon serves, keeps a slow start from
+// eating the window.
+func openWindow(t *testing.T, h *daemon, cfg string, d time.Duration) time.Time {
+	t.Helper()
+	end := time.Now().UTC().Truncate(time.Second).Add(d + time.Second)
+	writeWaitConfig(t, cfg, paymentsRoute, fmt.Sprintf(`maintenance_windows:
+  - name: e2e-upgrade
+    start: %q
+    end: %q
+`, end.Add(-time.Minute-d).Format(time.RFC3339), end.Format(time.RFC3339)))
+	if code, body := reload(t, h.Addr); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	return end
+}
+
 // reload is POST /-/reload.
 func reload(t *testing.T, addr string) (int, string) {
 	t.Helper()
@@ -150,4 +162,29 @@ func reload(t *testing.T, addr string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestMaintenanceEndSurvivesKill: the daemon is killed (kill -9) inside the
+// window and started again after its end: the re-check is in the store, so
+// the still-open incident pages at once.
+func TestMaintenanceEndSurvivesKill(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "hikyaku.yml")
+	writeWaitConfig(t, cfg, paymentsRoute, "")
+	data := t.TempDir()
+	h := startDaemon(t, "hikyaku", cfg, "--data-dir", data)
+	end := openWindow(t, h, cfg, 3*time.Second)
+	const name = "MaintenanceEndsWhileDown"
+	if code, err := postWebhook(h.Addr, groupMessage(t, name, true)); err != nil || code != http.StatusOK {
+		t.Fatalf("post firing: %d, %v", code, err)
+	}
+	waitIncident(t, h.Addr, groupKey(name), func(v *incidentView) bool { return len(v.events("maintenance")) == 1 })
+	h.Kill()
+	time.Sleep(time.Until(end.Add(500 * time.Millisecond)))
+	h2 := startDaemon(t, "hikyaku-restarted", cfg, "--data-dir", data)
+	v := waitIncident(t, h2.Addr, groupKey(name), func(v *incidentView) bool { return len(v.events("step_fired")) == 1 })
+	if ended := v.events("maintenance_ended"); len(ended) != 1 || ended[0].Detail["decision"] != "page" {
+		t.Errorf("maintenance_ended events %+v, want one deciding page", ended)
+	}
+	t.Logf("restarted %s after the window's end; step 1 fired %s after the restart",
+		h2.Serving.Sub(end).Round(time.Millisecond), v.events("step_fired")[0].At.Sub(h2.Serving).Round(time.Millisecond))
 }
