@@ -49,24 +49,27 @@ func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
 		e.log.Error("bad recheck timer payload: dropping it", "timer", c.ID, "err", err)
 		return nil
 	}
-	var written bool
-	var paged *bool
+	var written, paged bool
 	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		written, paged = false, new(bool)
+		written, paged = false, false
 		if cur.Status != store.StatusOpen || cur.Wait == nil || cur.Escalation.Generation != p.Gen {
 			return nil, nil // resolved, acked, or paging already: nothing waits
 		}
-		ch := e.rerouteChange(cur, paged)
+		ch := e.rerouteChange(cur, &paged)
 		if ch != nil {
 			written = true
 			ch.Cancel = append(ch.Cancel, c.ID)
 		}
 		return ch, nil
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		e.log.Error("recheck timer of a missing incident: dropping it", "timer", c.ID, "incident", c.IncidentID)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("recheck: %w", err)
 	}
-	e.afterReroute(inc, *paged)
+	e.afterReroute(inc, paged)
 	if written {
 		return errDone
 	}
@@ -110,7 +113,10 @@ func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
 		}
 		kind = "wait_changed"
 	}
-	inc.Route, inc.Department, inc.Policy, inc.Severity = d.Route, d.Department, d.Policy, d.Severity
+	if d.Action != policies.ActionDrop {
+		// A drop decides nothing about who owns the incident: it keeps its own.
+		inc.Route, inc.Department, inc.Policy, inc.Severity = d.Route, d.Department, d.Policy, d.Severity
+	}
 	inc.UpdatedAt = now
 	var until string
 	if w != nil {
@@ -194,19 +200,19 @@ func (e *Engine) recheckWaiting(ctx context.Context) error {
 		if listed.Wait == nil {
 			continue
 		}
-		var paged *bool
+		var paged bool
 		inc, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
-			paged = new(bool)
+			paged = false
 			if cur.Status != store.StatusOpen || cur.Wait == nil {
 				return nil, nil
 			}
-			return e.rerouteChange(cur, paged), nil
+			return e.rerouteChange(cur, &paged), nil
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("incident %d: %w", listed.ID, err))
 			continue
 		}
-		e.afterReroute(inc, *paged)
+		e.afterReroute(inc, paged)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%d waiting incidents not routed again (their timers still fire): %w", len(errs), errors.Join(errs...))

@@ -252,3 +252,51 @@ func TestReloadMovingAWindowsEndMovesTheRecheck(t *testing.T) {
 	eq(t, "pages once the window is over", got, []string{alice})
 	wantDetail(t, h.onlyEvent(id, "maintenance_ended"), "window", "freeze", "decision", "page")
 }
+
+// TestReloadDuringMaintenanceDropsOrDetaches: a reload during the window
+// that drops the group, or removes the continue route that opened one of
+// its incidents, ends that incident's wait without a page; the rest of the
+// group pages when the window ends.
+func TestReloadDuringMaintenanceDropsOrDetaches(t *testing.T) {
+	both := map[string]string{"alertname": "X", "team": "infra", "audit": "yes"}
+	withOps := func(routes string) string {
+		return cfgOf(map[string]string{"%OPS%": opsDept, "%POLICIES%": opsPolicy, "%ROUTES%": routes, "%MAINT%": nowWindow})
+	}
+	t.Run("continue removed", func(t *testing.T) {
+		h := newHarness(t, withOps(auditContinue+"\n"+infraRoute))
+		incs := h.post("firing", "g1", both)
+		if len(incs) != 2 {
+			t.Fatalf("opened %d incidents, want 2", len(incs))
+		}
+		h.reload(withOps(auditRoute + "\n" + infraRoute))
+		wantDetail(t, h.onlyEvent(incs[1].ID, "maintenance_ended"), "window", "freeze", "decision", "none")
+		if evs := h.events(incs[0].ID, "maintenance_ended"); len(evs) != 0 {
+			t.Errorf("the first incident's wait ended at the reload: %+v", evs)
+		}
+		h.advanceTo("2026-01-07T06:00:00Z")
+		got, _ := h.pages(0)
+		eq(t, "pages at the window's end", got, []string{carol})
+		h.post("resolved", "g1", both)
+		for _, inc := range incs {
+			if cur, _ := h.st.Get(context.Background(), inc.ID); cur.Status != store.StatusResolved {
+				t.Errorf("incident %d (%s) is %s after resolved", inc.ID, inc.Key, cur.Status)
+			}
+		}
+	})
+	t.Run("drop route added", func(t *testing.T) {
+		infra := map[string]string{"alertname": "X", "team": "infra"}
+		h := newHarness(t, cfgOf(map[string]string{"%ROUTES%": infraRoute, "%MAINT%": nowWindow}))
+		id := h.post("firing", "g1", infra)[0].ID
+		h.reload(cfgOf(map[string]string{"%ROUTES%": "  - name: noise\n    matchers: ['team=\"infra\"']\n    drop: true\n" + infraRoute, "%MAINT%": nowWindow}))
+		wantDetail(t, h.onlyEvent(id, "maintenance_ended"), "window", "freeze", "decision", "drop", "route", "noise")
+		h.advanceTo("2026-01-07T07:00:00Z")
+		got, _ := h.pages(0)
+		eq(t, "pages", got, nil)
+		if inc, _ := h.st.Get(context.Background(), id); inc.Route != "infra" || inc.Department != "eng" || inc.Wait != nil {
+			t.Errorf("after the drop: route %q, department %q, wait %+v; want infra, eng, none", inc.Route, inc.Department, inc.Wait)
+		}
+		if r := h.post("resolved", "g1", infra); len(r) != 1 || r[0].Status != store.StatusResolved {
+			t.Errorf("resolved: %+v", r)
+		}
+	})
+}
