@@ -81,7 +81,7 @@ func rankOf(c store.Claim) (int, *notifyPayload) {
 	switch {
 	case c.Attempt > 0:
 		return rankRetry, p
-	case c.Kind == kindStep, p != nil && p.Kind == "page":
+	case c.Kind == kindStep, c.Kind == kindRecheck, p != nil && p.Kind == "page":
 		return rankPage, p
 	case c.Kind == kindReport, c.Kind == kindNotify:
 		return rankReport, p

@@ -145,6 +145,13 @@ func (e *Engine) Reload(path string) error {
 	e.watchProviders(cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.log.Info("configuration loaded", "file", path)
+	// The new configuration is in force either way: a waiting incident not
+	// routed again now still is when its own timer fires.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.recheckWaiting(ctx); err != nil {
+		e.log.Error("routing waiting incidents again after the reload failed", "err", err)
+	}
 	e.kick()
 	return nil
 }
@@ -273,6 +280,8 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 		err = e.report(ctx, c)
 	case kindUpdate:
 		err = e.updateMessages(ctx, c)
+	case kindRecheck:
+		err = e.recheck(ctx, c)
 	default:
 		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
 	}

@@ -74,5 +74,11 @@ func cloneIncident(inc *Incident) *Incident {
 	}
 	c := *inc
 	c.Message = slices.Clone(inc.Message)
+	c.Handled = slices.Clone(inc.Handled)
+	c.Continued = slices.Clone(inc.Continued)
+	if inc.Wait != nil {
+		w := *inc.Wait
+		c.Wait = &w
+	}
 	return &c
 }

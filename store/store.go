@@ -38,6 +38,26 @@ type Incident struct {
 	// Handled keeps the last inbound requests (Twilio MessageSid, Slack action ids…)
 	// that acted on this incident, so a provider's retry does not act twice.
 	Handled []string `json:"handled,omitempty"`
+	// Group is the Alertmanager group's key (receiver + "/" + groupKey): the
+	// Key of the group's first incident, which continue routes' incidents share.
+	Group string `json:"group,omitempty"`
+	// Continued lists, on a group's first incident, the keys of the incidents
+	// its continue routes opened, so Alertmanager's updates and resolved reach
+	// them whatever the routes in force say.
+	Continued []string `json:"continued,omitempty"`
+	// Wait is set while an open incident pages nobody yet (maintenance, hold,
+	// stakeholders only); nil once its escalation started.
+	Wait *Wait `json:"wait,omitempty"`
+}
+
+// Wait is why an incident pages nobody yet, and when it is routed again.
+type Wait struct {
+	Reason string    `json:"reason"`           // maintenance, hold or stakeholders
+	Window string    `json:"window,omitempty"` // the maintenance window's name
+	Until  time.Time `json:"until"`            // when the incident is routed again
+	// Reporting is set when stakeholder reports are already running, so
+	// leaving the wait does not start a second series.
+	Reporting bool `json:"reporting,omitempty"`
 }
 
 // Escalation is how far an incident's escalation policy has gone.

@@ -176,6 +176,8 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		AckedAt: t0.Add(time.Minute), AckedBy: "alice", Department: "ops", Policy: "p", Route: "rt", Severity: "warning",
 		Escalation: store.Escalation{Step: 2, Round: 1, Generation: 3, Exhausted: true},
 		Message:    json.RawMessage(`{"status":"firing","alerts":[{"labels":{"a":"b"}}]}`),
+		Handled:    []string{"SM1"}, Group: "r/rt", Continued: []string{"r/rt#audit"},
+		Wait: &store.Wait{Reason: "maintenance", Window: "w", Until: t0.Add(time.Hour), Reporting: true},
 	}
 	got, err := s.UpdateByKey(ctx(t), "r/rt", func(cur *store.Incident) (*store.Change, error) {
 		inc := *want
