@@ -61,10 +61,14 @@ func (s *Server) Handler() http.Handler {
 
 // webhook takes Alertmanager's post. It answers 2xx only once the incident
 // is durably stored; a store failure is 503 so Alertmanager retries, and load
-// is never answered with 4xx, which Alertmanager would not retry.
+// is never answered with 4xx, which Alertmanager would not retry (its webhook
+// notifier retries 5xx and transport errors only).
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	code, msg := s.intake(r)
 	s.Engine.metrics.webhookRequests.WithLabelValues(strconv.Itoa(code)).Inc()
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	if code >= 300 {
 		http.Error(w, msg, code)
 		return
@@ -85,7 +89,11 @@ func (s *Server) intake(r *http.Request) (int, string) {
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (global.max_body_bytes)", tooBig.Limit)
 	case err != nil:
-		return http.StatusBadRequest, "reading body: " + err.Error()
+		// The read timed out, or the connection was reset or closed early:
+		// the body may be valid, it only did not arrive. A 400 here would
+		// be final for Alertmanager, and the alert lost.
+		s.Engine.log.Warn("webhook body did not arrive whole; answered 503 for a retry", "remote", r.RemoteAddr, "read", len(body), "content_length", r.ContentLength, "err", err)
+		return http.StatusServiceUnavailable, "reading body: " + err.Error() + "; retry"
 	}
 	msg, err := DecodeMessage(body)
 	if err != nil {
