@@ -27,6 +27,10 @@ const (
 	DefaultVoiceDelay = 3 * time.Minute
 )
 
+// DefaultInflightBodies is how many bodies of max_body_bytes the default
+// max_inflight_body_bytes admits at once.
+const DefaultInflightBodies = 8
+
 var (
 	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	idRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -225,6 +229,12 @@ func (l *loader) validateGlobal(c *Config) {
 		g.MaxBodyBytes = DefaultMaxBodyBytes
 	} else if g.MaxBodyBytes < 1024 {
 		l.errAt("global.max_body_bytes", "max_body_bytes must be at least 1024")
+	}
+	if g.MaxInflightBodyBytes == 0 {
+		g.MaxInflightBodyBytes = DefaultInflightBodies * g.MaxBodyBytes
+	} else if g.MaxInflightBodyBytes < g.MaxBodyBytes {
+		// A body of max_body_bytes could never be admitted: 503 for ever.
+		l.errAt("global.max_inflight_body_bytes", fmt.Sprintf("max_inflight_body_bytes must be at least max_body_bytes (%d), or the largest webhook body allowed is refused for ever", g.MaxBodyBytes))
 	}
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
 	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")

@@ -29,6 +29,8 @@ type Server struct {
 	Reload func(ctx context.Context) error
 	// draining refuses new webhooks during shutdown with 503, so Alertmanager retries elsewhere.
 	draining atomic.Bool
+	// bodies bounds the webhook bodies in memory (global.max_inflight_body_bytes).
+	bodies bodyBudget
 }
 
 // Drain makes the webhook answer 503 from now on.
@@ -83,7 +85,26 @@ func (s *Server) intake(r *http.Request) (int, string) {
 		return http.StatusServiceUnavailable, "shutting down"
 	}
 	cfg := s.Engine.Policies().Config()
-	body, err := readBody(r, cfg.Global.MaxBodyBytes)
+	// Credentials first, from the headers alone: a stranger's body is never
+	// read, so an unauthenticated flood costs no memory. The receiver named
+	// in the body is checked against them once it is decoded.
+	if len(cfg.Receivers) > 0 && !anyReceiverAuth(cfg, r) {
+		return http.StatusUnauthorized, "missing or wrong credentials"
+	}
+	limit := cfg.Global.MaxBodyBytes
+	if r.ContentLength > limit {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is larger than %d bytes (global.max_body_bytes)", r.ContentLength, limit)
+	}
+	inflight := cfg.Global.MaxInflightBodyBytes
+	if inflight <= 0 { // a Config not filled in by config.Load
+		inflight = config.DefaultInflightBodies * limit
+	}
+	weight := bodyWeight(r.ContentLength, limit)
+	if !s.bodies.take(weight, inflight) {
+		return http.StatusServiceUnavailable, fmt.Sprintf("too many webhook bodies at once (global.max_inflight_body_bytes %d); retry", inflight)
+	}
+	defer s.bodies.give(weight)
+	body, err := readBody(r, limit)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -97,11 +118,6 @@ func (s *Server) intake(r *http.Request) (int, string) {
 	}
 	msg, err := DecodeMessage(body)
 	if err != nil {
-		// Authenticate before telling a stranger what is wrong with the body;
-		// the receiver name is in the body, so a body we cannot read is refused as unauthenticated.
-		if len(cfg.Receivers) > 0 && !anyReceiverAuth(cfg, r) {
-			return http.StatusUnauthorized, "missing or wrong credentials"
-		}
 		return http.StatusBadRequest, err.Error()
 	}
 	if !authorized(cfg, msg.Receiver, r) {
