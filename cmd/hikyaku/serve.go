@@ -21,16 +21,30 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
+// The HTTP listener's bounds (docs/operations.md, "Memory under floods").
+// Every client hikyaku serves sends headers of a few hundred bytes; the
+// net/http default of 1 MiB would let each connection hold sixteen times
+// this.
+const (
+	defaultMaxConnections = 1024
+	maxHeaderBytes        = 64 << 10
+)
+
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--max-connections N] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
+	maxConns := c.fs.Int("max-connections", defaultMaxConnections, "most HTTP connections held open at once; more wait to be accepted")
 	if code, ok := c.parse(e, args); !ok {
 		return code
+	}
+	if *maxConns < 1 {
+		fmt.Fprintf(e.stderr, "hikyaku serve: --max-connections must be at least 1, got %d\n", *maxConns)
+		return exitUsage
 	}
 	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
 	if *logFormat == "json" {
@@ -40,7 +54,7 @@ func runServe(e *env, args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, c.config, *listen, *smtpListen, *storeURL, *dataDir, nil); err != nil {
+	if err := serve(ctx, log, c.config, *listen, *smtpListen, *storeURL, *dataDir, *maxConns, nil); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -49,7 +63,7 @@ func runServe(e *env, args []string) int {
 
 // serve is the daemon's life: load, open the store, listen, run the engine,
 // and on ctx's end shut down in order. ready, when set, gets the bound address.
-func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, storeURL, dataDir string, ready chan<- string) error {
+func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, storeURL, dataDir string, maxConns int, ready chan<- string) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -98,9 +112,10 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 		return fmt.Errorf("listen: %w", err)
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: maxHeaderBytes}
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpSrv.Serve(ln) }()
+	go func() { httpErr <- httpSrv.Serve(newLimitListener(ln, maxConns)) }()
 	log.Info("hikyaku serving", "listen", ln.Addr().String(), "config", cfgPath, "store", storeName(storeURL, dataDir))
 	if ready != nil {
 		ready <- ln.Addr().String()
