@@ -172,4 +172,8 @@ func TestInflightBodyBytes(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("inflight below one body: err = %v, want %q", err, want)
 	}
+	_, err = Parse([]byte(complete("global:\n  max_body_bytes: 4096\n  max_inflight_body_bytes: 1048575\n")), "hikyaku.yml")
+	if err == nil || !strings.Contains(err.Error(), "hikyaku.yml:3:28: max_inflight_body_bytes must be at least max_body_bytes (4096) and 1 MiB") {
+		t.Fatalf("inflight below a Slack interaction: err = %v", err)
+	}
 }

@@ -44,10 +44,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
-	mux.HandleFunc("POST /api/v1/twilio/status", s.twilioStatus)
-	mux.HandleFunc("POST /api/v1/twilio/sms", s.twilioSMS)
-	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.twilioGather)
-	mux.HandleFunc("POST /api/v1/slack/interactions", s.slackInteraction)
+	// Provider callbacks are read whole before their signature can be
+	// checked, so they draw on the webhook's budget of bodies in flight.
+	mux.HandleFunc("POST /api/v1/twilio/status", s.bounded(maxTwilioForm, s.twilioStatus))
+	mux.HandleFunc("POST /api/v1/twilio/sms", s.bounded(maxTwilioForm, s.twilioSMS))
+	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.bounded(maxTwilioForm, s.twilioGather))
+	mux.HandleFunc("POST /api/v1/slack/interactions", s.bounded(maxInteractionBytes, s.slackInteraction))
 	mux.HandleFunc("GET /act/{token}", s.actLink)
 	mux.HandleFunc("POST /act/{token}", s.actLink)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
@@ -95,10 +97,7 @@ func (s *Server) intake(r *http.Request) (int, string) {
 	if r.ContentLength > limit {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is larger than %d bytes (global.max_body_bytes)", r.ContentLength, limit)
 	}
-	inflight := cfg.Global.MaxInflightBodyBytes
-	if inflight <= 0 { // a Config not filled in by config.Load
-		inflight = config.DefaultInflightBodies * limit
-	}
+	inflight := inflightLimit(cfg)
 	weight := bodyWeight(r.ContentLength, limit)
 	if !s.bodies.take(weight, inflight) {
 		return http.StatusServiceUnavailable, fmt.Sprintf("too many webhook bodies at once (global.max_inflight_body_bytes %d); retry", inflight)
@@ -136,6 +135,32 @@ func (s *Server) intake(r *http.Request) (int, string) {
 		b = strconv.AppendInt(b, inc.ID, 10)
 	}
 	return http.StatusOK, string(append(b, "]}"...))
+}
+
+// inflightLimit is global.max_inflight_body_bytes.
+func inflightLimit(cfg *config.Config) int64 {
+	if n := cfg.Global.MaxInflightBodyBytes; n > 0 {
+		return n
+	}
+	return config.DefaultInflightBodies * max(cfg.Global.MaxBodyBytes, config.DefaultMaxBodyBytes) // a Config not filled in by config.Load
+}
+
+// bounded lets h read a body of at most limit bytes, reserved from the
+// same budget as the webhook's bodies, so no endpoint lets a flood hold more
+// than global.max_inflight_body_bytes of bodies.
+func (s *Server) bounded(limit int64, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inflight := inflightLimit(s.Engine.Policies().Config())
+		weight := bodyWeight(r.ContentLength, limit)
+		if !s.bodies.take(weight, inflight) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many request bodies at once; retry", http.StatusServiceUnavailable)
+			return
+		}
+		defer s.bodies.give(weight)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h(w, r)
+	}
 }
 
 // readBody is io.ReadAll of at most limit bytes, its buffer sized from

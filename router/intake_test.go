@@ -96,6 +96,20 @@ func TestWebhookBodiesBeyondTheBoundGet503(t *testing.T) {
 			rec.Code, rec.Header().Get("Retry-After"), third.read)
 	}
 
+	// Provider callbacks are read before their signature is checked: they
+	// draw on the same budget.
+	for _, path := range []string{"/api/v1/slack/interactions", "/api/v1/twilio/status", "/api/v1/twilio/sms", "/api/v1/twilio/voice/gather"} {
+		form := &countingBody{r: strings.NewReader("payload=x")}
+		req := httptest.NewRequest("POST", path, form)
+		req.ContentLength = int64(len("payload=x"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || form.read != 0 {
+			t.Errorf("%s while the budget is spent: %d, Retry-After %q, %d bytes read; want 503 unread", path, rec.Code, rec.Header().Get("Retry-After"), form.read)
+		}
+	}
+
 	for i, s := range slow {
 		go func() { s.w.Write(s.rest); s.w.Close() }()
 		if code := <-s.done; code != http.StatusOK {
