@@ -29,7 +29,8 @@ type Server struct {
 	Reload func(ctx context.Context) error
 	// draining refuses new webhooks during shutdown with 503, so Alertmanager retries elsewhere.
 	draining atomic.Bool
-	// bodies bounds the webhook bodies in memory (global.max_inflight_body_bytes).
+	// bodies bounds the request bodies in memory, the webhook's and the
+	// provider callbacks' (global.max_inflight_body_bytes).
 	bodies bodyBudget
 }
 
