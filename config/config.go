@@ -58,8 +58,12 @@ type Global struct {
 	// reply addresses and acknowledgement links. Every replica needs the same key.
 	SigningKey Secret `yaml:"signing_key"`
 	// MaxBodyBytes bounds a webhook body; larger bodies get 413.
-	MaxBodyBytes int64          `yaml:"max_body_bytes"`
-	Location     *time.Location `yaml:"-"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInflightBodyBytes bounds the webhook bodies being read and handled
+	// at once, each counted by its Content-Length; beyond it the webhook
+	// answers 503 with Retry-After, which Alertmanager retries.
+	MaxInflightBodyBytes int64          `yaml:"max_inflight_body_bytes"`
+	Location             *time.Location `yaml:"-"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel

@@ -20,7 +20,7 @@ import (
 // Bucket layout. Integers are big-endian so bbolt's byte order is numeric order.
 var (
 	bucketIncidents      = []byte("incidents")       // id → Incident JSON; its sequence is the id counter
-	bucketKeys           = []byte("keys")            // dedup key → id of the non-resolved incident holding it
+	bucketKeys           = []byte("keys")            // IndexKey(dedup key) → id of the non-resolved incident holding it
 	bucketStatuses       = []byte("statuses")        // status 0x00 id → nil, for List by status
 	bucketTimeline       = []byte("timeline")        // incident id, seq → Event JSON
 	bucketTimers         = []byte("timers")          // timer id → boltTimer JSON
@@ -87,6 +87,9 @@ func OpenBolt(path string) (*Bolt, error) {
 				return err
 			}
 		}
+		if err := indexLongKeys(tx); err != nil {
+			return err
+		}
 		// The file lock makes us its only user, so every claim in it was held
 		// by a process that died (kill -9, power loss): its timers are due
 		// now, not when that process's lease would have ended.
@@ -101,12 +104,12 @@ func OpenBolt(path string) (*Bolt, error) {
 
 func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", key, err)
+		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
 	var out *Incident
 	err := s.w.update(func(tx *bolt.Tx) error {
 		var cur *Incident
-		if id := tx.Bucket(bucketKeys).Get([]byte(key)); id != nil {
+		if id := tx.Bucket(bucketKeys).Get([]byte(IndexKey(key))); id != nil {
 			var err error
 			if cur, err = getIncident(tx, int64(binary.BigEndian.Uint64(id))); err != nil {
 				return err
@@ -117,9 +120,38 @@ func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Inciden
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", key, err)
+		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
 	return out, nil
+}
+
+// indexLongKeys moves dedup keys longer than MaxIndexedKey, written before
+// they were indexed by digest, to their IndexKey. Without it the open
+// incident of such a group would no longer be found: Alertmanager's next post
+// would open a second one and its resolve would never reach the first. The
+// file lock makes this open the only writer, so one pass is enough.
+func indexLongKeys(tx *bolt.Tx) error {
+	keys := tx.Bucket(bucketKeys)
+	var long [][]byte
+	err := keys.ForEach(func(k, _ []byte) error {
+		if len(k) > MaxIndexedKey {
+			long = append(long, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range long {
+		id := bytes.Clone(keys.Get(k))
+		if err := keys.Delete(k); err != nil {
+			return err
+		}
+		if err := keys.Put([]byte(IndexKey(string(k))), id); err != nil {
+			return fmt.Errorf("index dedup key by digest: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
@@ -164,14 +196,15 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) 
 	id := u64(uint64(next.ID))
 
 	keys := tx.Bucket(bucketKeys)
-	holder := keys.Get([]byte(next.Key))
+	indexed := []byte(IndexKey(next.Key))
+	holder := keys.Get(indexed)
 	switch {
 	case holdsKey(next.Status) && holder != nil && !bytes.Equal(holder, id):
 		return nil, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
 	case holdsKey(next.Status):
-		err = keys.Put([]byte(next.Key), id)
+		err = keys.Put(indexed, id)
 	case bytes.Equal(holder, id):
-		err = keys.Delete([]byte(next.Key))
+		err = keys.Delete(indexed)
 	}
 	if err != nil {
 		return nil, err

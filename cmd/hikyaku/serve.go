@@ -21,17 +21,31 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
+// The HTTP listener's bounds (docs/operations.md, "Memory under floods").
+// Every client hikyaku serves sends headers of a few hundred bytes; the
+// net/http default of 1 MiB would let each connection hold sixteen times
+// this.
+const (
+	defaultMaxConnections = 1024
+	maxHeaderBytes        = 64 << 10
+)
+
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--max-connections N] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
 	dryRun := c.fs.Bool("dry-run", false, "send nothing: record every message in the log (a demo, a trial run); without it serve refuses a channel whose provider is not configured")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
+	maxConns := c.fs.Int("max-connections", defaultMaxConnections, "most HTTP connections held open at once; more wait to be accepted")
 	if code, ok := c.parse(e, args); !ok {
 		return code
+	}
+	if *maxConns < 1 {
+		fmt.Fprintf(e.stderr, "hikyaku serve: --max-connections must be at least 1, got %d\n", *maxConns)
+		return exitUsage
 	}
 	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
 	if *logFormat == "json" {
@@ -41,7 +55,7 @@ func runServe(e *env, args []string) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun}); err != nil {
+	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns}); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -52,6 +66,8 @@ func runServe(e *env, args []string) int {
 type serveOptions struct {
 	config, listen, smtpListen, storeURL, dataDir string
 	dryRun                                        bool
+	// maxConns bounds open HTTP connections; 0 is defaultMaxConnections.
+	maxConns int
 	// ready, when set, gets the bound address.
 	ready chan<- string
 }
@@ -60,6 +76,10 @@ type serveOptions struct {
 // and on ctx's end shut down in order.
 func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	cfgPath, listen, smtpListen, storeURL, dataDir, ready := o.config, o.listen, o.smtpListen, o.storeURL, o.dataDir, o.ready
+	maxConns := o.maxConns
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections
+	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -113,9 +133,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: maxHeaderBytes}
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpSrv.Serve(ln) }()
+	go func() { httpErr <- httpSrv.Serve(newLimitListener(ln, maxConns)) }()
 	log.Info("hikyaku serving", "listen", ln.Addr().String(), "config", cfgPath, "store", storeName(storeURL, dataDir), "dry_run", o.dryRun)
 	if ready != nil {
 		ready <- ln.Addr().String()
