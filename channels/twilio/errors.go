@@ -21,6 +21,13 @@ const (
 	CodeNotMobile       = 21614 // the 'To' number is not a mobile number
 )
 
+// Twilio error codes that say the account, not the address, is the trouble.
+const (
+	CodeAuthenticate     = 20003 // the account SID and auth token were refused
+	CodeAccountNotActive = 20005 // the account is suspended or closed
+	CodeTooManyRequests  = 20429 // the account is throttled
+)
+
 // classify turns what twilio-go returned into the engine's two classes:
 // a refusal (4xx, or one of the codes above) is permanent so the engine fails
 // over at once; throttling (429), Twilio's own failures (5xx) and anything
@@ -44,15 +51,33 @@ func classify(op string, err error, status int) error {
 		}
 	}
 	err = fmt.Errorf("twilio: %s: %w", op, err)
+	if status == 0 && code == 0 {
+		return err // no answer read: channels.ReasonOf tells a timeout from a refused connection
+	}
+	reason := reasonOf(code, status)
 	switch code {
 	case CodeInvalidTo, CodeRegionForbidden, CodeUnsubscribed, CodeNotMobile:
-		return channels.Permanent(strconv.Itoa(code), err)
+		return channels.WithReason(reason, channels.Permanent(strconv.Itoa(code), err))
 	}
 	if status >= 400 && status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout {
 		if code == 0 {
-			return channels.Permanent("http "+strconv.Itoa(status), err)
+			return channels.WithReason(reason, channels.Permanent("http "+strconv.Itoa(status), err))
 		}
-		return channels.Permanent(strconv.Itoa(code), err)
+		return channels.WithReason(reason, channels.Permanent(strconv.Itoa(code), err))
 	}
-	return err
+	return channels.WithReason(reason, err)
+}
+
+// reasonOf is why Twilio refused: its code when it names the account, else the HTTP status.
+func reasonOf(code, status int) channels.Reason {
+	switch code {
+	case CodeAuthenticate, CodeAccountNotActive:
+		return channels.ReasonAuth
+	case CodeTooManyRequests:
+		return channels.ReasonRateLimited
+	}
+	if status == 0 {
+		return channels.ReasonUnknown
+	}
+	return channels.ReasonForStatus(status)
 }
