@@ -100,6 +100,9 @@ func New(set *policies.Set, opts Options) *Engine {
 	}
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
+	// The configuration in force was loaded to make set: that is its first successful load.
+	e.metrics.initDepartments(set.Config())
+	e.metrics.configLoaded(true, e.now())
 	e.senders.Store(&opts.Senders)
 	return e
 }
@@ -117,6 +120,7 @@ func (e *Engine) Reload(path string) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		e.metrics.reloads.WithLabelValues("failure").Inc()
+		e.metrics.configLoaded(false, e.now())
 		e.log.Error("configuration refused; the previous one keeps serving", "file", path, "err", err)
 		return err
 	}
@@ -127,6 +131,7 @@ func (e *Engine) Reload(path string) error {
 		senders, err := e.opts.BuildSenders(cfg)
 		if err != nil {
 			e.metrics.reloads.WithLabelValues("failure").Inc()
+			e.metrics.configLoaded(false, e.now())
 			e.log.Error("configuration refused: its providers cannot be set up; the previous one keeps serving", "file", path, "err", err)
 			return fmt.Errorf("providers: %w", err)
 		}
@@ -134,6 +139,8 @@ func (e *Engine) Reload(path string) error {
 	}
 	e.SetPolicies(policies.Compile(cfg))
 	e.metrics.reloads.WithLabelValues("success").Inc()
+	e.metrics.initDepartments(cfg)
+	e.metrics.configLoaded(true, e.now())
 	e.log.Info("configuration loaded", "file", path)
 	e.kick()
 	return nil
