@@ -57,6 +57,7 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration warning", "warning", w.Error())
 	}
+	store.SetRedisLogger(log) // go-redis's own lines, in the log's format
 	st, err := store.Open(ctx, storeURL, dataDir)
 	if err != nil {
 		return err
@@ -64,7 +65,8 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoCollector())
 	metrics := router.NewMetrics(reg)
 	reg.MustRegister(router.NewStoreMetrics(st))
 	build := buildSenders(log)
