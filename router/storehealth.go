@@ -83,13 +83,9 @@ type storeMetrics struct {
 	probe *storeProbe
 	up    *prometheus.Desc
 	depth *prometheus.Desc
-	depthCount
-}
 
-// depthCount carries the depth from the probe to Collect.
-type depthCount struct {
-	mu sync.Mutex
-	n  int
+	mu      sync.Mutex
+	pending int // the depth the last successful probe counted
 }
 
 // NewStoreMetrics is the hikyaku_store_up and hikyaku_outbox_depth gauges over st, for a registry.
@@ -108,9 +104,9 @@ func NewStoreMetrics(st store.Store) prometheus.Collector {
 		if err != nil {
 			return err
 		}
-		m.depthCount.mu.Lock()
-		m.depthCount.n = n
-		m.depthCount.mu.Unlock()
+		m.mu.Lock()
+		m.pending = n
+		m.mu.Unlock()
 		return nil
 	})
 	return m
@@ -127,8 +123,8 @@ func (m *storeMetrics) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(m.up, prometheus.GaugeValue, 1)
-	m.depthCount.mu.Lock()
-	n := m.depthCount.n
-	m.depthCount.mu.Unlock()
+	m.mu.Lock()
+	n := m.pending
+	m.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(m.depth, prometheus.GaugeValue, float64(n))
 }
