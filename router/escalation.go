@@ -222,7 +222,7 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	}
 	if done {
 		e.metrics.exhausted.WithLabelValues(inc.Department).Inc()
-		e.log.Error("escalation exhausted: nobody acknowledged; the incident stays open", "incident", inc.ID,
+		e.log.Error("escalation exhausted: nobody acknowledged", "incident", inc.ID,
 			"department", inc.Department, "policy", inc.Policy, "severity", inc.Severity,
 			"steps", inc.Escalation.Step+1, "rounds", inc.Escalation.Round+1)
 	}

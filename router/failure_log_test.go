@@ -202,7 +202,7 @@ func TestEmptyStepAndExhaustionAreLogged(t *testing.T) {
 			t.Errorf("empty step line: %v", l)
 		}
 	}
-	ex := logs.lines(t, "escalation exhausted: nobody acknowledged; the incident stays open")
+	ex := logs.lines(t, "escalation exhausted: nobody acknowledged")
 	if len(ex) != 1 || ex[0]["level"] != "ERROR" || ex[0]["incident"] != float64(inc.ID) || ex[0]["department"] != "eng" {
 		t.Errorf("exhaustion lines: %v", ex)
 	}
