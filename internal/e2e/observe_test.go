@@ -115,6 +115,7 @@ func TestReadyAndMetricsWithAFrozenRedis(t *testing.T) {
 	const bound = 2500 * time.Millisecond // the 1 s probe bound and a loaded machine's slack
 	for i := range 3 {
 		code, took := timedStatus(d.Addr, "/-/ready")
+		t.Logf("frozen Redis, try %d: /-/ready %d in %s", i+1, code, took.Round(time.Millisecond))
 		if code != http.StatusServiceUnavailable || took > bound {
 			t.Errorf("frozen Redis, try %d: /-/ready %d after %s, want 503 within %s", i+1, code, took.Round(time.Millisecond), bound)
 		}
@@ -122,6 +123,7 @@ func TestReadyAndMetricsWithAFrozenRedis(t *testing.T) {
 	start := time.Now()
 	code, body := scrape(t, d.Addr)
 	took := time.Since(start)
+	t.Logf("frozen Redis: /metrics %d in %s", code, took.Round(time.Millisecond))
 	if up, ok := sample(t, body, "hikyaku_store_up"); code != http.StatusOK || !ok || up != 0 || took > bound {
 		t.Errorf("frozen Redis: /metrics %d after %s, hikyaku_store_up %v (present %v), want 200 within %s and 0",
 			code, took.Round(time.Millisecond), up, ok, bound)
