@@ -185,11 +185,14 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 // sendFailed retries a transient failure with backoff while attempts are
 // left, and otherwise fails over to the person's next contact method.
 func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incident, p *notifyPayload, err error) error {
+	cause := channels.ReasonOf(err)
 	if !channels.IsPermanent(err) && c.Attempt+1 < e.opts.MaxAttempts {
-		e.metrics.notifications.WithLabelValues(p.Channel, "retried").Inc()
+		e.metrics.notifications.WithLabelValues(p.Channel, resultRetried, string(cause)).Inc()
 		due := e.now().Add(backoff(c.Attempt))
+		e.log.Warn("notification failed; retrying", "incident", inc.ID, "person", p.User, "chat_channel", p.ChatChannel,
+			"channel", p.Channel, "kind", p.Kind, "reason", string(cause), "attempt", c.Attempt+1, "next_at", due, "err", err)
 		if rerr := e.record(ctx, inc.ID, nil, event(e.now(), "notify_retry", "", "to", who(p), "channel", p.Channel,
-			"error", err.Error(), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
+			"error", err.Error(), "reason", string(cause), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
 			return rerr
 		}
 		if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil && !errors.Is(rerr, store.ErrStaleClaim) {
@@ -197,7 +200,7 @@ func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incid
 		}
 		return errRetried
 	}
-	if ferr := e.fail(ctx, inc, p, err.Error(), c.Attempt+1); ferr != nil {
+	if ferr := e.fail(ctx, inc, p, err.Error(), cause, c.Attempt+1); ferr != nil {
 		return ferr
 	}
 	// fail records and schedules the failover; the page's own timer is done.

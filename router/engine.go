@@ -105,6 +105,9 @@ func New(set *policies.Set, opts Options) *Engine {
 	}
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
+	// The configuration in force was loaded to make set: that is its first successful load.
+	e.metrics.initDepartments(set.Config())
+	e.metrics.configLoaded(true, e.now())
 	e.senders.Store(&opts.Senders)
 	if opts.DryRun {
 		e.metrics.dryRun.Set(1)
@@ -126,6 +129,7 @@ func (e *Engine) Reload(path string) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		e.metrics.reloads.WithLabelValues("failure").Inc()
+		e.metrics.configLoaded(false, e.now())
 		e.log.Error("configuration refused; the previous one keeps serving", "file", path, "err", err)
 		return err
 	}
@@ -136,6 +140,7 @@ func (e *Engine) Reload(path string) error {
 		senders, err := e.opts.BuildSenders(cfg)
 		if err != nil {
 			e.metrics.reloads.WithLabelValues("failure").Inc()
+			e.metrics.configLoaded(false, e.now())
 			e.log.Error("configuration refused: serve cannot run it (a channel without its provider, a receiver without its credential); the previous one keeps serving", "file", path, "err", err)
 			return fmt.Errorf("refused for serve:\n%w", err)
 		}
@@ -144,6 +149,8 @@ func (e *Engine) Reload(path string) error {
 	e.SetPolicies(policies.Compile(cfg))
 	e.watchProviders(cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
+	e.metrics.initDepartments(cfg)
+	e.metrics.configLoaded(true, e.now())
 	e.log.Info("configuration loaded", "file", path)
 	// The new configuration is in force either way: a waiting incident not
 	// routed again now still is when its own timer fires.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,9 @@ type Server struct {
 	// bodies bounds the request bodies in memory, the webhook's and the
 	// provider callbacks' (global.max_inflight_body_bytes).
 	bodies bodyBudget
+	// readyProbe bounds /-/ready's store check (made on first use).
+	readyProbe     *storeProbe
+	readyProbeOnce sync.Once
 }
 
 // Drain makes the webhook answer 503 from now on.
@@ -409,17 +413,20 @@ func (s *Server) oncall(_ http.ResponseWriter, r *http.Request) (any, error) {
 	return out, nil
 }
 
-// ready is false while the store cannot be reached: Alertmanager and load
-// balancers then send elsewhere, and it turns true again by itself.
+// ready is false while the store cannot take a write (Redis unreachable or
+// frozen, the embedded file's disk full or failing): Alertmanager and load
+// balancers then send elsewhere, and it turns true again by itself. It
+// answers within StoreProbeTimeout whatever the store does.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
 	if s.draining.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if err := s.Engine.Store().Ping(ctx); err != nil {
-		http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
+	s.readyProbeOnce.Do(func() {
+		s.readyProbe = newStoreProbe(StoreProbeTimeout, s.Engine.Store().Ping)
+	})
+	if err := s.readyProbe.run(r.Context()); err != nil {
+		http.Error(w, "store cannot take a write: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	// A provider refusing hikyaku is said but does not make the replica

@@ -573,9 +573,41 @@ func (s *Bolt) Pending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Ping checks the file takes a write: a small write, committed and
+// fsync'd like any other, and room on its disk for the file to grow by
+// bbolt's next step. The write alone would not do: on a full disk it lands
+// in pages the file already has, while an incident's write, which needs
+// the file to grow, fails with ENOSPC.
 func (s *Bolt) Ping(ctx context.Context) error {
-	return s.db.View(func(tx *bolt.Tx) error { return nil })
+	err := s.w.update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketProbe)
+		if err != nil {
+			return err
+		}
+		return b.Put(keyProbe, u64(uint64(max(time.Now().UnixNano(), 0))))
+	})
+	if err != nil {
+		return fmt.Errorf("store: probe write: %w", err)
+	}
+	free, err := freeBytes(filepath.Dir(s.db.Path()))
+	if err != nil {
+		return fmt.Errorf("store: free space: %w", err)
+	}
+	if free < minFreeBytes {
+		return fmt.Errorf("store: %d bytes free on the disk of %s, under the %d a write may need to grow the file", free, s.db.Path(), minFreeBytes)
+	}
+	return nil
 }
+
+// minFreeBytes is bbolt's largest growth step (its AllocSize): with less
+// free, the next write that grows the file may fail.
+const minFreeBytes = 16 << 20
+
+// The probe write's bucket and key, apart from everything else.
+var (
+	bucketProbe = []byte("probe")
+	keyProbe    = []byte("ready")
+)
 
 func (s *Bolt) Close() error {
 	s.w.shutdown()

@@ -157,6 +157,8 @@ type Store interface {
 	SetOptOut(ctx context.Context, address string, out bool) error
 	// OptedOut says whether address has opted out and not back in.
 	OptedOut(ctx context.Context, address string) (bool, error)
+	// Ping checks the store can serve writes, for readiness: Redis answers
+	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error
 	Close() error
 }

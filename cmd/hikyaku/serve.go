@@ -97,6 +97,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	if o.dryRun {
 		log.Warn("dry run: nothing is sent; every message is recorded in this log (timeline and metrics say recorded)")
 	}
+	store.SetRedisLogger(log) // go-redis's own lines, in the log's format
 	st, err := store.Open(ctx, storeURL, dataDir)
 	if err != nil {
 		return err
@@ -104,9 +105,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoCollector())
 	metrics := router.NewMetrics(reg)
-	reg.MustRegister(router.NewOutboxDepth(st))
+	reg.MustRegister(router.NewStoreMetrics(st))
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}

@@ -138,6 +138,21 @@ func (s *Server) Kill() {
 	s.cmd = nil
 }
 
+// Freeze stops the server with SIGSTOP: its connections stay open and
+// nothing answers, like a hung host. Thaw, Kill or the test's end undo it.
+func (s *Server) Freeze() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Signal(syscall.SIGSTOP)
+	}
+}
+
+// Thaw resumes a frozen server (SIGCONT).
+func (s *Server) Thaw() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		s.cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
+
 // Restart starts the server again on the same port and dir, so with
 // AppendOnly its data survives. It kills the server first if it is running.
 func (s *Server) Restart() {
