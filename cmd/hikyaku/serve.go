@@ -23,9 +23,11 @@ import (
 
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--listen ADDR] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --data-dir DIR]")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
+	smtpSessions := c.fs.Int("smtp-max-sessions", router.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
+	smtpBytes := c.fs.Int64("smtp-max-message-bytes", router.DefaultMaxReplyBytes, "largest reply `bytes` the SMTP listener reads; larger mail is refused with 552")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
@@ -38,9 +40,14 @@ func runServe(e *env, args []string) int {
 	}
 	log := slog.New(handler)
 
+	if *smtpSessions < 1 || *smtpBytes < 1 {
+		fmt.Fprintf(e.stderr, "hikyaku serve: --smtp-max-sessions and --smtp-max-message-bytes must be at least 1 (got %d and %d)\n", *smtpSessions, *smtpBytes)
+		return exitUsage
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, c.config, *listen, *smtpListen, *storeURL, *dataDir, nil); err != nil {
+	mailOpts := router.MailOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
+	if err := serve(ctx, log, c.config, *listen, *smtpListen, mailOpts, *storeURL, *dataDir, nil); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -49,7 +56,7 @@ func runServe(e *env, args []string) int {
 
 // serve is the daemon's life: load, open the store, listen, run the engine,
 // and on ctx's end shut down in order. ready, when set, gets the bound address.
-func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, storeURL, dataDir string, ready chan<- string) error {
+func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen string, mailOpts router.MailOptions, storeURL, dataDir string, ready chan<- string) error {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -83,14 +90,15 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 		if err != nil {
 			return fmt.Errorf("smtp listen: %w", err)
 		}
-		smtpSrv := router.NewMailServer(engine)
+		smtpSrv := router.NewMailServer(engine, mailOpts)
 		go func() {
 			if err := smtpSrv.Serve(sln); err != nil {
 				log.Error("smtp listener stopped", "err", err)
 			}
 		}()
 		defer smtpSrv.Close()
-		log.Info("taking email replies", "smtp_listen", sln.Addr().String())
+		log.Info("taking email replies", "smtp_listen", sln.Addr().String(),
+			"max_sessions", mailOpts.MaxSessions, "max_message_bytes", mailOpts.MaxMessageBytes)
 	}
 
 	ln, err := net.Listen("tcp", listen)
