@@ -126,7 +126,10 @@ func TestAckByVoice(t *testing.T) {
 }
 
 // TestAckByEmail: alice replies "ack" to the page email; the reply reaches
-// the daemon's SMTP listener as a relay delivers it.
+// the daemon's SMTP listener as a relay delivers it. Forged replies before
+// it (a stranger on alice's reply address, alice's From under another
+// envelope, a thread reply without DKIM) change nothing and are refused on
+// the timeline; alice is told once.
 func TestAckByEmail(t *testing.T) {
 	t.Parallel()
 	env := startAckEnv(t)
@@ -151,6 +154,31 @@ func TestAckByEmail(t *testing.T) {
 		}
 		env.wantOpen(t, id, "a reply from "+s.envelope)
 	}
+
+	// The forgery of a thread reply: alice's address in the envelope and in
+	// From, the page's Message-ID in In-Reply-To and References, sent to the
+	// listener's plain address (no reply address), and no DKIM signature of
+	// alice's domain. Accepted, refused, and alice told once, at her address.
+	forged := "In-Reply-To: <" + page.messageID + ">\r\nReferences: <" + page.messageID + ">\r\n" +
+		"Subject: Re: " + page.subject + "\r\nMessage-ID: <forged-thread@example.net>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, "hikyaku@"+replyDomain, forged, "resolve\n"); err != nil {
+		t.Errorf("forged thread reply: %v, want 250", err)
+	}
+	env.wantOpen(t, id, "a forged thread reply")
+	refused := env.incident(t, id).events("reply_refused")
+	wantReasons := []string{"reply_address_of_another_user", "envelope_from_mismatch", "dkim_none"}
+	if len(refused) != len(wantReasons) {
+		t.Fatalf("reply_refused events %+v, want %d (%v)", refused, len(wantReasons), wantReasons)
+	}
+	for i, ev := range refused {
+		if ev.Detail["reason"] != wantReasons[i] {
+			t.Errorf("refusal %d: reason %q, want %q (%+v)", i, ev.Detail["reason"], wantReasons[i], ev)
+		}
+	}
+	notice := fmt.Sprintf("インシデント #%d へのあなたのアドレスからの返信は送信者を確認できなかった", id)
+	env.mailTo(t, aliceEmail, "the refusal notice to alice", func(_ mailHeader, text string) bool {
+		return strings.Contains(text, notice)
+	})
 
 	hdr := thread + "Message-ID: <alice-reply-1@example.com>\r\n"
 	if err := env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n\n> "+page.subject+"\n"); err != nil {
@@ -179,6 +207,20 @@ func TestAckByEmail(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d confirmations, want 1", n)
+	}
+	// One refusal notice, only to alice's configured address: never to
+	// mallory, whatever the forged mails said.
+	n = 0
+	for _, m := range env.Mail.Messages() {
+		if _, text, err := readMail(m.Data); err == nil && strings.Contains(text, notice) {
+			n++
+			if !slicesHas(m.To, aliceEmail) {
+				t.Errorf("a refusal notice went to %v", m.To)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d refusal notices, want 1", n)
 	}
 }
 
