@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/hikyaku/hikyaku/internal/fakeslack"
 	"github.com/hikyaku/hikyaku/internal/faketwilio"
@@ -404,4 +409,55 @@ func TestAckByCLI(t *testing.T) {
 	}
 	env.wantAcked(t, id, "alice", "api")
 	env.noFurtherPages(t, id, control)
+}
+
+// TestEmailListenerLimits runs serve with --smtp-max-sessions 1 and
+// --smtp-max-message-bytes 4096: while one relay holds a session, another
+// connection is answered 421 4.7.0; a mail over the limit is refused with
+// 552 5.3.4 and acts on nothing; a short reply still acks.
+func TestEmailListenerLimits(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t, "--smtp-max-sessions", "1", "--smtp-max-message-bytes", "4096")
+	id := env.alert(t, "EmailListenerLimits")
+	page, _ := env.emailPage(t, id)
+
+	held, err := net.Dial("tcp", env.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(held)
+	_ = held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "220 ") {
+		t.Fatalf("first session: %q %v, want 220", line, err)
+	}
+	second, err := net.Dial("tcp", env.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(second).ReadString('\n')
+	second.Close()
+	if err != nil || !strings.HasPrefix(line, "421 4.7.0") {
+		t.Fatalf("a second session while one is held: %q %v, want 421 4.7.0", line, err)
+	}
+	held.Close()
+
+	hdr := "In-Reply-To: <" + page.messageID + ">\r\nSubject: Re: " + page.subject + "\r\nMessage-ID: <big@example.com>\r\n"
+	var se *smtp.SMTPError
+	// The listener notices the held session's close when its read returns.
+	var bigErr error
+	waitFor(t, "the held session's slot back", 10*time.Second, func() bool {
+		bigErr = env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n"+strings.Repeat("> quoted page\n", 64<<10/14))
+		return !errors.As(bigErr, &se) || se.Code != 421
+	})
+	if !errors.As(bigErr, &se) || se.Code != 552 || se.EnhancedCode != (smtp.EnhancedCode{5, 3, 4}) {
+		t.Fatalf("a 64 KiB reply with a 4 KiB limit: %v, want 552 5.3.4", bigErr)
+	}
+	env.wantOpen(t, id, "an oversized reply")
+
+	hdr = "In-Reply-To: <" + page.messageID + ">\r\nSubject: Re: " + page.subject + "\r\nMessage-ID: <small@example.com>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n"); err != nil {
+		t.Fatalf("a short reply: %v", err)
+	}
+	env.wantAcked(t, id, "alice", "email")
 }
