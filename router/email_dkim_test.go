@@ -327,3 +327,27 @@ func TestAligned(t *testing.T) {
 		}
 	}
 }
+
+// TestEmailLegacyReplyAddressNeedsDKIM: a reply address whose MAC binds the
+// incident and no person (as made for long user ids before) proves the
+// incident only, so the sender must be proven as for a thread reply.
+func TestEmailLegacyReplyAddressNeedsDKIM(t *testing.T) {
+	r := newMailRig(t)
+	id, _ := r.page()
+	// HMAC-SHA256(signingKey, "hikyaku-reply-v1\x00" "1" "\x00"), 80 bits, computed outside hikyaku.
+	legacy := "hikyaku+1.2466e6px67njiwkc@reply.example.com"
+	a := answer{from: "carol@example.com", rcpt: []string{legacy}, messageID: "legacy@example.com", text: "ack"}
+	if err := r.send(a); err != nil {
+		t.Fatal(err)
+	}
+	if ref := r.refusals(id); len(ref) != 1 || ref[0].Detail["reason"] != "dkim_none" {
+		t.Fatalf("unsigned reply to a legacy address: refusals %+v, want one dkim_none", ref)
+	}
+	raw := dkimSign(t, a.build(t), "example.com", "s1", r.dns.publish(t, "example.com", "s1"), nil)
+	if err := r.deliver(a.from, a.rcpt, raw); err != nil {
+		t.Fatal(err)
+	}
+	if inc, _ := r.st.Get(context.Background(), id); inc.Status != store.StatusAcked || inc.AckedBy != "carol" {
+		t.Errorf("signed reply to a legacy address: %s by %q", inc.Status, inc.AckedBy)
+	}
+}
