@@ -29,6 +29,7 @@ type Metrics struct {
 	dryRun          prometheus.Gauge
 	reloadOK        prometheus.Gauge
 	reloadTime      prometheus.Gauge
+	mail            *mailMetrics
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -93,6 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		f(c)
 	}
 	m.initLabels()
+	m.mail = newMailMetrics(reg)
 	return m
 }
 

@@ -32,10 +32,12 @@ const (
 
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--max-connections N] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--max-connections N] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --data-dir DIR]")
 	dryRun := c.fs.Bool("dry-run", false, "send nothing: record every message in the log (a demo, a trial run); without it serve refuses a channel whose provider is not configured")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
+	smtpSessions := c.fs.Int("smtp-max-sessions", router.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
+	smtpBytes := c.fs.Int64("smtp-max-message-bytes", router.DefaultMaxReplyBytes, "largest reply `bytes` the SMTP listener reads; larger mail is refused with 552")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
@@ -53,9 +55,14 @@ func runServe(e *env, args []string) int {
 	}
 	log := slog.New(handler)
 
+	if *smtpSessions < 1 || *smtpBytes < 1 {
+		fmt.Fprintf(e.stderr, "hikyaku serve: --smtp-max-sessions and --smtp-max-message-bytes must be at least 1 (got %d and %d)\n", *smtpSessions, *smtpBytes)
+		return exitUsage
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns}); err != nil {
+	mailOpts := router.MailOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
+	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts}); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -68,6 +75,8 @@ type serveOptions struct {
 	dryRun                                        bool
 	// maxConns bounds open HTTP connections; 0 is defaultMaxConnections.
 	maxConns int
+	// mail bounds the SMTP reply listener (sessions, message size).
+	mail router.MailOptions
 	// ready, when set, gets the bound address.
 	ready chan<- string
 }
@@ -120,14 +129,15 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		if err != nil {
 			return fmt.Errorf("smtp listen: %w", err)
 		}
-		smtpSrv := router.NewMailServer(engine)
+		smtpSrv := router.NewMailServer(engine, o.mail)
 		go func() {
 			if err := smtpSrv.Serve(sln); err != nil {
 				log.Error("smtp listener stopped", "err", err)
 			}
 		}()
 		defer smtpSrv.Close()
-		log.Info("taking email replies", "smtp_listen", sln.Addr().String())
+		log.Info("taking email replies", "smtp_listen", sln.Addr().String(),
+			"max_sessions", o.mail.MaxSessions, "max_message_bytes", o.mail.MaxMessageBytes)
 	}
 
 	ln, err := net.Listen("tcp", listen)
