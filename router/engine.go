@@ -67,6 +67,8 @@ type Engine struct {
 	// inflight counts timer handlers running, so shutdown can wait for sends.
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
+	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
+	heartbeatsChanged atomic.Bool
 }
 
 // New makes an engine serving the compiled policies set.
@@ -101,6 +103,7 @@ func New(set *policies.Set, opts Options) *Engine {
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
 	e.senders.Store(&opts.Senders)
+	e.heartbeatsChanged.Store(true)
 	return e
 }
 
@@ -132,7 +135,9 @@ func (e *Engine) Reload(path string) error {
 		}
 		e.senders.Store(&senders)
 	}
+	old := e.Policies().Config()
 	e.SetPolicies(policies.Compile(cfg))
+	e.heartbeatsReloaded(old, cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.log.Info("configuration loaded", "file", path)
 	e.kick()
@@ -163,7 +168,9 @@ func ref(inc *store.Incident) string {
 // handlers in flight and releases what it still holds.
 func (e *Engine) Run(ctx context.Context) error {
 	sem := make(chan struct{}, e.opts.Workers)
+	var heartbeats heartbeatWatch
 	for {
+		heartbeats.tick(ctx, e)
 		n, err := e.runDue(ctx, sem)
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("claiming timers failed", "err", err)
@@ -263,6 +270,8 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 		err = e.report(ctx, c)
 	case kindUpdate:
 		err = e.updateMessages(ctx, c)
+	case kindHeartbeat:
+		err = e.heartbeatDeadline(ctx, c)
 	default:
 		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
 	}

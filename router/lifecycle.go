@@ -24,6 +24,9 @@ var (
 // then a promise that no page will be lost.
 func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store.Incident, error) {
 	set := e.Policies()
+	if hbs := heartbeatsFor(set.Config(), msg); len(hbs) > 0 {
+		return nil, e.beat(ctx, hbs, msg) // a sign of life, not an incident
+	}
 	now := e.now()
 	decisions := set.Route(msg.Labels(), now)
 	var out []*store.Incident
