@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -135,5 +136,75 @@ func TestHeartbeatThroughServe(t *testing.T) {
 	time.Sleep(3 * heartbeatTimeout / 2)
 	if incs, err := listIncidents(env.Addr); err != nil || len(incs) != 1 {
 		t.Errorf("incidents after the return: %d, %v; want only the resolved one", len(incs), err)
+	}
+}
+
+// watchdogAlertmanagerConfig routes the Watchdog to hikyaku as docs/routing.md
+// recommends, scaled down: repeat_interval (1s) well under the heartbeat's
+// timeout, so every group_interval re-sends it.
+const watchdogAlertmanagerConfig = `route:
+  receiver: hikyaku
+  group_by: ['alertname', 'cluster']
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1s
+receivers:
+  - name: hikyaku
+    webhook_configs:
+      - url: http://%s/api/v1/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials: %s
+`
+
+// postWatchdog fires cluster's Watchdog in Alertmanager for the next hour, as Prometheus does.
+func postWatchdog(t *testing.T, am, cluster string) {
+	t.Helper()
+	body := fmt.Appendf(nil, `[{"labels":{"alertname":"Watchdog","cluster":%q,"severity":"none"},`+
+		`"annotations":{"summary":"always firing"},"startsAt":%q,"endsAt":%q}]`,
+		cluster, time.Now().UTC().Format(time.RFC3339Nano), time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano))
+	resp, err := client.Post("http://"+am+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("post Watchdog to Alertmanager: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("Alertmanager answered %s to the Watchdog", resp.Status)
+	}
+}
+
+// TestHeartbeatThroughAlertmanager: a real Alertmanager repeats the
+// Watchdog to hikyaku; kill -9 of Alertmanager (the failure heartbeats are
+// for) pages the on-call person within the timeout, and a new Alertmanager
+// sending the Watchdog again resolves the incident.
+func TestHeartbeatThroughAlertmanager(t *testing.T) {
+	bin := alertmanagerBinary(t)
+	const timeout = 4 * time.Second
+	env := startAckEnvWith(t, strings.Replace(heartbeatSections, "timeout: 2s", "timeout: 4s", 1))
+	amConfig := fmt.Sprintf(watchdogAlertmanagerConfig, env.Addr, webhookToken)
+	am, amProc := startAlertmanagerWith(t, bin, amConfig)
+	postWatchdog(t, am, "prod")
+	waitFor(t, "the first Watchdog through Alertmanager", 15*time.Second, func() bool {
+		return metric(t, env.Addr, `hikyaku_heartbeat_last_received_timestamp_seconds{heartbeat="prod"}`) != ""
+	})
+	time.Sleep(timeout + time.Second) // Alertmanager's repeats alone keep it alive
+	if incs, err := listIncidents(env.Addr); err != nil || len(incs) != 0 {
+		t.Fatalf("incidents while Alertmanager repeats the Watchdog: %+v, %v; want none", incs, err)
+	}
+
+	amProc.Kill()
+	killed := time.Now()
+	inc := waitIncident(t, env.Addr, "heartbeat/prod", func(v *incidentView) bool { return len(v.events("notified")) > 0 })
+	env.smsPage(t, alicePhone, inc.ID)
+	t.Logf("Alertmanager killed: alice's SMS page about incident %d %s later (timeout %s)", inc.ID, time.Since(killed).Round(time.Millisecond), timeout)
+
+	am, _ = startAlertmanagerWith(t, bin, amConfig)
+	restarted := time.Now()
+	postWatchdog(t, am, "prod")
+	inc = waitIncident(t, env.Addr, "heartbeat/prod", func(v *incidentView) bool { return v.Status == store.StatusResolved })
+	t.Logf("new Alertmanager: incident %d resolved %s after the Watchdog was posted to it", inc.ID, time.Since(restarted).Round(time.Millisecond))
+	if len(inc.events("heartbeat_received")) != 1 {
+		t.Errorf("timeline %+v: want one heartbeat_received", inc.Timeline)
 	}
 }
