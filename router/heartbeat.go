@@ -164,11 +164,15 @@ func (e *Engine) heartbeatDeadline(ctx context.Context, c store.Claim) error {
 			e.log.Warn("heartbeat: reading its timer after a lost claim failed; the next post resolves the incident", "heartbeat", name, "err", err)
 			return errDone
 		}
-		var now heartbeatPayload
-		if cur == nil || (json.Unmarshal(cur.Payload, &now) == nil && now.Last.After(p.Last)) {
-			if err := e.heartbeatBack(ctx, name, now.Last, "heartbeat_received"); err != nil {
-				e.log.Warn("heartbeat: resolving its incident failed; the next post resolves it", "heartbeat", name, "err", err)
-			}
+		var latest heartbeatPayload
+		switch {
+		case cur == nil: // a reload removed the heartbeat meanwhile
+			err = e.heartbeatBack(ctx, name, e.now(), "heartbeat_removed")
+		case json.Unmarshal(cur.Payload, &latest) == nil && latest.Last.After(p.Last):
+			err = e.heartbeatBack(ctx, name, latest.Last, "heartbeat_received")
+		}
+		if err != nil {
+			e.log.Warn("heartbeat: resolving its incident failed; the next post resolves it", "heartbeat", name, "err", err)
 		}
 		return errDone
 	}

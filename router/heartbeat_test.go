@@ -351,3 +351,32 @@ func TestReloadArmsAndDisarmsHeartbeats(t *testing.T) {
 		t.Error("prod's incident was resolved by another heartbeat's removal")
 	}
 }
+
+// TestHeartbeatRemovedWhileItsDeadlineFires: another replica's reload
+// removed the heartbeat (its timer, and found no incident yet) while this
+// replica, still on the old configuration, was opening the incident.
+func TestHeartbeatRemovedWhileItsDeadlineFires(t *testing.T) {
+	h := newHeartbeatHarness(t)
+	h.watchdog("prod")
+	h.clock.Add(5 * time.Minute)
+	cs, err := h.st.ClaimDue(context.Background(), h.clock.Now(), "test", time.Minute, 10)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("claims = %+v, %v", cs, err)
+	}
+	if _, err := h.st.SetTimer(context.Background(), store.TimerRemove, store.Timer{ID: "heartbeat/prod"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.engine.heartbeatDeadline(context.Background(), cs[0]); err != errDone {
+		t.Fatalf("deadline handler: %v, want errDone", err)
+	}
+	incs := h.incidents()
+	if len(incs) != 1 || incs[0].Status != store.StatusResolved {
+		t.Fatalf("incidents = %+v, want one, resolved", incs)
+	}
+	if tl := h.timeline(incs[0].ID); !slices.Contains(tl, "heartbeat_removed") {
+		t.Errorf("timeline %q lacks heartbeat_removed", tl)
+	}
+	if tm, _ := h.st.SetTimer(context.Background(), store.TimerGet, store.Timer{ID: "heartbeat/prod"}); tm != nil {
+		t.Errorf("the removed heartbeat's deadline came back: %+v", tm)
+	}
+}
