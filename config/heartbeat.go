@@ -80,6 +80,11 @@ func (l *loader) validateHeartbeats(c *Config) {
 			}
 			h.ParsedMatchers = append(h.ParsedMatchers, m)
 		}
+		if len(h.ParsedMatchers) == len(h.Matchers) && len(h.Matchers) > 0 && !pinsAlertname(h.ParsedMatchers) {
+			// A post the heartbeat matches is consumed, never paged: matchers
+			// as broad as cluster="prod" would swallow every real alert.
+			l.errAt(p+".matchers", `heartbeat matchers must name the alert with alertname="…" (e.g. alertname="Watchdog"): every alert they match is taken as a heartbeat and pages nobody`)
+		}
 		switch {
 		case h.Timeout == 0 && l.undecoded(p+".timeout"):
 		case h.Timeout == 0:
@@ -125,4 +130,13 @@ func (h *Heartbeat) Matches(lbls map[string]string) bool {
 		}
 	}
 	return len(h.ParsedMatchers) > 0
+}
+
+func pinsAlertname(ms labels.Matchers) bool {
+	for _, m := range ms {
+		if m.Name == "alertname" && m.Type == labels.MatchEqual && m.Value != "" {
+			return true
+		}
+	}
+	return false
 }

@@ -75,6 +75,12 @@ var brokenHeartbeats = []struct {
 		{3, 11, `duplicate heartbeat name "prod"`},
 		{7, 24, `unknown escalation policy "nobody"`},
 	}},
+	{name: "matchers that do not name the alert", yaml: `heartbeats:
+  - name: prod
+    matchers: ['cluster="prod"', 'alertname=~"Watch.*"']
+    timeout: 5m
+    department: ops
+`, want: []want{{3, 15, `heartbeat matchers must name the alert with alertname="…"`}}},
 	{name: "timeout not a duration", yaml: `heartbeats:
   - {name: prod, matchers: ['alertname="Watchdog"'], timeout: soon, department: ops}
 `, want: []want{{2, 63, `invalid duration "soon"`}}},
