@@ -23,6 +23,7 @@ type Config struct {
 	Routes        []*Route            `yaml:"routes"`
 	DefaultRoute  *Route              `yaml:"default_route"`
 	Maintenance   []*Maintenance      `yaml:"maintenance_windows"`
+	Heartbeats    []*Heartbeat        `yaml:"heartbeats"`
 	Templates     Templates           `yaml:"templates"`
 	File          string              `yaml:"-"` // path it was loaded from
 	Warnings      []Error             `yaml:"-"` // problems that do not stop loading (unset secrets)

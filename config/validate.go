@@ -124,6 +124,7 @@ func (l *loader) validate(c *Config) {
 	for i, m := range c.Maintenance {
 		l.validateMaintenance(c, m, fmt.Sprintf("maintenance_windows[%d]", i))
 	}
+	l.validateHeartbeats(c)
 	if len(c.Policies) == 0 && !l.undecoded("escalation_policies") {
 		l.errAt("", "escalation_policies: at least one policy is needed")
 	}

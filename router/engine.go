@@ -72,6 +72,8 @@ type Engine struct {
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
 	health   providerHealth
+	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
+	heartbeatsChanged atomic.Bool
 }
 
 // New makes an engine serving the compiled policies set.
@@ -113,6 +115,7 @@ func New(set *policies.Set, opts Options) *Engine {
 		e.metrics.dryRun.Set(1)
 	}
 	e.watchProviders(set.Config())
+	e.heartbeatsChanged.Store(true)
 	return e
 }
 
@@ -146,8 +149,10 @@ func (e *Engine) Reload(path string) error {
 		}
 		e.senders.Store(&senders)
 	}
+	old := e.Policies().Config()
 	e.SetPolicies(policies.Compile(cfg))
 	e.watchProviders(cfg)
+	e.heartbeatsReloaded(old, cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.metrics.initDepartments(cfg)
 	e.metrics.configLoaded(true, e.now())
@@ -187,7 +192,9 @@ func ref(inc *store.Incident) string {
 // handlers in flight and releases what it still holds.
 func (e *Engine) Run(ctx context.Context) error {
 	sem := make(chan struct{}, e.opts.Workers)
+	var heartbeats heartbeatWatch
 	for {
+		heartbeats.tick(ctx, e)
 		n, err := e.runDue(ctx, sem)
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("claiming timers failed", "err", err)
@@ -289,6 +296,8 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 		err = e.updateMessages(ctx, c)
 	case kindRecheck:
 		err = e.recheck(ctx, c)
+	case kindHeartbeat:
+		err = e.heartbeatDeadline(ctx, c)
 	default:
 		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
 	}

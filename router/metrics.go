@@ -30,6 +30,7 @@ type Metrics struct {
 	reloadOK        prometheus.Gauge
 	reloadTime      prometheus.Gauge
 	mail            *mailMetrics
+	heartbeat       heartbeatMetrics
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -95,6 +96,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	m.initLabels()
 	m.mail = newMailMetrics(reg)
+	m.heartbeat = newHeartbeatMetrics(reg)
 	return m
 }
 

@@ -706,3 +706,53 @@ func (s *Bolt) OptedOut(ctx context.Context, address string) (bool, error) {
 	}
 	return out, nil
 }
+
+func (s *Bolt) SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error) {
+	if err := checkStandalone(op, t); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	var prev *Timer
+	read := func(tx *bolt.Tx) error {
+		bt, err := getTimer(tx, t.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case bt.IncidentID != 0:
+			return errIncidentTimer(t.ID, bt.IncidentID)
+		}
+		prev = &bt.Timer
+		return nil
+	}
+	var err error
+	if op == TimerGet {
+		err = s.db.View(read)
+	} else {
+		err = s.w.update(func(tx *bolt.Tx) error {
+			prev = nil // the group commit may run this again
+			if err := read(tx); err != nil {
+				return err
+			}
+			switch {
+			case op == TimerAdd && prev != nil:
+				return nil
+			case op == TimerReplace, op == TimerRemove:
+				if err := removeTimer(tx, t.ID); err != nil {
+					return err
+				}
+			}
+			if op == TimerRemove {
+				return nil
+			}
+			return addTimer(tx, t)
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	return prev, nil
+}

@@ -558,3 +558,34 @@ func (s *Redis) OptedOut(ctx context.Context, address string) (bool, error) {
 	}
 	return out, nil
 }
+
+var timerOpArg = map[TimerOp]string{TimerGet: "get", TimerAdd: "add", TimerReplace: "replace", TimerRemove: "remove"}
+
+func (s *Redis) SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error) {
+	if err := checkStandalone(op, t); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	res, err := scriptSetTimer.Run(ctx, s.rdb, s.timerKeys(), s.base, timerOpArg[op], t.ID, dueScore(t.Due), data).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	switch code, _ := res[0].(int64); {
+	case code == 0:
+		return nil, nil
+	case code == 1 && len(res) == 2:
+		raw, _ := res[1].(string)
+		var prev Timer
+		if err := json.Unmarshal([]byte(raw), &prev); err != nil {
+			return nil, fmt.Errorf("store: %v timer %q: decode the timer it replaced: %w", op, t.ID, err)
+		}
+		return &prev, nil
+	case code == -1 && len(res) == 2:
+		incident, _ := res[1].(int64)
+		return nil, errIncidentTimer(t.ID, incident)
+	}
+	return nil, fmt.Errorf("store: %v timer %q: script answered %v", op, t.ID, res)
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -157,8 +158,56 @@ type Store interface {
 	SetOptOut(ctx context.Context, address string, out bool) error
 	// OptedOut says whether address has opted out and not back in.
 	OptedOut(ctx context.Context, address string) (bool, error)
+	// SetTimer applies op to a timer that belongs to no incident (IncidentID
+	// 0), such as a heartbeat's deadline, and returns the timer as it was
+	// before, nil if there was none. For TimerGet and TimerRemove only t.ID
+	// counts. A timer that belongs to an incident is refused, unchanged: it
+	// changes only with its incident.
+	SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error)
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// TimerOp is what SetTimer does.
+type TimerOp int
+
+const (
+	TimerGet     TimerOp = iota // read it, change nothing
+	TimerAdd                    // add it unless a timer with its ID exists
+	TimerReplace                // add it, or put it in place of the one there, pending or claimed (a claim on that one is lost: ErrStaleClaim)
+	TimerRemove                 // remove it, pending or claimed
+)
+
+func (op TimerOp) String() string {
+	switch op {
+	case TimerGet:
+		return "get"
+	case TimerAdd:
+		return "add"
+	case TimerReplace:
+		return "replace"
+	case TimerRemove:
+		return "remove"
+	}
+	return fmt.Sprintf("TimerOp(%d)", int(op))
+}
+
+// checkStandalone refuses what SetTimer must not do, before touching anything.
+func checkStandalone(op TimerOp, t Timer) error {
+	switch {
+	case op < TimerGet || op > TimerRemove:
+		return fmt.Errorf("store: set timer %q: unknown op %v", t.ID, op)
+	case t.ID == "":
+		return fmt.Errorf("store: set timer: no ID")
+	case t.IncidentID != 0:
+		return fmt.Errorf("store: set timer %q: it names incident %d; an incident's timers change only with it", t.ID, t.IncidentID)
+	}
+	return nil
+}
+
+// errIncidentTimer is SetTimer's refusal of a timer an incident owns.
+func errIncidentTimer(id string, incident int64) error {
+	return fmt.Errorf("store: set timer %q: it belongs to incident %d; an incident's timers change only with it", id, incident)
 }

@@ -132,6 +132,12 @@ type ackEnv struct {
 // port before it starts. serveArgs are added to serve's flags.
 func startAckEnv(t *testing.T, serveArgs ...string) *ackEnv {
 	t.Helper()
+	return startAckEnvWith(t, "", serveArgs...)
+}
+
+// startAckEnvWith is startAckEnv with more top-level sections appended to the configuration.
+func startAckEnvWith(t *testing.T, sections string, serveArgs ...string) *ackEnv {
+	t.Helper()
 	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken)}
 	t.Cleanup(env.Slack.Close)
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
@@ -150,6 +156,7 @@ func startAckEnv(t *testing.T, serveArgs ...string) *ackEnv {
 	if err != nil {
 		t.Fatalf("config template: %v", err)
 	}
+	b.WriteString(sections)
 	cfg := filepath.Join(t.TempDir(), "hikyaku.yml")
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
 		t.Fatalf("write config: %v", err)

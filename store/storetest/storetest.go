@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeSlidingWindow", testTakeSlidingWindow},
 		{"TakeConcurrentNeverExceeds", testTakeConcurrentNeverExceeds},
 		{"OptOut", testOptOut},
+		{"StandaloneTimers", testStandaloneTimers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
