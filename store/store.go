@@ -114,7 +114,8 @@ type Store interface {
 	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
 	Timeline(ctx context.Context, id int64) ([]Event, error)
 	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
-	// Timers with equal Due come out in ID order.
+	// Timers with equal Due come out in ID order. A timer whose lease expired comes out with Attempt+1
+	// (stored): its holder died or hung mid-handler, and that was an attempt.
 	ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error)
 	// Complete removes a claimed timer; ErrStaleClaim if the claim was lost.
 	Complete(ctx context.Context, c Claim) error
@@ -137,6 +138,7 @@ type Store interface {
 	SetOptOut(ctx context.Context, address string, out bool) error
 	// OptedOut says whether address has opted out and not back in.
 	OptedOut(ctx context.Context, address string) (bool, error)
+	DeadLetters
 	Ping(ctx context.Context) error
 	Close() error
 }
