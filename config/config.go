@@ -50,8 +50,11 @@ type Global struct {
 	// reply addresses and acknowledgement links. Every replica needs the same key.
 	SigningKey Secret `yaml:"signing_key"`
 	// MaxBodyBytes bounds a webhook body; larger bodies get 413.
-	MaxBodyBytes int64          `yaml:"max_body_bytes"`
-	Location     *time.Location `yaml:"-"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TimerMaxAttempts bounds the attempts of one timer whose handler keeps
+	// failing (an expired lease counts as one) before it is dead-lettered.
+	TimerMaxAttempts int            `yaml:"timer_max_attempts"`
+	Location         *time.Location `yaml:"-"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel

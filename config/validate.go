@@ -27,6 +27,15 @@ const (
 	DefaultVoiceDelay = 3 * time.Minute
 )
 
+// A timer whose handler keeps failing is dead-lettered after
+// global.timer_max_attempts attempts. The least is the outbox's own bound
+// (router.Options.MaxAttempts, 5): a notification retries its sends that
+// often before it fails over, and those attempts must not dead-letter it.
+const (
+	DefaultTimerMaxAttempts = 10
+	MinTimerMaxAttempts     = 5
+)
+
 var (
 	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	idRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -225,6 +234,11 @@ func (l *loader) validateGlobal(c *Config) {
 		g.MaxBodyBytes = DefaultMaxBodyBytes
 	} else if g.MaxBodyBytes < 1024 {
 		l.errAt("global.max_body_bytes", "max_body_bytes must be at least 1024")
+	}
+	if g.TimerMaxAttempts == 0 {
+		g.TimerMaxAttempts = DefaultTimerMaxAttempts
+	} else if g.TimerMaxAttempts < MinTimerMaxAttempts {
+		l.errAt("global.timer_max_attempts", fmt.Sprintf("timer_max_attempts must be at least %d: a notification's own send retries must fit in it", MinTimerMaxAttempts))
 	}
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
 	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")

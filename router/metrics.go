@@ -24,6 +24,7 @@ type Metrics struct {
 	timeToAck       *prometheus.HistogramVec
 	timeToResolve   *prometheus.HistogramVec
 	reloads         *prometheus.CounterVec
+	faults          faultMetrics // dead letters and panics (deadletter.go)
 }
 
 // NewMetrics registers the metrics with reg (nil: a private registry, for tests).
@@ -65,6 +66,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads} {
 		f(c)
 	}
+	m.faults = newFaultMetrics(f)
 	return m
 }
 

@@ -66,7 +66,7 @@ func serve(ctx context.Context, log *slog.Logger, cfgPath, listen, smtpListen, s
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := router.NewMetrics(reg)
-	reg.MustRegister(router.NewOutboxDepth(st))
+	reg.MustRegister(router.NewOutboxDepth(st), router.NewDeadLetterGauge(st))
 	build := buildSenders(log)
 	senders, err := build(cfg)
 	if err != nil {
