@@ -41,7 +41,7 @@ const kindConfirmation channels.Kind = "confirmation"
 // no open relay, and acts on the answers of the people who were paged.
 // The caller runs Serve or ListenAndServe and Shutdown or Close.
 func NewMailServer(e *Engine) *smtp.Server {
-	srv := smtp.NewServer(&mailBackend{e: e})
+	srv := smtp.NewServer(recoverSMTP{&mailBackend{e: e}, e})
 	srv.Domain, _ = os.Hostname()
 	if srv.Domain == "" {
 		srv.Domain = "hikyaku"
