@@ -118,6 +118,10 @@ type bundled struct {
 func (e *Engine) deliverBundle(ctx context.Context, claims []store.Claim) {
 	items := make([]bundled, 0, len(claims))
 	for _, c := range claims {
+		if c.Attempt >= e.timerAttempts() {
+			e.handle(ctx, c) // dead-letters it without sending
+			continue
+		}
 		var p notifyPayload
 		inc, err := e.opts.Store.Get(ctx, c.IncidentID)
 		switch {

@@ -299,3 +299,39 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// A bundle of pages (per-person limit) whose leases kept expiring is
+// dead-lettered page by page, and nothing is sent.
+func TestBundledPagesOutOfAttemptsAreDeadLetteredUnsent(t *testing.T) {
+	h, _ := faultHarness(t, nil, nil)
+	ctx := context.Background()
+	var ids []int64
+	for _, g := range []string{"g1", "g2"} {
+		inc := h.post("firing", g, map[string]string{"alertname": "DiskFull"})[0]
+		ids = append(ids, inc.ID)
+	}
+	if _, err := h.st.ClaimDue(ctx, h.clock.Now(), "someone", time.Hour, 10); err != nil { // the steps: out of the way
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		scheduleRaw(t, h, id, store.Timer{ID: "page-" + strconv.FormatInt(id, 10), Kind: kindNotify, Due: h.clock.Now(),
+			Payload: payload(notifyPayload{Kind: "page", User: "alice", Channel: "sms"})})
+	}
+	for range 10 {
+		if cs, err := h.st.ClaimDue(ctx, h.clock.Now(), "doomed", 4*time.Second, 10); err != nil || len(cs) != 2 {
+			t.Fatalf("doomed claim = %d, %v; want the 2 pages", len(cs), err)
+		}
+		h.clock.Add(4 * time.Second)
+	}
+	cs, err := h.st.ClaimDue(ctx, h.clock.Now(), "test", 4*time.Second, 10)
+	if err != nil || len(cs) != 2 || cs[0].Attempt != 10 {
+		t.Fatalf("claims = %+v, %v; want the 2 pages at attempt 10", cs, err)
+	}
+	h.engine.deliverBundle(ctx, cs)
+	if n := len(h.dead()); n != 2 {
+		t.Fatalf("%d dead timers, want the 2 pages", n)
+	}
+	if n := len(h.sent.Messages()); n != 0 {
+		t.Fatalf("sent %d messages, want none", n)
+	}
+}
