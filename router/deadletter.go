@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -49,7 +50,7 @@ func (e *Engine) timerFailed(ctx context.Context, c store.Claim, err error) {
 		e.deadLetter(ctx, c, attempts, err.Error())
 		return
 	}
-	due := e.now().Add(backoff(c.Attempt))
+	due := e.now().Add(timerBackoff(c.Attempt))
 	if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil {
 		if !errors.Is(rerr, store.ErrStaleClaim) {
 			e.log.Error("timer failed and could not be put back; it is tried again when its lease expires",
@@ -60,6 +61,15 @@ func (e *Engine) timerFailed(ctx context.Context, c store.Claim, err error) {
 	e.log.Warn("timer failed; retrying with backoff", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID,
 		"attempt", attempts, "max_attempts", most, "next_at", due.Format(time.RFC3339), "err", err)
 	e.kick()
+}
+
+// timerBackoff is the wait after failed attempt attempt+1 of a timer:
+// exponential with full jitter, as the outbox's backoff, but up to 5
+// minutes, so that the default 10 attempts outlast a store failover: a timer
+// failing every time is dead-lettered 4 to 8.5 minutes after its first failure.
+func timerBackoff(attempt int) time.Duration {
+	base := min(time.Second<<min(attempt, 20), 5*time.Minute)
+	return base/2 + rand.N(base/2+1)
 }
 
 // errLeaseSpent is why a timer claimed with no attempt left is dead-lettered:
