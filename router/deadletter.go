@@ -74,7 +74,7 @@ func timerBackoff(attempt int) time.Duration {
 
 // errLeaseSpent is why a timer claimed with no attempt left is dead-lettered:
 // its last attempt ended with its lease running out.
-const errLeaseSpent = "its last attempt's lease expired: the replica handling it died, was killed or hung"
+const errLeaseSpent = "out of attempts when claimed again: the last one's lease expired (the replica handling it died, was killed or hung)"
 
 // deadLetter moves a claimed timer to the dead-letter set and says so
 // everywhere someone may look. If the claim was lost meanwhile, its new

@@ -250,11 +250,11 @@ func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
 // with backoff or dead-letters it (deadletter.go).
 func (e *Engine) handle(ctx context.Context, c store.Claim) {
 	e.metrics.timerLateness.Observe(max(e.now().Sub(c.Due), 0).Seconds())
-	if c.Attempt >= e.timerAttempts() {
-		// Only an expired lease gets a timer here: a failure with no attempt
-		// left is dead-lettered where it fails. Running it again could kill
-		// this replica as it did the others.
-		e.deadLetter(ctx, c, c.Attempt, errLeaseSpent)
+	if most := e.timerAttempts(); c.Attempt >= most {
+		// No attempt left: the last one's lease expired (a failure with no
+		// attempt left is dead-lettered where it fails), or a reload lowered
+		// the bound. Running it again could kill this replica as it did others.
+		e.deadLetter(ctx, c, c.Attempt, fmt.Sprintf("%s (attempt %d of global.timer_max_attempts %d)", errLeaseSpent, c.Attempt, most))
 		return
 	}
 	err := e.runTimer(ctx, c)
