@@ -336,3 +336,36 @@ func TestBundledPagesOutOfAttemptsAreDeadLetteredUnsent(t *testing.T) {
 		t.Fatalf("sent %d messages, want none", n)
 	}
 }
+
+// downDeadCount is a store whose dead-letter count cannot be read.
+type downDeadCount struct{ store.Store }
+
+func (downDeadCount) DeadCount(context.Context) (int, error) {
+	return 0, errors.New("connection refused")
+}
+
+func TestDeadLetterGaugeCountsAtScrape(t *testing.T) {
+	h, _ := faultHarness(t, nil, nil)
+	inc := h.post("firing", "g1", map[string]string{"alertname": "DiskFull"})[0]
+	h.process()
+	scheduleRaw(t, h, inc.ID, store.Timer{ID: "poison", Kind: kindStep, Due: h.clock.Now(), Payload: []byte("{")})
+	h.process()
+	gather := func(st store.Store) []*dto.MetricFamily {
+		t.Helper()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(NewDeadLetterGauge(st))
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatalf("scrape failed: %v", err)
+		}
+		return mfs
+	}
+	mfs := gather(h.st)
+	if len(mfs) != 1 || mfs[0].GetName() != "hikyaku_timers_dead_letter" || mfs[0].GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Fatalf("gauge = %v, want hikyaku_timers_dead_letter 1", mfs)
+	}
+	// The store down: no sample, and no scrape error to take the other metrics with it.
+	if mfs := gather(downDeadCount{h.st}); len(mfs) != 0 {
+		t.Fatalf("gauge with the store down = %v, want no sample", mfs)
+	}
+}
