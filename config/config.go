@@ -63,8 +63,11 @@ type Global struct {
 	// MaxInflightBodyBytes bounds the webhook bodies being read and handled
 	// at once, each counted by its Content-Length; beyond it the webhook
 	// answers 503 with Retry-After, which Alertmanager retries.
-	MaxInflightBodyBytes int64          `yaml:"max_inflight_body_bytes"`
-	Location             *time.Location `yaml:"-"`
+	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"`
+	// TimerMaxAttempts bounds the attempts of one timer whose handler keeps
+	// failing (an expired lease counts as one) before it is dead-lettered.
+	TimerMaxAttempts int            `yaml:"timer_max_attempts"`
+	Location         *time.Location `yaml:"-"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel

@@ -69,6 +69,9 @@ func TestDefaultsFilled(t *testing.T) {
 	if got := cfg.Global.MaxBodyBytes; got != 4<<20 {
 		t.Errorf("max_body_bytes = %d, want 4 MiB", got)
 	}
+	if got := cfg.Global.TimerMaxAttempts; got != 10 {
+		t.Errorf("timer_max_attempts = %d, want 10", got)
+	}
 }
 
 func TestDefaultsDoNotOverride(t *testing.T) {

@@ -27,6 +27,15 @@ type job struct {
 }
 
 func (j job) run(ctx context.Context, e *Engine) {
+	defer func() {
+		// handle recovers its handler's panics; this is for the rest (a bundle).
+		if v := recover(); v != nil {
+			err := e.recovered(panicTimer, v, "timers", len(j.claims), "timer", j.claims[0].ID)
+			for _, c := range j.claims {
+				e.timerFailed(ctx, c, err)
+			}
+		}
+	}()
 	if len(j.claims) == 1 {
 		e.handle(ctx, j.claims[0])
 		return
@@ -109,11 +118,15 @@ type bundled struct {
 func (e *Engine) deliverBundle(ctx context.Context, claims []store.Claim) {
 	items := make([]bundled, 0, len(claims))
 	for _, c := range claims {
+		if c.Attempt >= e.timerAttempts() {
+			e.handle(ctx, c) // dead-letters it without sending
+			continue
+		}
 		var p notifyPayload
 		inc, err := e.opts.Store.Get(ctx, c.IncidentID)
 		switch {
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			e.log.Warn("timer failed; it will be retried after its lease", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "err", err)
+			e.timerFailed(ctx, c, fmt.Errorf("deliver: %w", err))
 		case err != nil, decodePayload(c, &p) != nil, stale(inc, &p):
 			e.handle(ctx, c) // deliver drops it and says why
 		default:
@@ -132,8 +145,13 @@ func (e *Engine) deliverBundle(ctx context.Context, claims []store.Claim) {
 	}
 	slices.SortFunc(items, func(a, b bundled) int { return cmp.Compare(a.inc.ID, b.inc.ID) })
 	if err := e.sendBundle(ctx, items); err != nil && !errors.Is(err, errDone) {
-		e.log.Warn("bundled pages failed; they will be retried after their lease", "to", items[0].p.User,
+		e.log.Warn("bundled pages failed", "to", items[0].p.User,
 			"channel", items[0].p.Channel, "incidents", bundleIDs(items), "err", err)
+		// Those already done or put back have lost their claim: only the
+		// others are retried or dead-lettered.
+		for _, it := range items {
+			e.timerFailed(ctx, it.c, err)
+		}
 	}
 }
 

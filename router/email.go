@@ -73,7 +73,7 @@ func NewMailServer(e *Engine, opts MailOptions) *MailServer {
 	if opts.LookupTXT == nil {
 		opts.LookupTXT = systemLookupTXT
 	}
-	srv := smtp.NewServer(&mailBackend{e: e, lookup: opts.LookupTXT})
+	srv := smtp.NewServer(recoverSMTP{&mailBackend{e: e, lookup: opts.LookupTXT}, e})
 	srv.Domain, _ = os.Hostname()
 	if srv.Domain == "" {
 		srv.Domain = "hikyaku"

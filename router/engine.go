@@ -277,40 +277,57 @@ func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
 	}
 }
 
-// handle runs one claimed timer and completes, retries or leaves it.
+// handle runs one claimed timer and completes it, or on failure retries it
+// with backoff or dead-letters it (deadletter.go).
 func (e *Engine) handle(ctx context.Context, c store.Claim) {
 	e.metrics.timerLateness.Observe(max(e.now().Sub(c.Due), 0).Seconds())
-	var err error
-	switch c.Kind {
-	case kindStep:
-		err = e.fireStep(ctx, c)
-	case kindNotify:
-		err = e.deliver(ctx, c)
-	case kindExhaust:
-		err = e.exhaust(ctx, c)
-	case kindAckTimeout:
-		err = e.ackTimedOut(ctx, c)
-	case kindReport:
-		err = e.report(ctx, c)
-	case kindUpdate:
-		err = e.updateMessages(ctx, c)
-	case kindRecheck:
-		err = e.recheck(ctx, c)
-	case kindHeartbeat:
-		err = e.heartbeatDeadline(ctx, c)
-	default:
-		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
+	if most := e.timerAttempts(); c.Attempt >= most {
+		// No attempt left: the last one's lease expired (a failure with no
+		// attempt left is dead-lettered where it fails), or a reload lowered
+		// the bound. Running it again could kill this replica as it did others.
+		e.deadLetter(ctx, c, c.Attempt, fmt.Sprintf("%s (attempt %d of global.timer_max_attempts %d)", errLeaseSpent, c.Attempt, most))
+		return
 	}
+	err := e.runTimer(ctx, c)
 	if errors.Is(err, errRetried) || errors.Is(err, errDone) {
 		return
 	}
 	if err != nil {
-		// The claim lapses and another attempt (here or on another replica)
-		// picks it up after the lease: nothing is dropped.
-		e.log.Warn("timer failed; it will be retried after its lease", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "err", err)
+		e.timerFailed(ctx, c, err)
 		return
 	}
 	if err := e.opts.Store.Complete(ctx, c); err != nil && !errors.Is(err, store.ErrStaleClaim) {
 		e.log.Warn("completing timer failed", "timer", c.ID, "err", err)
 	}
+}
+
+// runTimer runs the handler of c's kind. A panic in it is this timer's
+// failed attempt, not the end of the process.
+func (e *Engine) runTimer(ctx context.Context, c store.Claim) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = e.recovered(panicTimer, v, "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID)
+		}
+	}()
+	switch c.Kind {
+	case kindStep:
+		return e.fireStep(ctx, c)
+	case kindNotify:
+		return e.deliver(ctx, c)
+	case kindExhaust:
+		return e.exhaust(ctx, c)
+	case kindAckTimeout:
+		return e.ackTimedOut(ctx, c)
+	case kindReport:
+		return e.report(ctx, c)
+	case kindUpdate:
+		return e.updateMessages(ctx, c)
+	case kindRecheck:
+		return e.recheck(ctx, c)
+	case kindHeartbeat:
+		return e.heartbeatDeadline(ctx, c)
+	}
+	// Written by a newer hikyaku during a rolling upgrade, say: kept where
+	// it can be seen and retried, never dropped.
+	return poison(fmt.Errorf("unknown timer kind %q", c.Kind))
 }

@@ -44,8 +44,7 @@ func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
 func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 	var p stepPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		e.log.Error("bad step timer payload: dropping it", "timer", c.ID, "err", err)
-		return nil
+		return poison(fmt.Errorf("decode step timer payload: %w", err))
 	}
 	var fired, written bool
 	var found stepFound
@@ -202,7 +201,7 @@ func chatChannelKind(cc *config.ChatChannel) string {
 func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		return nil
+		return poison(fmt.Errorf("decode exhaust timer payload: %w", err))
 	}
 	var done bool
 	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
@@ -234,7 +233,7 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		return nil
+		return poison(fmt.Errorf("decode ack timeout timer payload: %w", err))
 	}
 	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status != store.StatusAcked || cur.Escalation.Generation != p.Gen {

@@ -65,7 +65,8 @@ func (s *Server) Handler() http.Handler {
 		g = prometheus.DefaultGatherer
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	return mux
+	s.deadLetterRoutes(mux)
+	return s.recoverHTTP(mux)
 }
 
 // webhook takes Alertmanager's post. It answers 2xx only once the incident
@@ -274,7 +275,7 @@ func apiStatus(err error) int {
 	switch {
 	case errors.As(err, &he):
 		return he.code
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDeadTimerNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrResolved):
 		return http.StatusConflict

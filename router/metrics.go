@@ -31,6 +31,7 @@ type Metrics struct {
 	reloadTime      prometheus.Gauge
 	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
+	faults          faultMetrics // dead letters and panics (deadletter.go)
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -97,6 +98,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.initLabels()
 	m.mail = newMailMetrics(reg)
 	m.heartbeat = newHeartbeatMetrics(reg)
+	m.faults = newFaultMetrics(f)
 	return m
 }
 

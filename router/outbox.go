@@ -30,8 +30,7 @@ var errDone = errors.New("timer completed with its write")
 func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 	var p notifyPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		e.log.Error("bad notify timer payload: dropping it", "timer", c.ID, "err", err)
-		return nil
+		return poison(fmt.Errorf("decode notify timer payload: %w", err))
 	}
 	inc, err := e.opts.Store.Get(ctx, c.IncidentID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -92,8 +92,10 @@ func OpenBolt(path string) (*Bolt, error) {
 		}
 		// The file lock makes us its only user, so every claim in it was held
 		// by a process that died (kill -9, power loss): its timers are due
-		// now, not when that process's lease would have ended.
-		return releaseClaims(tx, func([]byte) bool { return true })
+		// now, not when that process's lease would have ended. Each was an
+		// attempt, as a lease that expired is: a timer that kills the process
+		// every time it runs must not crash-loop it for ever.
+		return releaseClaims(tx, func([]byte) bool { return true }, true)
 	})
 	if err != nil {
 		db.Close()
@@ -444,6 +446,10 @@ func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease 
 				return err
 			}
 			wasAt := t.indexedAt()
+			if t.claimed() {
+				// Its lease expired: the holder died or hung mid-handler. That was an attempt.
+				t.Attempt++
+			}
 			t.Owner, t.Token, t.LeaseUntil = owner, fmt.Sprintf("%s-%d", tokenBase, i), leaseUntil
 			if err := putTimer(tx, t, wasAt); err != nil {
 				return err
@@ -511,7 +517,7 @@ func (s *Bolt) Retry(ctx context.Context, c Claim, due time.Time) error {
 
 func (s *Bolt) Release(ctx context.Context, owner string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return releaseClaims(tx, func(o []byte) bool { return string(o) == owner })
+		return releaseClaims(tx, func(o []byte) bool { return string(o) == owner }, false)
 	})
 	if err != nil {
 		return fmt.Errorf("store: release claims of %q: %w", owner, err)
@@ -519,8 +525,9 @@ func (s *Bolt) Release(ctx context.Context, owner string) error {
 	return nil
 }
 
-// releaseClaims makes the claims of the owners that match pending again at their due time.
-func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool) error {
+// releaseClaims makes the claims of the owners that match pending again at
+// their due time; attempted counts each as an attempt of its timer.
+func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool, attempted bool) error {
 	var ids []string
 	err := tx.Bucket(bucketClaims).ForEach(func(id, o []byte) error {
 		if match(o) {
@@ -538,6 +545,9 @@ func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool) error {
 		}
 		wasAt := t.indexedAt()
 		t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
+		if attempted {
+			t.Attempt++
+		}
 		if err := putTimer(tx, t, wasAt); err != nil {
 			return err
 		}

@@ -135,7 +135,8 @@ type Store interface {
 	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
 	Timeline(ctx context.Context, id int64) ([]Event, error)
 	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
-	// Timers with equal Due come out in ID order.
+	// Timers with equal Due come out in ID order. A timer whose lease expired comes out with Attempt+1
+	// (stored): its holder died or hung mid-handler, and that was an attempt.
 	ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error)
 	// Complete removes a claimed timer; ErrStaleClaim if the claim was lost.
 	Complete(ctx context.Context, c Claim) error
@@ -166,6 +167,7 @@ type Store interface {
 	SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error)
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
+	DeadLetters
 	Ping(ctx context.Context) error
 	Close() error
 }

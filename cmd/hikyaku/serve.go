@@ -117,7 +117,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfoCollector())
 	metrics := router.NewMetrics(reg)
-	reg.MustRegister(router.NewStoreMetrics(st))
+	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st))
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
