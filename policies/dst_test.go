@@ -1,0 +1,294 @@
+package policies
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// utc reads a literal UTC instant; expectations in this file are written as
+// such instants, worked out by hand from the 2026 transitions, never computed
+// from a wall-clock time (which would share any mistake of the code under test).
+func utc(t testing.TB, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// utcWant is an expected shift: user and literal UTC bounds.
+type utcWant struct{ user, start, end string }
+
+func utcCheck(t *testing.T, loc *time.Location, got []Shift, want []utcWant) {
+	t.Helper()
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		ok = got[i].User == want[i].user && got[i].Start.Equal(utc(t, want[i].start)) && got[i].End.Equal(utc(t, want[i].end))
+	}
+	if ok {
+		return
+	}
+	var w strings.Builder
+	for _, x := range want {
+		fmt.Fprintf(&w, "  %s %s–%s\n", x.user, x.start, x.end)
+	}
+	var g strings.Builder
+	for _, s := range got {
+		fmt.Fprintf(&g, "  %s %s–%s (%s)\n", s.User, s.Start.UTC().Format(time.RFC3339), s.End.UTC().Format(time.RFC3339), ocFmt(s, loc))
+	}
+	t.Errorf("got:\n%swant:\n%s", g.String(), w.String())
+}
+
+// TestDSTHandoffs places handoffs inside the hour a DST change skips or
+// repeats, in zones east and west of UTC, north and south, with 60-, 30- and
+// 45-minute offsets, at both 2026 transitions. The rule (docs/oncall.md): a
+// wall time is at the first instant the clock shows it or later, so a
+// repeated time is its first occurrence and a skipped one is the moment the
+// clock jumps past it.
+func TestDSTHandoffs(t *testing.T) {
+	tests := []struct {
+		name, zone, start, shift string
+		from, to                 string
+		members                  string
+		want                     []utcWant
+	}{
+		// Europe/London: 2026-03-29T01:00Z 01:00 GMT -> 02:00 BST; 2026-10-25T01:00Z 02:00 BST -> 01:00 GMT.
+		{"London spring, daily 01:30 in the gap", "Europe/London", "2026-03-28 01:30", "1d",
+			"2026-03-28T01:30:00Z", "2026-03-30T00:30:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z"},
+				{"bob", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"}}},
+		{"London spring, 8h from 01:00", "Europe/London", "2026-03-28 01:00", "8h",
+			"2026-03-28T17:00:00Z", "2026-03-29T16:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-03-28T17:00:00Z", "2026-03-29T01:00:00Z"},
+				{"alice", "2026-03-29T01:00:00Z", "2026-03-29T08:00:00Z"},
+				{"bob", "2026-03-29T08:00:00Z", "2026-03-29T16:00:00Z"}}},
+		{"London spring, 12h slot at 01:30", "Europe/London", "2026-03-28 01:30", "12h",
+			"2026-03-28T13:30:00Z", "2026-03-29T12:30:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-03-28T13:30:00Z", "2026-03-29T01:00:00Z"},
+				{"alice", "2026-03-29T01:00:00Z", "2026-03-29T12:30:00Z"}}},
+		{"London autumn, daily 01:30 at its first occurrence", "Europe/London", "2026-10-24 01:30", "1d",
+			"2026-10-24T00:30:00Z", "2026-10-26T01:30:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z"},
+				{"bob", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"}}},
+		{"London autumn, a start with an offset still only sets the wall-clock time", "Europe/London", "2026-10-25T01:30:00+00:00", "1d",
+			"2026-10-25T00:00:00Z", "2026-10-26T02:00:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-10-25T00:00:00Z", "2026-10-25T00:30:00Z"},
+				{"alice", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"},
+				{"bob", "2026-10-26T01:30:00Z", "2026-10-26T02:00:00Z"}}},
+		{"London autumn, the 01:00–09:00 shift lasts 9h", "Europe/London", "2026-10-24 01:00", "8h",
+			"2026-10-24T16:00:00Z", "2026-10-25T17:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-10-24T16:00:00Z", "2026-10-25T00:00:00Z"},
+				{"alice", "2026-10-25T00:00:00Z", "2026-10-25T09:00:00Z"},
+				{"bob", "2026-10-25T09:00:00Z", "2026-10-25T17:00:00Z"}}},
+		{"London autumn, 12h slot at 01:30", "Europe/London", "2026-10-24 01:30", "12h",
+			"2026-10-24T12:30:00Z", "2026-10-25T13:30:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-10-24T12:30:00Z", "2026-10-25T00:30:00Z"},
+				{"alice", "2026-10-25T00:30:00Z", "2026-10-25T13:30:00Z"}}},
+
+		// Australia/Lord_Howe: 2026-04-04T15:00Z 02:00 +11 -> 01:30 +1030; 2026-10-03T15:30Z 02:00 +1030 -> 02:30 +11.
+		{"Lord Howe autumn, daily 01:45 at its first occurrence", "Australia/Lord_Howe", "2026-04-04 01:45", "1d",
+			"2026-04-03T14:45:00Z", "2026-04-05T15:15:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-04-03T14:45:00Z", "2026-04-04T14:45:00Z"},
+				{"bob", "2026-04-04T14:45:00Z", "2026-04-05T15:15:00Z"}}},
+		{"Lord Howe autumn, the 01:00–09:00 shift lasts 8h30", "Australia/Lord_Howe", "2026-04-04 01:00", "8h",
+			"2026-04-04T06:00:00Z", "2026-04-05T06:30:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-04-04T06:00:00Z", "2026-04-04T14:00:00Z"},
+				{"alice", "2026-04-04T14:00:00Z", "2026-04-04T22:30:00Z"},
+				{"bob", "2026-04-04T22:30:00Z", "2026-04-05T06:30:00Z"}}},
+		{"Lord Howe autumn, 12h slot at 01:45", "Australia/Lord_Howe", "2026-04-04 01:45", "12h",
+			"2026-04-04T02:45:00Z", "2026-04-05T03:15:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-04-04T02:45:00Z", "2026-04-04T14:45:00Z"},
+				{"alice", "2026-04-04T14:45:00Z", "2026-04-05T03:15:00Z"}}},
+		{"Lord Howe spring, daily 02:15 in the gap", "Australia/Lord_Howe", "2026-10-03 02:15", "1d",
+			"2026-10-02T15:45:00Z", "2026-10-04T15:15:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-10-02T15:45:00Z", "2026-10-03T15:30:00Z"},
+				{"bob", "2026-10-03T15:30:00Z", "2026-10-04T15:15:00Z"}}},
+		{"Lord Howe spring, the 01:00–09:00 shift lasts 7h30", "Australia/Lord_Howe", "2026-10-03 01:00", "8h",
+			"2026-10-03T06:30:00Z", "2026-10-04T06:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-10-03T06:30:00Z", "2026-10-03T14:30:00Z"},
+				{"alice", "2026-10-03T14:30:00Z", "2026-10-03T22:00:00Z"},
+				{"bob", "2026-10-03T22:00:00Z", "2026-10-04T06:00:00Z"}}},
+		{"Lord Howe spring, 12h slot at 02:15", "Australia/Lord_Howe", "2026-10-03 02:15", "12h",
+			"2026-10-03T03:45:00Z", "2026-10-04T03:15:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-10-03T03:45:00Z", "2026-10-03T15:30:00Z"},
+				{"alice", "2026-10-03T15:30:00Z", "2026-10-04T03:15:00Z"}}},
+
+		// Pacific/Chatham: 2026-04-04T14:00Z 03:45 +1345 -> 02:45 +1245; 2026-09-26T14:00Z 02:45 +1245 -> 03:45 +1345.
+		{"Chatham autumn, daily 03:00 at its first occurrence", "Pacific/Chatham", "2026-04-04 03:00", "1d",
+			"2026-04-03T13:15:00Z", "2026-04-05T14:15:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-04-03T13:15:00Z", "2026-04-04T13:15:00Z"},
+				{"bob", "2026-04-04T13:15:00Z", "2026-04-05T14:15:00Z"}}},
+		{"Chatham autumn, the 01:00–09:00 shift lasts 9h", "Pacific/Chatham", "2026-04-04 01:00", "8h",
+			"2026-04-04T03:15:00Z", "2026-04-05T04:15:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-04-04T03:15:00Z", "2026-04-04T11:15:00Z"},
+				{"alice", "2026-04-04T11:15:00Z", "2026-04-04T20:15:00Z"},
+				{"bob", "2026-04-04T20:15:00Z", "2026-04-05T04:15:00Z"}}},
+		{"Chatham autumn, 12h slot at 03:00", "Pacific/Chatham", "2026-04-04 03:00", "12h",
+			"2026-04-04T01:15:00Z", "2026-04-05T02:15:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-04-04T01:15:00Z", "2026-04-04T13:15:00Z"},
+				{"alice", "2026-04-04T13:15:00Z", "2026-04-05T02:15:00Z"}}},
+		{"Chatham spring, daily 03:00 in the gap", "Pacific/Chatham", "2026-09-26 03:00", "1d",
+			"2026-09-25T14:15:00Z", "2026-09-27T13:15:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-09-25T14:15:00Z", "2026-09-26T14:00:00Z"},
+				{"bob", "2026-09-26T14:00:00Z", "2026-09-27T13:15:00Z"}}},
+		{"Chatham spring, the 01:00–09:00 shift lasts 7h", "Pacific/Chatham", "2026-09-26 01:00", "8h",
+			"2026-09-26T04:15:00Z", "2026-09-27T03:15:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-09-26T04:15:00Z", "2026-09-26T12:15:00Z"},
+				{"alice", "2026-09-26T12:15:00Z", "2026-09-26T19:15:00Z"},
+				{"bob", "2026-09-26T19:15:00Z", "2026-09-27T03:15:00Z"}}},
+		{"Chatham spring, 12h slot at 03:00", "Pacific/Chatham", "2026-09-26 03:00", "12h",
+			"2026-09-26T02:15:00Z", "2026-09-27T01:15:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-09-26T02:15:00Z", "2026-09-26T14:00:00Z"},
+				{"alice", "2026-09-26T14:00:00Z", "2026-09-27T01:15:00Z"}}},
+
+		// America/New_York: 2026-03-08T07:00Z 02:00 EST -> 03:00 EDT; 2026-11-01T06:00Z 02:00 EDT -> 01:00 EST.
+		{"New York spring, daily 02:30 in the gap", "America/New_York", "2026-03-07 02:30", "1d",
+			"2026-03-07T07:30:00Z", "2026-03-09T06:30:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-03-07T07:30:00Z", "2026-03-08T07:00:00Z"},
+				{"bob", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"}}},
+		{"New York spring, the 01:00–09:00 shift lasts 7h", "America/New_York", "2026-03-07 01:00", "8h",
+			"2026-03-07T22:00:00Z", "2026-03-08T21:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-03-07T22:00:00Z", "2026-03-08T06:00:00Z"},
+				{"alice", "2026-03-08T06:00:00Z", "2026-03-08T13:00:00Z"},
+				{"bob", "2026-03-08T13:00:00Z", "2026-03-08T21:00:00Z"}}},
+		{"New York spring, 12h slot at 02:30", "America/New_York", "2026-03-07 02:30", "12h",
+			"2026-03-07T19:30:00Z", "2026-03-08T18:30:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-03-07T19:30:00Z", "2026-03-08T07:00:00Z"},
+				{"alice", "2026-03-08T07:00:00Z", "2026-03-08T18:30:00Z"}}},
+		{"New York autumn, daily 01:30 at its first occurrence", "America/New_York", "2026-10-31 01:30", "1d",
+			"2026-10-31T05:30:00Z", "2026-11-02T06:30:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-10-31T05:30:00Z", "2026-11-01T05:30:00Z"},
+				{"bob", "2026-11-01T05:30:00Z", "2026-11-02T06:30:00Z"}}},
+		{"New York autumn, the 01:00–09:00 shift lasts 9h", "America/New_York", "2026-10-31 01:00", "8h",
+			"2026-10-31T21:00:00Z", "2026-11-01T22:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-10-31T21:00:00Z", "2026-11-01T05:00:00Z"},
+				{"alice", "2026-11-01T05:00:00Z", "2026-11-01T14:00:00Z"},
+				{"bob", "2026-11-01T14:00:00Z", "2026-11-01T22:00:00Z"}}},
+		{"New York autumn, 12h slot at 01:30", "America/New_York", "2026-10-31 01:30", "12h",
+			"2026-10-31T17:30:00Z", "2026-11-01T18:30:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-10-31T17:30:00Z", "2026-11-01T05:30:00Z"},
+				{"alice", "2026-11-01T05:30:00Z", "2026-11-01T18:30:00Z"}}},
+
+		{"New York spring, 30m: turns inside the gap are skipped", "America/New_York", "2026-03-07 00:00", "30m",
+			"2026-03-08T06:00:00Z", "2026-03-08T08:00:00Z", "alice, bob, carol, dave", []utcWant{
+				{"carol", "2026-03-08T06:00:00Z", "2026-03-08T06:30:00Z"}, // 01:00 EST
+				{"dave", "2026-03-08T06:30:00Z", "2026-03-08T07:00:00Z"},  // 01:30 EST; alice's 02:00 and bob's 02:30 are empty
+				{"carol", "2026-03-08T07:00:00Z", "2026-03-08T07:30:00Z"}, // 03:00 EDT
+				{"dave", "2026-03-08T07:30:00Z", "2026-03-08T08:00:00Z"}}},
+
+		// America/Santiago: 2026-04-05T03:00Z 04-05 00:00 -03 -> 04-04 23:00 -04; 2026-09-06T04:00Z 00:00 -04 -> 01:00 -03.
+		{"Santiago autumn, daily 23:30 at its first occurrence", "America/Santiago", "2026-04-03 23:30", "1d",
+			"2026-04-04T02:30:00Z", "2026-04-06T03:30:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-04-04T02:30:00Z", "2026-04-05T02:30:00Z"},
+				{"bob", "2026-04-05T02:30:00Z", "2026-04-06T03:30:00Z"}}},
+		{"Santiago autumn, the 17:00–01:00 shift lasts 9h", "America/Santiago", "2026-04-04 01:00", "8h",
+			"2026-04-04T20:00:00Z", "2026-04-05T13:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-04-04T20:00:00Z", "2026-04-05T05:00:00Z"},
+				{"alice", "2026-04-05T05:00:00Z", "2026-04-05T13:00:00Z"}}},
+		{"Santiago autumn, 12h slot at 23:30", "America/Santiago", "2026-04-03 23:30", "12h",
+			"2026-04-04T14:30:00Z", "2026-04-05T15:30:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-04-04T14:30:00Z", "2026-04-05T02:30:00Z"},
+				{"alice", "2026-04-05T02:30:00Z", "2026-04-05T15:30:00Z"}}},
+		{"Santiago spring, daily 00:30 in the gap", "America/Santiago", "2026-09-05 00:30", "1d",
+			"2026-09-05T04:30:00Z", "2026-09-07T03:30:00Z", "alice, bob", []utcWant{
+				{"alice", "2026-09-05T04:30:00Z", "2026-09-06T04:00:00Z"},
+				{"bob", "2026-09-06T04:00:00Z", "2026-09-07T03:30:00Z"}}},
+		{"Santiago spring, 8h slot at midnight, which is skipped", "America/Santiago", "2026-09-05 00:00", "8h",
+			"2026-09-05T20:00:00Z", "2026-09-06T11:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-09-05T20:00:00Z", "2026-09-06T04:00:00Z"},
+				{"alice", "2026-09-06T04:00:00Z", "2026-09-06T11:00:00Z"}}},
+		{"Santiago spring, 12h slot at 00:30", "America/Santiago", "2026-09-05 00:30", "12h",
+			"2026-09-05T16:30:00Z", "2026-09-06T15:30:00Z", "alice, bob", []utcWant{
+				{"bob", "2026-09-05T16:30:00Z", "2026-09-06T04:00:00Z"},
+				{"alice", "2026-09-06T04:00:00Z", "2026-09-06T15:30:00Z"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := ocSet(t, fmt.Sprintf("departments:\n  - id: ops\n    rotations:\n      - {id: r, timezone: %s, start: %q, shift: %s, members: [%s]}\n",
+				tt.zone, tt.start, tt.shift, tt.members))
+			loc := ocLoc(t, tt.zone)
+			got, err := s.Shifts("r", utc(t, tt.from), utc(t, tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			utcCheck(t, loc, got, tt.want)
+			// OnCall must agree with Shifts at each handoff instant.
+			for _, w := range tt.want {
+				sh, ok := s.OnCall("r", utc(t, w.start))
+				if !ok || sh.User != w.user || !sh.Start.Equal(utc(t, w.start)) && w.start != tt.from {
+					t.Errorf("OnCall(%s) = %s, %v; want %s from %s", w.start, ocFmt(sh, loc), ok, w.user, w.start)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigWallTimesInDSTHours: a roster change, rotation and schedule
+// overrides and a maintenance window written as wall-clock times inside a
+// skipped or repeated hour follow the same rule as handoffs.
+func TestConfigWallTimesInDSTHours(t *testing.T) {
+	s := ocSet(t, `global:
+  timezone: Pacific/Chatham
+departments:
+  - id: ops
+    rotations:
+      - id: r
+        timezone: Europe/London
+        start: "2026-01-05 09:00"
+        shift: 1d
+        members: [alice]
+        changes:
+          - {at: "2026-10-25 01:30", members: [bob]}
+        overrides:
+          - {user: carol, start: "2026-03-29 01:15", end: "2026-03-29 02:45"}
+          - {user: erin, start: "2026-10-25T01:30:00+00:00", end: "2026-10-25T01:45:00+00:00"}
+    schedules:
+      - id: s
+        layers: [r]
+        overrides:
+          - {user: dave, start: "2026-04-05 03:00", end: "2026-04-05 03:30"}
+maintenance_windows:
+  - {name: m, departments: [ops], start: "2026-09-27 03:00", end: "2026-09-27 04:30"}
+`)
+	london, chatham := ocLoc(t, "Europe/London"), ocLoc(t, "Pacific/Chatham")
+	tests := []struct {
+		name, id, from, to string
+		loc                *time.Location
+		want               []utcWant
+	}{
+		{"a roster change at a repeated 01:30 is its first occurrence", "r", "2026-10-24T12:00:00Z", "2026-10-25T12:00:00Z", london, []utcWant{
+			{"alice", "2026-10-24T12:00:00Z", "2026-10-25T00:30:00Z"},
+			{"bob", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z"},
+			{"erin", "2026-10-25T01:30:00Z", "2026-10-25T01:45:00Z"}, // the second 01:30, by its offset
+			{"bob", "2026-10-25T01:45:00Z", "2026-10-25T12:00:00Z"}}},
+		{"an override from a skipped 01:15 starts when the clock jumps", "r", "2026-03-29T00:00:00Z", "2026-03-29T03:00:00Z", london, []utcWant{
+			{"alice", "2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z"},
+			{"carol", "2026-03-29T01:00:00Z", "2026-03-29T01:45:00Z"},
+			{"alice", "2026-03-29T01:45:00Z", "2026-03-29T03:00:00Z"}}},
+		{"a schedule override in global.timezone's repeated hour", "s", "2026-04-04T13:00:00Z", "2026-04-04T14:00:00Z", chatham, []utcWant{
+			{"alice", "2026-04-04T13:00:00Z", "2026-04-04T13:15:00Z"},
+			{"dave", "2026-04-04T13:15:00Z", "2026-04-04T13:45:00Z"},
+			{"alice", "2026-04-04T13:45:00Z", "2026-04-04T14:00:00Z"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := s.Shifts(tt.id, utc(t, tt.from), utc(t, tt.to))
+			if err != nil {
+				t.Fatal(err)
+			}
+			utcCheck(t, tt.loc, got, tt.want)
+		})
+	}
+	// 03:00–04:30 on 2026-09-27 in Chatham: 03:00 is skipped (02:45 +1245 -> 03:45 +1345),
+	// so the window opens when the clock jumps, 14:00Z, and closes at 04:30 +1345.
+	for at, want := range map[string]bool{
+		"2026-09-26T13:59:00Z": false, "2026-09-26T14:00:00Z": true, "2026-09-26T14:44:00Z": true, "2026-09-26T14:45:00Z": false,
+	} {
+		if _, got := s.InMaintenance("ops", "", utc(t, at)); got != want {
+			t.Errorf("InMaintenance at %s = %v, want %v", at, got, want)
+		}
+	}
+}
