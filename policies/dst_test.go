@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,87 @@ maintenance_windows:
 		if _, got := s.InMaintenance("ops", "", utc(t, at)); got != want {
 			t.Errorf("InMaintenance at %s = %v, want %v", at, got, want)
 		}
+	}
+}
+
+// clockOracle gives, for sorted wall times (read as UTC), the first UTC
+// minute at which loc's clock shows each of them or later, by reading the
+// clock (t.In(loc), the direction with one answer) minute by minute from 16h
+// before the first: no zone is 16h ahead of UTC, so the scan starts before it.
+func clockOracle(walls []time.Time, loc *time.Location) []time.Time {
+	out := make([]time.Time, 0, len(walls))
+	for u := walls[0].Add(-16 * time.Hour); len(out) < len(walls); u = u.Add(time.Minute) {
+		_, off := u.In(loc).Zone()
+		clock := u.Add(time.Duration(off) * time.Second)
+		for len(out) < len(walls) && !clock.Before(walls[len(out)]) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// TestPropertyHandoffsMatchClockOracle: for a shift that is whole days or
+// divides a day, handoff k's wall time is start's wall time + k×shift
+// (counting a wall-clock day as 24h), so the handoffs are the oracle's first
+// instants for those wall times. Checked around every 2026 offset change of
+// the property zones, for random starts and every such length.
+func TestPropertyHandoffsMatchClockOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 4))
+	members := []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace"} // 7: no merges across empty turns
+	shifts := []struct {
+		name string
+		d    time.Duration
+	}{{"15m", 15 * time.Minute}, {"30m", 30 * time.Minute}, {"45m", 45 * time.Minute}, {"1h", time.Hour}, {"90m", 90 * time.Minute},
+		{"3h", 3 * time.Hour}, {"8h", 8 * time.Hour}, {"12h", 12 * time.Hour}, {"1d", 24 * time.Hour}, {"2d", 48 * time.Hour}, {"1w", 168 * time.Hour}}
+	year := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	checked := 0
+	for _, zone := range propZones {
+		loc := ocLoc(t, zone)
+		var changes []time.Time // the hours of 2026 whose offset differs from the hour before
+		_, prev := year.In(loc).Zone()
+		for u := year; u.Year() == 2026; u = u.Add(time.Hour) {
+			if _, off := u.In(loc).Zone(); off != prev {
+				changes, prev = append(changes, u), off
+			}
+		}
+		for _, change := range changes {
+			for _, sh := range shifts {
+				name, shift := sh.name, sh.d
+				// A start wall time within a week before the change, on any minute.
+				start := change.Add(-time.Duration(rng.Int64N(int64(7*24*60))) * time.Minute).Truncate(time.Minute)
+				start = start.Add(time.Duration(rng.IntN(12)-6) * time.Hour) // read as wall time: near, not at, the UTC hour
+				from, to := change.Add(-36*time.Hour), change.Add(36*time.Hour)
+				s := ocSet(t, fmt.Sprintf("departments:\n  - id: ops\n    rotations:\n      - {id: r, timezone: %s, start: %q, shift: %s, members: [%s]}\n",
+					zone, start.Format("2006-01-02 15:04"), name, strings.Join(members, ", ")))
+				// Wall times of handoffs k0…k1: a wall time is within 16h of its instant.
+				k0 := int(from.Add(-16*time.Hour).Sub(start)/shift) - 1
+				k1 := int(to.Add(16*time.Hour).Sub(start)/shift) + 1
+				var walls []time.Time
+				for k := k0; k <= k1; k++ {
+					walls = append(walls, start.Add(time.Duration(k)*shift))
+				}
+				at := clockOracle(walls, loc)
+				var want []utcWant
+				for i := 0; i+1 < len(at); i++ {
+					lo, hi := later(at[i], from), earlier(at[i+1], to)
+					if !lo.Before(hi) {
+						continue
+					}
+					k := k0 + i
+					want = append(want, utcWant{members[((k%7)+7)%7], lo.Format(time.RFC3339), hi.Format(time.RFC3339)})
+				}
+				got, err := s.Shifts("r", from, to)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Run(fmt.Sprintf("%s %s from %s", zone, name, start.Format("2006-01-02 15:04")), func(t *testing.T) {
+					utcCheck(t, loc, got, want)
+				})
+				checked++
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d rotations checked: the zones' 2026 changes were not found", checked)
 	}
 }
