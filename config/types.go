@@ -52,12 +52,25 @@ func (t Timestamp) In(loc *time.Location) (time.Time, error) {
 	if v, err := time.Parse(time.RFC3339, s); err == nil {
 		return v, nil
 	}
-	for _, layout := range wallClockLayouts {
-		if v, err := time.Parse(layout, s); err == nil {
-			return wallclock.Resolve(v, loc), nil
-		}
+	if w, ok := t.Wall(); ok {
+		return wallclock.Resolve(w, loc), nil
 	}
 	return time.Time{}, fmt.Errorf("invalid time %q: want 2026-12-24T18:00:00+09:00 or 2026-12-24 18:00 (local to %s)", s, loc)
+}
+
+// Wall is the reading of a timestamp written as a wall-clock time (its
+// fields, in UTC), and false for RFC 3339 or anything unparsable. A rotation
+// lays out its handoffs from this reading rather than from its instant's:
+// "2026-09-06 00:00" in America/Santiago happens at 01:00 (that midnight is
+// skipped), yet the handoffs stay at midnight.
+func (t Timestamp) Wall() (time.Time, bool) {
+	s := strings.TrimSpace(string(t))
+	for _, layout := range wallClockLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			return v, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Secret is a credential read from a file or an environment variable, or

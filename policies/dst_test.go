@@ -180,6 +180,13 @@ func TestDSTHandoffs(t *testing.T) {
 				{"carol", "2026-03-08T07:00:00Z", "2026-03-08T07:30:00Z"}, // 03:00 EDT
 				{"dave", "2026-03-08T07:30:00Z", "2026-03-08T08:00:00Z"}}},
 
+		{"Santiago spring, a start on the skipped midnight keeps midnight handoffs", "America/Santiago", "2026-09-06", "1d",
+			"2026-09-05T12:00:00Z", "2026-09-08T12:00:00Z", "alice, bob, carol", []utcWant{
+				{"carol", "2026-09-05T12:00:00Z", "2026-09-06T04:00:00Z"}, // 01:00 -03: the clock jumps past midnight
+				{"alice", "2026-09-06T04:00:00Z", "2026-09-07T03:00:00Z"}, // then 00:00 -03 again, not 01:00
+				{"bob", "2026-09-07T03:00:00Z", "2026-09-08T03:00:00Z"},
+				{"carol", "2026-09-08T03:00:00Z", "2026-09-08T12:00:00Z"}}},
+
 		// America/Santiago: 2026-04-05T03:00Z 04-05 00:00 -03 -> 04-04 23:00 -04; 2026-09-06T04:00Z 00:00 -04 -> 01:00 -03.
 		{"Santiago autumn, daily 23:30 at its first occurrence", "America/Santiago", "2026-04-03 23:30", "1d",
 			"2026-04-04T02:30:00Z", "2026-04-06T03:30:00Z", "alice, bob", []utcWant{
@@ -246,6 +253,13 @@ departments:
         overrides:
           - {user: carol, start: "2026-03-29 01:15", end: "2026-03-29 02:45"}
           - {user: erin, start: "2026-10-25T01:30:00+00:00", end: "2026-10-25T01:45:00+00:00"}
+      - id: ny
+        timezone: America/New_York
+        start: "2026-01-05 09:00"
+        shift: 1d
+        members: [alice]
+        changes:
+          - {at: "2026-03-08 02:30", members: [bob, carol]}
     schedules:
       - id: s
         layers: [r]
@@ -254,7 +268,7 @@ departments:
 maintenance_windows:
   - {name: m, departments: [ops], start: "2026-09-27 03:00", end: "2026-09-27 04:30"}
 `)
-	london, chatham := ocLoc(t, "Europe/London"), ocLoc(t, "Pacific/Chatham")
+	london, chatham, ny := ocLoc(t, "Europe/London"), ocLoc(t, "Pacific/Chatham"), ocLoc(t, "America/New_York")
 	tests := []struct {
 		name, id, from, to string
 		loc                *time.Location
@@ -265,6 +279,11 @@ maintenance_windows:
 			{"bob", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z"},
 			{"erin", "2026-10-25T01:30:00Z", "2026-10-25T01:45:00Z"}, // the second 01:30, by its offset
 			{"bob", "2026-10-25T01:45:00Z", "2026-10-25T12:00:00Z"}}},
+		{"a roster change at a skipped 02:30 keeps 02:30 handoffs after it", "ny", "2026-03-08T06:00:00Z", "2026-03-10T12:00:00Z", ny, []utcWant{
+			{"alice", "2026-03-08T06:00:00Z", "2026-03-08T07:00:00Z"}, // 09:00 handoffs until the change
+			{"bob", "2026-03-08T07:00:00Z", "2026-03-09T06:30:00Z"},   // from 03:00 EDT, the moment 02:30 is passed
+			{"carol", "2026-03-09T06:30:00Z", "2026-03-10T06:30:00Z"}, // 02:30 EDT
+			{"bob", "2026-03-10T06:30:00Z", "2026-03-10T12:00:00Z"}}},
 		{"an override from a skipped 01:15 starts when the clock jumps", "r", "2026-03-29T00:00:00Z", "2026-03-29T03:00:00Z", london, []utcWant{
 			{"alice", "2026-03-29T00:00:00Z", "2026-03-29T01:00:00Z"},
 			{"carol", "2026-03-29T01:00:00Z", "2026-03-29T01:45:00Z"},

@@ -58,10 +58,10 @@ func compileRotation(c *config.Config, cr *config.Rotation) *rotation {
 	default:
 		r.layout = layoutElapsed
 	}
-	r.eras = append(r.eras, newEra(cr.StartTime, cr.Members, r.loc))
+	r.eras = append(r.eras, newEra(cr.StartTime, cr.Start, cr.Members, r.loc))
 	for _, ch := range cr.Changes {
 		r.eras[len(r.eras)-1].end = ch.Time
-		e := newEra(ch.Time, ch.Members, r.loc)
+		e := newEra(ch.Time, ch.At, ch.Members, r.loc)
 		e.start = ch.Time
 		r.eras = append(r.eras, e)
 	}
@@ -70,11 +70,19 @@ func compileRotation(c *config.Config, cr *config.Rotation) *rotation {
 	return r
 }
 
-func newEra(anchor time.Time, members []string, loc *time.Location) era {
-	l := anchor.In(loc)
-	y, mo, d := l.Date()
-	h, mi, sec := l.Clock()
-	return era{anchor: anchor, members: members, wall: wallUnix(l), y: y, mo: mo, d: d, h: h, mi: mi, sec: sec}
+// newEra anchors handoffs at the wall-clock time as written, when it was
+// written as one: a start or change at a time the clock skips happens when
+// the clock jumps past it, but the handoffs after it keep the written time
+// (docs/oncall.md). With an offset given, the anchor's own reading counts.
+func newEra(anchor time.Time, written config.Timestamp, members []string, loc *time.Location) era {
+	w, ok := written.Wall()
+	if !ok {
+		l := anchor.In(loc)
+		w = time.Unix(wallUnix(l), 0).UTC()
+	}
+	y, mo, d := w.Date()
+	h, mi, sec := w.Clock()
+	return era{anchor: anchor, members: members, wall: w.Unix(), y: y, mo: mo, d: d, h: h, mi: mi, sec: sec}
 }
 
 // wallUnix is t's wall clock in its own zone, read as if it were UTC.
