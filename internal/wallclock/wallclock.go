@@ -5,8 +5,8 @@
 // time.Date leaves the choice open for a reading that a DST change skips or
 // repeats, and in practice picks differently east and west of UTC: a
 // repeated 01:30 is the first occurrence in New York but the second in
-// London, and a skipped 02:30 lands an hour early in New York but an hour
-// late in London. A handoff or an override must not depend on which side of
+// London, and a skipped time lands an hour early in New York (02:30 at 01:30
+// EST) but an hour late in London (01:30 at 02:30 BST). A handoff or an override must not depend on which side of
 // Greenwich its rotation lives, so hikyaku resolves wall times here.
 //
 // The rule gives, for a reading the clock shows twice, its first occurrence
