@@ -157,6 +157,22 @@ type Store interface {
 	SetOptOut(ctx context.Context, address string, out bool) error
 	// OptedOut says whether address has opted out and not back in.
 	OptedOut(ctx context.Context, address string) (bool, error)
+	Replays
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Replays is the durable replay record: the inbound requests (Twilio's
+// MessageSid, a Slack action, a signed link) that acted already, so one
+// captured and sent again later does nothing. It outlives the incident's
+// small Handled window, for as long as its ttl says.
+type Replays interface {
+	// Seen records key until ttl from now and says whether this call is its
+	// first sighting (never recorded, or the record expired). It is an atomic
+	// set-if-absent: of concurrent callers, also on other replicas, one gets
+	// first. Expiry runs on the store's clock (Redis's in Redis mode).
+	Seen(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
+	// Unsee forgets key, so a request whose action could not be recorded can
+	// act when it is sent again. Forgetting an unknown key is no error.
+	Unsee(ctx context.Context, key string) error
 }

@@ -51,6 +51,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeSlidingWindow", testTakeSlidingWindow},
 		{"TakeConcurrentNeverExceeds", testTakeConcurrentNeverExceeds},
 		{"OptOut", testOptOut},
+		{"SeenOnceUntilExpiry", testSeenOnceUntilExpiry},
+		{"SeenConcurrentOneFirst", testSeenConcurrentOneFirst},
+		{"SeenSweepsExpired", testSeenSweepsExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
