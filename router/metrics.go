@@ -26,6 +26,7 @@ type Metrics struct {
 	reloads         *prometheus.CounterVec
 	providerUp      *prometheus.GaugeVec
 	dryRun          prometheus.Gauge
+	replays         *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics with reg (nil: a private registry, for tests).
@@ -66,9 +67,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "0 after a provider refused hikyaku's credentials or account, 1 after a success (and at start), by provider."}, []string{"provider"}),
 		dryRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_dry_run",
 			Help: "1 when serve runs with --dry-run: nothing is sent, every message is recorded."}),
+		replays: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_inbound_replays_total",
+			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, slack, link)."}, []string{"channel"}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.providerUp, m.dryRun} {
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.providerUp, m.dryRun, m.replays} {
 		f(c)
 	}
 	return m
