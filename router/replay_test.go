@@ -228,3 +228,68 @@ func TestSlackReplayAfterHandledWindowDoesNothing(t *testing.T) {
 		t.Errorf("hikyaku_inbound_replays_total{channel=slack} = %v, want 1", got)
 	}
 }
+
+// TestVoiceReplayAfterHandledWindowDoesNothing: a keypad "1" post captured
+// and sent again after the Handled window moved on hangs up saying
+// nothing, and does not ack the reopened incident.
+func TestVoiceReplayAfterHandledWindowDoesNothing(t *testing.T) {
+	h := newTwilioHarness(t)
+	id := h.post("firing", "g1", map[string]string{"alertname": "A"})[0].ID
+	h.advance(0)
+	sid, action := h.pageCall(aliceNumber)
+	h.press(action, sid, aliceNumber, "1")
+	if n := len(h.events(id, "acked")); n != 1 {
+		t.Fatalf("%d acked after the keypad ack", n)
+	}
+	fillHandled(t, h.engine, id, 2*handledKeep)
+	d := h.press(action, sid, aliceNumber, "1")
+	if got := d.names(); len(got) != 1 || got[0] != "Hangup" {
+		t.Errorf("replayed keypad post answered %v, want a silent Hangup", got)
+	}
+	if n := len(h.events(id, "acked")); n != 1 {
+		t.Errorf("%d acked events: the replay acked again", n)
+	}
+	if got := replays(h.engine, "voice"); got != 1 {
+		t.Errorf("hikyaku_inbound_replays_total{channel=voice} = %v, want 1", got)
+	}
+}
+
+// failingUpdates is a store whose next Update calls fail as if the store
+// went away between the replay record and the action.
+type failingUpdates struct {
+	store.Store
+	fail int
+}
+
+func (f *failingUpdates) Update(ctx context.Context, id int64, fn func(*store.Incident) (*store.Change, error)) (*store.Incident, error) {
+	if f.fail > 0 {
+		f.fail--
+		return nil, fmt.Errorf("store unreachable (test)")
+	}
+	return f.Store.Update(ctx, id, fn)
+}
+
+// TestLinkWhoseActionFailedWorksAgain: when the action of a link press
+// could not be recorded, the person is told to try again, and pressing the
+// same link again acts: the failed press left no replay record behind.
+func TestLinkWhoseActionFailedWorksAgain(t *testing.T) {
+	h := newHarness(t, withGlobal(testConfig, linkConfig))
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	inc, _ := h.st.Get(context.Background(), id)
+	links := h.engine.Links(inc, "alice")
+	flaky := &failingUpdates{Store: h.st, fail: 1}
+	h.engine.opts.Store = flaky
+	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	defer srv.Close()
+	esc := srv.URL + strings.TrimPrefix(links["escalate"], "http://hikyaku.test")
+	if code, body := do(t, "POST", esc, "", nil); code != http.StatusServiceUnavailable || !strings.Contains(body, "please try again") {
+		t.Fatalf("press with the store failing: %d %s", code, body)
+	}
+	code, body := do(t, "POST", esc, "", nil)
+	if code != 200 || strings.Contains(body, "Already done") || !strings.Contains(body, "Escalate: open (alice)") {
+		t.Fatalf("press again after the failure: %d %s", code, body)
+	}
+	if n := len(h.events(id, "escalated")); n != 1 {
+		t.Fatalf("%d escalated events, want 1", n)
+	}
+}
