@@ -125,10 +125,7 @@ var linkEvents = map[string]string{"ack": "acked", "resolve": "resolved", "escal
 // usedLink tells the person pressing a link that already acted what it did
 // and when; the incident's timeline has the line.
 func (e *Engine) usedLink(ctx context.Context, l link, lang string) string {
-	words := usedWords[lang]
-	if words == "" {
-		words = usedWords["en"]
-	}
+	words := wordsFor(usedTexts, lang)
 	verb := actionWords["en"][l.Action]
 	if w, ok := actionWords[lang][l.Action]; ok {
 		verb = w
@@ -147,22 +144,22 @@ func (e *Engine) usedLink(ctx context.Context, l link, lang string) string {
 	for i := len(tl) - 1; i >= 0; i-- {
 		ev := tl[i]
 		if ev.Type == linkEvents[l.Action] && ev.Actor == l.User && ev.Detail["via"] == "link" {
-			return fmt.Sprintf(words, verb, ev.At.In(loc).Format("2006-01-02 15:04:05 MST"), l.User)
+			return fmt.Sprintf(words.done, verb, ev.At.In(loc).Format("2006-01-02 15:04:05 MST"), l.User)
 		}
 	}
-	return fmt.Sprintf(usedUnknown[lang == "ja"], verb)
+	return fmt.Sprintf(words.unknown, verb)
 }
 
-var (
-	usedWords = map[string]string{
-		"en": "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
-		"ja": "実行済みです: %s（%s、%s）。このリンクは一度だけ有効です。今回は何も変更していません。",
-	}
-	usedUnknown = map[bool]string{
-		false: "This %s link was used before. It acts once; nothing was changed now.",
-		true:  "この「%s」リンクは使用済みです。一度だけ有効です。今回は何も変更していません。",
-	}
-)
+// usedWords are the used-link page's texts: what was done (verb, time, by
+// whom), and the text when the timeline shows no such line.
+type usedWords struct{ done, unknown string }
+
+var usedTexts = map[string]usedWords{
+	"en": {done: "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
+		unknown: "This %s link was used before. It acts once; nothing was changed now."},
+	"ja": {done: "実行済みです: %s（%s、%s）。このリンクは一度だけ有効です。今回は何も変更していません。",
+		unknown: "この「%s」リンクは使用済みです。一度だけ有効です。今回は何も変更していません。"},
+}
 
 var actionWords = map[string]map[string]string{
 	"en": {"ack": "Acknowledge", "resolve": "Resolve", "escalate": "Escalate"},
