@@ -282,6 +282,11 @@ type Action struct {
 	// Dedup names the inbound request (Twilio's MessageSid, Slack's action
 	// ts…): the same request acts once, however often the provider retries it.
 	Dedup string
+	// Replayed says Dedup's replay record existed already (Engine.seen): the
+	// request acts only as a provider's retry of one in the incident's
+	// Handled window, answered as the first was; else Act refuses it with
+	// ErrReplayed.
+	Replayed bool
 }
 
 // Errors of Act.
@@ -309,6 +314,9 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 		done = false
 		if a.Dedup != "" && slices.Contains(cur.Handled, a.Dedup) {
 			return nil, nil
+		}
+		if a.Replayed {
+			return nil, ErrReplayed
 		}
 		var ch *store.Change
 		var err error
@@ -431,6 +439,12 @@ func (e *Engine) update(ctx context.Context, id int64, fn func(*store.Incident) 
 		return nil, ErrNotFound
 	case errors.Is(err, ErrResolved):
 		return inc, ErrResolved
+	case errors.Is(err, ErrReplayed):
+		cur, gerr := e.opts.Store.Get(ctx, id)
+		if gerr != nil {
+			return nil, fmt.Errorf("router: incident %d: %w", id, gerr)
+		}
+		return cur, ErrReplayed
 	case err != nil:
 		return nil, fmt.Errorf("router: incident %d: %w", id, err)
 	}

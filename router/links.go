@@ -1,13 +1,16 @@
 package router
 
 import (
+	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,12 +22,17 @@ import (
 const LinkTTL = 24 * time.Hour
 
 // link is what a signed action link grants: one action on one incident, by
-// one person, until it expires.
+// one person, once, until it expires.
 type link struct {
 	Incident int64
 	Action   string // ack, resolve, escalate
 	User     string
 	Expires  time.Time
+	// Nonce makes each page's links its own: the link's replay record is
+	// keyed by its signature, so a second page's escalate link escalates
+	// again while a used one does nothing. Links made before it existed
+	// have none and still verify.
+	Nonce string
 }
 
 var errBadLink = errors.New("this link is invalid or has expired")
@@ -33,6 +41,9 @@ var errBadLink = errors.New("this link is invalid or has expired")
 // HMAC-SHA256 of them under global.signing_key.
 func signLink(key []byte, l link) string {
 	claims := fmt.Sprintf("%d|%s|%s|%d", l.Incident, l.Action, l.User, l.Expires.Unix())
+	if l.Nonce != "" {
+		claims += "|" + l.Nonce
+	}
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(claims))
 	return base64.RawURLEncoding.EncodeToString([]byte(claims)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
@@ -55,12 +66,15 @@ func verifyLink(key []byte, token string, now time.Time) (link, error) {
 		return link{}, errBadLink
 	}
 	parts := strings.Split(string(claims), "|")
-	if len(parts) != 4 {
+	if len(parts) != 4 && len(parts) != 5 {
 		return link{}, errBadLink
 	}
 	id, err1 := strconv.ParseInt(parts[0], 10, 64)
 	exp, err2 := strconv.ParseInt(parts[3], 10, 64)
 	l := link{Incident: id, Action: parts[1], User: parts[2], Expires: time.Unix(exp, 0)}
+	if len(parts) == 5 {
+		l.Nonce = parts[4]
+	}
 	if err1 != nil || err2 != nil || !now.Before(l.Expires) {
 		return link{}, errBadLink
 	}
@@ -82,9 +96,69 @@ func (e *Engine) Links(inc *store.Incident, user string) map[string]string {
 	out := map[string]string{}
 	exp := e.now().Add(LinkTTL)
 	for _, a := range []string{"ack", "resolve", "escalate"} {
-		out[a] = strings.TrimRight(g.ExternalURL, "/") + "/act/" + signLink([]byte(key), link{Incident: inc.ID, Action: a, User: user, Expires: exp})
+		l := link{Incident: inc.ID, Action: a, User: user, Expires: exp, Nonce: linkNonce()}
+		out[a] = strings.TrimRight(g.ExternalURL, "/") + "/act/" + signLink([]byte(key), l)
 	}
 	return out
+}
+
+// linkNonce is 64 random bits, URL-safe.
+func linkNonce() string {
+	b := make([]byte, 8)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// linkKey names a link's replay record: its signature, which differs for
+// any two links (their claims differ, by the nonce at least), needs no
+// state to compute and, unlike the whole token, no parsing to find.
+// Links without a nonce work the same way: the two identical links of two
+// pages sent in one second share one record.
+func linkKey(token string) string {
+	_, sig, _ := strings.Cut(token, ".")
+	return "link:" + sig
+}
+
+// linkEvents are the timeline lines each link action writes.
+var linkEvents = map[string]string{"ack": "acked", "resolve": "resolved", "escalate": "escalated"}
+
+// usedLink tells the person pressing a link that already acted what it did
+// and when; the incident's timeline has the line.
+func (e *Engine) usedLink(ctx context.Context, l link, lang string) string {
+	words := wordsFor(usedTexts, lang)
+	verb := actionWords["en"][l.Action]
+	if w, ok := actionWords[lang][l.Action]; ok {
+		verb = w
+	}
+	tl, err := e.opts.Store.Timeline(ctx, l.Incident)
+	if err != nil {
+		e.log.Warn("reading the timeline for a used link's page failed", "incident", l.Incident, "err", err)
+	}
+	loc := e.Policies().Config().Global.Location
+	if u := e.Policies().Config().User(l.User); u != nil && u.Location != nil {
+		loc = u.Location
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	for i := len(tl) - 1; i >= 0; i-- {
+		ev := tl[i]
+		if ev.Type == linkEvents[l.Action] && ev.Actor == l.User && ev.Detail["via"] == "link" {
+			return fmt.Sprintf(words.done, verb, ev.At.In(loc).Format("2006-01-02 15:04:05 MST"), l.User)
+		}
+	}
+	return fmt.Sprintf(words.unknown, verb)
+}
+
+// usedWords are the used-link page's texts: what was done (verb, time, by
+// whom), and the text when the timeline shows no such line.
+type usedWords struct{ done, unknown string }
+
+var usedTexts = map[string]usedWords{
+	"en": {done: "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
+		unknown: "This %s link was used before. It acts once; nothing was changed now."},
+	"ja": {done: "実行済みです: %s（%s、%s）。このリンクは一度だけ有効です。今回は何も変更していません。",
+		unknown: "この「%s」リンクは使用済みです。一度だけ有効です。今回は何も変更していません。"},
 }
 
 var actionWords = map[string]map[string]string{
@@ -146,15 +220,14 @@ func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 		linkPage.Execute(w, linkView{ID: inc.ID, Summary: summary(inc), Button: words[l.Action]})
 		return
 	}
-	switch l.Action {
-	case "ack":
-		inc, err = e.Ack(r.Context(), l.Incident, l.User, "link")
-	case "resolve":
-		inc, err = e.Resolve(r.Context(), l.Incident, l.User, "link")
-	case "escalate":
-		inc, err = e.Escalate(r.Context(), l.Incident, l.User, "link")
-	}
+	// A link acts once: it is a bearer token, and a browser's resubmit, a
+	// second press or a captured POST must not escalate again.
+	token := r.PathValue("token")
+	a := Action{Incident: l.Incident, Verb: l.Action, User: l.User, Via: "link", Dedup: linkKey(token)}
+	inc, done, err := e.actOnce(r.Context(), a, l.Expires.Sub(e.now())+linkSkew)
 	switch {
+	case errors.Is(err, ErrReplayed), err == nil && !done && slices.Contains(inc.Handled, a.Dedup):
+		linkPage.Execute(w, linkView{ID: l.Incident, Done: e.usedLink(r.Context(), l, lang)})
 	case errors.Is(err, ErrResolved):
 		w.WriteHeader(http.StatusConflict)
 		linkPage.Execute(w, linkView{ID: l.Incident, Error: "already resolved"})

@@ -32,6 +32,7 @@ type Metrics struct {
 	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
+	replays         *prometheus.CounterVec
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -85,14 +86,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "0 after a provider refused hikyaku's credentials or account, 1 after a success (and at start), by provider."}, []string{"provider"}),
 		dryRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_dry_run",
 			Help: "1 when serve runs with --dry-run: nothing is sent, every message is recorded."}),
-
 		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful (1) or refused (0)."}),
 		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration load, in Unix seconds."}),
+		replays: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_inbound_replays_total",
+			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, slack, link)."}, []string{"channel"}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun} {
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays} {
 		f(c)
 	}
 	m.initLabels()

@@ -16,6 +16,7 @@ import (
 
 	hslack "github.com/hikyaku/hikyaku/channels/slack"
 	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
 )
 
 // Slack gives an interaction 3 s; acting and the answer to the person get
@@ -124,9 +125,21 @@ func (s *Server) slackAct(ctx context.Context, cb *slack.InteractionCallback) st
 	if ts == "" {
 		ts = cb.ActionTs
 	}
-	a := Action{Incident: id, Verb: slackVerbs[act.ActionID], User: u.ID, Via: "slack", Dedup: "slack:" + ts}
-	inc, _, err := e.Act(ctx, a)
+	a := Action{Incident: id, Verb: slackVerbs[act.ActionID], User: u.ID, Via: "slack"}
+	var inc *store.Incident
+	if ts == "" {
+		// Slack always sends one; without it there is nothing to know a
+		// repeat by, and verifySlack's five minutes are the only bound.
+		log.Warn("slack button press without action_ts: acting without replay protection")
+		inc, _, err = e.Act(ctx, a)
+	} else {
+		// action_ts names one press by one person.
+		a.Dedup = "slack:" + cb.User.ID + ":" + ts
+		inc, _, err = e.actOnce(ctx, a, slackKeep)
+	}
 	switch {
+	case errors.Is(err, ErrReplayed):
+		return "" // a captured request sent again: nobody pressed anything
 	case errors.Is(err, ErrNotFound):
 		return fmt.Sprintf("There is no incident #%d: nothing was changed.", id)
 	case errors.Is(err, ErrResolved):

@@ -82,14 +82,34 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 	if !ok {
 		return wd.notUnderstood + " " + wd.help
 	}
-	switch cmd.Action {
-	case reply.Help:
+	if cmd.Action == reply.Help {
 		return wd.help
+	}
+	// Twilio signs no timestamp: the replay record is what stops a
+	// captured SMS sent again from acting (or texting its sender) again.
+	replayed := false
+	if sid != "" {
+		var err error
+		if replayed, err = e.seen(ctx, "sms", sid, inboundKeep); err != nil {
+			e.log.Error("an SMS reply's replay record could not be written: nothing done", "user", u.ID, "err", err)
+			return wd.failed
+		}
+	}
+	failed := func() string {
+		if sid != "" && !replayed {
+			e.unsee(ctx, "sms", sid)
+		}
+		return wd.failed
+	}
+	switch cmd.Action {
 	case reply.Stop, reply.Start:
 		out := cmd.Action == reply.Stop
+		if replayed {
+			return "" // STOP and START are idempotent: a retry changes nothing, and a replay must not undo a later START
+		}
 		if err := e.opts.Store.SetOptOut(ctx, from, out); err != nil {
 			e.log.Error("recording SMS opt-out failed", "user", u.ID, "stop", out, "err", err)
-			return wd.failed
+			return failed()
 		}
 		e.log.Info("SMS opt-out changed", "user", u.ID, "number", from, "opted_out", out)
 		if out {
@@ -103,7 +123,10 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 		ids, err := e.pagedIncidents(ctx, u.ID, verb, sid)
 		if err != nil {
 			e.log.Error("finding the pages of an SMS reply failed", "user", u.ID, "err", err)
-			return wd.failed
+			return failed()
+		}
+		if replayed && len(ids) != 1 {
+			return "" // not a retry of one that acted (that finds its incident): say nothing
 		}
 		switch len(ids) {
 		case 0:
@@ -118,8 +141,10 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 			return fmt.Sprintf(wd.several, strings.Join(list, ", "), ids[0], wd.verbs[verb])
 		}
 	}
-	inc, done, err := e.Act(ctx, Action{Incident: id, Verb: verb, User: u.ID, Via: "sms", Dedup: sid})
+	inc, done, err := e.Act(ctx, Action{Incident: id, Verb: verb, User: u.ID, Via: "sms", Dedup: sid, Replayed: replayed})
 	switch actOutcome(inc, done, err, sid) {
+	case outcomeReplayed:
+		return ""
 	case outcomeDone:
 		return fmt.Sprintf(wd.done[verb], id)
 	case outcomeAlreadyAcked:
@@ -132,7 +157,7 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 		return wordsFor(smsTexts, cfg.Global.Language).unknown
 	}
 	e.log.Error("acting on an SMS reply failed", "incident", id, "user", u.ID, "verb", verb, "err", err)
-	return wd.failed
+	return failed()
 }
 
 // pagedIncidents are the incidents user was paged for that verb can still
@@ -240,6 +265,7 @@ const (
 	outcomeResolved
 	outcomeNotFound
 	outcomeForbidden
+	outcomeReplayed
 	outcomeFailed
 )
 
@@ -247,6 +273,8 @@ const (
 // (dedup in Handled) gets the same answer as the first delivery.
 func actOutcome(inc *store.Incident, done bool, err error, dedup string) outcome {
 	switch {
+	case errors.Is(err, ErrReplayed):
+		return outcomeReplayed
 	case errors.Is(err, ErrResolved):
 		return outcomeResolved
 	case errors.Is(err, ErrNotFound):

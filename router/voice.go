@@ -62,9 +62,11 @@ func (s *Server) twilioGather(w http.ResponseWriter, r *http.Request) {
 	// One call can press one key once per prompt: a retry of the same post
 	// carries the same CallSid and Digits and acts once.
 	dedup := form.Get("CallSid") + "/" + digits
-	inc, done, err := e.Act(r.Context(), Action{Incident: id, Verb: verb, User: u.ID, Via: "voice", Dedup: dedup})
+	inc, done, err := e.actOnce(r.Context(), Action{Incident: id, Verb: verb, User: u.ID, Via: "voice", Dedup: dedup}, inboundKeep)
 	var text string
 	switch actOutcome(inc, done, err, dedup) {
+	case outcomeReplayed:
+		// A captured post sent again: its call is long over. Say nothing.
 	case outcomeDone:
 		text = wd.done[verb]
 	case outcomeAlreadyAcked:

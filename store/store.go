@@ -165,9 +165,10 @@ type Store interface {
 	// counts. A timer that belongs to an incident is refused, unchanged: it
 	// changes only with its incident.
 	SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error)
+	DeadLetters
+	Replays
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
-	DeadLetters
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -212,4 +213,19 @@ func checkStandalone(op TimerOp, t Timer) error {
 // errIncidentTimer is SetTimer's refusal of a timer an incident owns.
 func errIncidentTimer(id string, incident int64) error {
 	return fmt.Errorf("store: set timer %q: it belongs to incident %d; an incident's timers change only with it", id, incident)
+}
+
+// Replays is the durable replay record: the inbound requests (Twilio's
+// MessageSid, a Slack action, a signed link) that acted already, so one
+// captured and sent again later does nothing. It outlives the incident's
+// small Handled window, for as long as its ttl says.
+type Replays interface {
+	// Seen records key until ttl from now and says whether this call is its
+	// first sighting (never recorded, or the record expired). It is an atomic
+	// set-if-absent: of concurrent callers, also on other replicas, one gets
+	// first. Expiry runs on the store's clock (Redis's in Redis mode).
+	Seen(ctx context.Context, key string, ttl time.Duration) (first bool, err error)
+	// Unsee forgets key, so a request whose action could not be recorded can
+	// act when it is sent again. Forgetting an unknown key is no error.
+	Unsee(ctx context.Context, key string) error
 }

@@ -486,11 +486,15 @@ func buttonValue(c fakeslack.Call, actionID string) string {
 }
 
 // signLinkToken makes an action link's token as the docs describe it
-// (claims "incident|action|user|expiry", then 128 bits of HMAC-SHA256
-// under global.signing_key, both base64url): the tests check it against a
-// link hikyaku sent before forging an expired one with it.
-func signLinkToken(key string, incident int64, action, user string, expires time.Time) string {
+// (claims "incident|action|user|expiry|nonce", the nonce absent in links
+// made before it existed, then 128 bits of HMAC-SHA256 under
+// global.signing_key, both base64url): the tests check it against a link
+// hikyaku sent before forging an expired one with it.
+func signLinkToken(key string, incident int64, action, user string, expires time.Time, nonce string) string {
 	claims := fmt.Sprintf("%d|%s|%s|%d", incident, action, user, expires.Unix())
+	if nonce != "" {
+		claims += "|" + nonce
+	}
 	mac := hmac.New(sha256.New, []byte(key))
 	mac.Write([]byte(claims))
 	return base64.RawURLEncoding.EncodeToString([]byte(claims)) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
@@ -523,4 +527,19 @@ func slicesHas(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// actionLink is the link for action by user on incident id among a page
+// email's links, with its claims.
+func (env *ackEnv) actionLink(t *testing.T, text string, id int64, action, user string) (string, []string) {
+	t.Helper()
+	for _, l := range linkRE.FindAllString(text, -1) {
+		claims, _, _ := strings.Cut(strings.TrimPrefix(l, env.External+"/act/"), ".")
+		c, err := base64.RawURLEncoding.DecodeString(claims)
+		if err == nil && strings.HasPrefix(string(c), fmt.Sprintf("%d|%s|%s|", id, action, user)) {
+			return l, strings.Split(string(c), "|")
+		}
+	}
+	t.Fatalf("no %s link for %s about incident %d in:\n%s", action, user, id, text)
+	return "", nil
 }

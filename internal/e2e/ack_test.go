@@ -343,14 +343,18 @@ func TestAckByLink(t *testing.T) {
 	claims, _, _ := strings.Cut(token, ".")
 	c, _ := base64.RawURLEncoding.DecodeString(claims)
 	parts := strings.Split(string(c), "|")
-	exp, _ := strconv.ParseInt(parts[len(parts)-1], 10, 64)
-	if got := signLinkToken(signingKey, id, "ack", "alice", time.Unix(exp, 0)); got != token {
+	if len(parts) != 5 {
+		t.Fatalf("link claims %q: want incident|action|user|expiry|nonce", c)
+	}
+	exp, _ := strconv.ParseInt(parts[3], 10, 64)
+	nonce := parts[4]
+	if got := signLinkToken(signingKey, id, "ack", "alice", time.Unix(exp, 0), nonce); got != token {
 		t.Fatalf("the test's signer makes %s for hikyaku's %s: it no longer signs as hikyaku does", got, token)
 	}
 	forged := map[string]string{
-		"expired":            signLinkToken(signingKey, id, "ack", "alice", time.Now().Add(-time.Minute)),
-		"another key":        signLinkToken("another-signing-key-0123", id, "ack", "alice", time.Unix(exp, 0)),
-		"claims changed":     base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|ack|alice|%d", control, exp))) + token[len(claims):],
+		"expired":            signLinkToken(signingKey, id, "ack", "alice", time.Now().Add(-time.Minute), nonce),
+		"another key":        signLinkToken("another-signing-key-0123", id, "ack", "alice", time.Unix(exp, 0), nonce),
+		"claims changed":     base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|ack|alice|%d|%s", control, exp, nonce))) + token[len(claims):],
 		"signature tampered": token[:len(token)-2] + flip(token[len(token)-2:]),
 	}
 	for name, tok := range forged {
@@ -370,6 +374,38 @@ func TestAckByLink(t *testing.T) {
 	}
 	env.wantAcked(t, id, "alice", "link")
 	env.noFurtherPages(t, id, control)
+}
+
+// usedLinkPage is the Japanese "already done: escalated at T by alice" page.
+var usedLinkPage = regexp.MustCompile(`実行済みです: エスカレーション（\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]+、alice）`)
+
+// TestEscalateLinkActsOnce: the escalate link of a page email POSTed three
+// times escalates once; the later POSTs get a page saying it was already
+// done, and when, and by whom.
+func TestEscalateLinkActsOnce(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id := env.alert(t, "EscalateLinkOnce")
+	_, text := env.emailPage(t, id)
+	esc, _ := env.actionLink(t, text, id, "escalate", "alice")
+	for i := range 3 {
+		req, _ := http.NewRequest(http.MethodPost, esc, nil)
+		code, body := do(t, req)
+		switch {
+		case code != http.StatusOK:
+			t.Fatalf("POST %d of the escalate link: %d\n%s", i+1, code, body)
+		case i == 0 && usedLinkPage.Match(body):
+			t.Fatalf("the first POST says already done:\n%s", body)
+		case i > 0 && !usedLinkPage.Match(body):
+			// alice reads Japanese: "Already done: Escalate (T, alice)".
+			t.Errorf("POST %d of a used link: want a page matching %s, got\n%s", i+1, usedLinkPage, body)
+		}
+	}
+	waitFor(t, "bob paged by the escalation", 10*time.Second, func() bool { return env.paged(t, id, "bob") })
+	esc3 := env.incident(t, id).events("escalated")
+	if len(esc3) != 1 || esc3[0].Actor != "alice" || esc3[0].Detail["via"] != "link" {
+		t.Fatalf("escalated events after one link POSTed 3 times: %+v, want one by alice via link", esc3)
+	}
 }
 
 // flip changes every character of s to another base64url character.

@@ -55,6 +55,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeConcurrentNeverExceeds", testTakeConcurrentNeverExceeds},
 		{"OptOut", testOptOut},
 		{"StandaloneTimers", testStandaloneTimers},
+		{"SeenOnceUntilExpiry", testSeenOnceUntilExpiry},
+		{"SeenConcurrentOneFirst", testSeenConcurrentOneFirst},
+		{"SeenSweepsExpired", testSeenSweepsExpired},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
