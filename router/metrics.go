@@ -29,6 +29,7 @@ type Metrics struct {
 	dryRun          prometheus.Gauge
 	reloadOK        prometheus.Gauge
 	reloadTime      prometheus.Gauge
+	unknownSenders  *prometheus.CounterVec
 	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
@@ -55,6 +56,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	// Incident durations run from seconds to days.
 	durations := prometheus.ExponentialBuckets(15, 2, 14)
 	m := &Metrics{
+		unknownSenders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_inbound_unknown_senders_total",
+			Help: "Inbound messages from a sender no configured user has, by channel; they are not answered."}, []string{"channel"}),
 		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_webhook_requests_total",
 			Help: "Alertmanager webhook requests, by HTTP status code."}, []string{"code"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_alert_groups_dropped_total",
@@ -92,7 +95,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Timestamp of the last successful configuration load, in Unix seconds."}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun} {
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.unknownSenders} {
 		f(c)
 	}
 	m.initLabels()
