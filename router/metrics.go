@@ -109,6 +109,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // from the start: a rate() over a series that appears only with its first
 // failure misses that failure, and an alert on it never fires.
 func (m *Metrics) initLabels() {
+	m.unknownSenders.WithLabelValues(string(config.ChannelSMS)) // 0 from the start, so increase() sees the first one
 	for _, ch := range []config.Channel{config.ChannelSMS, config.ChannelVoice, config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook} {
 		m.notifications.WithLabelValues(string(ch), resultSent, "")
 		m.notifications.WithLabelValues(string(ch), resultRecorded, "")
