@@ -1,5 +1,5 @@
 # hikyaku: a static binary on distroless. Build:  docker build -t hikyaku .
-# Run:  docker run -p 9094:9094 -v $PWD/hikyaku.yml:/etc/hikyaku/hikyaku.yml:ro -v hikyaku-data:/var/lib/hikyaku hikyaku
+# Run:  docker run -p 8585:8585 -p 127.0.0.1:8586:8586 -v $PWD/hikyaku.yml:/etc/hikyaku/hikyaku.yml:ro -v hikyaku-data:/var/lib/hikyaku hikyaku
 
 FROM golang:1.26 AS build
 WORKDIR /src
@@ -24,6 +24,9 @@ COPY --from=build /out/hikyaku /usr/local/bin/hikyaku
 COPY --from=build --chown=65532:65532 /out/data /var/lib/hikyaku
 USER 65532:65532
 VOLUME ["/var/lib/hikyaku"]
-EXPOSE 9094
+# 8585: the public listener; 8586: the admin listener (/metrics, /-/reload),
+# bound to all of the container's interfaces here: publish it only to a
+# private network (docs/operations.md, "Listeners").
+EXPOSE 8585 8586
 ENTRYPOINT ["/usr/local/bin/hikyaku"]
-CMD ["serve", "--config", "/etc/hikyaku/hikyaku.yml", "--data-dir", "/var/lib/hikyaku"]
+CMD ["serve", "--config.file", "/etc/hikyaku/hikyaku.yml", "--storage.path", "/var/lib/hikyaku", "--web.admin-listen-address", ":8586"]

@@ -118,8 +118,11 @@ func (e *Engine) DeadTimers(ctx context.Context, limit int) ([]store.DeadTimer, 
 func (e *Engine) RetryDeadTimer(ctx context.Context, id, actor string) (store.DeadTimer, error) {
 	d, err := e.opts.Store.RetryDead(ctx, id, e.now())
 	if err != nil {
-		return d, deadErr(err)
+		err = deadErr(err)
+		e.auditDead(ctx, "timer_retry", id, actor, d.IncidentID, err)
+		return d, err
 	}
+	e.auditDead(ctx, "timer_retry", id, actor, d.IncidentID, nil)
 	e.log.Info("dead-lettered timer retried", "timer", id, "kind", d.Kind, "incident", d.IncidentID, "by", actor)
 	e.deadTimerEvent(ctx, d, "timer_dead_letter_retried", actor)
 	e.kick()
@@ -131,8 +134,11 @@ func (e *Engine) RetryDeadTimer(ctx context.Context, id, actor string) (store.De
 func (e *Engine) DiscardDeadTimer(ctx context.Context, id, actor string) (store.DeadTimer, error) {
 	d, err := e.opts.Store.DiscardDead(ctx, id)
 	if err != nil {
-		return d, deadErr(err)
+		err = deadErr(err)
+		e.auditDead(ctx, "timer_discard", id, actor, d.IncidentID, err)
+		return d, err
 	}
+	e.auditDead(ctx, "timer_discard", id, actor, d.IncidentID, nil)
 	e.log.Warn("dead-lettered timer discarded", "timer", id, "kind", d.Kind, "incident", d.IncidentID, "by", actor)
 	e.deadTimerEvent(ctx, d, "timer_dead_letter_discarded", actor)
 	return d, nil

@@ -236,6 +236,9 @@ func ignore(reason, detail string) *verdict {
 // anything.
 func (e *Engine) takeReply(ctx context.Context, lookup LookupTXT, env envelope, raw []byte) error {
 	log := e.log.With("mail_from", env.From, "rcpt", env.To, "remote", env.Remote)
+	if _, ok := auditSourceOf(ctx); !ok {
+		ctx = WithAuditSource(ctx, AuditSource{Addr: env.Remote})
+	}
 	r, err := readReply(bytes.NewReader(raw))
 	if err != nil {
 		e.metrics.mail.replies.WithLabelValues(mailIgnored, reasonUnreadable).Inc()

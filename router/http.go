@@ -20,14 +20,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server is hikyaku's HTTP face: the Alertmanager webhook, the incident API,
-// health, readiness, reload and metrics.
+// Server is hikyaku's HTTP face, in two surfaces: the public one (the
+// Alertmanager webhook, provider callbacks, action links, the incident API)
+// and the admin one (health, readiness, reload, metrics, dead letters).
 type Server struct {
 	Engine *Engine
 	// Gatherer serves /metrics; nil serves the default registry.
 	Gatherer prometheus.Gatherer
 	// Reload validates and swaps the configuration (POST /-/reload, SIGHUP).
 	Reload func(ctx context.Context) error
+	// AdminBasicAuth says the admin listener's web config checks basic
+	// auth: the user it proved is then the audit stream's actor of a reload.
+	AdminBasicAuth bool
 	// draining refuses new webhooks during shutdown with 503, so Alertmanager retries elsewhere.
 	draining atomic.Bool
 	// bodies bounds the request bodies in memory, the webhook's and the
@@ -41,9 +45,34 @@ type Server struct {
 // Drain makes the webhook answer 503 from now on.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-// Handler routes every endpoint.
+// Handler serves both surfaces on one handler: the public paths and the
+// admin paths. serve uses it only under the deprecated --listen flag, which
+// kept one listener for everything; tests embedding the daemon use it too.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	s.publicRoutes(mux)
+	s.adminRoutes(mux)
+	return s.recoverHTTP(auditSources(mux, s.AdminBasicAuth))
+}
+
+// PublicHandler serves what must face the internet: the Alertmanager
+// webhook, the provider callbacks, the action links and the incident API.
+// The admin paths answer 404 here (docs/operations.md, "Listeners").
+func (s *Server) PublicHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.publicRoutes(mux)
+	return s.recoverHTTP(auditSources(mux, false))
+}
+
+// AdminHandler serves the operator's paths: metrics, health, readiness,
+// reload and the dead-letter set.
+func (s *Server) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	s.adminRoutes(mux)
+	return s.recoverHTTP(auditSources(mux, s.AdminBasicAuth))
+}
+
+func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/alertmanager", s.webhook)
 	mux.Handle("GET /api/v1/incidents", s.api(s.listIncidents))
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
@@ -55,8 +84,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/twilio/sms", s.bounded(maxTwilioForm, s.twilioSMS))
 	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.bounded(maxTwilioForm, s.twilioGather))
 	mux.HandleFunc("POST /api/v1/slack/interactions", s.bounded(maxInteractionBytes, s.slackInteraction))
-	mux.HandleFunc("GET /act/{token}", s.actLink)
-	mux.HandleFunc("POST /act/{token}", s.actLink)
+	mux.Handle("GET /act/{token}", htmlPage(s.actLink))
+	mux.Handle("POST /act/{token}", htmlPage(s.actLink))
+}
+
+func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
 	mux.HandleFunc("GET /-/ready", s.ready)
 	mux.HandleFunc("POST /-/reload", s.reload)
@@ -66,7 +98,6 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	s.deadLetterRoutes(mux)
-	return s.recoverHTTP(mux)
 }
 
 // webhook takes Alertmanager's post. It answers 2xx only once the incident
@@ -445,7 +476,9 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reload is not available", http.StatusNotImplemented)
 		return
 	}
-	if err := s.Reload(r.Context()); err != nil {
+	err := s.Reload(r.Context())
+	s.Engine.AuditReload(r.Context(), "http", err)
+	if err != nil {
 		http.Error(w, "configuration refused, the previous one keeps serving:\n"+err.Error(), http.StatusBadRequest)
 		return
 	}

@@ -302,6 +302,7 @@ const handledKeep = 32
 // stands, and done=false when nothing changed (already acked, or a retry of a
 // request already handled).
 func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done bool, err error) {
+	defer func() { e.auditAct(ctx, a, done, err) }()
 	switch a.Verb {
 	case "ack", "resolve", "escalate":
 	default:

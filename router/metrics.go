@@ -29,6 +29,7 @@ type Metrics struct {
 	dryRun          prometheus.Gauge
 	reloadOK        prometheus.Gauge
 	reloadTime      prometheus.Gauge
+	unknownSenders  *prometheus.CounterVec
 	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
@@ -56,6 +57,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	// Incident durations run from seconds to days.
 	durations := prometheus.ExponentialBuckets(15, 2, 14)
 	m := &Metrics{
+		unknownSenders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_inbound_unknown_senders_total",
+			Help: "Inbound messages from a sender no configured user has, by channel; they are not answered."}, []string{"channel"}),
 		webhookRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_webhook_requests_total",
 			Help: "Alertmanager webhook requests, by HTTP status code."}, []string{"code"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_alert_groups_dropped_total",
@@ -94,7 +97,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, slack, link)."}, []string{"channel"}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays} {
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays, m.unknownSenders} {
 		f(c)
 	}
 	m.initLabels()
@@ -108,6 +111,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // from the start: a rate() over a series that appears only with its first
 // failure misses that failure, and an alert on it never fires.
 func (m *Metrics) initLabels() {
+	m.unknownSenders.WithLabelValues(string(config.ChannelSMS)) // 0 from the start, so increase() sees the first one
 	for _, ch := range []config.Channel{config.ChannelSMS, config.ChannelVoice, config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook} {
 		m.notifications.WithLabelValues(string(ch), resultSent, "")
 		m.notifications.WithLabelValues(string(ch), resultRecorded, "")

@@ -26,7 +26,8 @@ const retryScan = 50
 
 // twilioSMS takes an inbound SMS: a reply to a page ("ack 12", "12a", "了解",
 // "help", STOP, START). Only configured people's numbers act; the answer is
-// TwiML whose message Twilio sends back as the reply SMS.
+// TwiML whose message Twilio sends back as the reply SMS, and an unknown
+// number gets TwiML without a message: no reply at all.
 func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Engine.Policies().Config()
 	r.Body = http.MaxBytesReader(w, r.Body, maxTwilioForm)
@@ -74,8 +75,11 @@ func writeTwiML(w http.ResponseWriter, doc string, err error) {
 func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, sid string) string {
 	u := userByPhone(cfg, from)
 	if u == nil {
-		e.log.Info("SMS from a number no user has: nothing changed", "from", from)
-		return wordsFor(smsTexts, cfg.Global.Language).unknown
+		// No reply: each one costs money, tells a stranger the number is a
+		// pager, and two bots answering each other would loop.
+		e.log.Warn("SMS from a number no user has: not answered, nothing changed", "from", from)
+		e.metrics.unknownSenders.WithLabelValues("sms").Inc()
+		return ""
 	}
 	wd := wordsFor(smsTexts, u.Language)
 	cmd, ok := reply.Parse(body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -192,8 +193,11 @@ func (h *twilioHarness) smsWithSID(from, body, sid string) string {
 		"AccountSid": {h.fake.AccountSID}, "NumMedia": {"0"}, "ApiVersion": {"2010-04-01"},
 	})
 	d := readTwiML(h.t, resp, err)
+	if len(d.Verbs) == 0 {
+		return "" // no reply SMS
+	}
 	if len(d.Verbs) != 1 || d.Verbs[0].XMLName.Local != "Message" {
-		h.t.Fatalf("want one <Message>, got %v", d.names())
+		h.t.Fatalf("want one <Message> or none, got %v", d.names())
 	}
 	return d.Verbs[0].Text
 }
@@ -281,8 +285,8 @@ func TestSMSReplies(t *testing.T) {
 		{"help", "", aliceNumber, "help", smsTexts["en"].help, store.StatusOpen},
 		{"japanese help", "ja", kenjiNumber, "？", smsTexts["ja"].help, store.StatusOpen},
 		{"gibberish", "", aliceNumber, "who is this", smsTexts["en"].notUnderstood + " " + smsTexts["en"].help, store.StatusOpen},
-		{"unknown number", "", "+819099999999", "ack %d", smsTexts["en"].unknown, store.StatusOpen},
-		{"hikyaku's own number", "", twilioNumber, "ack %d", smsTexts["en"].unknown, store.StatusOpen},
+		{"unknown number", "", "+819099999999", "ack %d", "", store.StatusOpen},
+		{"hikyaku's own number", "", twilioNumber, "ack %d", "", store.StatusOpen},
 		{"unknown incident", "", aliceNumber, "ack 999", "There is no incident #999. Nothing changed.", store.StatusOpen},
 		{"other person's page", "ja", aliceNumber, "ack", smsTexts["en"].noneOpen, store.StatusOpen},
 	} {
@@ -513,11 +517,36 @@ func TestSMSStopFailsOverAndStartResumes(t *testing.T) {
 // numbers are recorded.
 func TestSMSStopFromUnknownNumberChangesNothing(t *testing.T) {
 	h := newTwilioHarness(t)
-	if got, _ := h.sms("+819099999999", "STOP"); got != smsTexts["en"].unknown {
-		t.Fatalf("reply %q", got)
+	if got, _ := h.sms("+819099999999", "STOP"); got != "" {
+		t.Fatalf("replied %q to an unknown number", got)
 	}
 	if out, _ := h.st.OptedOut(context.Background(), "+819099999999"); out {
 		t.Fatal("an unknown number was recorded as opted out")
+	}
+}
+
+// TestSMSFromUnknownNumberIsNotAnswered: a stranger's SMS gets TwiML
+// without a <Message> (Twilio sends nothing back), is counted, and no SMS
+// goes out through the API either.
+func TestSMSFromUnknownNumberIsNotAnswered(t *testing.T) {
+	h := newTwilioHarness(t)
+	id := h.post("firing", "g1", map[string]string{"alertname": "DiskFull"})[0].ID
+	h.advance(0)
+	sent := len(h.fake.Messages())
+	counter := h.engine.metrics.unknownSenders.WithLabelValues("sms")
+	for i, body := range []string{fmt.Sprintf("ack %d", id), "hello?"} {
+		if got, _ := h.sms("+819099999999", body); got != "" {
+			t.Fatalf("%q: replied %q to an unknown number", body, got)
+		}
+		if n := testutil.ToFloat64(counter); n != float64(i+1) {
+			t.Fatalf("hikyaku_inbound_unknown_senders_total{channel=\"sms\"} = %v after %d messages", n, i+1)
+		}
+	}
+	if n := len(h.fake.Messages()); n != sent {
+		t.Fatalf("%d SMS sent through the API after the stranger's messages", n-sent)
+	}
+	if inc := h.incident(id); inc.Status != store.StatusOpen {
+		t.Fatalf("status %s, want open", inc.Status)
 	}
 }
 
@@ -587,8 +616,9 @@ func serveTwiML(t *testing.T, h http.Handler, req *http.Request) twiml {
 	return d
 }
 
-// FuzzSMSInbound: whatever a signed inbound SMS holds, the answer is one
-// non-empty reply message, and a number no user has changes nothing.
+// FuzzSMSInbound: whatever a signed inbound SMS holds, a user's number gets
+// one non-empty reply message, and a number no user has gets none and
+// changes nothing.
 func FuzzSMSInbound(f *testing.F) {
 	e, h := fuzzServer(f)
 	f.Add(aliceNumber, "ack 1", "SM1")
@@ -605,11 +635,14 @@ func FuzzSMSInbound(f *testing.F) {
 		}
 		req := signedRequest(twilio.InboundSMSPath, url.Values{"From": {from}, "Body": {body}, "MessageSid": {sid}})
 		d := serveTwiML(t, h, req)
-		if len(d.Verbs) != 1 || d.Verbs[0].XMLName.Local != "Message" || strings.TrimSpace(d.Verbs[0].Text) == "" {
-			t.Fatalf("want one non-empty <Message>, got %+v", d.Verbs)
-		}
 		if userByPhone(e.Policies().Config(), from) != nil {
+			if len(d.Verbs) != 1 || d.Verbs[0].XMLName.Local != "Message" || strings.TrimSpace(d.Verbs[0].Text) == "" {
+				t.Fatalf("want one non-empty <Message>, got %+v", d.Verbs)
+			}
 			return
+		}
+		if len(d.Verbs) != 0 {
+			t.Fatalf("a number no user has got an answer: %+v", d.Verbs)
 		}
 		after, err := e.Store().Get(ctx, 1)
 		if err != nil {

@@ -30,9 +30,18 @@ type client struct {
 }
 
 func newClient(e *env, name, usageLine string) *client {
+	return newClientOf(e, name, usageLine, "HIKYAKU_SERVER", "http://localhost"+defaultListen, "public")
+}
+
+// newAdminClient is a client of the admin listener (the dead-letter API).
+func newAdminClient(e *env, name, usageLine string) *client {
+	return newClientOf(e, name, usageLine, "HIKYAKU_ADMIN_SERVER", "http://"+defaultAdminListen, "admin")
+}
+
+func newClientOf(e *env, name, usageLine, envName, def, listener string) *client {
 	c := &client{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	c.fs.SetOutput(e.stderr)
-	c.fs.StringVar(&c.server, "server", envOr("HIKYAKU_SERVER", "http://localhost:9094"), "hikyaku `URL` (env HIKYAKU_SERVER)")
+	c.fs.StringVar(&c.server, "server", envOr(envName, def), "URL of hikyaku's "+listener+" listener (env "+envName+")")
 	c.fs.StringVar(&c.tokenFile, "token-file", "", "`file` holding the API token (default: env HIKYAKU_API_TOKEN)")
 	c.fs.StringVar(&c.output, "output", "text", "output format: text or json")
 	c.fs.StringVar(&c.by, "by", envOr("HIKYAKU_USER", os.Getenv("USER")), "who acts, recorded on the timeline (env HIKYAKU_USER)")

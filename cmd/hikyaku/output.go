@@ -30,7 +30,8 @@ type common struct {
 func newFlags(e *env, name, usageLine string) *common {
 	c := &common{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	c.fs.SetOutput(e.stderr)
-	c.fs.StringVar(&c.config, "config", "hikyaku.yml", "configuration `file`")
+	c.fs.StringVar(&c.config, "config.file", "hikyaku.yml", "configuration `file`")
+	c.fs.StringVar(&c.config, "config", "hikyaku.yml", "deprecated alias of --config.file")
 	c.fs.StringVar(&c.output, "output", "text", "output format: text or json")
 	c.fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: hikyaku %s\n\nFlags:\n", usageLine)

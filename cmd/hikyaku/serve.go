@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,20 +31,41 @@ const (
 	maxHeaderBytes        = 64 << 10
 )
 
+// The default addresses. The public port is outside 9090-9999, the block
+// the Prometheus ecosystem's default-port allocations are drawn from (9094
+// is Alertmanager's cluster port), so hikyaku runs beside any of them; the
+// admin listener is on loopback unless the operator says otherwise.
+const (
+	defaultListen      = ":8585"
+	defaultAdminListen = "127.0.0.1:8586"
+)
+
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--max-connections N] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config.file FILE [--dry-run] [--web.listen-address ADDR] [--web.admin-listen-address ADDR] [--web.config.file FILE] [--web.admin-config.file FILE] [--max-connections N] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --storage.path DIR]")
 	dryRun := c.fs.Bool("dry-run", false, "send nothing: record every message in the log (a demo, a trial run); without it serve refuses a channel whose provider is not configured")
-	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
+	listen := c.fs.String("web.listen-address", defaultListen, "public HTTP listen `address`: Alertmanager's webhook, Twilio and Slack callbacks, action links, the incident API")
+	adminListen := c.fs.String("web.admin-listen-address", defaultAdminListen, "admin HTTP listen `address`: /metrics, /-/healthy, /-/ready, /-/reload, the dead-letter API")
+	webConfig := c.fs.String("web.config.file", "", "Prometheus web config `file` (TLS, basic auth) of the public listener; empty: plain HTTP")
+	adminWebConfig := c.fs.String("web.admin-config.file", "", "Prometheus web config `file` (TLS, basic auth) of the admin listener; empty: plain HTTP")
+	oldListen := c.fs.String("listen", "", "deprecated: one listener serving the public and the admin paths; use --web.listen-address and --web.admin-listen-address")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
 	smtpSessions := c.fs.Int("smtp-max-sessions", router.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
 	smtpBytes := c.fs.Int64("smtp-max-message-bytes", router.DefaultMaxReplyBytes, "largest reply `bytes` the SMTP listener reads; larger mail is refused with 552")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
-	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
+	dataDir := c.fs.String("storage.path", "data", "`directory` of the embedded store")
+	c.fs.StringVar(dataDir, "data-dir", "data", "deprecated alias of --storage.path")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
-	maxConns := c.fs.Int("max-connections", defaultMaxConnections, "most HTTP connections held open at once; more wait to be accepted")
+	maxConns := c.fs.Int("max-connections", defaultMaxConnections, "most HTTP connections held open at once, per listener; more wait to be accepted")
 	if code, ok := c.parse(e, args); !ok {
 		return code
+	}
+	set := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, pair := range [][2]string{{"config", "config.file"}, {"data-dir", "storage.path"}, {"listen", "web.listen-address"}} {
+		if set[pair[0]] && set[pair[1]] {
+			return c.usageErr(e, "--%s and --%s are the same setting: give one (--%s is deprecated)", pair[0], pair[1], pair[0])
+		}
 	}
 	if *maxConns < 1 {
 		fmt.Fprintf(e.stderr, "hikyaku serve: --max-connections must be at least 1, got %d\n", *maxConns)
@@ -54,6 +76,25 @@ func runServe(e *env, args []string) int {
 		handler = slog.NewJSONHandler(e.stderr, nil)
 	}
 	log := slog.New(handler)
+	for _, pair := range [][2]string{{"config", "config.file"}, {"data-dir", "storage.path"}} {
+		if set[pair[0]] {
+			log.Warn("deprecated flag: use the new name", "flag", "--"+pair[0], "use", "--"+pair[1])
+		}
+	}
+	if set["listen"] {
+		*listen = *oldListen
+		if !set["web.admin-listen-address"] {
+			// The old single listener, so scripts and scrape configs written
+			// for it keep working until they move to the two new flags.
+			*adminListen = ""
+			if set["web.admin-config.file"] {
+				return c.usageErr(e, "--web.admin-config.file needs --web.admin-listen-address (--listen serves everything on one listener)")
+			}
+			log.Warn("deprecated flag --listen: the admin paths (/metrics, /-/reload, /-/ready, /-/healthy, dead letters) are served on this one listener; use --web.listen-address and --web.admin-listen-address to keep them off the public one", "listen", *listen)
+		} else {
+			log.Warn("deprecated flag: use the new name", "flag", "--listen", "use", "--web.listen-address")
+		}
+	}
 
 	if *smtpSessions < 1 || *smtpBytes < 1 {
 		fmt.Fprintf(e.stderr, "hikyaku serve: --smtp-max-sessions and --smtp-max-message-bytes must be at least 1 (got %d and %d)\n", *smtpSessions, *smtpBytes)
@@ -62,7 +103,9 @@ func runServe(e *env, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	mailOpts := router.MailOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
-	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts}); err != nil {
+	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, adminListen: *adminListen,
+		webConfig: *webConfig, adminWebConfig: *adminWebConfig, smtpListen: *smtpListen, storeURL: *storeURL,
+		dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts}); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -72,12 +115,18 @@ func runServe(e *env, args []string) int {
 // serveOptions are serve's flags.
 type serveOptions struct {
 	config, listen, smtpListen, storeURL, dataDir string
-	dryRun                                        bool
+	// adminListen is the admin listener's address; empty serves the admin
+	// paths on the public listener (the deprecated --listen).
+	adminListen string
+	// webConfig and adminWebConfig are the listeners' Prometheus web
+	// config files (TLS, basic auth); empty is plain HTTP.
+	webConfig, adminWebConfig string
+	dryRun                    bool
 	// maxConns bounds open HTTP connections; 0 is defaultMaxConnections.
 	maxConns int
 	// mail bounds the SMTP reply listener (sessions, message size).
 	mail router.MailOptions
-	// ready, when set, gets the bound address.
+	// ready, when set, gets the bound public address.
 	ready chan<- string
 }
 
@@ -140,18 +189,39 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 			"max_sessions", o.mail.MaxSessions, "max_message_bytes", o.mail.MaxMessageBytes)
 	}
 
-	ln, err := net.Listen("tcp", listen)
+	adminAuth, err := checkWebConfig(log, o.webConfig, o.adminWebConfig)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return err
 	}
-	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		MaxHeaderBytes: maxHeaderBytes}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpSrv.Serve(newLimitListener(ln, maxConns)) }()
-	log.Info("hikyaku serving", "listen", ln.Addr().String(), "config", cfgPath, "store", storeName(storeURL, dataDir), "dry_run", o.dryRun)
+	srv.AdminBasicAuth = adminAuth
+	httpErr := make(chan error, 2)
+	var servers []*http.Server
+	defer func() {
+		for _, hs := range servers {
+			hs.Close() // a start that failed half-way; after Shutdown a no-op
+		}
+	}()
+	public := srv.PublicHandler()
+	if o.adminListen == "" {
+		public = srv.Handler()
+	}
+	pub, err := startListener(log, "public", listen, o.webConfig, public, maxConns, httpErr)
+	if err != nil {
+		return err
+	}
+	servers = append(servers, pub.srv)
+	adminAddr := pub.addr
+	if o.adminListen != "" {
+		adm, err := startListener(log, "admin", o.adminListen, o.adminWebConfig, srv.AdminHandler(), maxConns, httpErr)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, adm.srv)
+		adminAddr = adm.addr
+	}
+	log.Info("hikyaku serving", "listen", pub.addr, "admin_listen", adminAddr, "config", cfgPath, "store", storeName(storeURL, dataDir), "dry_run", o.dryRun)
 	if ready != nil {
-		ready <- ln.Addr().String()
+		ready <- pub.addr
 	}
 
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
@@ -164,7 +234,8 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	for running := true; running; {
 		select {
 		case <-hup:
-			_ = engine.Reload(cfgPath) // logged and counted inside; the old config keeps serving on error
+			err := engine.Reload(cfgPath) // logged and counted inside; the old config keeps serving on error
+			engine.AuditReload(router.WithAuditSource(ctx, router.AuditSource{Addr: "signal"}), "sighup", err)
 		case err := <-httpErr:
 			stopEngine()
 			<-engineDone
@@ -181,8 +252,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	srv.Drain()
 	shCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := httpSrv.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Warn("http shutdown", "err", err)
+	for _, hs := range servers {
+		if err := hs.Shutdown(shCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("http shutdown", "err", err)
+		}
 	}
 	stopEngine()
 	if err := <-engineDone; err != nil {

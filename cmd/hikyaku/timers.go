@@ -30,7 +30,7 @@ func runTimers(e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "Usage: hikyaku "+timersUsage)
 		return exitUsage
 	}
-	c := newClient(e, "timers dead", timersUsage)
+	c := newAdminClient(e, "timers dead", timersUsage)
 	limit := c.fs.Int("limit", 0, "at most `N` timers, oldest first (0: all)")
 	retry := c.fs.String("retry", "", "put the dead timer `ID` back, due now with a fresh count of attempts")
 	discard := c.fs.String("discard", "", "drop the dead timer `ID` for good")

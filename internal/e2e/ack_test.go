@@ -59,12 +59,21 @@ func TestAckBySMS(t *testing.T) {
 		env.wantOpen(t, id, name+" signature")
 	}
 
-	// From a number nobody has: answered in the global language, nothing changes.
+	// From a number nobody has: no reply at all (TwiML without a
+	// <Message>, and nothing sent through the API), counted, nothing changes.
 	stranger := url.Values{"From": {"+15557770000"}, "To": {twilioFrom}, "Body": {fmt.Sprintf("%d ack", id)},
 		"MessageSid": {"SM" + strings.Repeat("b", 32)}, "AccountSid": {env.Twilio.AccountSID}}
 	code, body := env.twilioPost(t, smsURL, stranger)
-	if msg, _, _, err := twiml(body); code != http.StatusOK || err != nil || !strings.Contains(msg, "not registered") {
-		t.Errorf("unknown number: %d %q (%v), want 200 saying it is not registered", code, body, err)
+	if msg, _, _, err := twiml(body); code != http.StatusOK || err != nil || msg != "" {
+		t.Errorf("unknown number: %d %q (%v), want 200 with no <Message>", code, body, err)
+	}
+	for _, m := range env.Twilio.Messages() {
+		if m.Form.Get("To") == "+15557770000" {
+			t.Errorf("an SMS was sent to the unknown number: %v", m.Form)
+		}
+	}
+	if _, metrics := scrape(t, env.Addr); !strings.Contains(metrics, `hikyaku_inbound_unknown_senders_total{channel="sms"} 1`) {
+		t.Errorf("the unknown sender is not counted once:\n%s", grepLines(metrics, "unknown_senders"))
 	}
 	env.wantOpen(t, id, "an SMS from an unknown number")
 
@@ -78,6 +87,19 @@ func TestAckBySMS(t *testing.T) {
 		}
 	}
 	env.wantAcked(t, id, "alice", "sms")
+	// The audit stream: the ack, then Twilio's retry that changed nothing.
+	var results []string
+	for _, a := range env.auditLines(t) {
+		if a["action"] == "ack" && a["incident"] == float64(id) {
+			if a["actor"] != "alice" || a["channel"] != "sms" || a["source"] == "" {
+				t.Errorf("audit line of the SMS ack: %v", a)
+			}
+			results = append(results, fmt.Sprint(a["result"]))
+		}
+	}
+	if fmt.Sprint(results) != "[done unchanged]" {
+		t.Errorf("audit results of alice's two deliveries: %v, want [done unchanged]", results)
+	}
 	env.noFurtherPages(t, id, control)
 }
 
