@@ -52,7 +52,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.publicRoutes(mux)
 	s.adminRoutes(mux)
-	return s.recoverHTTP(auditSources(mux, s.AdminBasicAuth))
+	return auditSources(s.recoverHTTP(mux), s.AdminBasicAuth)
 }
 
 // PublicHandler serves what must face the internet: the Alertmanager
@@ -61,7 +61,7 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) PublicHandler() http.Handler {
 	mux := http.NewServeMux()
 	s.publicRoutes(mux)
-	return s.recoverHTTP(auditSources(mux, false))
+	return auditSources(s.recoverHTTP(mux), false)
 }
 
 // AdminHandler serves the operator's paths: metrics, health, readiness,
@@ -69,7 +69,7 @@ func (s *Server) PublicHandler() http.Handler {
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	s.adminRoutes(mux)
-	return s.recoverHTTP(auditSources(mux, s.AdminBasicAuth))
+	return auditSources(s.recoverHTTP(mux), s.AdminBasicAuth)
 }
 
 func (s *Server) publicRoutes(mux *http.ServeMux) {

@@ -39,6 +39,7 @@ func (s *Server) recoverHTTP(next http.Handler) http.Handler {
 				panic(v) // net/http's own way to abort a response, not a bug
 			}
 			// The pattern, not the path: a path can hold an acknowledgement token.
+			// The mux sets it on this very request, so nothing may wrap r between.
 			s.Engine.recovered(panicHTTP, v, "method", r.Method, "route", r.Pattern)
 			// Headers may be out already; then the client sees a cut-off
 			// response, which is as much as can be said.
