@@ -22,7 +22,7 @@ const startTimeout = 10 * time.Second
 
 // Options configure a server. The zero value is a plain in-memory server.
 type Options struct {
-	AppendOnly bool     // appendonly yes + appendfsync always, so Restart keeps every write
+	AppendOnly bool     // appendonly yes + appendfsync always (unless Args say otherwise), so Restart keeps every write
 	Args       []string // extra redis-server arguments, e.g. "--replicaof", "127.0.0.1", "7000"
 }
 
@@ -136,6 +136,23 @@ func (s *Server) Kill() {
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.exit
 	s.cmd = nil
+}
+
+// Freeze stops the server with SIGSTOP: it keeps its connections and
+// answers nothing, as a Redis stuck in a fork, a swap storm or a paused VM.
+func (s *Server) Freeze() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		s.t.Fatalf("redistest: SIGSTOP: %v", err)
+	}
+}
+
+// Thaw resumes a frozen server with SIGCONT.
+func (s *Server) Thaw() {
+	s.t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		s.t.Fatalf("redistest: SIGCONT: %v", err)
+	}
 }
 
 // Restart starts the server again on the same port and dir, so with
