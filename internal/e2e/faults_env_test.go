@@ -180,19 +180,20 @@ type posted struct {
 	Last     string // the last refusal
 }
 
-// postGroups posts groups like an Alertmanager HA pair that retries: each
-// group goes to one replica (round robin) and, refused or unanswered, to the
-// next one after a backoff, until a 2xx or until within has passed.
-func postGroups(t *testing.T, addrs []string, groups int, within time.Duration) []posted {
+// postGroups posts groups from..from+n like an Alertmanager HA pair that
+// retries: each group goes to one replica (round robin) and, refused or
+// unanswered, to the next one after a backoff, until a 2xx or until within
+// has passed.
+func postGroups(t *testing.T, addrs []string, from, n int, within time.Duration) []posted {
 	t.Helper()
-	out := make([]posted, groups)
+	out := make([]posted, n)
 	deadline := time.Now().Add(within)
 	var wg sync.WaitGroup
 	work := make(chan int)
 	for range 8 {
 		wg.Go(func() {
 			for g := range work {
-				p := &out[g]
+				p := &out[g-from]
 				p.Name, p.Team = fmt.Sprintf("Fault%04d", g), g%faultTeams
 				body := faultGroup(t, p.Name, p.Team)
 				wait := 100 * time.Millisecond
@@ -212,7 +213,7 @@ func postGroups(t *testing.T, addrs []string, groups int, within time.Duration) 
 			}
 		})
 	}
-	for g := range groups {
+	for g := from; g < from+n; g++ {
 		work <- g
 	}
 	close(work)

@@ -250,6 +250,7 @@ type faultResult struct {
 	DupByChannel                map[string]int
 	Reconciled, Marked          int
 	Unplanned, OpenedTwice      int
+	Complaints                  int           // warnings and errors logged from the fault to a lease after it: proof it bit
 	FaultAt, MendedAt, SettleAt time.Duration // from the first post
 }
 
@@ -276,27 +277,29 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		r.start(i, fmt.Sprintf("replica-%d", i+1))
 	}
 
-	// The fault hits when a third of the planned sends have reached the
-	// fake: the page burst is at full speed and sends are in flight.
-	planned := groups * 4
+	// Half the groups are posted first; the fault hits when a third of
+	// their planned sends have reached the fake (the page burst is at full
+	// speed, sends are in flight), and the other half is posted from that
+	// moment on, so intake meets the fault too.
+	first := groups / 2
 	began := time.Now()
-	var faultAt, mendedAt time.Time
+	results := postGroups(t, r.addrs, 0, first, 3*time.Minute)
+	deadline := time.Now().Add(2 * time.Minute)
+	for len(tw.Calls())+len(tw.Messages()) < first*4/3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake Twilio got only %d sends within 2 minutes of %d groups", len(tw.Requests()), first)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	faultAt := time.Now()
+	var mendedAt time.Time
 	injected := make(chan struct{})
 	go func() {
 		defer close(injected)
-		deadline := time.Now().Add(2 * time.Minute)
-		for len(tw.Calls())+len(tw.Messages()) < planned/3 {
-			if time.Now().After(deadline) {
-				t.Errorf("the fake Twilio got only %d sends within 2 minutes: the fault was never injected", len(tw.Requests()))
-				return
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		faultAt = time.Now()
 		f.inject(t, r)
 		mendedAt = time.Now()
 	}()
-	results := postGroups(t, r.addrs, groups, 3*time.Minute)
+	results = append(results, postGroups(t, r.addrs, first, groups-first, 3*time.Minute)...)
 	<-injected
 	if t.Failed() {
 		t.FailNow()
@@ -316,6 +319,11 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 	r.settle(tw, results, mendedAt)
 	settled := time.Now()
 	res.FaultAt, res.MendedAt, res.SettleAt = faultAt.Sub(began), mendedAt.Sub(began), settled.Sub(began)
+	for _, d := range r.all() {
+		res.Complaints += len(d.log.filter(func(l *logLine) bool {
+			return (l.Level == "WARN" || l.Level == "ERROR") && !l.Time.Before(faultAt) && l.Time.Before(mendedAt.Add(faultLease))
+		}))
+	}
 
 	// Every incident of ours, with its team: the 2xx'd ones and any a refused
 	// post stored anyway (they page too, and are planned as well).
@@ -487,9 +495,9 @@ func timelineMarks(t *testing.T, addr string, incidents map[int64]int) (reconcil
 }
 
 func (res faultResult) report(t *testing.T) {
-	t.Logf("%s: %d groups, %d answered 2xx (%d never), lost %d (%d sends), duplicated %d (sms %d, voice %d; at most %d copies of one), reconciled %d, marked %d, unplanned %d; fault at +%.1fs, mended +%.1fs, settled +%.1fs",
+	t.Logf("%s: %d groups, %d answered 2xx (%d never), lost %d (%d sends), duplicated %d (sms %d, voice %d; at most %d copies of one), reconciled %d, marked %d, unplanned %d; %d warnings/errors logged during it; fault at +%.1fs, mended +%.1fs, settled +%.1fs",
 		res.Fault, res.Groups, res.Accepted, res.Refused, res.Lost, res.LostPages, res.Duplicated, res.DupByChannel["sms"], res.DupByChannel["voice"],
-		res.MaxCopies, res.Reconciled, res.Marked, res.Unplanned, res.FaultAt.Seconds(), res.MendedAt.Seconds(), res.SettleAt.Seconds())
+		res.MaxCopies, res.Reconciled, res.Marked, res.Unplanned, res.Complaints, res.FaultAt.Seconds(), res.MendedAt.Seconds(), res.SettleAt.Seconds())
 }
 
 // faultTableMarkdown is the rows as docs/reliability.md's table.
