@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -319,10 +321,22 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 	r.settle(tw, results, mendedAt)
 	settled := time.Now()
 	res.FaultAt, res.MendedAt, res.SettleAt = faultAt.Sub(began), mendedAt.Sub(began), settled.Sub(began)
+	byMsg := map[string]int{}
 	for _, d := range r.all() {
-		res.Complaints += len(d.log.filter(func(l *logLine) bool {
+		for _, l := range d.log.filter(func(l *logLine) bool {
 			return (l.Level == "WARN" || l.Level == "ERROR") && !l.Time.Before(faultAt) && l.Time.Before(mendedAt.Add(faultLease))
-		}))
+		}) {
+			res.Complaints++
+			byMsg[l.Level+" "+l.Msg]++
+		}
+	}
+	msgs := slices.Collect(maps.Keys(byMsg))
+	slices.SortFunc(msgs, func(a, b string) int { return cmp.Or(cmp.Compare(byMsg[b], byMsg[a]), strings.Compare(a, b)) })
+	for i, m := range msgs {
+		if i == 5 {
+			break
+		}
+		t.Logf("logged during the fault: %d× %s", byMsg[m], m)
 	}
 
 	// Every incident of ours, with its team: the 2xx'd ones and any a refused
