@@ -75,7 +75,6 @@ func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time fault suite")
 	}
-	redistest.Binary(t, "redis-server")
 	long := os.Getenv("HIKYAKU_FAULTS") == "long"
 	groups := 200
 	if long {
