@@ -3,13 +3,18 @@ module github.com/hikyaku/hikyaku
 go 1.26.8
 
 require (
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/goccy/go-json v0.12.0
 	github.com/goccy/go-yaml v1.19.2
 	github.com/prometheus/alertmanager v0.34.2
 	github.com/prometheus/common v0.72.0
 )
 
-require github.com/beevik/etree v1.1.0 // indirect
+require (
+	github.com/beevik/etree v1.1.0 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
+	golang.org/x/crypto v0.57.0 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -29,7 +34,7 @@ require (
 	github.com/twilio/twilio-go v1.31.0
 	go.etcd.io/bbolt v1.5.0
 	go.uber.org/atomic v1.12.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.48.0
 	golang.org/x/text v0.42.0
 	google.golang.org/protobuf v1.36.12 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect

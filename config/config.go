@@ -23,6 +23,7 @@ type Config struct {
 	Routes        []*Route            `yaml:"routes"`
 	DefaultRoute  *Route              `yaml:"default_route"`
 	Maintenance   []*Maintenance      `yaml:"maintenance_windows"`
+	Heartbeats    []*Heartbeat        `yaml:"heartbeats"`
 	Templates     Templates           `yaml:"templates"`
 	File          string              `yaml:"-"` // path it was loaded from
 	Warnings      []Error             `yaml:"-"` // problems that do not stop loading (unset secrets)
@@ -58,8 +59,15 @@ type Global struct {
 	// reply addresses and acknowledgement links. Every replica needs the same key.
 	SigningKey Secret `yaml:"signing_key"`
 	// MaxBodyBytes bounds a webhook body; larger bodies get 413.
-	MaxBodyBytes int64          `yaml:"max_body_bytes"`
-	Location     *time.Location `yaml:"-"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInflightBodyBytes bounds the webhook bodies being read and handled
+	// at once, each counted by its Content-Length; beyond it the webhook
+	// answers 503 with Retry-After, which Alertmanager retries.
+	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"`
+	// TimerMaxAttempts bounds the attempts of one timer whose handler keeps
+	// failing (an expired lease counts as one) before it is dead-lettered.
+	TimerMaxAttempts int            `yaml:"timer_max_attempts"`
+	Location         *time.Location `yaml:"-"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel

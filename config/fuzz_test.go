@@ -32,6 +32,9 @@ func FuzzParse(f *testing.F) {
 			f.Add([]byte(complete(tt.yaml)))
 		}
 	}
+	for _, tt := range brokenHeartbeats {
+		f.Add([]byte(complete(tt.yaml)))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse(data, "hikyaku.yml")
 		if err != nil {

@@ -48,6 +48,7 @@ var brokenConfigs = []struct {
 	want []want
 }{
 	{name: "unknown key", yaml: "global:\n  timzone: UTC\n", want: []want{{2, 3, `unknown key "timzone" (did you mean "timezone"?)`}}},
+	{name: "timer attempts below the outbox's", yaml: "global:\n  timer_max_attempts: 3\n", want: []want{{2, 23, "timer_max_attempts must be at least 5"}}},
 	{name: "unknown section", yaml: "user:\n  - id: bob\n", want: []want{{1, 1, `unknown key "user" (did you mean "users"?)`}}},
 	{name: "string where a list is expected", yaml: `users:
   - id: alice

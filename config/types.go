@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/hikyaku/hikyaku/internal/wallclock"
 )
 
 // Duration is a time.Duration written as Prometheus writes them: 30s, 5m, 1h30m, 2d, 1w.
@@ -41,18 +43,34 @@ type Timestamp string
 
 var wallClockLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"}
 
-// In parses the timestamp, reading wall-clock forms in loc.
+// In parses the timestamp, reading wall-clock forms in loc. A wall-clock
+// time that loc's clock skips or shows twice is placed by wallclock.Resolve
+// (the first instant the clock shows it or later), not by time.ParseInLocation,
+// whose choice depends on which side of UTC loc is.
 func (t Timestamp) In(loc *time.Location) (time.Time, error) {
 	s := strings.TrimSpace(string(t))
 	if v, err := time.Parse(time.RFC3339, s); err == nil {
 		return v, nil
 	}
-	for _, layout := range wallClockLayouts {
-		if v, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return v, nil
-		}
+	if w, ok := t.Wall(); ok {
+		return wallclock.Resolve(w, loc), nil
 	}
 	return time.Time{}, fmt.Errorf("invalid time %q: want 2026-12-24T18:00:00+09:00 or 2026-12-24 18:00 (local to %s)", s, loc)
+}
+
+// Wall is the reading of a timestamp written as a wall-clock time (its
+// fields, in UTC), and false for RFC 3339 or anything unparsable. A rotation
+// lays out its handoffs from this reading rather than from its instant's:
+// "2026-09-06 00:00" in America/Santiago happens at 01:00 (that midnight is
+// skipped), yet the handoffs stay at midnight.
+func (t Timestamp) Wall() (time.Time, bool) {
+	s := strings.TrimSpace(string(t))
+	for _, layout := range wallClockLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			return v, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Secret is a credential read from a file or an environment variable, or

@@ -27,6 +27,23 @@ const (
 	DefaultVoiceDelay = 3 * time.Minute
 )
 
+// DefaultInflightBodies is how many bodies of max_body_bytes the default
+// max_inflight_body_bytes admits at once.
+const DefaultInflightBodies = 8
+
+// MinInflightBodyBytes is the least max_inflight_body_bytes: the largest
+// Slack interaction body the router takes.
+const MinInflightBodyBytes = 1 << 20
+
+// A timer whose handler keeps failing is dead-lettered after
+// global.timer_max_attempts attempts. The least is the outbox's own bound
+// (router.Options.MaxAttempts, 5): a notification retries its sends that
+// often before it fails over, and those attempts must not dead-letter it.
+const (
+	DefaultTimerMaxAttempts = 10
+	MinTimerMaxAttempts     = 5
+)
+
 var (
 	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	idRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -116,6 +133,7 @@ func (l *loader) validate(c *Config) {
 	for i, m := range c.Maintenance {
 		l.validateMaintenance(c, m, fmt.Sprintf("maintenance_windows[%d]", i))
 	}
+	l.validateHeartbeats(c)
 	if len(c.Policies) == 0 && !l.undecoded("escalation_policies") {
 		l.errAt("", "escalation_policies: at least one policy is needed")
 	}
@@ -231,6 +249,17 @@ func (l *loader) validateGlobal(c *Config) {
 		g.MaxBodyBytes = DefaultMaxBodyBytes
 	} else if g.MaxBodyBytes < 1024 {
 		l.errAt("global.max_body_bytes", "max_body_bytes must be at least 1024")
+	}
+	if g.MaxInflightBodyBytes == 0 {
+		g.MaxInflightBodyBytes = DefaultInflightBodies * g.MaxBodyBytes
+	} else if g.MaxInflightBodyBytes < max(g.MaxBodyBytes, MinInflightBodyBytes) {
+		// A body of max_body_bytes (or a Slack interaction, up to 1 MiB) could never be admitted: 503 for ever.
+		l.errAt("global.max_inflight_body_bytes", fmt.Sprintf("max_inflight_body_bytes must be at least max_body_bytes (%d) and 1 MiB, or the largest webhook body or Slack interaction allowed is refused for ever", g.MaxBodyBytes))
+	}
+	if g.TimerMaxAttempts == 0 {
+		g.TimerMaxAttempts = DefaultTimerMaxAttempts
+	} else if g.TimerMaxAttempts < MinTimerMaxAttempts {
+		l.errAt("global.timer_max_attempts", fmt.Sprintf("timer_max_attempts must be at least %d: a notification's own send retries must fit in it", MinTimerMaxAttempts))
 	}
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
 	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ func TestDefaultsFilled(t *testing.T) {
 	}
 	if got := cfg.Global.MaxBodyBytes; got != 4<<20 {
 		t.Errorf("max_body_bytes = %d, want 4 MiB", got)
+	}
+	if got := cfg.Global.TimerMaxAttempts; got != 10 {
+		t.Errorf("timer_max_attempts = %d, want 10", got)
 	}
 }
 
@@ -155,5 +159,24 @@ departments:
 	}
 	if cfg.RoutePolicy(r) != cfg.Policy("page") {
 		t.Error("a route without a policy does not use its department's")
+	}
+}
+
+func TestInflightBodyBytes(t *testing.T) {
+	cfg, err := Parse([]byte(complete("global:\n  max_body_bytes: 1048576\n")), "hikyaku.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Global.MaxInflightBodyBytes; got != 8<<20 {
+		t.Errorf("default max_inflight_body_bytes = %d, want 8 × max_body_bytes = %d", got, 8<<20)
+	}
+	_, err = Parse([]byte(complete("global:\n  max_body_bytes: 1048576\n  max_inflight_body_bytes: 1048575\n")), "hikyaku.yml")
+	const want = "hikyaku.yml:3:28: max_inflight_body_bytes must be at least max_body_bytes (1048576)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("inflight below one body: err = %v, want %q", err, want)
+	}
+	_, err = Parse([]byte(complete("global:\n  max_body_bytes: 4096\n  max_inflight_body_bytes: 1048575\n")), "hikyaku.yml")
+	if err == nil || !strings.Contains(err.Error(), "hikyaku.yml:3:28: max_inflight_body_bytes must be at least max_body_bytes (4096) and 1 MiB") {
+		t.Fatalf("inflight below a Slack interaction: err = %v", err)
 	}
 }

@@ -49,12 +49,19 @@ func ocLoc(t testing.TB, name string) *time.Location {
 	return loc
 }
 
-// at reads "2026-03-08 09:00" in loc.
+// ocAt reads "2026-03-08 09:00" in loc. It refuses a time within 2h of a
+// change of offset, where a wall time can be skipped or repeated: reading it
+// here would share the code under test's idea of which instant it is, so
+// such expectations are written as literal UTC instants (utc, dst_test.go).
 func ocAt(t testing.TB, loc *time.Location, s string) time.Time {
 	t.Helper()
 	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	start, end := v.ZoneBounds()
+	if (!start.IsZero() && v.Sub(start) < 2*time.Hour) || (!end.IsZero() && end.Sub(v) < 2*time.Hour) {
+		t.Fatalf("%s in %s is within 2h of a DST change: write the expected instant in UTC", s, loc)
 	}
 	return v
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/internal/wallclock"
 )
 
 // layout is how a shift length maps onto the calendar (docs/oncall.md, "Daylight saving time").
@@ -19,10 +20,6 @@ const (
 )
 
 const oneDay = 24 * time.Hour
-
-// gapHorizon bounds how far a spring-forward gap can pull a wall-clock
-// handoff back; tzdata has no gap longer than 2h outside the Samoa day skip.
-const gapHorizon = 3 * time.Hour
 
 // rotation is a compiled config.Rotation.
 type rotation struct {
@@ -61,10 +58,10 @@ func compileRotation(c *config.Config, cr *config.Rotation) *rotation {
 	default:
 		r.layout = layoutElapsed
 	}
-	r.eras = append(r.eras, newEra(cr.StartTime, cr.Members, r.loc))
+	r.eras = append(r.eras, newEra(cr.StartTime, cr.Start, cr.Members, r.loc))
 	for _, ch := range cr.Changes {
 		r.eras[len(r.eras)-1].end = ch.Time
-		e := newEra(ch.Time, ch.Members, r.loc)
+		e := newEra(ch.Time, ch.At, ch.Members, r.loc)
 		e.start = ch.Time
 		r.eras = append(r.eras, e)
 	}
@@ -73,11 +70,19 @@ func compileRotation(c *config.Config, cr *config.Rotation) *rotation {
 	return r
 }
 
-func newEra(anchor time.Time, members []string, loc *time.Location) era {
-	l := anchor.In(loc)
-	y, mo, d := l.Date()
-	h, mi, sec := l.Clock()
-	return era{anchor: anchor, members: members, wall: wallUnix(l), y: y, mo: mo, d: d, h: h, mi: mi, sec: sec}
+// newEra anchors handoffs at the wall-clock time as written, when it was
+// written as one: a start or change at a time the clock skips happens when
+// the clock jumps past it, but the handoffs after it keep the written time
+// (docs/oncall.md). With an offset given, the anchor's own reading counts.
+func newEra(anchor time.Time, written config.Timestamp, members []string, loc *time.Location) era {
+	w, ok := written.Wall()
+	if !ok {
+		l := anchor.In(loc)
+		w = time.Unix(wallUnix(l), 0).UTC()
+	}
+	y, mo, d := w.Date()
+	h, mi, sec := w.Clock()
+	return era{anchor: anchor, members: members, wall: w.Unix(), y: y, mo: mo, d: d, h: h, mi: mi, sec: sec}
 }
 
 // wallUnix is t's wall clock in its own zone, read as if it were UTC.
@@ -86,40 +91,20 @@ func wallUnix(t time.Time) int64 {
 	return t.Unix() + int64(off)
 }
 
-// wallTime is handoff k of e as the layout places it, before any ordering fix.
-func (r *rotation) wallTime(e *era, k int) time.Time {
+// boundary is handoff k of e. Wall-clock layouts go through wallclock.Date,
+// not time.Date: a handoff the clock skips or repeats must land the same way
+// in every zone (docs/oncall.md), and wallclock.Date being monotone keeps
+// handoffs in order (a turn squeezed to nothing by a gap is skipped by turns).
+func (r *rotation) boundary(e *era, k int) time.Time {
 	switch r.layout {
 	case layoutDays:
-		return time.Date(e.y, e.mo, e.d+k*int(r.shift/oneDay), e.h, e.mi, e.sec, 0, r.loc)
+		return wallclock.Date(e.y, e.mo, e.d+k*int(r.shift/oneDay), e.h, e.mi, e.sec, 0, r.loc)
 	case layoutDayParts:
 		per := int(oneDay / r.shift)
 		q := floorDiv(k, per)
-		return time.Date(e.y, e.mo, e.d+q, e.h, e.mi+(k-q*per)*int(r.shift/time.Minute), e.sec, 0, r.loc)
+		return wallclock.Date(e.y, e.mo, e.d+q, e.h, e.mi+(k-q*per)*int(r.shift/time.Minute), e.sec, 0, r.loc)
 	}
 	return e.anchor.Add(time.Duration(k) * r.shift)
-}
-
-// boundary is handoff k of e. time.Date resolves a wall time inside a
-// spring-forward gap with the later offset, an hour early, which could put a
-// short shift's handoff before the previous one; taking the running maximum
-// keeps handoffs in order (the squeezed shifts become empty).
-func (r *rotation) boundary(e *era, k int) time.Time {
-	b := r.wallTime(e, k)
-	if r.layout != layoutDayParts || r.shift >= gapHorizon || !nearTransition(b) {
-		return b
-	}
-	back := int(gapHorizon / r.shift)
-	for j := 1; j <= back; j++ {
-		if p := r.wallTime(e, k-j); p.After(b) {
-			b = p
-		}
-	}
-	return b
-}
-
-func nearTransition(t time.Time) bool {
-	start, end := t.ZoneBounds()
-	return (!start.IsZero() && t.Sub(start) < gapHorizon) || (!end.IsZero() && end.Sub(t) < gapHorizon)
 }
 
 // turn finds k with boundary(k) <= t < boundary(k+1): an estimate from the

@@ -383,3 +383,50 @@ func FuzzRoute(f *testing.F) {
 		}
 	})
 }
+
+// TestMutedUntil: each decision that pages nobody yet ends at a literal
+// instant; routing again at that instant decides anew (overlapping windows
+// hand over from one to the next).
+func TestMutedUntil(t *testing.T) {
+	s := parseSet(t, routeYAML)
+	utc := func(v string) time.Time {
+		tm, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	tests := []struct {
+		name   string
+		labels map[string]string
+		at     time.Time
+		action Action
+		want   time.Time // zero: final decision
+	}{
+		// 2026-03-08 is a Sunday: ops-sunday is 02:00-04:00 JST.
+		{"recurring window", map[string]string{"audit": "yes"}, at(2026, 3, 8, 3, 0), ActionMaintenance, utc("2026-03-07T19:00:00Z")},
+		{"one-off window", map[string]string{"team": "infra"}, at(2026, 3, 10, 23, 0), ActionMaintenance, utc("2026-03-10T17:00:00Z")},
+		{"hold until Monday 09:00 JST", map[string]string{"team": "web"}, at(2026, 3, 7, 15, 0), ActionHold, utc("2026-03-09T00:00:00Z")},
+		{"stakeholders until Monday 09:00 JST", map[string]string{"team": "sales"}, at(2026, 3, 7, 15, 0), ActionStakeholders, utc("2026-03-09T00:00:00Z")},
+		{"page is final", map[string]string{"team": "payments"}, at(2026, 3, 9, 10, 0), ActionPage, time.Time{}},
+		// 2027-01-03 03:00 JST: ops-sunday (to 04:00) overlaps new-year-freeze (to 05:00).
+		{"first of overlapping windows", map[string]string{"audit": "yes"}, at(2027, 1, 3, 3, 0), ActionMaintenance, utc("2027-01-02T19:00:00Z")},
+		{"second of overlapping windows", map[string]string{"audit": "yes"}, utc("2027-01-02T19:00:00Z"), ActionMaintenance, utc("2027-01-02T20:00:00Z")},
+		{"after both", map[string]string{"audit": "yes"}, utc("2027-01-02T20:00:00Z"), ActionPage, time.Time{}},
+	}
+	for _, tt := range tests {
+		d := s.Route(tt.labels, tt.at)[0]
+		if d.Action != tt.action {
+			t.Errorf("%s: decision %+v, want action %s", tt.name, d, tt.action)
+			continue
+		}
+		got, ok := s.MutedUntil(d, tt.at)
+		if ok != !tt.want.IsZero() || !got.Equal(tt.want) {
+			t.Errorf("%s: MutedUntil = %s, %v; want %s", tt.name, got.UTC().Format(time.RFC3339), ok, tt.want.UTC().Format(time.RFC3339))
+		}
+	}
+	now := at(2026, 3, 8, 3, 0)
+	if got, ok := s.MutedUntil(Decision{Action: ActionMaintenance, Maintenance: "removed-by-reload"}, now); !ok || !got.Equal(now) {
+		t.Errorf("a window gone from the config: MutedUntil = %s, %v; want now", got, ok)
+	}
+}

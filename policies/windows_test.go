@@ -97,9 +97,9 @@ departments:
 	// On 2026-03-08 01:15–01:45 EST exists and 02:00–03:00 does not.
 	from = time.Date(2026, 3, 8, 0, 0, 0, 0, ny)
 	got, _ = s.Shifts("r", from, from.Add(23*time.Hour))
-	ocCheck(t, ny, got, []ocWant{
-		{user: "alice", start: "2026-03-08 01:15", end: "2026-03-08 01:45"},
-		{user: "alice", start: "2026-03-08 09:00", end: "2026-03-08 17:00"},
+	utcCheck(t, ny, got, []utcWant{
+		{"alice", "2026-03-08T06:15:00Z", "2026-03-08T06:45:00Z"}, // 01:15–01:45 EST
+		{"alice", "2026-03-08T13:00:00Z", "2026-03-08T21:00:00Z"}, // 09:00–17:00 EDT
 	})
 }
 

@@ -27,6 +27,15 @@ type job struct {
 }
 
 func (j job) run(ctx context.Context, e *Engine) {
+	defer func() {
+		// handle recovers its handler's panics; this is for the rest (a bundle).
+		if v := recover(); v != nil {
+			err := e.recovered(panicTimer, v, "timers", len(j.claims), "timer", j.claims[0].ID)
+			for _, c := range j.claims {
+				e.timerFailed(ctx, c, err)
+			}
+		}
+	}()
 	if len(j.claims) == 1 {
 		e.handle(ctx, j.claims[0])
 		return
@@ -81,7 +90,7 @@ func rankOf(c store.Claim) (int, *notifyPayload) {
 	switch {
 	case c.Attempt > 0:
 		return rankRetry, p
-	case c.Kind == kindStep, p != nil && p.Kind == "page":
+	case c.Kind == kindStep, c.Kind == kindRecheck, p != nil && p.Kind == "page":
 		return rankPage, p
 	case c.Kind == kindReport, c.Kind == kindNotify:
 		return rankReport, p
@@ -109,11 +118,15 @@ type bundled struct {
 func (e *Engine) deliverBundle(ctx context.Context, claims []store.Claim) {
 	items := make([]bundled, 0, len(claims))
 	for _, c := range claims {
+		if c.Attempt >= e.timerAttempts() {
+			e.handle(ctx, c) // dead-letters it without sending
+			continue
+		}
 		var p notifyPayload
 		inc, err := e.opts.Store.Get(ctx, c.IncidentID)
 		switch {
 		case err != nil && !errors.Is(err, store.ErrNotFound):
-			e.log.Warn("timer failed; it will be retried after its lease", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "err", err)
+			e.timerFailed(ctx, c, fmt.Errorf("deliver: %w", err))
 		case err != nil, decodePayload(c, &p) != nil, stale(inc, &p):
 			e.handle(ctx, c) // deliver drops it and says why
 		default:
@@ -132,8 +145,13 @@ func (e *Engine) deliverBundle(ctx context.Context, claims []store.Claim) {
 	}
 	slices.SortFunc(items, func(a, b bundled) int { return cmp.Compare(a.inc.ID, b.inc.ID) })
 	if err := e.sendBundle(ctx, items); err != nil && !errors.Is(err, errDone) {
-		e.log.Warn("bundled pages failed; they will be retried after their lease", "to", items[0].p.User,
+		e.log.Warn("bundled pages failed", "to", items[0].p.User,
 			"channel", items[0].p.Channel, "incidents", bundleIDs(items), "err", err)
+		// Those already done or put back have lost their claim: only the
+		// others are retried or dead-lettered.
+		for _, it := range items {
+			e.timerFailed(ctx, it.c, err)
+		}
 	}
 }
 
@@ -185,11 +203,14 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 // sendFailed retries a transient failure with backoff while attempts are
 // left, and otherwise fails over to the person's next contact method.
 func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incident, p *notifyPayload, err error) error {
+	cause := channels.ReasonOf(err)
 	if !channels.IsPermanent(err) && c.Attempt+1 < e.opts.MaxAttempts {
-		e.metrics.notifications.WithLabelValues(p.Channel, "retried").Inc()
+		e.metrics.notifications.WithLabelValues(p.Channel, resultRetried, string(cause)).Inc()
 		due := e.now().Add(backoff(c.Attempt))
+		e.log.Warn("notification failed; retrying", "incident", inc.ID, "person", p.User, "chat_channel", p.ChatChannel,
+			"channel", p.Channel, "kind", p.Kind, "reason", string(cause), "attempt", c.Attempt+1, "next_at", due, "err", err)
 		if rerr := e.record(ctx, inc.ID, nil, event(e.now(), "notify_retry", "", "to", who(p), "channel", p.Channel,
-			"error", err.Error(), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
+			"error", err.Error(), "reason", string(cause), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
 			return rerr
 		}
 		if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil && !errors.Is(rerr, store.ErrStaleClaim) {
@@ -197,7 +218,7 @@ func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incid
 		}
 		return errRetried
 	}
-	if ferr := e.fail(ctx, inc, p, err.Error(), c.Attempt+1); ferr != nil {
+	if ferr := e.fail(ctx, inc, p, err.Error(), cause, c.Attempt+1); ferr != nil {
 		return ferr
 	}
 	// fail records and schedules the failover; the page's own timer is done.

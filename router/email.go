@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -24,10 +25,13 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// MaxReplyBytes is the largest message the reply listener takes: a reply
-// quoting a long page with a phone's signature image fits; larger mail is
-// refused with 552 before it is read.
-const MaxReplyBytes = 10 << 20
+// Defaults of the reply listener's limits (serve's --smtp-max-message-bytes
+// and --smtp-max-sessions). Replies are short: a quoted page and a phone's
+// signature fit in 256 KiB; a photo does not need to.
+const (
+	DefaultMaxReplyBytes   = 256 << 10
+	DefaultMaxMailSessions = 20
+)
 
 // confirmTimeout bounds the confirmation mail sent while the replying
 // server waits for our answer to DATA (RFC 5321 gives it ten minutes).
@@ -36,37 +40,80 @@ const confirmTimeout = 20 * time.Second
 // kindConfirmation marks the answer to an emailed action; it is no page.
 const kindConfirmation channels.Kind = "confirmation"
 
-// NewMailServer is the SMTP listener for replies to hikyaku's emails (see
+// MailOptions are the reply listener's limits and its DNS. The zero value
+// is the defaults with the host's resolver.
+type MailOptions struct {
+	MaxMessageBytes int64 // larger mail is refused with 552 (0: DefaultMaxReplyBytes)
+	MaxSessions     int   // connections beyond it are refused with 421 (0: DefaultMaxMailSessions)
+	// LookupTXT finds DKIM keys (nil: net.DefaultResolver, so the listener
+	// needs DNS); tests give a table of their own keys.
+	LookupTXT LookupTXT
+}
+
+// MailServer is the SMTP listener for replies to hikyaku's emails (see
 // docs/acknowledge.md): it takes mail for the reply domain only, so it is
-// no open relay, and acts on the answers of the people who were paged.
-// The caller runs Serve or ListenAndServe and Shutdown or Close.
-func NewMailServer(e *Engine) *smtp.Server {
-	srv := smtp.NewServer(&mailBackend{e: e})
+// no open relay, and acts on the answers of the people who were paged,
+// when the mail proves who sent it. What a flood can hold is bounded:
+// MaxSessions connections, each with at most MaxMessageBytes read.
+type MailServer struct {
+	srv         *smtp.Server
+	maxSessions int
+	metrics     *mailMetrics
+	log         *slog.Logger
+}
+
+// NewMailServer makes the listener; the caller runs Serve and Close.
+func NewMailServer(e *Engine, opts MailOptions) *MailServer {
+	if opts.MaxMessageBytes <= 0 {
+		opts.MaxMessageBytes = DefaultMaxReplyBytes
+	}
+	if opts.MaxSessions <= 0 {
+		opts.MaxSessions = DefaultMaxMailSessions
+	}
+	if opts.LookupTXT == nil {
+		opts.LookupTXT = systemLookupTXT
+	}
+	srv := smtp.NewServer(recoverSMTP{&mailBackend{e: e, lookup: opts.LookupTXT}, e})
 	srv.Domain, _ = os.Hostname()
 	if srv.Domain == "" {
 		srv.Domain = "hikyaku"
 	}
-	srv.MaxMessageBytes = MaxReplyBytes
+	srv.MaxMessageBytes = opts.MaxMessageBytes
 	srv.MaxRecipients = 10
 	srv.ReadTimeout = time.Minute
 	srv.WriteTimeout = time.Minute
 	srv.ErrorLog = slog.NewLogLogger(e.log.Handler(), slog.LevelWarn)
-	return srv
+	return &MailServer{srv: srv, maxSessions: opts.MaxSessions, metrics: e.metrics.mail, log: e.log}
 }
 
-type mailBackend struct{ e *Engine }
+// Serve takes connections from l until Close, at most MaxSessions at once.
+func (m *MailServer) Serve(l net.Listener) error {
+	return m.srv.Serve(newSessionLimit(l, m.maxSessions, m.srv.Domain, m.metrics, m.log))
+}
+
+// Close closes the listeners and every open connection.
+func (m *MailServer) Close() error { return m.srv.Close() }
+
+// MaxMessageBytes is the size limit in force.
+func (m *MailServer) MaxMessageBytes() int64 { return m.srv.MaxMessageBytes }
+
+type mailBackend struct {
+	e      *Engine
+	lookup LookupTXT
+}
 
 func (b *mailBackend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	remote := ""
 	if a := c.Conn().RemoteAddr(); a != nil {
 		remote = a.String()
 	}
-	return &mailSession{e: b.e, remote: remote}, nil
+	return &mailSession{e: b.e, lookup: b.lookup, remote: remote}, nil
 }
 
 // mailSession is one SMTP connection; go-smtp calls it from one goroutine.
 type mailSession struct {
 	e      *Engine
+	lookup LookupTXT
 	remote string
 	env    envelope
 }
@@ -99,15 +146,28 @@ func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data reads at most MaxMessageBytes: go-smtp's reader fails past it, the
+// rest of the message is discarded as it streams in, and the relay gets 552.
 func (s *mailSession) Data(r io.Reader) error {
 	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err // go-smtp's 552 when the message is too large
+	if errors.Is(err, smtp.ErrDataTooLarge) {
+		s.e.metrics.mail.replies.WithLabelValues(mailRefused, reasonTooLarge).Inc()
+		s.e.log.Warn("email refused: message over the size limit", "mail_from", s.env.From, "rcpt", s.env.To,
+			"remote", s.remote, "read_bytes", len(raw))
+		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), confirmTimeout+10*time.Second)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dkimTimeout+confirmTimeout+10*time.Second)
 	defer cancel()
-	if err := s.e.takeReply(ctx, s.env, raw); err != nil {
-		s.e.log.Warn("email reply could not be recorded; the sending server will retry", "mail_from", s.env.From, "err", err)
+	if err := s.e.takeReply(ctx, s.lookup, s.env, raw); err != nil {
+		reason := reasonStore
+		if errors.Is(err, errDKIMTemporary) {
+			reason = reasonDNS
+		}
+		s.e.metrics.mail.replies.WithLabelValues(mailDeferred, reason).Inc()
+		s.e.log.Warn("email reply could not be decided; the sending server will retry", "mail_from", s.env.From, "err", err)
 		return errTryLater
 	}
 	return nil
@@ -150,29 +210,44 @@ func sameAddress(a, b string) bool {
 	return a != "" && strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
-// ignored is a reply that changes nothing, and why. The SMTP answer is 250
-// all the same: a stranger learns nothing from it; the log says why.
-type ignored string
+// verdict is why a message does not act: it is ignored (there is no
+// answer in it to act on) or refused (an answer whose sender is not
+// proven). The SMTP answer is 250 all the same: a stranger learns nothing
+// from it; the log, the metric and, for a refusal, the timeline say why.
+type verdict struct {
+	result   string // mailIgnored or mailRefused
+	reason   string // one of the reason constants
+	detail   string // for the log
+	incident int64  // the incident it answers, 0 when unknown
+	// tell is the configured user the From header names, when the timeline
+	// shows they were emailed about the incident: the one to tell why.
+	tell *config.User
+}
 
-func (i ignored) Error() string { return string(i) }
+func (v *verdict) Error() string { return v.result + " (" + v.reason + "): " + v.detail }
+
+func ignore(reason, detail string) *verdict {
+	return &verdict{result: mailIgnored, reason: reason, detail: detail}
+}
 
 // takeReply acts on one received message. Its error means "try again later"
-// (the store could not be reached): every other outcome is accepted and
-// logged, and only a paged person's own answer changes anything.
-func (e *Engine) takeReply(ctx context.Context, env envelope, raw []byte) error {
+// (the store or DNS could not answer): every other outcome is accepted,
+// logged and counted, and only a paged person's proven answer changes
+// anything.
+func (e *Engine) takeReply(ctx context.Context, lookup LookupTXT, env envelope, raw []byte) error {
 	log := e.log.With("mail_from", env.From, "rcpt", env.To, "remote", env.Remote)
 	r, err := readReply(bytes.NewReader(raw))
 	if err != nil {
+		e.metrics.mail.replies.WithLabelValues(mailIgnored, reasonUnreadable).Inc()
 		log.Info("email ignored: unreadable message", "err", err)
 		return nil
 	}
-	log = log.With("message_id", r.MessageID)
-	a, u, err := e.replyAction(ctx, env, r)
-	var why ignored
+	log = log.With("message_id", r.MessageID, "from", r.From)
+	a, u, err := e.replyAction(ctx, lookup, env, raw, r)
+	var v *verdict
 	switch {
-	case errors.As(err, &why):
-		log.Info("email ignored", "reason", string(why))
-		return nil
+	case errors.As(err, &v):
+		return e.turnDown(ctx, log, v, r)
 	case err != nil:
 		return err
 	}
@@ -184,77 +259,120 @@ func (e *Engine) takeReply(ctx context.Context, env envelope, raw []byte) error 
 	inc, done, err := e.Act(ctx, a)
 	switch {
 	case errors.Is(err, ErrResolved), errors.Is(err, ErrNotFound):
+		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
 		log.Info("email reply changed nothing", "incident", a.Incident, "user", u.ID, "err", err)
 	case err != nil:
 		return fmt.Errorf("act on incident %d: %w", a.Incident, err)
 	case !done && slices.Contains(inc.Handled, a.Dedup):
+		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
 		log.Info("email reply already handled (a retry)", "incident", a.Incident, "user", u.ID)
 		return nil // its confirmation went out the first time
+	case !done:
+		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
+	default:
+		e.metrics.mail.replies.WithLabelValues(mailActed, "").Inc()
 	}
 	e.confirmByEmail(ctx, u, a, inc, err, r.Subject)
 	return nil
 }
 
 // replyAction decides whose answer a message is and what it asks. A reply
-// address token names the incident and the person; without one, the
-// message's thread names the incident and the sender must be someone paged
-// by email for it. Either way the sender (envelope and From header alike)
-// must be that person's configured address.
-func (e *Engine) replyAction(ctx context.Context, env envelope, r *mailReply) (Action, *config.User, error) {
+// address token proves the incident and the person; without one (or with
+// one that binds no person), the message's thread names the incident, the
+// sender must be someone emailed about it, and a DKIM signature aligned
+// with the From domain must prove the From header. Either way the sender
+// (envelope and From header alike) must be that person's configured address.
+func (e *Engine) replyAction(ctx context.Context, lookup LookupTXT, env envelope, raw []byte, r *mailReply) (Action, *config.User, error) {
 	cfg := e.Policies().Config()
 	switch {
 	case r.Auto:
-		return Action{}, nil, ignored("automatic reply (Auto-Submitted, X-Autoreply or Precedence)")
+		return Action{}, nil, ignore(reasonAutomatic, "automatic reply (Auto-Submitted, X-Autoreply or Precedence)")
 	case env.From == "":
-		return Action{}, nil, ignored("bounce: empty return path")
-	case !sameAddress(env.From, r.From):
-		return Action{}, nil, ignored("envelope sender and From header disagree")
-	}
-	key, _ := cfg.Global.SigningKey.Reveal()
-	id, userID, tokened, err := replyToken([]byte(key), replyDomains(cfg), append(slices.Clone(env.To), r.To...))
-	if err != nil {
-		return Action{}, nil, err
-	}
-	var u *config.User
-	switch {
-	case tokened && userID != "":
-		if u = cfg.User(userID); u == nil {
-			return Action{}, nil, ignored("the reply address names a user no longer configured")
-		}
-		if !sameAddress(u.Contacts.Email, env.From) {
-			return Action{}, nil, ignored("sender is not the person the reply address was made for")
-		}
-	default:
-		if !tokened {
-			if id = threadIncident(r.Thread); id == 0 {
-				return Action{}, nil, ignored("not a reply to a hikyaku message")
-			}
-		}
-		if u, err = e.pagedByEmail(ctx, id, env.From); err != nil {
-			return Action{}, nil, err
-		}
+		return Action{}, nil, ignore(reasonBounce, "bounce: empty return path")
 	}
 	cmd, ok := reply.Parse(r.Text)
 	if !ok {
-		return Action{}, nil, ignored("no command in the first line")
+		return Action{}, nil, ignore(reasonNoCommand, "no command in the first line")
 	}
 	verb := ""
 	switch cmd.Action {
 	case reply.Ack, reply.Resolve, reply.Escalate:
 		verb = string(cmd.Action)
 	default:
-		return Action{}, nil, ignored("command " + string(cmd.Action) + " means nothing by email")
+		return Action{}, nil, ignore(reasonWrongCommand, "command "+string(cmd.Action)+" means nothing by email")
+	}
+
+	key, _ := cfg.Global.SigningKey.Reveal()
+	id, userID, tokened, err := replyToken([]byte(key), replyDomains(cfg), append(slices.Clone(env.To), r.To...), usersAt(cfg, r.From))
+	if err != nil {
+		return Action{}, nil, err
+	}
+	if !tokened {
+		if id = threadIncident(r.Thread); id == 0 {
+			return Action{}, nil, ignore(reasonNotAReply, "not a reply to a hikyaku message")
+		}
 	}
 	if cmd.IncidentID != 0 && cmd.IncidentID != id {
-		return Action{}, nil, ignored(fmt.Sprintf("the text names incident %d but answers incident %d", cmd.IncidentID, id))
+		return Action{}, nil, ignore(reasonWrongID, fmt.Sprintf("the text names incident %d but answers incident %d", cmd.IncidentID, id))
+	}
+	refuse := func(reason, detail string) (Action, *config.User, error) {
+		tell, _, err := e.pagedByEmail(ctx, id, r.From)
+		if err != nil {
+			return Action{}, nil, err
+		}
+		return Action{}, nil, &verdict{result: mailRefused, reason: reason, detail: detail, incident: id, tell: tell}
+	}
+	if !sameAddress(env.From, r.From) {
+		return refuse(reasonSenderMismatch, "envelope sender and From header disagree")
+	}
+
+	var u *config.User
+	if tokened && userID != "" {
+		if u = cfg.User(userID); u == nil {
+			return refuse(reasonUnknownUser, "the reply address names a user no longer configured")
+		}
+		if !sameAddress(u.Contacts.Email, env.From) {
+			return refuse(reasonTokenUser, "sender is not the person the reply address was made for")
+		}
+		return Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
+	}
+	// Only the thread (or an old reply address that binds no person) names
+	// the incident: message ids are guessable and From can be forged, so
+	// the From domain must have signed the mail.
+	u, why, err := e.pagedByEmail(ctx, id, env.From)
+	switch {
+	case err != nil:
+		return Action{}, nil, err
+	case why != nil:
+		return Action{}, nil, why
+	}
+	reason, err := verifySender(ctx, lookup, raw, r, domainOf(r.From))
+	switch {
+	case err != nil:
+		return Action{}, nil, err
+	case reason != "":
+		return Action{}, nil, &verdict{result: mailRefused, reason: reason, incident: id, tell: u,
+			detail: "no DKIM signature aligned with the From domain proves the sender"}
 	}
 	return Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
+}
+
+// usersAt are the ids of the configured users with address addr: the people
+// a reply address that names nobody may have been made for.
+func usersAt(cfg *config.Config, addr string) []string {
+	var ids []string
+	for _, u := range cfg.Users {
+		if sameAddress(u.Contacts.Email, addr) {
+			ids = append(ids, u.ID)
+		}
+	}
+	return ids
 }
 
 // replyToken finds a verified reply address among the recipients. A
 // recipient at the reply domain that looks like a token and does not verify
 // is forged (or from another key): the message is ignored whole.
-func replyToken(key []byte, domains, addrs []string) (id int64, user string, ok bool, err error) {
+func replyToken(key []byte, domains, addrs, unnamed []string) (id int64, user string, ok bool, err error) {
 	if len(key) == 0 {
 		return 0, "", false, nil // no tokens are handed out without a key
 	}
@@ -262,9 +380,9 @@ func replyToken(key []byte, domains, addrs []string) (id int64, user string, ok 
 		if !slices.Contains(domains, domainOf(a)) || !looksTokened(a) {
 			continue
 		}
-		n, u, valid := email.VerifyReplyAddress(key, a)
+		n, u, valid := email.VerifyReplyAddress(key, a, unnamed...)
 		if !valid {
-			return 0, "", false, ignored("forged or stale reply address " + a)
+			return 0, "", false, &verdict{result: mailRefused, reason: reasonBadToken, detail: "forged or stale reply address " + a}
 		}
 		if !ok {
 			id, user, ok = n, u, true
@@ -296,8 +414,9 @@ func threadIncident(ids []string) int64 {
 
 // pagedByEmail is the configured user with address from whom the incident's
 // timeline shows was sent an email: message ids are guessable, so a thread
-// alone must not let anyone configured act on any incident.
-func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (*config.User, error) {
+// alone must not let anyone configured act on any incident. why says what
+// is missing when there is no such user.
+func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (u *config.User, why *verdict, err error) {
 	cfg := e.Policies().Config()
 	var candidates []*config.User
 	for _, u := range cfg.Users {
@@ -306,14 +425,14 @@ func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (*conf
 		}
 	}
 	if len(candidates) == 0 {
-		return nil, ignored("sender is no configured user's email address")
+		return nil, &verdict{result: mailRefused, reason: reasonUnknownSender, incident: id, detail: "sender is no configured user's email address"}, nil
 	}
 	evs, err := e.opts.Store.Timeline(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, ignored(fmt.Sprintf("no incident %d", id))
+		return nil, ignore(reasonNoIncident, fmt.Sprintf("no incident %d", id)), nil
 	case err != nil:
-		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		return nil, nil, fmt.Errorf("timeline of incident %d: %w", id, err)
 	}
 	for _, ev := range evs {
 		if ev.Type != "notified" || ev.Detail["channel"] != string(config.ChannelEmail) {
@@ -321,11 +440,11 @@ func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (*conf
 		}
 		for _, u := range candidates {
 			if ev.Detail["to"] == u.ID {
-				return u, nil
+				return u, nil, nil
 			}
 		}
 	}
-	return nil, ignored(fmt.Sprintf("sender was not emailed about incident %d", id))
+	return nil, &verdict{result: mailRefused, reason: reasonNotEmailed, incident: id, detail: fmt.Sprintf("sender was not emailed about incident %d", id)}, nil
 }
 
 // confirmByEmail tells the person what their reply did, at their configured

@@ -31,7 +31,16 @@ type mailReply struct {
 	// Auto is set for vacation notices, bounces and other mail no person wrote.
 	Auto bool
 	Text string // the text/plain part, else the text of the HTML part, in UTF-8
+	// Present lists the thread headers (In-Reply-To, References) the message
+	// has; Duplicate names the first of From, In-Reply-To and References
+	// that it has more than once (DKIM signs one instance of each, and the
+	// reader must not read an unsigned one).
+	Present   []string
+	Duplicate string
 }
+
+// singleHeaders identify the sender and the thread: each may appear once.
+var singleHeaders = []string{"From", "In-Reply-To", "References"}
 
 // readReply parses a message with go-message: transfer encodings and
 // charsets are decoded, a part in an unknown charset is read as it is.
@@ -54,9 +63,17 @@ func readReply(r io.Reader) (*mailReply, error) {
 	}
 	out.Subject, _ = h.Subject()
 	out.MessageID, _ = h.MessageID()
-	for _, k := range []string{"In-Reply-To", "References"} {
+	for _, k := range threadHeaders {
 		ids, _ := h.MsgIDList(k)
 		out.Thread = append(out.Thread, ids...)
+		if h.Has(k) {
+			out.Present = append(out.Present, k)
+		}
+	}
+	for _, k := range singleHeaders {
+		if len(h.Values(k)) > 1 && out.Duplicate == "" {
+			out.Duplicate = k
+		}
 	}
 
 	var plain, htmlPart string

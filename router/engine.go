@@ -72,6 +72,8 @@ type Engine struct {
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
 	health   providerHealth
+	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
+	heartbeatsChanged atomic.Bool
 }
 
 // New makes an engine serving the compiled policies set.
@@ -105,11 +107,15 @@ func New(set *policies.Set, opts Options) *Engine {
 	}
 	e := &Engine{opts: opts, wake: make(chan struct{}, 1), log: opts.Logger, metrics: opts.Metrics}
 	e.set.Store(set)
+	// The configuration in force was loaded to make set: that is its first successful load.
+	e.metrics.initDepartments(set.Config())
+	e.metrics.configLoaded(true, e.now())
 	e.senders.Store(&opts.Senders)
 	if opts.DryRun {
 		e.metrics.dryRun.Set(1)
 	}
 	e.watchProviders(set.Config())
+	e.heartbeatsChanged.Store(true)
 	return e
 }
 
@@ -126,6 +132,7 @@ func (e *Engine) Reload(path string) error {
 	cfg, err := config.Load(path)
 	if err != nil {
 		e.metrics.reloads.WithLabelValues("failure").Inc()
+		e.metrics.configLoaded(false, e.now())
 		e.log.Error("configuration refused; the previous one keeps serving", "file", path, "err", err)
 		return err
 	}
@@ -136,15 +143,27 @@ func (e *Engine) Reload(path string) error {
 		senders, err := e.opts.BuildSenders(cfg)
 		if err != nil {
 			e.metrics.reloads.WithLabelValues("failure").Inc()
+			e.metrics.configLoaded(false, e.now())
 			e.log.Error("configuration refused: serve cannot run it (a channel without its provider, a receiver without its credential); the previous one keeps serving", "file", path, "err", err)
 			return fmt.Errorf("refused for serve:\n%w", err)
 		}
 		e.senders.Store(&senders)
 	}
+	old := e.Policies().Config()
 	e.SetPolicies(policies.Compile(cfg))
 	e.watchProviders(cfg)
+	e.heartbeatsReloaded(old, cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
+	e.metrics.initDepartments(cfg)
+	e.metrics.configLoaded(true, e.now())
 	e.log.Info("configuration loaded", "file", path)
+	// The new configuration is in force either way: a waiting incident not
+	// routed again now still is when its own timer fires.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.recheckWaiting(ctx); err != nil {
+		e.log.Error("routing waiting incidents again after the reload failed", "err", err)
+	}
 	e.kick()
 	return nil
 }
@@ -173,7 +192,9 @@ func ref(inc *store.Incident) string {
 // handlers in flight and releases what it still holds.
 func (e *Engine) Run(ctx context.Context) error {
 	sem := make(chan struct{}, e.opts.Workers)
+	var heartbeats heartbeatWatch
 	for {
+		heartbeats.tick(ctx, e)
 		n, err := e.runDue(ctx, sem)
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("claiming timers failed", "err", err)
@@ -256,36 +277,57 @@ func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
 	}
 }
 
-// handle runs one claimed timer and completes, retries or leaves it.
+// handle runs one claimed timer and completes it, or on failure retries it
+// with backoff or dead-letters it (deadletter.go).
 func (e *Engine) handle(ctx context.Context, c store.Claim) {
 	e.metrics.timerLateness.Observe(max(e.now().Sub(c.Due), 0).Seconds())
-	var err error
-	switch c.Kind {
-	case kindStep:
-		err = e.fireStep(ctx, c)
-	case kindNotify:
-		err = e.deliver(ctx, c)
-	case kindExhaust:
-		err = e.exhaust(ctx, c)
-	case kindAckTimeout:
-		err = e.ackTimedOut(ctx, c)
-	case kindReport:
-		err = e.report(ctx, c)
-	case kindUpdate:
-		err = e.updateMessages(ctx, c)
-	default:
-		e.log.Error("unknown timer kind: dropping it", "kind", c.Kind, "timer", c.ID)
+	if most := e.timerAttempts(); c.Attempt >= most {
+		// No attempt left: the last one's lease expired (a failure with no
+		// attempt left is dead-lettered where it fails), or a reload lowered
+		// the bound. Running it again could kill this replica as it did others.
+		e.deadLetter(ctx, c, c.Attempt, fmt.Sprintf("%s (attempt %d of global.timer_max_attempts %d)", errLeaseSpent, c.Attempt, most))
+		return
 	}
+	err := e.runTimer(ctx, c)
 	if errors.Is(err, errRetried) || errors.Is(err, errDone) {
 		return
 	}
 	if err != nil {
-		// The claim lapses and another attempt (here or on another replica)
-		// picks it up after the lease: nothing is dropped.
-		e.log.Warn("timer failed; it will be retried after its lease", "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "err", err)
+		e.timerFailed(ctx, c, err)
 		return
 	}
 	if err := e.opts.Store.Complete(ctx, c); err != nil && !errors.Is(err, store.ErrStaleClaim) {
 		e.log.Warn("completing timer failed", "timer", c.ID, "err", err)
 	}
+}
+
+// runTimer runs the handler of c's kind. A panic in it is this timer's
+// failed attempt, not the end of the process.
+func (e *Engine) runTimer(ctx context.Context, c store.Claim) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = e.recovered(panicTimer, v, "timer", c.ID, "kind", c.Kind, "incident", c.IncidentID)
+		}
+	}()
+	switch c.Kind {
+	case kindStep:
+		return e.fireStep(ctx, c)
+	case kindNotify:
+		return e.deliver(ctx, c)
+	case kindExhaust:
+		return e.exhaust(ctx, c)
+	case kindAckTimeout:
+		return e.ackTimedOut(ctx, c)
+	case kindReport:
+		return e.report(ctx, c)
+	case kindUpdate:
+		return e.updateMessages(ctx, c)
+	case kindRecheck:
+		return e.recheck(ctx, c)
+	case kindHeartbeat:
+		return e.heartbeatDeadline(ctx, c)
+	}
+	// Written by a newer hikyaku during a rolling upgrade, say: kept where
+	// it can be seen and retried, never dropped.
+	return poison(fmt.Errorf("unknown timer kind %q", c.Kind))
 }

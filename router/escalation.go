@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,12 +44,12 @@ func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
 func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 	var p stepPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		e.log.Error("bad step timer payload: dropping it", "timer", c.ID, "err", err)
-		return nil
+		return poison(fmt.Errorf("decode step timer payload: %w", err))
 	}
 	var fired, written bool
-	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		fired, written = false, false
+	var found stepFound
+	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		fired, written, found = false, false, stepFound{}
 		esc := cur.Escalation
 		if cur.Status != store.StatusOpen || esc.Generation != p.Gen ||
 			esc.Round > p.Round || (esc.Round == p.Round && esc.Step >= p.Step) {
@@ -63,6 +64,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		ch := &store.Change{Incident: &inc, Cancel: []string{c.ID}}
 		pol := e.policyFor(&inc)
 		if pol == nil {
+			found.noPolicy = true
 			ch.Events = append(ch.Events, event(now, "no_policy", "", "policy", inc.Policy))
 			return ch, nil
 		}
@@ -77,12 +79,17 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		}
 		fired = true
 		sf := e.Policies().StepTargets(pol, p.Step, now)
+		found.empty, found.fallback = sf.Empty, sf.Fallback
 		ch.Events = append(ch.Events, event(now, "step_fired", "",
 			"step", strconv.Itoa(p.Step+1), "round", strconv.Itoa(p.Round+1),
 			"users", strings.Join(sf.Users, ","), "chat_channels", strings.Join(sf.ChatChannels, ","),
 			"fallback", sf.Fallback, "empty", boolString(sf.Empty)))
 		for _, u := range sf.Users {
-			for i, pg := range e.Policies().NotifyPages(u, now) {
+			pages := e.Policies().NotifyPages(u, now)
+			if len(pages) == 0 {
+				found.unreachable = append(found.unreachable, u)
+			}
+			for i, pg := range pages {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", User: u, Channel: string(pg.Channel),
 					Step: p.Step, Round: p.Round, Paged: now}, i, pg.At))
@@ -93,6 +100,8 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", ChatChannel: id, Channel: chatChannelKind(cc),
 					Step: p.Step, Round: p.Round}, 0, now))
+			} else {
+				found.unreachable = append(found.unreachable, "#"+id)
 			}
 		}
 		ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, p.Step, now, sf.Empty))
@@ -100,6 +109,10 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 	})
 	if err != nil {
 		return fmt.Errorf("fire step: %w", err)
+	}
+	if written {
+		found.log(e.log.With("incident", c.IncidentID, "policy", inc.Policy, "department", inc.Department,
+			"step", p.Step+1, "round", p.Round+1))
 	}
 	if fired {
 		e.metrics.stepsFired.Inc()
@@ -109,6 +122,29 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		return errDone
 	}
 	return nil
+}
+
+// stepFound is what a step firing found that nobody may hear of otherwise:
+// the timeline has it, the log must too.
+type stepFound struct {
+	noPolicy    bool
+	empty       bool
+	fallback    string
+	unreachable []string // targets with no way to be paged: no notification rules, or gone from the config
+}
+
+func (f *stepFound) log(l *slog.Logger) {
+	switch {
+	case f.noPolicy:
+		l.Error("incident has no escalation policy in the configuration in force: nobody is paged")
+	case f.empty:
+		l.Warn("escalation step found nobody on call and has no fallback; moving on to the next step")
+	case f.fallback != "":
+		l.Warn("escalation step found nobody on call; paging its fallback", "fallback", f.fallback)
+	}
+	if len(f.unreachable) > 0 {
+		l.Warn("escalation step targets that cannot be paged", "targets", strings.Join(f.unreachable, ","))
+	}
 }
 
 // next is the timer after (round, step): the next step after its wait, the
@@ -165,7 +201,7 @@ func chatChannelKind(cc *config.ChatChannel) string {
 func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		return nil
+		return poison(fmt.Errorf("decode exhaust timer payload: %w", err))
 	}
 	var done bool
 	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
@@ -185,7 +221,9 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	}
 	if done {
 		e.metrics.exhausted.WithLabelValues(inc.Department).Inc()
-		e.log.Warn("escalation exhausted: nobody acknowledged", "incident", inc.ID, "policy", inc.Policy)
+		e.log.Error("escalation exhausted: nobody acknowledged", "incident", inc.ID,
+			"department", inc.Department, "policy", inc.Policy, "severity", inc.Severity,
+			"steps", inc.Escalation.Step+1, "rounds", inc.Escalation.Round+1)
 	}
 	return nil
 }
@@ -195,7 +233,7 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		return nil
+		return poison(fmt.Errorf("decode ack timeout timer payload: %w", err))
 	}
 	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status != store.StatusAcked || cur.Escalation.Generation != p.Gen {

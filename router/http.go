@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,12 @@ type Server struct {
 	Reload func(ctx context.Context) error
 	// draining refuses new webhooks during shutdown with 503, so Alertmanager retries elsewhere.
 	draining atomic.Bool
+	// bodies bounds the request bodies in memory, the webhook's and the
+	// provider callbacks' (global.max_inflight_body_bytes).
+	bodies bodyBudget
+	// readyProbe bounds /-/ready's store check (made on first use).
+	readyProbe     *storeProbe
+	readyProbeOnce sync.Once
 }
 
 // Drain makes the webhook answer 503 from now on.
@@ -42,10 +49,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
-	mux.HandleFunc("POST /api/v1/twilio/status", s.twilioStatus)
-	mux.HandleFunc("POST /api/v1/twilio/sms", s.twilioSMS)
-	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.twilioGather)
-	mux.HandleFunc("POST /api/v1/slack/interactions", s.slackInteraction)
+	// Provider callbacks are read whole before their signature can be
+	// checked, so they draw on the webhook's budget of bodies in flight.
+	mux.HandleFunc("POST /api/v1/twilio/status", s.bounded(maxTwilioForm, s.twilioStatus))
+	mux.HandleFunc("POST /api/v1/twilio/sms", s.bounded(maxTwilioForm, s.twilioSMS))
+	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.bounded(maxTwilioForm, s.twilioGather))
+	mux.HandleFunc("POST /api/v1/slack/interactions", s.bounded(maxInteractionBytes, s.slackInteraction))
 	mux.HandleFunc("GET /act/{token}", s.actLink)
 	mux.HandleFunc("POST /act/{token}", s.actLink)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "OK\n") })
@@ -56,15 +65,20 @@ func (s *Server) Handler() http.Handler {
 		g = prometheus.DefaultGatherer
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
-	return mux
+	s.deadLetterRoutes(mux)
+	return s.recoverHTTP(mux)
 }
 
 // webhook takes Alertmanager's post. It answers 2xx only once the incident
 // is durably stored; a store failure is 503 so Alertmanager retries, and load
-// is never answered with 4xx, which Alertmanager would not retry.
+// is never answered with 4xx, which Alertmanager would not retry (its webhook
+// notifier retries 5xx and transport errors only).
 func (s *Server) webhook(w http.ResponseWriter, r *http.Request) {
 	code, msg := s.intake(r)
 	s.Engine.metrics.webhookRequests.WithLabelValues(strconv.Itoa(code)).Inc()
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
 	if code >= 300 {
 		http.Error(w, msg, code)
 		return
@@ -79,21 +93,36 @@ func (s *Server) intake(r *http.Request) (int, string) {
 		return http.StatusServiceUnavailable, "shutting down"
 	}
 	cfg := s.Engine.Policies().Config()
-	body, err := readBody(r, cfg.Global.MaxBodyBytes)
+	// Credentials first, from the headers alone: a stranger's body is never
+	// read, so an unauthenticated flood costs no memory. The receiver named
+	// in the body is checked against them once it is decoded.
+	if len(cfg.Receivers) > 0 && !anyReceiverAuth(cfg, r) {
+		return http.StatusUnauthorized, "missing or wrong credentials"
+	}
+	limit := cfg.Global.MaxBodyBytes
+	if r.ContentLength > limit {
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body of %d bytes is larger than %d bytes (global.max_body_bytes)", r.ContentLength, limit)
+	}
+	inflight := inflightLimit(cfg)
+	weight := bodyWeight(r.ContentLength, limit)
+	if !s.bodies.take(weight, inflight) {
+		return http.StatusServiceUnavailable, fmt.Sprintf("too many webhook bodies at once (global.max_inflight_body_bytes %d); retry", inflight)
+	}
+	defer s.bodies.give(weight)
+	body, err := readBody(r, limit)
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (global.max_body_bytes)", tooBig.Limit)
 	case err != nil:
-		return http.StatusBadRequest, "reading body: " + err.Error()
+		// The read timed out, or the connection was reset or closed early:
+		// the body may be valid, it only did not arrive. A 400 here would
+		// be final for Alertmanager, and the alert lost.
+		s.Engine.log.Warn("webhook body did not arrive whole; answered 503 for a retry", "remote", r.RemoteAddr, "read", len(body), "content_length", r.ContentLength, "err", err)
+		return http.StatusServiceUnavailable, "reading body: " + err.Error() + "; retry"
 	}
 	msg, err := DecodeMessage(body)
 	if err != nil {
-		// Authenticate before telling a stranger what is wrong with the body;
-		// the receiver name is in the body, so a body we cannot read is refused as unauthenticated.
-		if len(cfg.Receivers) > 0 && !anyReceiverAuth(cfg, r) {
-			return http.StatusUnauthorized, "missing or wrong credentials"
-		}
 		return http.StatusBadRequest, err.Error()
 	}
 	if !authorized(cfg, msg.Receiver, r) {
@@ -112,6 +141,32 @@ func (s *Server) intake(r *http.Request) (int, string) {
 		b = strconv.AppendInt(b, inc.ID, 10)
 	}
 	return http.StatusOK, string(append(b, "]}"...))
+}
+
+// inflightLimit is global.max_inflight_body_bytes.
+func inflightLimit(cfg *config.Config) int64 {
+	if n := cfg.Global.MaxInflightBodyBytes; n > 0 {
+		return n
+	}
+	return config.DefaultInflightBodies * max(cfg.Global.MaxBodyBytes, config.DefaultMaxBodyBytes) // a Config not filled in by config.Load
+}
+
+// bounded lets h read a body of at most limit bytes, reserved from the
+// same budget as the webhook's bodies, so no endpoint lets a flood hold more
+// than global.max_inflight_body_bytes of bodies.
+func (s *Server) bounded(limit int64, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		inflight := inflightLimit(s.Engine.Policies().Config())
+		weight := bodyWeight(r.ContentLength, limit)
+		if !s.bodies.take(weight, inflight) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "too many request bodies at once; retry", http.StatusServiceUnavailable)
+			return
+		}
+		defer s.bodies.give(weight)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		h(w, r)
+	}
 }
 
 // readBody is io.ReadAll of at most limit bytes, its buffer sized from
@@ -140,7 +195,8 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 
 // authorized checks the credentials Alertmanager's http_config sends for
 // this receiver. A receiver not in the config is refused when any receiver
-// is configured; with none configured the webhook is open (a demo setup).
+// is configured; with none the webhook is open, which only an embedding test
+// reaches: serve refuses a file without receivers.
 func authorized(cfg *config.Config, receiver string, r *http.Request) bool {
 	if len(cfg.Receivers) == 0 {
 		return true
@@ -219,7 +275,7 @@ func apiStatus(err error) int {
 	switch {
 	case errors.As(err, &he):
 		return he.code
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDeadTimerNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, ErrResolved):
 		return http.StatusConflict
@@ -358,17 +414,20 @@ func (s *Server) oncall(_ http.ResponseWriter, r *http.Request) (any, error) {
 	return out, nil
 }
 
-// ready is false while the store cannot be reached: Alertmanager and load
-// balancers then send elsewhere, and it turns true again by itself.
+// ready is false while the store cannot take a write (Redis unreachable or
+// frozen, the embedded file's disk full or failing): Alertmanager and load
+// balancers then send elsewhere, and it turns true again by itself. It
+// answers within StoreProbeTimeout whatever the store does.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
 	if s.draining.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if err := s.Engine.Store().Ping(ctx); err != nil {
-		http.Error(w, "store unreachable: "+err.Error(), http.StatusServiceUnavailable)
+	s.readyProbeOnce.Do(func() {
+		s.readyProbe = newStoreProbe(StoreProbeTimeout, s.Engine.Store().Ping)
+	})
+	if err := s.readyProbe.run(r.Context()); err != nil {
+		http.Error(w, "store cannot take a write: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	// A provider refusing hikyaku is said but does not make the replica

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
@@ -22,54 +23,160 @@ var (
 // Ingest records one webhook message durably and schedules what it starts.
 // When it returns nil the message is safe in the store: answering 2xx is
 // then a promise that no page will be lost.
+//
+// The routes in force decide which incidents a firing group opens. Updates
+// and resolved follow the incidents already open for the group, whatever
+// the routes say now: a reload that added a drop route or removed a
+// continue route must not leave an incident that can never auto-resolve.
 func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store.Incident, error) {
 	set := e.Policies()
+	if hbs := heartbeatsFor(set.Config(), msg); len(hbs) > 0 {
+		return nil, e.beat(ctx, hbs, msg) // a sign of life, not an incident
+	}
 	now := e.now()
-	decisions := set.Route(msg.Labels(), now)
-	var out []*store.Incident
-	for i, d := range decisions {
+	group := msg.Receiver + "/" + msg.GroupKey
+	var routed []policies.Decision
+	for _, d := range set.Route(msg.Labels(), now) {
 		if d.Action == policies.ActionDrop {
 			e.metrics.dropped.WithLabelValues(d.Route).Inc()
 			continue
 		}
-		key := msg.Receiver + "/" + msg.GroupKey
-		if i > 0 {
-			// A continue route opens its own incident for its own department.
-			key += "#" + d.Route
+		routed = append(routed, d)
+	}
+	var out []*store.Incident
+	// The group's first incident comes first: it lists the others.
+	var first *policies.Decision
+	if len(routed) > 0 {
+		first = &routed[0]
+	}
+	var stored []string // continue keys the first incident lists
+	var firstRoute string
+	inc, err := e.ingestKey(ctx, group, group, first, msg, raw, func(cur *store.Incident) []string {
+		stored, firstRoute = nil, ""
+		if cur != nil {
+			stored, firstRoute = cur.Continued, cur.Route
 		}
-		var opened, resolved bool
-		inc, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
-			opened, resolved = false, false
-			switch {
-			case cur == nil && !msg.Firing():
-				return nil, nil // resolved before we ever saw it firing (or it was dropped)
-			case cur == nil:
-				opened = true
-				return e.open(key, d, msg, raw), nil
-			case !msg.Firing():
-				resolved = true
-				return e.resolveChange(cur, "alertmanager", "alertmanager"), nil
-			default:
-				return e.refresh(cur, msg, raw), nil
-			}
-		})
+		var keys []string
+		for _, d := range continued(routed, firstRoute) {
+			keys = append(keys, group+"#"+d.Route)
+		}
+		return keys
+	})
+	if err != nil {
+		return out, err
+	}
+	if inc != nil {
+		out = append(out, inc)
+	}
+	seen := map[string]bool{group: true}
+	for _, d := range continued(routed, firstRoute) {
+		key := group + "#" + d.Route
+		seen[key] = true
+		inc, err := e.ingestKey(ctx, group, key, &d, msg, raw, nil)
 		if err != nil {
-			return out, fmt.Errorf("router: ingest group %q: %w", msg.GroupKey, err)
+			return out, err
 		}
-		if inc == nil {
+		if inc != nil {
+			out = append(out, inc)
+		}
+	}
+	// Incidents continue routes opened that today's routes no longer reach.
+	for _, key := range stored {
+		if seen[key] {
 			continue
 		}
-		switch {
-		case opened:
-			e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
-			e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
-		case resolved:
-			e.observeResolved(inc)
+		seen[key] = true
+		inc, err := e.ingestKey(ctx, group, key, nil, msg, raw, nil)
+		if err != nil {
+			return out, err
 		}
-		out = append(out, inc)
+		if inc != nil {
+			out = append(out, inc)
+		}
 	}
 	e.kick()
 	return out, nil
+}
+
+// continued are the decisions that open incidents of their own, besides
+// the group's first incident: every decision but the one that incident
+// stands for. That is the decision of the route it was opened by, even when
+// a reload moved that route down the file, else the first decision.
+func continued(routed []policies.Decision, firstRoute string) []policies.Decision {
+	mapped := 0
+	for i, d := range routed {
+		if d.Route == firstRoute {
+			mapped = i
+			break
+		}
+	}
+	var out []policies.Decision
+	for i, d := range routed {
+		if i != mapped {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// ingestKey applies msg to the incident open under key: it refreshes or
+// resolves it, or, when none is open and d is set, opens one for d. lists,
+// for the group's first incident, gives the continue keys it must list.
+func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.Decision, msg *Message, raw []byte,
+	lists func(cur *store.Incident) []string) (*store.Incident, error) {
+	var opened, resolved bool
+	inc, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
+		opened, resolved = false, false
+		var keys []string
+		if lists != nil {
+			keys = lists(cur)
+		}
+		switch {
+		case cur == nil && (!msg.Firing() || d == nil):
+			return nil, nil // resolved before we ever saw it firing, dropped, or not ours
+		case cur == nil:
+			opened = true
+			ch := e.open(key, *d, msg, raw)
+			ch.Incident.Group, ch.Incident.Continued = group, keys
+			return ch, nil
+		case !msg.Firing():
+			resolved = true
+			return e.resolveChange(cur, "alertmanager", "alertmanager"), nil
+		default:
+			ch := e.refresh(cur, msg, raw)
+			if merged, grew := union(cur.Continued, keys); grew {
+				if ch == nil {
+					next := *cur
+					ch = &store.Change{Incident: &next}
+				}
+				ch.Incident.Continued = merged
+			}
+			return ch, nil
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("router: ingest group %q: %w", msg.GroupKey, err)
+	}
+	switch {
+	case inc == nil:
+	case opened:
+		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
+		e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
+	case resolved:
+		e.observeResolved(inc)
+	}
+	return inc, nil
+}
+
+// union is have with the keys it lacks appended, and whether it grew.
+func union(have, keys []string) ([]string, bool) {
+	out := have
+	for _, k := range keys {
+		if !slices.Contains(out, k) {
+			out = append(slices.Clone(out), k)
+		}
+	}
+	return out, len(out) != len(have)
 }
 
 // open builds a new incident for one routing decision.
@@ -90,16 +197,25 @@ func (e *Engine) open(key string, d policies.Decision, msg *Message, raw []byte)
 	case policies.ActionPage:
 		ch.Schedule = append(ch.Schedule, stepTimer(inc, 0, 0, now))
 	case policies.ActionHold:
-		ch.Events = append(ch.Events, event(now, "held", "", "until", d.HoldUntil.Format("2006-01-02T15:04:05Z07:00")))
-		ch.Schedule = append(ch.Schedule, stepTimer(inc, 0, 0, d.HoldUntil))
+		ch.Events = append(ch.Events, event(now, "held", "", "until", d.HoldUntil.Format(time.RFC3339)))
 	case policies.ActionMaintenance:
 		ch.Events = append(ch.Events, event(now, "maintenance", "", "window", d.Maintenance))
-		return ch // recorded, nobody is paged or informed
 	case policies.ActionStakeholders:
 		ch.Events = append(ch.Events, event(now, "stakeholders_only", "", "route", d.Route))
 	}
+	// Nobody is paged yet: route the incident again when the decision ends.
+	if w := e.wait(d, now); w != nil {
+		inc.Wait = w
+		ch.Schedule = append(ch.Schedule, recheckTimer(inc, w.Until))
+		if d.Action == policies.ActionMaintenance {
+			return ch // recorded, nobody is paged or informed
+		}
+	}
 	if e.hasStakeholders(inc) {
 		ch.Schedule = append(ch.Schedule, reportTimer(inc, now))
+		if inc.Wait != nil {
+			inc.Wait.Reporting = true
+		}
 	}
 	return ch
 }
@@ -267,6 +383,7 @@ func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Chang
 	inc := *cur
 	inc.Status, inc.AckedAt, inc.AckedBy, inc.UpdatedAt = store.StatusAcked, now, actor, now
 	inc.Escalation.Generation++
+	inc.Wait = nil // someone has it: an ack timeout pages, not the end of a wait
 	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 		Events: []store.Event{event(now, "acked", actor, "via", via)}}
 	if pol := e.Policies().Config().Policy(inc.Policy); pol != nil && pol.AckTimeout > 0 {
@@ -293,6 +410,7 @@ func (e *Engine) escalateChange(cur *store.Incident, actor, via string) (*store.
 	inc := *cur
 	inc.Status, inc.UpdatedAt, inc.Escalation.Exhausted = store.StatusOpen, now, false
 	inc.Escalation.Generation++
+	inc.Wait = nil // escalated by hand: the escalation has started
 	round, step := inc.Escalation.Round, inc.Escalation.Step+1
 	if pol := e.policyFor(&inc); pol != nil && step >= len(pol.Steps) {
 		round, step = round+1, 0

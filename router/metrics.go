@@ -1,13 +1,14 @@
 package router
 
 import (
-	"context"
-	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/hikyaku/hikyaku/store"
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/config"
 )
 
 // Metrics are hikyaku's own Prometheus metrics, all prefixed hikyaku_.
@@ -26,7 +27,24 @@ type Metrics struct {
 	reloads         *prometheus.CounterVec
 	providerUp      *prometheus.GaugeVec
 	dryRun          prometheus.Gauge
+	reloadOK        prometheus.Gauge
+	reloadTime      prometheus.Gauge
+	mail            *mailMetrics
+	heartbeat       heartbeatMetrics
+	faults          faultMetrics // dead letters and panics (deadletter.go)
 }
+
+// The results of hikyaku_notifications_total. failed and given_up are
+// final on their channel: failed moved on to the person's next contact
+// method, given_up had none left.
+const (
+	resultSent        = "sent"
+	resultRecorded    = "recorded" // --dry-run: nothing was sent
+	resultRetried     = "retried"
+	resultFailed      = "failed"
+	resultGivenUp     = "given_up"
+	resultRateLimited = "rate_limited"
+)
 
 // NewMetrics registers the metrics with reg (nil: a private registry, for tests).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
@@ -50,7 +68,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		exhausted: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_escalations_exhausted_total",
 			Help: "Incidents whose escalation policy ran out with no ack, by department."}, []string{"department"}),
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_notifications_total",
-			Help: "Notification attempts, by channel and result (sent, recorded, retried, failed, rate_limited)."}, []string{"channel", "result"}),
+			Help: "Notification attempts, by channel, result (sent, recorded, retried, failed, given_up, rate_limited) and, for retried, failed and given_up, reason (auth, rate_limited, client, server, timeout, unknown)."},
+			[]string{"channel", "result", "reason"}),
 		stepsFired: prometheus.NewCounter(prometheus.CounterOpts{Name: "hikyaku_escalation_steps_fired_total",
 			Help: "Escalation steps fired."}),
 		timerLateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hikyaku_timer_lateness_seconds",
@@ -66,38 +85,61 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "0 after a provider refused hikyaku's credentials or account, 1 after a success (and at start), by provider."}, []string{"provider"}),
 		dryRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_dry_run",
 			Help: "1 when serve runs with --dry-run: nothing is sent, every message is recorded."}),
+
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful (1) or refused (0)."}),
+		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration load, in Unix seconds."}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.providerUp, m.dryRun} {
+		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun} {
 		f(c)
 	}
+	m.initLabels()
+	m.mail = newMailMetrics(reg)
+	m.heartbeat = newHeartbeatMetrics(reg)
+	m.faults = newFaultMetrics(f)
 	return m
 }
 
-// outboxDepth reports, at each scrape, how many timers the store holds:
-// escalation steps and notifications waiting or being sent. A depth that
-// keeps growing means pages are not going out as fast as they come due.
-type outboxDepth struct {
-	st   store.Store
-	desc *prometheus.Desc
+// initLabels makes every counter whose labels are a fixed set show at 0
+// from the start: a rate() over a series that appears only with its first
+// failure misses that failure, and an alert on it never fires.
+func (m *Metrics) initLabels() {
+	for _, ch := range []config.Channel{config.ChannelSMS, config.ChannelVoice, config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook} {
+		m.notifications.WithLabelValues(string(ch), resultSent, "")
+		m.notifications.WithLabelValues(string(ch), resultRecorded, "")
+		m.notifications.WithLabelValues(string(ch), resultRateLimited, "")
+		for _, result := range []string{resultRetried, resultFailed, resultGivenUp} {
+			for _, r := range channels.Reasons {
+				m.notifications.WithLabelValues(string(ch), result, string(r))
+			}
+		}
+	}
+	for _, code := range []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized,
+		http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable} {
+		m.webhookRequests.WithLabelValues(strconv.Itoa(code))
+	}
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
 }
 
-// NewOutboxDepth is the hikyaku_outbox_depth gauge over st, for a registry.
-func NewOutboxDepth(st store.Store) prometheus.Collector {
-	return &outboxDepth{st: st, desc: prometheus.NewDesc("hikyaku_outbox_depth",
-		"Timers the store holds: escalation steps and notifications waiting or in flight.", nil, nil)}
+// initDepartments makes the per-department counters of cfg show at 0. Run
+// at start and on each reload, so a department added later starts at 0 too.
+func (m *Metrics) initDepartments(cfg *config.Config) {
+	for _, d := range cfg.Departments {
+		m.acked.WithLabelValues(d.ID)
+		m.resolved.WithLabelValues(d.ID)
+		m.exhausted.WithLabelValues(d.ID)
+	}
 }
 
-func (o *outboxDepth) Describe(ch chan<- *prometheus.Desc) { ch <- o.desc }
-
-func (o *outboxDepth) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	n, err := o.st.Pending(ctx)
-	if err != nil {
-		// The scrape says the store is unreachable rather than showing a stale 0.
-		ch <- prometheus.NewInvalidMetric(o.desc, fmt.Errorf("outbox depth: %w", err))
+// configLoaded records a configuration load: at start, or a reload.
+func (m *Metrics) configLoaded(ok bool, at time.Time) {
+	if !ok {
+		m.reloadOK.Set(0)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(o.desc, prometheus.GaugeValue, float64(n))
+	m.reloadOK.Set(1)
+	m.reloadTime.Set(float64(at.Unix()))
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -29,8 +30,7 @@ var errDone = errors.New("timer completed with its write")
 func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 	var p notifyPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
-		e.log.Error("bad notify timer payload: dropping it", "timer", c.ID, "err", err)
-		return nil
+		return poison(fmt.Errorf("decode notify timer payload: %w", err))
 	}
 	inc, err := e.opts.Store.Get(ctx, c.IncidentID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -74,9 +74,9 @@ func (e *Engine) send(ctx context.Context, m *channels.Message) (channels.Receip
 	rc, err := sender.Send(sctx, m)
 	switch {
 	case err == nil && rc.Recorded:
-		e.metrics.notifications.WithLabelValues(m.Channel, "recorded").Inc()
+		e.metrics.notifications.WithLabelValues(m.Channel, resultRecorded, "").Inc()
 	case err == nil:
-		e.metrics.notifications.WithLabelValues(m.Channel, "sent").Inc()
+		e.metrics.notifications.WithLabelValues(m.Channel, resultSent, "").Inc()
 		e.providerAnswered(m.Channel)
 	case channels.IsAuthFailure(err):
 		e.providerRefused(m, err)
@@ -95,19 +95,29 @@ func sentEvent(rc channels.Receipt) string {
 }
 
 // fail records a notification that will not arrive and fails over to the
-// person's next contact method at once.
-func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload, reason string, attempts int) error {
-	e.metrics.notifications.WithLabelValues(p.Channel, "failed").Inc()
+// person's next contact method at once. With no method left the page is
+// given up: nobody hears of it on this path, so that is an ERROR.
+func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload, reason string, cause channels.Reason, attempts int) error {
 	ev := event(e.now(), "notify_failed", "", "to", who(p), "channel", p.Channel, "error", reason,
-		"attempts", strconv.Itoa(attempts))
+		"reason", string(cause), "attempts", strconv.Itoa(attempts))
 	var next []store.Timer
-	if nextCh := e.failover(p); nextCh != "" {
+	nextCh := e.failover(p)
+	if nextCh != "" {
 		fp := *p
 		fp.Failed = append(slices.Clone(p.Failed), p.Channel)
 		fp.Channel = nextCh
 		next = append(next, notifyTimer(inc, fp, 0, e.now()))
 		ev.Detail["failover_to"] = nextCh
 		e.kick()
+	}
+	log := e.log.With("incident", inc.ID, "person", p.User, "chat_channel", p.ChatChannel, "channel", p.Channel,
+		"kind", p.Kind, "reason", string(cause), "attempts", attempts, "err", reason)
+	if nextCh != "" {
+		e.metrics.notifications.WithLabelValues(p.Channel, resultFailed, string(cause)).Inc()
+		log.Warn("notification failed; failing over to the next contact method", "failover_to", nextCh)
+	} else {
+		e.metrics.notifications.WithLabelValues(p.Channel, resultGivenUp, string(cause)).Inc()
+		log.Error("notification given up: no other contact method is left", "tried", strings.Join(p.Failed, ","))
 	}
 	return e.record(ctx, inc.ID, next, ev)
 }
@@ -195,7 +205,9 @@ func (e *Engine) deliveryFailed(ctx context.Context, cb callback, reason string)
 	if stale(inc, &p) {
 		return nil
 	}
-	return e.fail(ctx, inc, &p, reason, 1)
+	// The provider took the message and the carrier did not deliver it, or
+	// nobody answered the call: the address, not the request, is the trouble.
+	return e.fail(ctx, inc, &p, reason, channels.ReasonClient, 1)
 }
 
 // record appends a timeline event (and schedules timers) without touching the incident's state.

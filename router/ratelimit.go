@@ -51,7 +51,7 @@ func (e *Engine) holdBack(ctx context.Context, admission string, p *notifyPayloa
 			return fmt.Errorf("per-person rate limit: %w", err)
 		}
 		if !ok {
-			e.metrics.notifications.WithLabelValues(p.Channel, "rate_limited").Inc()
+			e.metrics.notifications.WithLabelValues(p.Channel, resultRateLimited, "").Inc()
 			return e.postpone(ctx, claims, next, "rate_limited", "limit", strconv.Itoa(n)+"/min")
 		}
 	}

@@ -17,6 +17,7 @@ const (
 	kindExhaust    = "exhaust"     // the last step of the last round waited out
 	kindAckTimeout = "ack_timeout" // an acked incident was not resolved in time
 	kindReport     = "report"      // a periodic stakeholder update
+	kindRecheck    = "recheck"     // a muted or held incident is routed again
 )
 
 type stepPayload struct {
@@ -82,6 +83,17 @@ func genTimer(inc *store.Incident, kind string, due time.Time) store.Timer {
 	return store.Timer{
 		ID:   fmt.Sprintf("%s/g%d/%s", ref(inc), g, kind),
 		Kind: kind, IncidentID: inc.ID, Due: due,
+		Payload: payload(genPayload{Gen: g}),
+	}
+}
+
+// recheckTimer routes inc again at due. The due time is in the id, so a
+// reload's recheck now and the one at the window's end are two timers.
+func recheckTimer(inc *store.Incident, due time.Time) store.Timer {
+	g := inc.Escalation.Generation
+	return store.Timer{
+		ID:   fmt.Sprintf("%s/g%d/recheck/%d", ref(inc), g, due.UnixMilli()),
+		Kind: kindRecheck, IncidentID: inc.ID, Due: due,
 		Payload: payload(genPayload{Gen: g}),
 	}
 }

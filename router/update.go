@@ -113,6 +113,8 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		case err == nil:
 			updated[pm.p.Channel]++
 		case channels.IsPermanent(err):
+			e.log.Warn("updating a posted message failed", "incident", inc.ID, "person", pm.p.User,
+				"chat_channel", pm.p.ChatChannel, "channel", pm.p.Channel, "reason", string(channels.ReasonOf(err)), "err", err)
 			out = append(out, event(e.now(), "update_failed", "", "to", who(&pm.p), "channel", pm.p.Channel,
 				"provider_id", pm.providerID, "error", err.Error()))
 		default:
@@ -128,6 +130,8 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		return errRetried
 	}
 	if transient != nil {
+		e.log.Warn("updating posted messages failed; giving up", "incident", inc.ID, "attempts", c.Attempt+1,
+			"reason", string(channels.ReasonOf(transient)), "err", transient)
 		out = append(out, event(e.now(), "update_failed", "", "error", transient.Error(),
 			"attempts", strconv.Itoa(c.Attempt+1)))
 	}

@@ -20,7 +20,7 @@ import (
 // Bucket layout. Integers are big-endian so bbolt's byte order is numeric order.
 var (
 	bucketIncidents      = []byte("incidents")       // id → Incident JSON; its sequence is the id counter
-	bucketKeys           = []byte("keys")            // dedup key → id of the non-resolved incident holding it
+	bucketKeys           = []byte("keys")            // IndexKey(dedup key) → id of the non-resolved incident holding it
 	bucketStatuses       = []byte("statuses")        // status 0x00 id → nil, for List by status
 	bucketTimeline       = []byte("timeline")        // incident id, seq → Event JSON
 	bucketTimers         = []byte("timers")          // timer id → boltTimer JSON
@@ -87,10 +87,15 @@ func OpenBolt(path string) (*Bolt, error) {
 				return err
 			}
 		}
+		if err := indexLongKeys(tx); err != nil {
+			return err
+		}
 		// The file lock makes us its only user, so every claim in it was held
 		// by a process that died (kill -9, power loss): its timers are due
-		// now, not when that process's lease would have ended.
-		return releaseClaims(tx, func([]byte) bool { return true })
+		// now, not when that process's lease would have ended. Each was an
+		// attempt, as a lease that expired is: a timer that kills the process
+		// every time it runs must not crash-loop it for ever.
+		return releaseClaims(tx, func([]byte) bool { return true }, true)
 	})
 	if err != nil {
 		db.Close()
@@ -101,12 +106,12 @@ func OpenBolt(path string) (*Bolt, error) {
 
 func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", key, err)
+		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
 	var out *Incident
 	err := s.w.update(func(tx *bolt.Tx) error {
 		var cur *Incident
-		if id := tx.Bucket(bucketKeys).Get([]byte(key)); id != nil {
+		if id := tx.Bucket(bucketKeys).Get([]byte(IndexKey(key))); id != nil {
 			var err error
 			if cur, err = getIncident(tx, int64(binary.BigEndian.Uint64(id))); err != nil {
 				return err
@@ -117,9 +122,38 @@ func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Inciden
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", key, err)
+		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
 	return out, nil
+}
+
+// indexLongKeys moves dedup keys longer than MaxIndexedKey, written before
+// they were indexed by digest, to their IndexKey. Without it the open
+// incident of such a group would no longer be found: Alertmanager's next post
+// would open a second one and its resolve would never reach the first. The
+// file lock makes this open the only writer, so one pass is enough.
+func indexLongKeys(tx *bolt.Tx) error {
+	keys := tx.Bucket(bucketKeys)
+	var long [][]byte
+	err := keys.ForEach(func(k, _ []byte) error {
+		if len(k) > MaxIndexedKey {
+			long = append(long, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range long {
+		id := bytes.Clone(keys.Get(k))
+		if err := keys.Delete(k); err != nil {
+			return err
+		}
+		if err := keys.Put([]byte(IndexKey(string(k))), id); err != nil {
+			return fmt.Errorf("index dedup key by digest: %w", err)
+		}
+	}
+	return nil
 }
 
 func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
@@ -164,14 +198,15 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) 
 	id := u64(uint64(next.ID))
 
 	keys := tx.Bucket(bucketKeys)
-	holder := keys.Get([]byte(next.Key))
+	indexed := []byte(IndexKey(next.Key))
+	holder := keys.Get(indexed)
 	switch {
 	case holdsKey(next.Status) && holder != nil && !bytes.Equal(holder, id):
 		return nil, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
 	case holdsKey(next.Status):
-		err = keys.Put([]byte(next.Key), id)
+		err = keys.Put(indexed, id)
 	case bytes.Equal(holder, id):
-		err = keys.Delete([]byte(next.Key))
+		err = keys.Delete(indexed)
 	}
 	if err != nil {
 		return nil, err
@@ -411,6 +446,10 @@ func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease 
 				return err
 			}
 			wasAt := t.indexedAt()
+			if t.claimed() {
+				// Its lease expired: the holder died or hung mid-handler. That was an attempt.
+				t.Attempt++
+			}
 			t.Owner, t.Token, t.LeaseUntil = owner, fmt.Sprintf("%s-%d", tokenBase, i), leaseUntil
 			if err := putTimer(tx, t, wasAt); err != nil {
 				return err
@@ -478,7 +517,7 @@ func (s *Bolt) Retry(ctx context.Context, c Claim, due time.Time) error {
 
 func (s *Bolt) Release(ctx context.Context, owner string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		return releaseClaims(tx, func(o []byte) bool { return string(o) == owner })
+		return releaseClaims(tx, func(o []byte) bool { return string(o) == owner }, false)
 	})
 	if err != nil {
 		return fmt.Errorf("store: release claims of %q: %w", owner, err)
@@ -486,8 +525,9 @@ func (s *Bolt) Release(ctx context.Context, owner string) error {
 	return nil
 }
 
-// releaseClaims makes the claims of the owners that match pending again at their due time.
-func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool) error {
+// releaseClaims makes the claims of the owners that match pending again at
+// their due time; attempted counts each as an attempt of its timer.
+func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool, attempted bool) error {
 	var ids []string
 	err := tx.Bucket(bucketClaims).ForEach(func(id, o []byte) error {
 		if match(o) {
@@ -505,6 +545,9 @@ func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool) error {
 		}
 		wasAt := t.indexedAt()
 		t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
+		if attempted {
+			t.Attempt++
+		}
 		if err := putTimer(tx, t, wasAt); err != nil {
 			return err
 		}
@@ -540,9 +583,41 @@ func (s *Bolt) Pending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Ping checks the file takes a write: a small write, committed and
+// fsync'd like any other, and room on its disk for the file to grow by
+// bbolt's next step. The write alone would not do: on a full disk it lands
+// in pages the file already has, while an incident's write, which needs
+// the file to grow, fails with ENOSPC.
 func (s *Bolt) Ping(ctx context.Context) error {
-	return s.db.View(func(tx *bolt.Tx) error { return nil })
+	err := s.w.update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketProbe)
+		if err != nil {
+			return err
+		}
+		return b.Put(keyProbe, u64(uint64(max(time.Now().UnixNano(), 0))))
+	})
+	if err != nil {
+		return fmt.Errorf("store: probe write: %w", err)
+	}
+	free, err := freeBytes(filepath.Dir(s.db.Path()))
+	if err != nil {
+		return fmt.Errorf("store: free space: %w", err)
+	}
+	if free < minFreeBytes {
+		return fmt.Errorf("store: %d bytes free on the disk of %s, under the %d a write may need to grow the file", free, s.db.Path(), minFreeBytes)
+	}
+	return nil
 }
+
+// minFreeBytes is bbolt's largest growth step (its AllocSize): with less
+// free, the next write that grows the file may fail.
+const minFreeBytes = 16 << 20
+
+// The probe write's bucket and key, apart from everything else.
+var (
+	bucketProbe = []byte("probe")
+	keyProbe    = []byte("ready")
+)
 
 func (s *Bolt) Close() error {
 	s.w.shutdown()
@@ -640,4 +715,54 @@ func (s *Bolt) OptedOut(ctx context.Context, address string) (bool, error) {
 		return false, fmt.Errorf("store: opted out %q: %w", address, err)
 	}
 	return out, nil
+}
+
+func (s *Bolt) SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error) {
+	if err := checkStandalone(op, t); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	var prev *Timer
+	read := func(tx *bolt.Tx) error {
+		bt, err := getTimer(tx, t.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		case bt.IncidentID != 0:
+			return errIncidentTimer(t.ID, bt.IncidentID)
+		}
+		prev = &bt.Timer
+		return nil
+	}
+	var err error
+	if op == TimerGet {
+		err = s.db.View(read)
+	} else {
+		err = s.w.update(func(tx *bolt.Tx) error {
+			prev = nil // the group commit may run this again
+			if err := read(tx); err != nil {
+				return err
+			}
+			switch {
+			case op == TimerAdd && prev != nil:
+				return nil
+			case op == TimerReplace, op == TimerRemove:
+				if err := removeTimer(tx, t.ID); err != nil {
+					return err
+				}
+			}
+			if op == TimerRemove {
+				return nil
+			}
+			return addTimer(tx, t)
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	return prev, nil
 }

@@ -67,4 +67,9 @@ func TestBoltReopenReleasesDeadClaims(t *testing.T) {
 	if len(c) != 1 || c[0].ID != "t1" || !c[0].Due.Equal(now.Add(-time.Second)) {
 		t.Fatalf("after reopening: claims %+v, want t1 at its own due time, not after the dead owner's lease", c)
 	}
+	// The dead process's attempt counts, as an expired lease does: a timer
+	// that kills the process each time must not crash-loop it for ever.
+	if c[0].Attempt != 1 {
+		t.Fatalf("after reopening: attempt %d, want 1 (the killed process's attempt)", c[0].Attempt)
+	}
 }

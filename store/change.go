@@ -30,11 +30,11 @@ func nextState(cur *Incident, ch *Change, key string) (*Incident, error) {
 	}
 	if next.Key != key {
 		// The key index would point at the wrong incident; re-keying is a new incident.
-		return nil, fmt.Errorf("store: incident key %q differs from %q: %w", next.Key, key, ErrKeyConflict)
+		return nil, fmt.Errorf("store: incident key %q differs from %q: %w", errKey(next.Key), errKey(key), ErrKeyConflict)
 	}
 	if cur == nil {
 		if next.ID != 0 {
-			return nil, fmt.Errorf("store: new incident for key %q must have ID 0, got %d", key, next.ID)
+			return nil, fmt.Errorf("store: new incident for key %q must have ID 0, got %d", errKey(key), next.ID)
 		}
 		next.Version = 1
 	} else {
@@ -74,5 +74,11 @@ func cloneIncident(inc *Incident) *Incident {
 	}
 	c := *inc
 	c.Message = slices.Clone(inc.Message)
+	c.Handled = slices.Clone(inc.Handled)
+	c.Continued = slices.Clone(inc.Continued)
+	if inc.Wait != nil {
+		w := *inc.Wait
+		c.Wait = &w
+	}
 	return &c
 }

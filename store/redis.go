@@ -62,13 +62,25 @@ func NewRedis(rdb redis.UniversalClient, opt RedisOptions) *Redis {
 
 func (s *Redis) seqKey() string              { return s.seq }
 func (s *Redis) incidentKey(id int64) string { return s.base + "incident:" + strconv.FormatInt(id, 10) }
-func (s *Redis) dedupKey(key string) string  { return s.base + "key:" + key }
+func (s *Redis) dedupKey(key string) string  { return s.base + "key:" + IndexKey(key) }
 func (s *Redis) allKey() string              { return s.base + "incidents" }
 func (s *Redis) statusKey(st Status) string  { return s.base + "status:" + string(st) }
 func (s *Redis) timelineKey(id int64) string { return s.base + "timeline:" + strconv.FormatInt(id, 10) }
 func (s *Redis) timersKey() string           { return s.timers }
 func (s *Redis) dueKey() string              { return s.due }
 func (s *Redis) claimsKey() string           { return s.claims }
+
+// dedupKeys are the Redis keys a dedup key may be indexed under: its
+// IndexKey, then, for a key longer than MaxIndexedKey, the key as it is,
+// which is how versions before the digest wrote it. The scripts read the
+// second only when the first is missing and delete it once they write the
+// first, so an incident opened before an upgrade is still found and resolved.
+func (s *Redis) dedupKeys(key string) []string {
+	if len(key) <= MaxIndexedKey {
+		return []string{s.dedupKey(key)}
+	}
+	return []string{s.dedupKey(key), s.base + "key:" + key}
+}
 
 // timerKeys are the KEYS of every timer script but release.lua, in this order.
 func (s *Redis) timerKeys() []string { return []string{s.timersKey(), s.dueKey(), s.claimsKey()} }
@@ -84,7 +96,7 @@ type snapshot struct {
 
 func (s *Redis) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
 	load := func(ctx context.Context) (snapshot, error) {
-		res, err := scriptLoadByKey.Run(ctx, s.rdb, []string{s.dedupKey(key)}, s.base).Slice()
+		res, err := scriptLoadByKey.Run(ctx, s.rdb, s.dedupKeys(key), s.base).Slice()
 		if err != nil {
 			return snapshot{}, err
 		}
@@ -97,7 +109,7 @@ func (s *Redis) UpdateByKey(ctx context.Context, key string, fn func(cur *Incide
 	guess := &snapshot{key: key, holder: "0"}
 	inc, err := s.update(ctx, guess, load, fn)
 	if err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", key, err)
+		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
 	return inc, nil
 }
@@ -139,7 +151,7 @@ func (s *Redis) snapshotOf(key string, id int64, raw any) (snapshot, error) {
 		if key == "" {
 			return snap, ErrNotFound
 		}
-		return snap, fmt.Errorf("key %q points at missing incident %d", key, id)
+		return snap, fmt.Errorf("key %q points at missing incident %d", errKey(key), id)
 	}
 	var inc Incident
 	if err := json.Unmarshal([]byte(str), &inc); err != nil {
@@ -244,7 +256,7 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 		}
 		args = append(args, t.ID, dueScore(t.Due), b, t.IncidentID)
 	}
-	keys := []string{s.timersKey(), s.dueKey(), s.claimsKey(), s.seqKey(), s.dedupKey(next.Key)}
+	keys := append([]string{s.timersKey(), s.dueKey(), s.claimsKey(), s.seqKey()}, s.dedupKeys(next.Key)...)
 	var res []any
 	if s.opt.Wait > 0 {
 		// WAIT covers the writes of its own connection: run both on one.
@@ -545,4 +557,35 @@ func (s *Redis) OptedOut(ctx context.Context, address string) (bool, error) {
 		return false, fmt.Errorf("store: opted out %q: %w", address, err)
 	}
 	return out, nil
+}
+
+var timerOpArg = map[TimerOp]string{TimerGet: "get", TimerAdd: "add", TimerReplace: "replace", TimerRemove: "remove"}
+
+func (s *Redis) SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error) {
+	if err := checkStandalone(op, t); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	res, err := scriptSetTimer.Run(ctx, s.rdb, s.timerKeys(), s.base, timerOpArg[op], t.ID, dueScore(t.Due), data).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("store: %v timer %q: %w", op, t.ID, err)
+	}
+	switch code, _ := res[0].(int64); {
+	case code == 0:
+		return nil, nil
+	case code == 1 && len(res) == 2:
+		raw, _ := res[1].(string)
+		var prev Timer
+		if err := json.Unmarshal([]byte(raw), &prev); err != nil {
+			return nil, fmt.Errorf("store: %v timer %q: decode the timer it replaced: %w", op, t.ID, err)
+		}
+		return &prev, nil
+	case code == -1 && len(res) == 2:
+		incident, _ := res[1].(int64)
+		return nil, errIncidentTimer(t.ID, incident)
+	}
+	return nil, fmt.Errorf("store: %v timer %q: script answered %v", op, t.ID, res)
 }

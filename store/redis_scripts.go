@@ -22,6 +22,8 @@ var (
 	luaRetry string
 	//go:embed lua/release.lua
 	luaRelease string
+	//go:embed lua/set_timer.lua
+	luaSetTimer string
 )
 
 var (
@@ -31,4 +33,5 @@ var (
 	scriptComplete      = redis.NewScript(luaTimerLib + luaComplete)
 	scriptRetry         = redis.NewScript(luaTimerLib + luaRetry)
 	scriptRelease       = redis.NewScript(luaTimerLib + luaRelease)
+	scriptSetTimer      = redis.NewScript(luaTimerLib + luaSetTimer)
 )

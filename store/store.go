@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -38,6 +39,26 @@ type Incident struct {
 	// Handled keeps the last inbound requests (Twilio MessageSid, Slack action ids…)
 	// that acted on this incident, so a provider's retry does not act twice.
 	Handled []string `json:"handled,omitempty"`
+	// Group is the Alertmanager group's key (receiver + "/" + groupKey): the
+	// Key of the group's first incident, which continue routes' incidents share.
+	Group string `json:"group,omitempty"`
+	// Continued lists, on a group's first incident, the keys of the incidents
+	// its continue routes opened, so Alertmanager's updates and resolved reach
+	// them whatever the routes in force say.
+	Continued []string `json:"continued,omitempty"`
+	// Wait is set while an open incident pages nobody yet (maintenance, hold,
+	// stakeholders only); nil once its escalation started.
+	Wait *Wait `json:"wait,omitempty"`
+}
+
+// Wait is why an incident pages nobody yet, and when it is routed again.
+type Wait struct {
+	Reason string    `json:"reason"`           // maintenance, hold or stakeholders
+	Window string    `json:"window,omitempty"` // the maintenance window's name
+	Until  time.Time `json:"until"`            // when the incident is routed again
+	// Reporting is set when stakeholder reports are already running, so
+	// leaving the wait does not start a second series.
+	Reporting bool `json:"reporting,omitempty"`
 }
 
 // Escalation is how far an incident's escalation policy has gone.
@@ -114,7 +135,8 @@ type Store interface {
 	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
 	Timeline(ctx context.Context, id int64) ([]Event, error)
 	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
-	// Timers with equal Due come out in ID order.
+	// Timers with equal Due come out in ID order. A timer whose lease expired comes out with Attempt+1
+	// (stored): its holder died or hung mid-handler, and that was an attempt.
 	ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error)
 	// Complete removes a claimed timer; ErrStaleClaim if the claim was lost.
 	Complete(ctx context.Context, c Claim) error
@@ -137,6 +159,57 @@ type Store interface {
 	SetOptOut(ctx context.Context, address string, out bool) error
 	// OptedOut says whether address has opted out and not back in.
 	OptedOut(ctx context.Context, address string) (bool, error)
+	// SetTimer applies op to a timer that belongs to no incident (IncidentID
+	// 0), such as a heartbeat's deadline, and returns the timer as it was
+	// before, nil if there was none. For TimerGet and TimerRemove only t.ID
+	// counts. A timer that belongs to an incident is refused, unchanged: it
+	// changes only with its incident.
+	SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error)
+	// Ping checks the store can serve writes, for readiness: Redis answers
+	// PING; the embedded file takes a small write and has room to grow.
+	DeadLetters
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// TimerOp is what SetTimer does.
+type TimerOp int
+
+const (
+	TimerGet     TimerOp = iota // read it, change nothing
+	TimerAdd                    // add it unless a timer with its ID exists
+	TimerReplace                // add it, or put it in place of the one there, pending or claimed (a claim on that one is lost: ErrStaleClaim)
+	TimerRemove                 // remove it, pending or claimed
+)
+
+func (op TimerOp) String() string {
+	switch op {
+	case TimerGet:
+		return "get"
+	case TimerAdd:
+		return "add"
+	case TimerReplace:
+		return "replace"
+	case TimerRemove:
+		return "remove"
+	}
+	return fmt.Sprintf("TimerOp(%d)", int(op))
+}
+
+// checkStandalone refuses what SetTimer must not do, before touching anything.
+func checkStandalone(op TimerOp, t Timer) error {
+	switch {
+	case op < TimerGet || op > TimerRemove:
+		return fmt.Errorf("store: set timer %q: unknown op %v", t.ID, op)
+	case t.ID == "":
+		return fmt.Errorf("store: set timer: no ID")
+	case t.IncidentID != 0:
+		return fmt.Errorf("store: set timer %q: it names incident %d; an incident's timers change only with it", t.ID, t.IncidentID)
+	}
+	return nil
+}
+
+// errIncidentTimer is SetTimer's refusal of a timer an incident owns.
+func errIncidentTimer(id string, incident int64) error {
+	return fmt.Errorf("store: set timer %q: it belongs to incident %d; an incident's timers change only with it", id, incident)
 }

@@ -29,9 +29,9 @@ func classify(stage string, err error) error {
 			return channels.AuthFailure(strconv.Itoa(se.Code), err)
 		}
 		if se.Code >= 500 {
-			return channels.Permanent(strconv.Itoa(se.Code), err)
+			return channels.WithReason(smtpReason(se.Code), channels.Permanent(strconv.Itoa(se.Code), err))
 		}
-		return err
+		return channels.WithReason(smtpReason(se.Code), err)
 	}
 	var (
 		unknownCA  x509.UnknownAuthorityError
@@ -40,15 +40,30 @@ func classify(stage string, err error) error {
 		verifyFail *tls.CertificateVerificationError
 	)
 	if errors.As(err, &unknownCA) || errors.As(err, &badHost) || errors.As(err, &invalid) || errors.As(err, &verifyFail) {
-		return channels.Permanent("tls_certificate", err)
+		return channels.WithReason(channels.ReasonServer, channels.Permanent("tls_certificate", err))
 	}
 	// NewClientStartTLS reports a server without STARTTLS as a bare error; a
 	// protocol answer (SMTPError) or an I/O failure would have matched above
 	// or below, so what remains is the server's missing capability.
 	if stage == "STARTTLS" && !isNetwork(err) {
-		return channels.Permanent("starttls_unsupported", err)
+		return channels.WithReason(channels.ReasonServer, channels.Permanent("starttls_unsupported", err))
 	}
 	return err
+}
+
+// smtpReason is why an SMTP server refused: 530, 534, 535 and 454 are about
+// our credentials; 421 and 4xx are its own trouble; other 5xx refuse the
+// message or the mailbox.
+func smtpReason(code int) channels.Reason {
+	switch {
+	case code == 530 || code == 534 || code == 535 || code == 454:
+		return channels.ReasonAuth
+	case code >= 400 && code < 500:
+		return channels.ReasonServer
+	case code >= 500:
+		return channels.ReasonClient
+	}
+	return channels.ReasonUnknown
 }
 
 func isNetwork(err error) bool {

@@ -62,26 +62,29 @@ func IncidentFromMessageID(id string) (int64, bool) {
 // base's local part plus "+{incident}.{user}.{mac}" at domain. The MAC binds
 // incident and user under key, so a reply to it proves which incident and whose
 // page it answers without trusting the From header. A user id too long for
-// RFC 5321's 64-octet local part is left out (and out of the MAC).
+// RFC 5321's 64-octet local part is left out of the address but not out of
+// the MAC ("+{incident}.{mac}"): the address still proves the person, checked
+// against the users VerifyReplyAddress is given.
 func ReplyAddress(key []byte, incidentID int64, userID, baseLocal, domain string) string {
-	local := replyLocal(key, incidentID, userID, baseLocal)
+	local := replyLocal(key, incidentID, userID, userID, baseLocal)
 	if len(local) > maxLocalPart {
-		local = replyLocal(key, incidentID, "", baseLocal)
+		local = replyLocal(key, incidentID, "", userID, baseLocal)
 	}
 	return local + "@" + domain
 }
 
-func replyLocal(key []byte, incidentID int64, userID, baseLocal string) string {
+// replyLocal names named in the address and binds bound in the MAC.
+func replyLocal(key []byte, incidentID int64, named, bound, baseLocal string) string {
 	var b strings.Builder
 	b.WriteString(baseLocal)
 	b.WriteByte('+')
 	b.WriteString(strconv.FormatInt(incidentID, 10))
-	if userID != "" {
+	if named != "" {
 		b.WriteByte('.')
-		b.WriteString(userID)
+		b.WriteString(named)
 	}
 	b.WriteByte('.')
-	b.WriteString(replyMAC(key, incidentID, userID))
+	b.WriteString(replyMAC(key, incidentID, bound))
 	return b.String()
 }
 
@@ -97,9 +100,14 @@ func replyMAC(key []byte, incidentID int64, userID string) string {
 }
 
 // VerifyReplyAddress checks an address made by ReplyAddress under key and
-// returns its incident and user ("" when the address names none). Any base
-// local part and domain are accepted: the MAC is what counts.
-func VerifyReplyAddress(key []byte, addr string) (incidentID int64, userID string, ok bool) {
+// returns its incident and user. An address that names no user is checked
+// against each of unnamed (the users it may have been made for: those whose
+// address sent the reply) and returns the one its MAC binds. userID is ""
+// only for an address whose MAC binds no user, as hikyaku made them for
+// long user ids before the MAC always bound the person: it proves the
+// incident, not who answers. Any base local part and domain are accepted:
+// the MAC is what counts.
+func VerifyReplyAddress(key []byte, addr string, unnamed ...string) (incidentID int64, userID string, ok bool) {
 	at := strings.LastIndexByte(addr, '@')
 	if at < 0 || len(key) == 0 {
 		return 0, "", false
@@ -115,15 +123,20 @@ func VerifyReplyAddress(key []byte, addr string) (incidentID int64, userID strin
 		return 0, "", false
 	}
 	num, mac := tag[:first], strings.ToLower(tag[last+1:])
-	if first != last {
-		userID = tag[first+1 : last]
-	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != num {
 		return 0, "", false
 	}
-	if !hmac.Equal([]byte(mac), []byte(replyMAC(key, n, userID))) {
-		return 0, "", false
+	candidates := []string{""}
+	if first != last {
+		candidates = []string{tag[first+1 : last]}
+	} else {
+		candidates = append(candidates, unnamed...)
 	}
-	return n, userID, true
+	for _, u := range candidates {
+		if hmac.Equal([]byte(mac), []byte(replyMAC(key, n, u))) {
+			return n, u, true
+		}
+	}
+	return 0, "", false
 }

@@ -68,8 +68,32 @@ func TestReplyAddressFitsTheLocalPartLimit(t *testing.T) {
 	if len(local) > maxLocalPart {
 		t.Errorf("local part %q is %d octets, over %d", local, len(local), maxLocalPart)
 	}
-	if inc, user, ok := VerifyReplyAddress(key, addr); !ok || inc != 42 || user != "" {
-		t.Errorf("VerifyReplyAddress(%s) = %d %q %v, want 42 \"\" true", addr, inc, user, ok)
+	if inc, user, ok := VerifyReplyAddress(key, addr, "bob", long); !ok || inc != 42 || user != long {
+		t.Errorf("VerifyReplyAddress(%s, bob, %s) = %d %q %v, want 42 %q true", addr, long, inc, user, ok, long)
+	}
+}
+
+// TestReplyAddressBindsALongUserID: the address of a user whose id does not
+// fit still proves the person: it verifies for that user only, never as an
+// address for anyone.
+func TestReplyAddressBindsALongUserID(t *testing.T) {
+	key := []byte("k1")
+	long := strings.Repeat("u", 60)
+	addr := ReplyAddress(key, 42, long, "hikyaku", "ack.example.co.jp")
+	if strings.Contains(addr, long) {
+		t.Fatalf("%s names the user", addr)
+	}
+	if inc, user, ok := VerifyReplyAddress(key, addr); ok {
+		t.Errorf("VerifyReplyAddress(%s) with no candidate = %d %q, want rejection", addr, inc, user)
+	}
+	if inc, user, ok := VerifyReplyAddress(key, addr, "bob", strings.Repeat("v", 60)); ok {
+		t.Errorf("VerifyReplyAddress(%s) for other users = %d %q, want rejection", addr, inc, user)
+	}
+	// An address made before the MAC bound long ids binds the incident only
+	// (MAC of "42", "", this key, computed independently of replyMAC).
+	legacy := "hikyaku+42.tukppaeox3rknkui@ack.example.co.jp"
+	if inc, user, ok := VerifyReplyAddress(key, legacy, long); !ok || inc != 42 || user != "" {
+		t.Errorf("VerifyReplyAddress(%s) = %d %q %v, want 42 \"\" true", legacy, inc, user, ok)
 	}
 }
 

@@ -109,32 +109,65 @@ var authFailures = map[string]bool{
 	"team_disabled":    true,
 }
 
-// classify sorts err into the engine's two classes. Any other ok:false
-// answer (channel_not_found, not_in_channel, invalid_auth, account_inactive,
-// user_not_found, invalid_blocks…) says the same request will fail again.
+// classify sorts err into the engine's two classes, each marked with its
+// reason. Any other ok:false answer (channel_not_found, not_in_channel,
+// invalid_auth, account_inactive, user_not_found, invalid_blocks…) says the
+// same request will fail again.
 func classify(err error) error {
 	var rl *slack.RateLimitedError
 	var sc slack.StatusCodeError
 	var se slack.SlackErrorResponse
 	switch {
 	case errors.As(err, &rl):
-		return err
+		return channels.WithReason(channels.ReasonRateLimited, err)
 	case errors.As(err, &sc):
+		r := channels.ReasonForStatus(sc.Code)
 		if sc.Code >= 500 || sc.Code == http.StatusTooManyRequests || sc.Code == http.StatusRequestTimeout {
-			return err
+			return channels.WithReason(r, err)
 		}
 		if sc.Code == http.StatusUnauthorized || sc.Code == http.StatusForbidden {
-			return channels.AuthFailure(strconv.Itoa(sc.Code), err)
+			return channels.WithReason(channels.ReasonAuth, channels.AuthFailure(strconv.Itoa(sc.Code), err))
 		}
-		return channels.Permanent(strconv.Itoa(sc.Code), err)
+		return channels.WithReason(r, channels.Permanent(strconv.Itoa(sc.Code), err))
 	case errors.As(err, &se):
+		r := errorReason(se.Err)
 		if transient[se.Err] {
-			return err
+			return channels.WithReason(r, err)
 		}
 		if authFailures[se.Err] {
-			return channels.AuthFailure(se.Err, err)
+			return channels.WithReason(channels.ReasonAuth, channels.AuthFailure(se.Err, err))
 		}
-		return channels.Permanent(se.Err, err)
+		return channels.WithReason(r, channels.Permanent(se.Err, err))
 	}
-	return err // connection refused, timeouts, the context's deadline
+	return err // connection refused, timeouts, the context's deadline: channels.ReasonOf reads them
+}
+
+// authErrors are Slack's error codes for a token that is refused or lacks a permission.
+var authErrors = map[string]bool{
+	"invalid_auth":           true,
+	"not_authed":             true,
+	"account_inactive":       true,
+	"token_revoked":          true,
+	"token_expired":          true,
+	"no_permission":          true,
+	"missing_scope":          true,
+	"not_allowed_token_type": true,
+	"ekm_access_denied":      true,
+	"org_login_required":     true,
+	"team_disabled":          true,
+}
+
+// errorReason is the reason of one of Slack's ok:false error codes.
+func errorReason(code string) channels.Reason {
+	switch {
+	case authErrors[code]:
+		return channels.ReasonAuth
+	case code == "ratelimited":
+		return channels.ReasonRateLimited
+	case code == "request_timeout":
+		return channels.ReasonTimeout
+	case transient[code]:
+		return channels.ReasonServer
+	}
+	return channels.ReasonClient
 }

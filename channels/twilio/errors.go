@@ -28,6 +28,7 @@ const (
 	CodeAccountNotActive  = 20005 // the account is suspended or closed
 	CodeAccountSuspended  = 10001 // account is not active
 	CodeAccountRestricted = 30002 // account suspended (message status)
+	CodeTooManyRequests   = 20429 // the account is throttled
 )
 
 // classify turns what twilio-go returned into the engine's two classes:
@@ -54,23 +55,41 @@ func classify(op string, err error, status int) error {
 		}
 	}
 	err = fmt.Errorf("twilio: %s: %w", op, err)
+	if status == 0 && code == 0 {
+		return err // no answer read: channels.ReasonOf tells a timeout from a refused connection
+	}
+	reason := reasonOf(code, status)
 	switch code {
 	case CodeInvalidTo, CodeRegionForbidden, CodeUnsubscribed, CodeNotMobile:
-		return channels.Permanent(strconv.Itoa(code), err)
+		return channels.WithReason(reason, channels.Permanent(strconv.Itoa(code), err))
 	case CodeAuthFailed, CodeAccountNotActive, CodeAccountSuspended, CodeAccountRestricted:
-		return channels.AuthFailure(strconv.Itoa(code), err)
+		return channels.WithReason(channels.ReasonAuth, channels.AuthFailure(strconv.Itoa(code), err))
 	}
 	if status == http.StatusUnauthorized || status == http.StatusForbidden {
 		if code == 0 {
-			return channels.AuthFailure("http "+strconv.Itoa(status), err)
+			return channels.WithReason(channels.ReasonAuth, channels.AuthFailure("http "+strconv.Itoa(status), err))
 		}
-		return channels.AuthFailure(strconv.Itoa(code), err)
+		return channels.WithReason(channels.ReasonAuth, channels.AuthFailure(strconv.Itoa(code), err))
 	}
 	if status >= 400 && status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout {
 		if code == 0 {
-			return channels.Permanent("http "+strconv.Itoa(status), err)
+			return channels.WithReason(reason, channels.Permanent("http "+strconv.Itoa(status), err))
 		}
-		return channels.Permanent(strconv.Itoa(code), err)
+		return channels.WithReason(reason, channels.Permanent(strconv.Itoa(code), err))
 	}
-	return err
+	return channels.WithReason(reason, err)
+}
+
+// reasonOf is why Twilio refused: its code when it names the account, else the HTTP status.
+func reasonOf(code, status int) channels.Reason {
+	switch code {
+	case CodeAuthFailed, CodeAccountNotActive, CodeAccountSuspended, CodeAccountRestricted:
+		return channels.ReasonAuth
+	case CodeTooManyRequests:
+		return channels.ReasonRateLimited
+	}
+	if status == 0 {
+		return channels.ReasonUnknown
+	}
+	return channels.ReasonForStatus(status)
 }

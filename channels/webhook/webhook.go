@@ -112,9 +112,11 @@ func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receip
 	case code >= 200 && code < 300:
 		return channels.Receipt{ProviderID: resp.Header.Get("X-Request-Id")}, nil
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
-		return channels.Receipt{}, fmt.Errorf("webhook %s: %s: %q", where, resp.Status, snippet)
+		return channels.Receipt{}, channels.WithReason(channels.ReasonForStatus(code),
+			fmt.Errorf("webhook %s: %s: %q", where, resp.Status, snippet))
 	default:
-		return channels.Receipt{}, channels.Permanent(strconv.Itoa(code), fmt.Errorf("webhook %s: %s: %q", where, resp.Status, snippet))
+		return channels.Receipt{}, channels.WithReason(channels.ReasonForStatus(code),
+			channels.Permanent(strconv.Itoa(code), fmt.Errorf("webhook %s: %s: %q", where, resp.Status, snippet)))
 	}
 }
 

@@ -34,6 +34,7 @@ var commands = []command{
 	{"ack", "acknowledge an incident on a running server: stops its escalation", actCommand("ack")},
 	{"resolve", "resolve an incident on a running server", actCommand("resolve")},
 	{"escalate", "escalate an incident to its next step now", actCommand("escalate")},
+	{"timers", "list, retry or discard a running server's dead-lettered timers (timers dead)", runTimers},
 	{"version", "print the version", runVersion},
 }
 

@@ -21,17 +21,33 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
+// The HTTP listener's bounds (docs/operations.md, "Memory under floods").
+// Every client hikyaku serves sends headers of a few hundred bytes; the
+// net/http default of 1 MiB would let each connection hold sixteen times
+// this.
+const (
+	defaultMaxConnections = 1024
+	maxHeaderBytes        = 64 << 10
+)
+
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--smtp-listen ADDR] [--store URL | --data-dir DIR]")
+	c := newFlags(e, "serve", "serve --config FILE [--dry-run] [--listen ADDR] [--max-connections N] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --data-dir DIR]")
 	dryRun := c.fs.Bool("dry-run", false, "send nothing: record every message in the log (a demo, a trial run); without it serve refuses a channel whose provider is not configured")
 	listen := c.fs.String("listen", ":9094", "HTTP listen `address`")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
+	smtpSessions := c.fs.Int("smtp-max-sessions", router.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
+	smtpBytes := c.fs.Int64("smtp-max-message-bytes", router.DefaultMaxReplyBytes, "largest reply `bytes` the SMTP listener reads; larger mail is refused with 552")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("data-dir", "data", "`directory` of the embedded store")
 	logFormat := c.fs.String("log-format", "text", "log format: text or json")
+	maxConns := c.fs.Int("max-connections", defaultMaxConnections, "most HTTP connections held open at once; more wait to be accepted")
 	if code, ok := c.parse(e, args); !ok {
 		return code
+	}
+	if *maxConns < 1 {
+		fmt.Fprintf(e.stderr, "hikyaku serve: --max-connections must be at least 1, got %d\n", *maxConns)
+		return exitUsage
 	}
 	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
 	if *logFormat == "json" {
@@ -39,9 +55,14 @@ func runServe(e *env, args []string) int {
 	}
 	log := slog.New(handler)
 
+	if *smtpSessions < 1 || *smtpBytes < 1 {
+		fmt.Fprintf(e.stderr, "hikyaku serve: --smtp-max-sessions and --smtp-max-message-bytes must be at least 1 (got %d and %d)\n", *smtpSessions, *smtpBytes)
+		return exitUsage
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun}); err != nil {
+	mailOpts := router.MailOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
+	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, smtpListen: *smtpListen, storeURL: *storeURL, dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts}); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -52,6 +73,10 @@ func runServe(e *env, args []string) int {
 type serveOptions struct {
 	config, listen, smtpListen, storeURL, dataDir string
 	dryRun                                        bool
+	// maxConns bounds open HTTP connections; 0 is defaultMaxConnections.
+	maxConns int
+	// mail bounds the SMTP reply listener (sessions, message size).
+	mail router.MailOptions
 	// ready, when set, gets the bound address.
 	ready chan<- string
 }
@@ -60,6 +85,10 @@ type serveOptions struct {
 // and on ctx's end shut down in order.
 func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	cfgPath, listen, smtpListen, storeURL, dataDir, ready := o.config, o.listen, o.smtpListen, o.storeURL, o.dataDir, o.ready
+	maxConns := o.maxConns
+	if maxConns == 0 {
+		maxConns = defaultMaxConnections
+	}
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -77,6 +106,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	if o.dryRun {
 		log.Warn("dry run: nothing is sent; every message is recorded in this log (timeline and metrics say recorded)")
 	}
+	store.SetRedisLogger(log) // go-redis's own lines, in the log's format
 	st, err := store.Open(ctx, storeURL, dataDir)
 	if err != nil {
 		return err
@@ -84,9 +114,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoCollector())
 	metrics := router.NewMetrics(reg)
-	reg.MustRegister(router.NewOutboxDepth(st))
+	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st))
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
@@ -98,14 +129,15 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		if err != nil {
 			return fmt.Errorf("smtp listen: %w", err)
 		}
-		smtpSrv := router.NewMailServer(engine)
+		smtpSrv := router.NewMailServer(engine, o.mail)
 		go func() {
 			if err := smtpSrv.Serve(sln); err != nil {
 				log.Error("smtp listener stopped", "err", err)
 			}
 		}()
 		defer smtpSrv.Close()
-		log.Info("taking email replies", "smtp_listen", sln.Addr().String())
+		log.Info("taking email replies", "smtp_listen", sln.Addr().String(),
+			"max_sessions", o.mail.MaxSessions, "max_message_bytes", o.mail.MaxMessageBytes)
 	}
 
 	ln, err := net.Listen("tcp", listen)
@@ -113,9 +145,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	httpSrv := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: maxHeaderBytes}
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- httpSrv.Serve(ln) }()
+	go func() { httpErr <- httpSrv.Serve(newLimitListener(ln, maxConns)) }()
 	log.Info("hikyaku serving", "listen", ln.Addr().String(), "config", cfgPath, "store", storeName(storeURL, dataDir), "dry_run", o.dryRun)
 	if ready != nil {
 		ready <- ln.Addr().String()

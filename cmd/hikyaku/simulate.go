@@ -29,6 +29,13 @@ type simulateReport struct {
 	Alerts    int               `json:"alerts"`
 	Labels    map[string]string `json:"labels"`
 	Decisions []decisionJSON    `json:"decisions"`
+	// Heartbeats the group is the alert of: the daemon takes it as a sign of life and routes nothing.
+	Heartbeats []heartbeatJSON `json:"heartbeats,omitempty"`
+}
+
+type heartbeatJSON struct {
+	Name    string `json:"name"`
+	Timeout string `json:"timeout"`
 }
 
 type decisionJSON struct {
@@ -115,7 +122,15 @@ func runSimulate(e *env, args []string) int {
 
 	set := policies.Compile(cfg)
 	rep := simulateReport{Alert: *alert, At: t, GroupKey: msg.GroupKey, Status: msg.Status, Alerts: len(msg.Alerts), Labels: msg.Labels(), Decisions: []decisionJSON{}}
+	for _, h := range cfg.Heartbeats {
+		if h.Matches(msg.Labels()) {
+			rep.Heartbeats = append(rep.Heartbeats, heartbeatJSON{Name: h.Name, Timeout: h.Timeout.String()})
+		}
+	}
 	for _, d := range set.Route(msg.Labels(), t) {
+		if len(rep.Heartbeats) > 0 {
+			break // consumed as a heartbeat, as the daemon does
+		}
 		dj := decisionJSON{Route: d.Route, Department: d.Department, Policy: d.Policy, Severity: d.Severity, Action: string(d.Action), Maintenance: d.Maintenance, Note: d.Note}
 		start := t
 		if !d.HoldUntil.IsZero() {
@@ -206,6 +221,9 @@ type planLine struct {
 func printSimulation(w io.Writer, cfg *config.Config, rep simulateReport) error {
 	loc := cfg.Global.Location
 	fmt.Fprintf(w, "alert group %s: %s, %s, at %s\n", model.LabelSet(labelSet(rep.Labels)), plural(rep.Alerts, "alert"), rep.Status, fmtTime(rep.At, loc))
+	for _, h := range rep.Heartbeats {
+		fmt.Fprintf(w, "\nheartbeat %s: a sign of life, not an incident; hikyaku pages when none arrives within %s\n", h.Name, h.Timeout)
+	}
 	for _, d := range rep.Decisions {
 		fmt.Fprintf(w, "\n%s\n", describeDecision(cfg, d, loc))
 		if d.Note != "" {

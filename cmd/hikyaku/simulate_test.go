@@ -117,3 +117,25 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestSimulateWatchdogIsAHeartbeat: a group matching a heartbeat is
+// reported as the heartbeat's, with no routing decision, as the daemon
+// consumes it.
+func TestSimulateWatchdogIsAHeartbeat(t *testing.T) {
+	const watchdog = "testdata/watchdog-prod-tokyo.json"
+	code, stdout, stderr := runCmd(t, "simulate", "--config", exampleConfig, "--alert", watchdog, "--output", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep simulateReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("decode: %v\n%s", err, stdout)
+	}
+	if len(rep.Decisions) != 0 || len(rep.Heartbeats) != 1 || rep.Heartbeats[0] != (heartbeatJSON{Name: "prod-tokyo", Timeout: "5m"}) {
+		t.Errorf("decisions %+v, heartbeats %+v; want none and prod-tokyo (5m)", rep.Decisions, rep.Heartbeats)
+	}
+	code, text, _ := runCmd(t, "simulate", "--config", exampleConfig, "--alert", watchdog)
+	if want := "heartbeat prod-tokyo: a sign of life, not an incident; hikyaku pages when none arrives within 5m"; code != exitOK || !strings.Contains(text, want) || strings.Contains(text, "route ") {
+		t.Errorf("exit %d, text:\n%s\nwant %q and no route", code, text, want)
+	}
+}

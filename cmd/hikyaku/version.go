@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/prometheus/client_golang/prometheus"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	promversion "github.com/prometheus/common/version"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -86,4 +90,13 @@ func buildVersion() versionInfo {
 		}
 	}
 	return v
+}
+
+// buildInfoCollector is hikyaku_build_info, 1 with the build in its labels
+// (version, revision, branch, goversion, goos, goarch, tags) as every
+// Prometheus exporter has it. The revision is the VCS stamp, with
+// -modified for a dirty tree; the version is the one `hikyaku version` shows.
+func buildInfoCollector() prometheus.Collector {
+	promversion.Version = buildVersion().Version
+	return versioncollector.NewCollector("hikyaku")
 }

@@ -129,8 +129,14 @@ type ackEnv struct {
 
 // startAckEnv starts the fakes and a daemon on ports chosen beforehand:
 // Twilio signs the URL it calls, so external_url must name the daemon's
-// port before it starts.
-func startAckEnv(t *testing.T) *ackEnv {
+// port before it starts. serveArgs are added to serve's flags.
+func startAckEnv(t *testing.T, serveArgs ...string) *ackEnv {
+	t.Helper()
+	return startAckEnvWith(t, "", serveArgs...)
+}
+
+// startAckEnvWith is startAckEnv with more top-level sections appended to the configuration.
+func startAckEnvWith(t *testing.T, sections string, serveArgs ...string) *ackEnv {
 	t.Helper()
 	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken)}
 	t.Cleanup(env.Slack.Close)
@@ -150,12 +156,14 @@ func startAckEnv(t *testing.T) *ackEnv {
 	if err != nil {
 		t.Fatalf("config template: %v", err)
 	}
+	b.WriteString(sections)
 	cfg := filepath.Join(t.TempDir(), "hikyaku.yml")
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
-	env.daemon = startProcess(t, "hikyaku", binary, "serve", "--config", cfg, "--listen", listen,
-		"--smtp-listen", env.SMTP, "--data-dir", t.TempDir(), "--log-format", "json")
+	args := append([]string{"serve", "--config", cfg, "--listen", listen,
+		"--smtp-listen", env.SMTP, "--data-dir", t.TempDir(), "--log-format", "json"}, serveArgs...)
+	env.daemon = startProcess(t, "hikyaku", binary, args...)
 	line, ok := env.WaitLog(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout)
 	if !ok {
 		t.Fatalf("hikyaku did not log \"hikyaku serving\" within %s (is port %s taken?)", startTimeout, listen)

@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
 
 	"github.com/hikyaku/hikyaku/internal/fakeslack"
 	"github.com/hikyaku/hikyaku/internal/faketwilio"
@@ -126,7 +131,10 @@ func TestAckByVoice(t *testing.T) {
 }
 
 // TestAckByEmail: alice replies "ack" to the page email; the reply reaches
-// the daemon's SMTP listener as a relay delivers it.
+// the daemon's SMTP listener as a relay delivers it. Forged replies before
+// it (a stranger on alice's reply address, alice's From under another
+// envelope, a thread reply without DKIM) change nothing and are refused on
+// the timeline; alice is told once.
 func TestAckByEmail(t *testing.T) {
 	t.Parallel()
 	env := startAckEnv(t)
@@ -151,6 +159,31 @@ func TestAckByEmail(t *testing.T) {
 		}
 		env.wantOpen(t, id, "a reply from "+s.envelope)
 	}
+
+	// The forgery of a thread reply: alice's address in the envelope and in
+	// From, the page's Message-ID in In-Reply-To and References, sent to the
+	// listener's plain address (no reply address), and no DKIM signature of
+	// alice's domain. Accepted, refused, and alice told once, at her address.
+	forged := "In-Reply-To: <" + page.messageID + ">\r\nReferences: <" + page.messageID + ">\r\n" +
+		"Subject: Re: " + page.subject + "\r\nMessage-ID: <forged-thread@example.net>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, "hikyaku@"+replyDomain, forged, "resolve\n"); err != nil {
+		t.Errorf("forged thread reply: %v, want 250", err)
+	}
+	env.wantOpen(t, id, "a forged thread reply")
+	refused := env.incident(t, id).events("reply_refused")
+	wantReasons := []string{"reply_address_of_another_user", "envelope_from_mismatch", "dkim_none"}
+	if len(refused) != len(wantReasons) {
+		t.Fatalf("reply_refused events %+v, want %d (%v)", refused, len(wantReasons), wantReasons)
+	}
+	for i, ev := range refused {
+		if ev.Detail["reason"] != wantReasons[i] {
+			t.Errorf("refusal %d: reason %q, want %q (%+v)", i, ev.Detail["reason"], wantReasons[i], ev)
+		}
+	}
+	notice := fmt.Sprintf("インシデント #%d へのあなたのアドレスからの返信は送信者を確認できなかった", id)
+	env.mailTo(t, aliceEmail, "the refusal notice to alice", func(_ mailHeader, text string) bool {
+		return strings.Contains(text, notice)
+	})
 
 	hdr := thread + "Message-ID: <alice-reply-1@example.com>\r\n"
 	if err := env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n\n> "+page.subject+"\n"); err != nil {
@@ -179,6 +212,20 @@ func TestAckByEmail(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d confirmations, want 1", n)
+	}
+	// One refusal notice, only to alice's configured address: never to
+	// mallory, whatever the forged mails said.
+	n = 0
+	for _, m := range env.Mail.Messages() {
+		if _, text, err := readMail(m.Data); err == nil && strings.Contains(text, notice) {
+			n++
+			if !slicesHas(m.To, aliceEmail) {
+				t.Errorf("a refusal notice went to %v", m.To)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d refusal notices, want 1", n)
 	}
 }
 
@@ -362,4 +409,55 @@ func TestAckByCLI(t *testing.T) {
 	}
 	env.wantAcked(t, id, "alice", "api")
 	env.noFurtherPages(t, id, control)
+}
+
+// TestEmailListenerLimits runs serve with --smtp-max-sessions 1 and
+// --smtp-max-message-bytes 4096: while one relay holds a session, another
+// connection is answered 421 4.7.0; a mail over the limit is refused with
+// 552 5.3.4 and acts on nothing; a short reply still acks.
+func TestEmailListenerLimits(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t, "--smtp-max-sessions", "1", "--smtp-max-message-bytes", "4096")
+	id := env.alert(t, "EmailListenerLimits")
+	page, _ := env.emailPage(t, id)
+
+	held, err := net.Dial("tcp", env.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(held)
+	_ = held.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if line, err := rd.ReadString('\n'); err != nil || !strings.HasPrefix(line, "220 ") {
+		t.Fatalf("first session: %q %v, want 220", line, err)
+	}
+	second, err := net.Dial("tcp", env.SMTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = second.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(second).ReadString('\n')
+	second.Close()
+	if err != nil || !strings.HasPrefix(line, "421 4.7.0") {
+		t.Fatalf("a second session while one is held: %q %v, want 421 4.7.0", line, err)
+	}
+	held.Close()
+
+	hdr := "In-Reply-To: <" + page.messageID + ">\r\nSubject: Re: " + page.subject + "\r\nMessage-ID: <big@example.com>\r\n"
+	var se *smtp.SMTPError
+	// The listener notices the held session's close when its read returns.
+	var bigErr error
+	waitFor(t, "the held session's slot back", 10*time.Second, func() bool {
+		bigErr = env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n"+strings.Repeat("> quoted page\n", 64<<10/14))
+		return !errors.As(bigErr, &se) || se.Code != 421
+	})
+	if !errors.As(bigErr, &se) || se.Code != 552 || se.EnhancedCode != (smtp.EnhancedCode{5, 3, 4}) {
+		t.Fatalf("a 64 KiB reply with a 4 KiB limit: %v, want 552 5.3.4", bigErr)
+	}
+	env.wantOpen(t, id, "an oversized reply")
+
+	hdr = "In-Reply-To: <" + page.messageID + ">\r\nSubject: Re: " + page.subject + "\r\nMessage-ID: <small@example.com>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n"); err != nil {
+		t.Fatalf("a short reply: %v", err)
+	}
+	env.wantAcked(t, id, "alice", "email")
 }

@@ -109,9 +109,17 @@ func alertmanagerBinary(t *testing.T) string {
 // and waits until it is ready; it returns its address.
 func startAlertmanager(t *testing.T, bin, hikyaku string) string {
 	t.Helper()
+	addr, _ := startAlertmanagerWith(t, bin, fmt.Sprintf(alertmanagerConfig, hikyaku, webhookToken))
+	return addr
+}
+
+// startAlertmanagerWith is startAlertmanager with its own configuration; it
+// returns the process too.
+func startAlertmanagerWith(t *testing.T, bin, config string) (string, *daemon) {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(cfg, fmt.Appendf(nil, alertmanagerConfig, hikyaku, webhookToken), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
@@ -124,7 +132,7 @@ func startAlertmanager(t *testing.T, bin, hikyaku string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return addr
+	return addr, am
 }
 
 // postAlert sends one alert to Alertmanager's API, as Prometheus does;

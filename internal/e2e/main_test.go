@@ -17,6 +17,12 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// HIKYAKU_E2E_BINARY runs the tests against another build, e.g. an older
+	// release, to measure what a change made better.
+	if bin := os.Getenv("HIKYAKU_E2E_BINARY"); bin != "" {
+		binary = bin
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "hikyaku-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)

@@ -17,9 +17,10 @@ import (
 )
 
 // scrape is GET /metrics of addr.
-func scrape(t *testing.T, addr string) string {
+// metricsText is a scrape's body, for tests that only look for lines in it.
+func metricsText(t *testing.T, addr string) string {
 	t.Helper()
-	_, body := get(t, "http://"+addr+"/metrics")
+	_, body := scrape(t, addr)
 	return body
 }
 
@@ -143,17 +144,38 @@ func TestDryRunRecordsPages(t *testing.T) {
 	if len(lines) < 2 || lines[0].Level != "INFO" || lines[0].To != phones["alice"] {
 		t.Errorf("log lines %+v, want INFO %q lines, the first to alice's %s", lines, msgRecorded, phones["alice"])
 	}
-	m := scrape(t, d.Addr)
-	for _, want := range []string{"\nhikyaku_dry_run 1\n", `hikyaku_notifications_total{channel="sms",result="recorded"} `} {
-		if !strings.Contains(m, want) {
-			t.Errorf("/metrics lacks %q", want)
+	m := metricsText(t, d.Addr)
+	if !strings.Contains(m, "\nhikyaku_dry_run 1\n") {
+		t.Errorf("/metrics lacks hikyaku_dry_run 1")
+	}
+	if strings.Contains(m, "hikyaku_provider_up{") {
+		t.Errorf("/metrics has hikyaku_provider_up in dry run")
+	}
+	// Every result series starts at 0, so count what was added.
+	if n := notifications(t, m, "sms", "recorded"); n < 2 {
+		t.Errorf(`hikyaku_notifications_total{channel="sms",result="recorded"} = %v, want >= 2`, n)
+	}
+	if n := notifications(t, m, "", "sent"); n != 0 {
+		t.Errorf(`hikyaku_notifications_total{result="sent"} = %v in dry run, want 0`, n)
+	}
+}
+
+// notifications sums hikyaku_notifications_total over the series with this
+// result (and channel, unless empty).
+func notifications(t *testing.T, body, channel, result string) float64 {
+	t.Helper()
+	mf := parseMetrics(t, body)["hikyaku_notifications_total"]
+	var sum float64
+	for _, m := range mf.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		if labels["result"] == result && (channel == "" || labels["channel"] == channel) {
+			sum += m.GetCounter().GetValue()
 		}
 	}
-	for _, bad := range []string{`result="sent"`, "hikyaku_provider_up{"} {
-		if strings.Contains(m, bad) {
-			t.Errorf("/metrics has %q in dry run", bad)
-		}
-	}
+	return sum
 }
 
 var providerDownConfig = `# written by internal/e2e: Twilio and SMTP are local fakes
@@ -214,7 +236,7 @@ func TestTwilioAuthRefusedFailsOverAtOnce(t *testing.T) {
 		t.Fatalf("hikyaku did not start within %s", startTimeout)
 	}
 	d.Addr = listen
-	if !strings.Contains(scrape(t, listen), `hikyaku_provider_up{provider="twilio"} 1`) {
+	if !strings.Contains(metricsText(t, listen), `hikyaku_provider_up{provider="twilio"} 1`) {
 		t.Errorf("provider_up{twilio} is not 1 at start")
 	}
 	start := time.Now()
@@ -243,7 +265,7 @@ func TestTwilioAuthRefusedFailsOverAtOnce(t *testing.T) {
 	if n := len(tw.Messages()); n != 0 {
 		t.Errorf("Twilio created %d messages, want none", n)
 	}
-	if !strings.Contains(scrape(t, listen), `hikyaku_provider_up{provider="twilio"} 0`) {
+	if !strings.Contains(metricsText(t, listen), `hikyaku_provider_up{provider="twilio"} 0`) {
 		t.Errorf("provider_up{twilio} is not 0 after 20003")
 	}
 	if code, body := get(t, "http://"+listen+"/-/ready"); code != 200 || !strings.Contains(body, "provider twilio down: ") || !strings.Contains(body, "20003") {
@@ -271,7 +293,7 @@ func TestTwilioAuthRefusedFailsOverAtOnce(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), want) {
 		t.Errorf("reload without Twilio: %s %q, want 400 naming %q", resp.Status, body, want)
 	}
-	if !strings.Contains(scrape(t, listen), `hikyaku_provider_up{provider="twilio"} 0`) {
+	if !strings.Contains(metricsText(t, listen), `hikyaku_provider_up{provider="twilio"} 0`) {
 		t.Errorf("after the refused reload provider_up{twilio} is no longer reported: the old config must keep serving")
 	}
 }

@@ -13,7 +13,19 @@ for i, id in ipairs(ids) do
     -- when re-claiming after an expired lease the score is the old lease.
     local at = redis.call('ZSCORE', due, id)
     local old = redis.call('HGET', claims, id)
-    if old then at = cjson.decode(old).due end
+    if old then
+      at = cjson.decode(old).due
+      -- The lease expired: its holder died or hung mid-handler. That was an
+      -- attempt, counted here so every replica sees the same count.
+      -- pcall: a timer this script cannot read must not stop every claim;
+      -- it is handed out as it is, and the client reports it.
+      local ok, t = pcall(cjson.decode, raw)
+      if ok and type(t) == 'table' then
+        t.attempt = (t.attempt or 0) + 1
+        raw = cjson.encode(t)
+        redis.call('HSET', timers, id, raw)
+      end
+    end
     local token = ARGV[5] .. '-' .. i
     redis.call('ZADD', due, ARGV[2], id)
     redis.call('HSET', claims, id, cjson.encode({owner = ARGV[4], token = token, due = at}))

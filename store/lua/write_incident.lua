@@ -2,7 +2,9 @@
 -- changed since the caller read it: a compare-and-set in one round trip,
 -- instead of WATCH/GET/MULTI/EXEC. A new incident takes its id from seq here,
 -- so concurrent creates never conflict on the counter and leave no gaps.
--- KEYS: timers hash, due zset, claims hash, seq, dedup key
+-- KEYS: timers hash, due zset, claims hash, seq, dedup key, then optionally
+--       the dedup key's legacy form (see load_by_key.lua), which this write
+--       retires: the holder moves to the dedup key, or is deleted with it
 -- ARGV: key base,
 --       expected dedup holder ('' = do not check: Update by id checks the incident),
 --       current id (0 = new), sha1 of the current incident JSON as read,
@@ -14,11 +16,13 @@
 -- when the state changed under the caller, who retries from what it holds
 -- (the holder's incident, or the incident by id) without another read;
 -- {-2} when the write would leave two non-resolved incidents with the key.
-local timers, due, claims, seq, dedup = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local timers, due, claims, seq, dedup, legacy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base = ARGV[1]
 local id = tonumber(ARGV[3])
 
-local holder = tonumber(redis.call('GET', dedup) or '0')
+local held = redis.call('GET', dedup)
+if not held and legacy then held = redis.call('GET', legacy) end
+local holder = tonumber(held or '0')
 if ARGV[2] ~= '' and holder ~= tonumber(ARGV[2]) then
   if holder == 0 then return {0, 0, false} end
   return {0, holder, redis.call('GET', base .. 'incident:' .. holder)}
@@ -56,6 +60,9 @@ if holds then
   redis.call('SET', dedup, sid)
 elseif holder == id then
   redis.call('DEL', dedup)
+end
+if legacy and tonumber(redis.call('GET', legacy) or '0') == id then
+  redis.call('DEL', legacy)
 end
 
 local i = 8

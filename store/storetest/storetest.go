@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCreateMakesOneIncident", testConcurrentCreate},
 		{"ResolvedFreesKey", testResolveFreesKey},
 		{"KeyCannotChange", testKeyCannotChange},
+		{"LongKeys", testLongKeys},
 		{"TimelineInOrder", testTimeline},
 		{"GetAndUpdateMissing", testNotFound},
 		{"ListByStatusNewestFirst", testList},
@@ -41,6 +43,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ClaimOrderAndDueness", testClaimOrder},
 		{"ConcurrentClaimsAreExclusive", testConcurrentClaims},
 		{"LeaseExpiryAndStaleClaim", testLeaseExpiry},
+		{"LeaseExpiryCountsAnAttempt", testLeaseExpiryCountsAttempt},
+		{"DeadLetterLeavesTheDueSet", testDeadLetter},
+		{"DeadLetterRetryAndDiscard", testDeadLetterRetryDiscard},
 		{"RetryBumpsAttempt", testRetry},
 		{"Release", testRelease},
 		{"Cancel", testCancel},
@@ -49,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TakeSlidingWindow", testTakeSlidingWindow},
 		{"TakeConcurrentNeverExceeds", testTakeConcurrentNeverExceeds},
 		{"OptOut", testOptOut},
+		{"StandaloneTimers", testStandaloneTimers},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
@@ -176,6 +182,8 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		AckedAt: t0.Add(time.Minute), AckedBy: "alice", Department: "ops", Policy: "p", Route: "rt", Severity: "warning",
 		Escalation: store.Escalation{Step: 2, Round: 1, Generation: 3, Exhausted: true},
 		Message:    json.RawMessage(`{"status":"firing","alerts":[{"labels":{"a":"b"}}]}`),
+		Handled:    []string{"SM1"}, Group: "r/rt", Continued: []string{"r/rt#audit"},
+		Wait: &store.Wait{Reason: "maintenance", Window: "w", Until: t0.Add(time.Hour), Reporting: true},
 	}
 	got, err := s.UpdateByKey(ctx(t), "r/rt", func(cur *store.Incident) (*store.Change, error) {
 		inc := *want
@@ -290,6 +298,47 @@ func testResolveFreesKey(t *testing.T, s store.Store) {
 	})
 	if !errors.Is(err, store.ErrKeyConflict) {
 		t.Fatalf("reopen with key taken: err = %v, want ErrKeyConflict", err)
+	}
+}
+
+// testLongKeys: a group key of 40 KiB (over bbolt's 32 KiB key limit) is
+// stored, found again, told apart from another long key sharing its first
+// kilobyte, and freed by resolve, like any key.
+func testLongKeys(t *testing.T, s store.Store) {
+	long := "r/{}:{" + strings.Repeat("x", 40<<10)
+	other := long[:len(long)-1] + "y}"
+	long += "}"
+	boundary := "r/" + strings.Repeat("b", store.MaxIndexedKey-2) // the longest key indexed as it is
+	var ids []int64
+	for _, key := range []string{long, other, boundary, boundary + "c"} {
+		inc := create(t, s, key)
+		if inc.Key != key {
+			t.Fatalf("created incident %d has a key of %d bytes, want the full %d", inc.ID, len(inc.Key), len(key))
+		}
+		ids = append(ids, inc.ID)
+	}
+	for i, key := range []string{long, other, boundary, boundary + "c"} {
+		got, err := s.UpdateByKey(ctx(t), key, func(cur *store.Incident) (*store.Change, error) {
+			if cur == nil || cur.ID != ids[i] || cur.Key != key {
+				return nil, fmt.Errorf("key %d (%d bytes) found %+v, want incident %d", i, len(key), cur, ids[i])
+			}
+			cur.Severity = "critical"
+			return &store.Change{Incident: cur}, nil
+		})
+		if err != nil || got.Version != 2 {
+			t.Fatalf("update by key %d: %+v, %v", i, got, err)
+		}
+		if stored, err := s.Get(ctx(t), ids[i]); err != nil || stored.Key != key {
+			t.Fatalf("Get(%d): key of %d bytes, %v; want the full %d", ids[i], len(stored.Key), err, len(key))
+		}
+	}
+	setStatus(t, s, ids[0], store.StatusResolved)
+	if again := create(t, s, long); again.ID <= ids[3] {
+		t.Fatalf("after resolve the long key opened incident %d, want a new one after %d", again.ID, ids[3])
+	}
+	got, err := s.UpdateByKey(ctx(t), other, func(cur *store.Incident) (*store.Change, error) { return nil, nil })
+	if err != nil || got == nil || got.ID != ids[1] {
+		t.Fatalf("resolving one long key touched the other: %+v, %v", got, err)
 	}
 }
 
