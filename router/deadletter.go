@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -189,29 +190,45 @@ func newFaultMetrics(register func(prometheus.Collector)) faultMetrics {
 	return f
 }
 
-// deadLetterGauge reports at each scrape how many timers are dead now.
+// deadLetterGauge reports at each scrape how many timers are dead now,
+// through a bounded probe: go-redis waits for its read timeout, not the
+// context, on a frozen Redis, and a scrape must answer within its bound.
 type deadLetterGauge struct {
-	st   store.Store
-	desc *prometheus.Desc
+	probe *storeProbe
+	desc  *prometheus.Desc
+
+	mu    sync.Mutex
+	count int // what the last successful probe counted
 }
 
 // NewDeadLetterGauge is the hikyaku_timers_dead_letter gauge over st, for a registry.
 func NewDeadLetterGauge(st store.Store) prometheus.Collector {
-	return &deadLetterGauge{st: st, desc: prometheus.NewDesc("hikyaku_timers_dead_letter",
+	g := &deadLetterGauge{desc: prometheus.NewDesc("hikyaku_timers_dead_letter",
 		"Timers in the dead-letter set now: they will not run until retried (GET /api/v1/timers/dead).", nil, nil)}
+	g.probe = newStoreProbe(StoreProbeTimeout, func(ctx context.Context) error {
+		n, err := st.DeadCount(ctx)
+		if err != nil {
+			return err
+		}
+		g.mu.Lock()
+		g.count = n
+		g.mu.Unlock()
+		return nil
+	})
+	return g
 }
 
 func (g *deadLetterGauge) Describe(ch chan<- *prometheus.Desc) { ch <- g.desc }
 
 func (g *deadLetterGauge) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	n, err := g.st.DeadCount(ctx)
-	if err != nil {
+	if err := g.probe.run(context.Background()); err != nil {
 		// No sample rather than a stale 0 that would hide dead timers, and
 		// no scrape error, which would take every other metric down with the
 		// store exactly when they matter (readiness reports the store).
 		return
 	}
+	g.mu.Lock()
+	n := g.count
+	g.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(n))
 }

@@ -17,18 +17,18 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// panicPing panics in Ping: a bug under /-/ready.
-type panicPing struct{ store.Store }
+// panicGet panics in Get: a bug under GET /api/v1/incidents/{id}.
+type panicGet struct{ store.Store }
 
-func (panicPing) Ping(context.Context) error { panic("boom in ping") }
+func (panicGet) Get(context.Context, int64) (*store.Incident, error) { panic("boom in get") }
 
 func TestPanicInHTTPHandlerAnswers500AndKeepsServing(t *testing.T) {
-	h, logs := faultHarness(t, func(st store.Store) store.Store { return panicPing{st} }, nil)
+	h, logs := faultHarness(t, func(st store.Store) store.Store { return panicGet{st} }, nil)
 	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
 	t.Cleanup(srv.Close)
 	for i := 1; i <= 2; i++ {
-		if code, body := do(t, "GET", srv.URL+"/-/ready", "", nil); code != 500 || !strings.Contains(body, "internal error") {
-			t.Fatalf("GET /-/ready with a panicking handler = %d %q, want 500", code, body)
+		if code, body := do(t, "GET", srv.URL+"/api/v1/incidents/1", "test-api-token", nil); code != 500 || !strings.Contains(body, "internal error") {
+			t.Fatalf("GET /api/v1/incidents/1 with a panicking handler = %d %q, want 500", code, body)
 		}
 		if got := counterValue(t, h.engine.metrics.faults.panics.WithLabelValues(panicHTTP)); got != float64(i) {
 			t.Fatalf("hikyaku_panics_total{where=http} = %v, want %d", got, i)
@@ -39,7 +39,7 @@ func TestPanicInHTTPHandlerAnswers500AndKeepsServing(t *testing.T) {
 	}
 	l := logs.String()
 	if !strings.Contains(l, `level=ERROR msg="panic recovered; hikyaku keeps running" where=http`) ||
-		!strings.Contains(l, `route="GET /-/ready"`) || !strings.Contains(l, "runtime/debug.Stack") {
+		!strings.Contains(l, `route="GET /api/v1/incidents/{id}"`) || !strings.Contains(l, "runtime/debug.Stack") {
 		t.Fatalf("panic not logged at ERROR with route and stack:\n%.2000s", l)
 	}
 }
@@ -163,5 +163,23 @@ func TestPanicInMailSessionIsCountedAndAnswered451(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, `level=ERROR msg="panic recovered; hikyaku keeps running" where=smtp`) ||
 		!strings.Contains(l, "runtime/debug.Stack") {
 		t.Fatalf("panic not logged at ERROR with its stack:\n%.2000s", l)
+	}
+}
+
+// panicPing panics in Ping, which readiness calls on a goroutine of its own.
+type panicPing struct{ store.Store }
+
+func (panicPing) Ping(context.Context) error { panic("boom in ping") }
+
+// TestPanicInStoreProbeIsNotReady: a store whose Ping panics makes /-/ready
+// 503 with the reason; the probe's goroutine does not end the process.
+func TestPanicInStoreProbeIsNotReady(t *testing.T) {
+	h, _ := faultHarness(t, func(st store.Store) store.Store { return panicPing{st} }, nil)
+	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	t.Cleanup(srv.Close)
+	for range 2 {
+		if code, body := do(t, "GET", srv.URL+"/-/ready", "", nil); code != 503 || !strings.Contains(body, "panicked") {
+			t.Fatalf("GET /-/ready with a panicking Ping = %d %q, want 503 naming the panic", code, body)
+		}
 	}
 }

@@ -108,10 +108,10 @@ func TestDryRunRecordsAndEscalationGoesOn(t *testing.T) {
 			t.Errorf("recorded event without channel or recipient: %v", d)
 		}
 	}
-	if got := value(t, m.notifications.WithLabelValues("sms", "recorded")); got != 2 {
+	if got := value(t, m.notifications.WithLabelValues("sms", "recorded", "")); got != 2 {
 		t.Errorf(`notifications{sms,recorded} = %v, want 2`, got)
 	}
-	if got := value(t, m.notifications.WithLabelValues("sms", "sent")); got != 0 {
+	if got := value(t, m.notifications.WithLabelValues("sms", "sent", "")); got != 0 {
 		t.Errorf(`notifications{sms,sent} = %v, want 0`, got)
 	}
 	if got := value(t, m.dryRun); got != 1 {

@@ -51,7 +51,7 @@ func (p *storeProbe) run(ctx context.Context) error {
 			// for the others waiting on it. A store that ignores the deadline
 			// only delays the next probe, never a caller.
 			cctx, cancel := context.WithTimeout(context.Background(), p.timeout)
-			err := p.check(cctx)
+			err := p.safeCheck(cctx)
 			cancel()
 			p.mu.Lock()
 			r.err = err
@@ -71,6 +71,17 @@ func (p *storeProbe) run(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// safeCheck is the check with a panic turned into its error: the probe runs
+// on a goroutine of its own, where a panic would end the process.
+func (p *storeProbe) safeCheck(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("store check panicked: %v", v)
+		}
+	}()
+	return p.check(ctx)
 }
 
 // storeMetrics reports at each scrape whether the store takes a write
