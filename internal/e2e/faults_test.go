@@ -372,55 +372,14 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		}
 	}
 
-	count := map[sendID][]time.Time{}
-	for _, rq := range tw.Requests() {
-		if rq.SID == "" {
-			continue
+	accepted := slices.Collect(maps.Values(byKey))
+	problems, dupLines := judgeSends(&res, tw.Requests(), team, accepted, faultAt)
+	for i, p := range problems {
+		if i == 20 {
+			t.Errorf("... and %d more", len(problems)-20)
+			break
 		}
-		id, err := sendOf(rq)
-		if err != nil {
-			res.Unplanned++
-			t.Error(err)
-			continue
-		}
-		count[id] = append(count[id], rq.At)
-	}
-	plannedSet := map[sendID]bool{}
-	for id, n := range team {
-		for _, s := range plannedSends(id, n) {
-			plannedSet[s] = true
-		}
-	}
-	for id := range count {
-		if !plannedSet[id] {
-			res.Unplanned++
-			t.Errorf("Twilio got a %s to %s about incident %d that the plan does not send", id.Channel, id.To, id.Incident)
-		}
-	}
-	var dupLines []string
-	for _, p := range byKey {
-		lost := false
-		for _, s := range plannedSends(p.Incident, p.Team) {
-			switch at := count[s]; {
-			case len(at) == 0:
-				res.LostPages++
-				lost = true
-				t.Errorf("group %s (incident %d) was answered 2xx but its %s to %s never went out", p.Name, p.Incident, s.Channel, s.To)
-			case len(at) > 1:
-				res.Duplicated += len(at) - 1
-				res.DupByChannel[s.Channel] += len(at) - 1
-				res.MaxCopies = max(res.MaxCopies, len(at))
-				var rel []string
-				for _, a := range at {
-					rel = append(rel, fmt.Sprintf("%+.1fs", a.Sub(faultAt).Seconds()))
-				}
-				dupLines = append(dupLines, fmt.Sprintf("incident %d %s to %s sent %d times, at %s from the fault",
-					p.Incident, s.Channel, s.To, len(at), strings.Join(rel, ", ")))
-			}
-		}
-		if lost {
-			res.Lost++
-		}
+		t.Error(p)
 	}
 	slices.Sort(dupLines)
 	for i, l := range dupLines {
@@ -439,6 +398,68 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		t.Errorf("%d duplicated sends; this fault must cost none", res.Duplicated)
 	}
 	return res
+}
+
+// judgeSends counts into res what the fake Twilio created (reqs) against
+// the plan of every incident (team: incident → its team) and the groups
+// answered 2xx (accepted): lost groups and sends, duplicated sends, sends
+// the plan does not make. It returns each loss and unplanned send as a
+// problem, and one line per duplicated send with its times from faultAt.
+func judgeSends(res *faultResult, reqs []faketwilio.Request, team map[int64]int, accepted []posted, faultAt time.Time) (problems, dupLines []string) {
+	if res.DupByChannel == nil {
+		res.DupByChannel = map[string]int{}
+	}
+	count := map[sendID][]time.Time{}
+	for _, rq := range reqs {
+		if rq.SID == "" {
+			continue // refused: nothing was sent
+		}
+		id, err := sendOf(rq)
+		if err != nil {
+			res.Unplanned++
+			problems = append(problems, err.Error())
+			continue
+		}
+		count[id] = append(count[id], rq.At)
+	}
+	planned := map[sendID]bool{}
+	for id, n := range team {
+		for _, s := range plannedSends(id, n) {
+			planned[s] = true
+		}
+	}
+	for id := range count {
+		if !planned[id] {
+			res.Unplanned++
+			problems = append(problems, fmt.Sprintf("Twilio got a %s to %s about incident %d that the plan does not send", id.Channel, id.To, id.Incident))
+		}
+	}
+	for _, p := range accepted {
+		lost := false
+		for _, s := range plannedSends(p.Incident, p.Team) {
+			switch at := count[s]; {
+			case len(at) == 0:
+				res.LostPages++
+				lost = true
+				problems = append(problems, fmt.Sprintf("group %s (incident %d) was answered 2xx but its %s to %s never went out", p.Name, p.Incident, s.Channel, s.To))
+			case len(at) > 1:
+				res.Duplicated += len(at) - 1
+				res.DupByChannel[s.Channel] += len(at) - 1
+				res.MaxCopies = max(res.MaxCopies, len(at))
+				var rel []string
+				for _, a := range at {
+					rel = append(rel, fmt.Sprintf("%+.1fs", a.Sub(faultAt).Seconds()))
+				}
+				dupLines = append(dupLines, fmt.Sprintf("incident %d %s to %s sent %d times, at %s from the fault",
+					p.Incident, s.Channel, s.To, len(at), strings.Join(rel, ", ")))
+			}
+		}
+		if lost {
+			res.Lost++
+		}
+	}
+	slices.Sort(problems)
+	return problems, dupLines
 }
 
 // settle waits until nothing can send any more, or a deadline long after
