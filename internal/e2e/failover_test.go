@@ -8,8 +8,9 @@ import (
 	"github.com/hikyaku/hikyaku/internal/redistest"
 )
 
-// lease is how long a replica's claim on a timer lasts (router.Options.Lease
-// as serve leaves it): a dead replica's claimed work waits at most this long.
+// lease bounds how long a dead replica's claimed work waits: the engine's
+// 4 s lease (router.Options.Lease as serve leaves it) and a second of slack
+// for a loaded machine.
 const lease = 5 * time.Second
 
 // TestKillReplicaMidEscalation kills -9 the replica that took the alert and

@@ -46,6 +46,7 @@ type Request struct {
 	Status   int         // HTTP status answered
 	SID      string      // SM… or CA… when created, else empty
 	Code     int         // Twilio error code answered, else 0
+	At       time.Time   // when the request arrived (when a created message exists)
 }
 
 // Fault is how the fake answers requests to one number instead of accepting them.
@@ -68,6 +69,7 @@ type Server struct {
 	client *http.Client
 
 	mu       sync.Mutex
+	latency  time.Duration
 	requests []Request
 	faults   map[string]*Fault
 	seq      int
@@ -88,6 +90,17 @@ func Start(tb testing.TB) *Server {
 	s := New()
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// SetLatency makes every API request take d to answer, as the real API
+// takes a few hundred milliseconds. A message or call is created when its
+// request arrives, before the wait: Twilio queues it whether or not the
+// client is still there for the answer, so a client killed during the wait
+// has sent it.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // Close stops the server, ending requests still waiting on a Delay.
@@ -177,7 +190,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 20001, "Unable to parse request: "+err.Error())
 		return
 	}
-	req := Request{Resource: m[2], Form: r.PostForm, Header: r.Header.Clone()}
+	req := Request{Resource: m[2], Form: r.PostForm, Header: r.Header.Clone(), At: time.Now()}
 	req.Header.Del("Authorization")
 
 	status, code, msg, raw := s.answer(r, &req)
@@ -187,7 +200,16 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	latency := s.latency
 	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done(): // the client went away; what it created stays created
+		}
+		t.Stop()
+	}
 
 	switch {
 	case raw != "":

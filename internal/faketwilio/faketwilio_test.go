@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twilio/twilio-go/client"
 )
@@ -105,5 +106,43 @@ func TestSignAgreesWithTwilioGo(t *testing.T) {
 	}
 	if v.Validate(u, flat, Sign("another-token", u, params)) {
 		t.Fatal("twilio-go accepts a signature made with another token")
+	}
+}
+
+// TestLatency: every answer waits the latency, and a message exists from
+// the moment its request arrived, even when the client gives up before the
+// answer (a sender killed mid-call has sent).
+func TestLatency(t *testing.T) {
+	s := Start(t)
+	s.SetLatency(300 * time.Millisecond)
+	form := url.Values{"To": {"+819011110001"}, "From": {"+815012345678"}, "Body": {"hi"}}
+	start := time.Now()
+	if status, body := post(t, s, AccountSID, AuthToken, form); status != 201 {
+		t.Fatalf("status %d (%v), want 201", status, body)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("answered after %s, want at least the 300ms latency", took)
+	}
+
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/2010-04-01/Accounts/"+s.AccountSID+"/Messages.json",
+		strings.NewReader(url.Values{"To": {"+819011110002"}, "From": {"+815012345678"}, "Body": {"gone"}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(AccountSID, AuthToken)
+	impatient := &http.Client{Timeout: 50 * time.Millisecond}
+	if _, err := impatient.Do(req); err == nil {
+		t.Fatal("a 50ms client got an answer from a fake with 300ms latency")
+	}
+	var created []string
+	for deadline := time.Now().Add(2 * time.Second); len(created) < 2 && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		created = created[:0]
+		for _, m := range s.Messages() {
+			created = append(created, m.Form.Get("To"))
+		}
+	}
+	if len(created) != 2 || created[1] != "+819011110002" {
+		t.Errorf("created messages to %v, want the abandoned one to +819011110002 too", created)
 	}
 }

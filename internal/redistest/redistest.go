@@ -22,7 +22,7 @@ const startTimeout = 10 * time.Second
 
 // Options configure a server. The zero value is a plain in-memory server.
 type Options struct {
-	AppendOnly bool     // appendonly yes + appendfsync always, so Restart keeps every write
+	AppendOnly bool     // appendonly yes + appendfsync always (unless Args say otherwise), so Restart keeps every write
 	Args       []string // extra redis-server arguments, e.g. "--replicaof", "127.0.0.1", "7000"
 }
 
