@@ -252,7 +252,9 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 			defer func() { <-sem; e.inflight.Done() }()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.
-			j.run(context.WithoutCancel(ctx), e)
+			hctx := context.WithoutCancel(ctx)
+			defer e.keepClaims(hctx, j.claims)()
+			j.run(hctx, e)
 		}()
 	}
 	return len(claims), nil
