@@ -72,6 +72,7 @@ type Engine struct {
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
 	health   providerHealth
+	lanes    lanes // keeps each recipient's pages in due order (lanes.go)
 	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
 	heartbeatsChanged atomic.Bool
 }
@@ -245,15 +246,20 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, j := range e.plan(claims) { // pages start first
+	for _, j := range e.plan(claims) { // pages start first, in due order
 		sem <- struct{}{}
 		e.inflight.Add(1)
+		wait, done := e.lanes.enter(laneOf(j))
 		go func() {
 			defer func() { <-sem; e.inflight.Done() }()
+			defer done()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.
 			hctx := context.WithoutCancel(ctx)
 			defer e.keepClaims(hctx, j.claims)()
+			if wait != nil {
+				<-wait // an earlier page to the same recipient goes first
+			}
 			j.run(hctx, e)
 		}()
 	}
