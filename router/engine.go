@@ -42,8 +42,9 @@ type Options struct {
 	Metrics      *Metrics
 	// Owner names this replica in timer claims; defaults to host-pid.
 	Owner string
-	// Lease is how long a claimed timer stays ours; a dead replica's timers
-	// are taken over after it. Sends must finish well within it.
+	// Lease is how long a claimed timer stays ours without a renewal; a dead
+	// replica's timers are taken over after it. Handlers renew their claims
+	// every third of it (renew.go); a send times out at 4/5 of it.
 	Lease time.Duration
 	// Poll is how often the scheduler looks for timers other replicas scheduled.
 	Poll time.Duration

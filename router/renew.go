@@ -23,6 +23,7 @@ func (e *Engine) keepClaims(ctx context.Context, claims []store.Claim) (stop fun
 		held := make([]store.Claim, len(claims))
 		copy(held, claims)
 		wait := e.opts.Lease / 3
+		warned := false // once per outage, not every 200 ms per claim
 		t := time.NewTimer(wait)
 		defer t.Stop()
 		for len(held) > 0 {
@@ -45,10 +46,16 @@ func (e *Engine) keepClaims(ctx context.Context, claims []store.Claim) (stop fun
 				case ctx.Err() != nil:
 					return
 				default:
-					e.log.Warn("renewing a timer's claim failed; trying again", "timer", c.ID, "err", err)
+					if !warned {
+						e.log.Warn("renewing a timer's claim failed; trying again every 200 ms", "timer", c.ID, "err", err)
+						warned = true
+					}
 					kept = append(kept, c)
 					wait = renewRetry
 				}
+			}
+			if wait != renewRetry {
+				warned = false
 			}
 			held = kept
 			t.Reset(wait)
