@@ -42,8 +42,9 @@ type Options struct {
 	Metrics      *Metrics
 	// Owner names this replica in timer claims; defaults to host-pid.
 	Owner string
-	// Lease is how long a claimed timer stays ours; a dead replica's timers
-	// are taken over after it. Sends must finish well within it.
+	// Lease is how long a claimed timer stays ours without a renewal; a dead
+	// replica's timers are taken over after it. Handlers renew their claims
+	// every third of it (renew.go); a send times out at 4/5 of it.
 	Lease time.Duration
 	// Poll is how often the scheduler looks for timers other replicas scheduled.
 	Poll time.Duration
@@ -72,6 +73,7 @@ type Engine struct {
 	inflight sync.WaitGroup
 	pacing   pacing // providers.twilio.account_per_second, per replica
 	health   providerHealth
+	lanes    lanes // keeps each recipient's pages in due order (lanes.go)
 	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
 	heartbeatsChanged atomic.Bool
 }
@@ -245,14 +247,21 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, j := range e.plan(claims) { // pages start first
+	for _, j := range e.plan(claims) { // pages start first, in due order
 		sem <- struct{}{}
 		e.inflight.Add(1)
+		wait, done := e.lanes.enter(laneOf(j))
 		go func() {
 			defer func() { <-sem; e.inflight.Done() }()
+			defer done()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.
-			j.run(context.WithoutCancel(ctx), e)
+			hctx := context.WithoutCancel(ctx)
+			defer e.keepClaims(hctx, j.claims)()
+			if wait != nil {
+				<-wait // an earlier page to the same recipient goes first
+			}
+			j.run(hctx, e)
 		}()
 	}
 	return len(claims), nil

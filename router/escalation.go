@@ -92,14 +92,14 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			for i, pg := range pages {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", User: u, Channel: string(pg.Channel),
-					Step: p.Step, Round: p.Round, Paged: now}, i, pg.At))
+					Step: p.Step, Round: p.Round, Paged: now}, i, atOnce(pg.At, now, c.Due)))
 			}
 		}
 		for _, id := range sf.ChatChannels {
 			if cc := e.Policies().Config().ChatChannel(id); cc != nil {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", ChatChannel: id, Channel: chatChannelKind(cc),
-					Step: p.Step, Round: p.Round}, 0, now))
+					Step: p.Step, Round: p.Round}, 0, atOnce(now, now, c.Due)))
 			} else {
 				found.unreachable = append(found.unreachable, "#"+id)
 			}
@@ -122,6 +122,17 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		return errDone
 	}
 	return nil
+}
+
+// atOnce is when a page due at "at" is scheduled: a page due at once from a
+// step that fired late (after downtime) is due when the step was, so the
+// outbox hands out the burst of overdue pages in the order their steps came
+// due, not in the order the steps happened to fire.
+func atOnce(at, now, stepDue time.Time) time.Time {
+	if !at.After(now) && stepDue.Before(now) {
+		return stepDue
+	}
+	return at
 }
 
 // stepFound is what a step firing found that nobody may hear of otherwise:

@@ -122,32 +122,48 @@ func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload
 	return e.record(ctx, inc.ID, next, ev)
 }
 
-// finish records evs and removes the claimed timer in the same write, after
-// the send: one store write instead of two, and no crash between them can
-// make the message go out twice. The message is out and cannot be taken
-// back, so a store failing now (a Redis restart, a Sentinel failover) is
-// retried while the claim holds: giving up would let the timer come due
-// again after its lease and the person get the message twice.
+// finish records evs and completes the claimed timer in the same write,
+// after the send: one store write instead of two, and no crash between them
+// can make the message go out twice. The write is fenced on the claim: it
+// goes through only while this replica still holds the timer. The message
+// is out and cannot be taken back, so a store failing now (a Redis restart,
+// a Sentinel failover) is retried for up to finishMaxWait: the claim is
+// renewed meanwhile (keepClaims) and its lease stands still while Redis is
+// away, so nobody else sends it again and the write succeeds once Redis is
+// back.
 func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) error {
-	deadline := time.Now().Add(c.LeaseUntil.Sub(e.now()) - finishMargin)
-	ctx, cancel := context.WithDeadline(ctx, deadline)
+	ctx, cancel := context.WithTimeout(ctx, finishMaxWait)
 	defer cancel()
 	wait := 50 * time.Millisecond
 	for {
 		_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 			inc := *cur
-			return &store.Change{Incident: &inc, Events: evs, Cancel: []string{c.ID}}, nil
+			return &store.Change{Incident: &inc, Events: evs, Complete: &c}, nil
 		})
 		if err == nil {
 			return errDone
 		}
-		if errors.Is(err, store.ErrNotFound) || time.Until(deadline) < wait {
+		if errors.Is(err, store.ErrStaleClaim) {
+			// Another replica holds the timer now and may send it again:
+			// what went out is still said on the timeline.
+			e.log.Warn("the claim on a sent message was lost before its send was recorded; another replica may send it again",
+				"timer", c.ID, "incident", c.IncidentID)
+			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer rcancel()
+			if rerr := e.record(rctx, c.IncidentID, nil, evs...); rerr != nil {
+				return rerr
+			}
+			return errDone
+		}
+		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("record %s: %w", evs[0].Type, err)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			e.log.Error("a sent message could not be recorded: the store failed for too long; it may be sent again",
+				"timer", c.ID, "incident", c.IncidentID, "tried_for", finishMaxWait, "err", err)
 			return fmt.Errorf("record %s: %w", evs[0].Type, err)
 		case <-t.C:
 		}
@@ -155,9 +171,8 @@ func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) 
 	}
 }
 
-// finishMargin is left of the lease when finish gives up, so its last write
-// is not racing another replica that has just claimed the timer again.
-const finishMargin = 500 * time.Millisecond
+// finishMaxWait bounds how long finish retries recording a sent message.
+const finishMaxWait = 10 * time.Minute
 
 // ErrBadCallback is a delivery callback whose token cannot be read: asking
 // the provider to retry it would not help.

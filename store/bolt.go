@@ -187,6 +187,11 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) 
 	if err != nil || next == nil {
 		return cur, err
 	}
+	if ch.Complete != nil {
+		if err := checkClaim(tx, *ch.Complete); err != nil {
+			return nil, err
+		}
+	}
 	incidents := tx.Bucket(bucketIncidents)
 	if next.ID == 0 {
 		seq, err := incidents.NextSequence()
@@ -239,6 +244,11 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) 
 	schedule := scheduleFor(ch, next.ID)
 	if err := cancelTimers(tx, next.ID, ch, schedule); err != nil {
 		return nil, err
+	}
+	if ch.Complete != nil {
+		if err := removeTimer(tx, ch.Complete.ID); err != nil {
+			return nil, err
+		}
 	}
 	for _, t := range schedule {
 		if err := addTimer(tx, t); err != nil {
@@ -478,18 +488,51 @@ func (s *Bolt) anyDue(limit uint64) bool {
 // withClaim runs fn on the stored timer if c still holds it.
 func (s *Bolt) withClaim(c Claim, fn func(tx *bolt.Tx, t *boltTimer) error) error {
 	return s.w.update(func(tx *bolt.Tx) error {
-		t, err := getTimer(tx, c.ID)
-		if errors.Is(err, ErrNotFound) {
-			return ErrStaleClaim
-		}
+		t, err := heldTimer(tx, c)
 		if err != nil {
 			return err
 		}
-		if t.Token != c.Token {
-			return ErrStaleClaim
-		}
 		return fn(tx, t)
 	})
+}
+
+// heldTimer reads the timer c claims; ErrStaleClaim if c no longer holds it.
+func heldTimer(tx *bolt.Tx, c Claim) (*boltTimer, error) {
+	t, err := getTimer(tx, c.ID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrStaleClaim
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Token == "" || t.Token != c.Token {
+		return nil, ErrStaleClaim
+	}
+	return t, nil
+}
+
+// checkClaim is heldTimer for a write that only needs to know.
+func checkClaim(tx *bolt.Tx, c Claim) error {
+	_, err := heldTimer(tx, c)
+	if err != nil {
+		return fmt.Errorf("complete timer %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Renew extends c's lease to now+lease. The embedded store serves one
+// process, so it cannot be away while its holder lives: its leases run on
+// the caller's clock.
+func (s *Bolt) Renew(ctx context.Context, c Claim, now time.Time, lease time.Duration) error {
+	err := s.withClaim(c, func(tx *bolt.Tx, t *boltTimer) error {
+		wasAt := t.indexedAt()
+		t.LeaseUntil = now.Add(lease)
+		return putTimer(tx, t, wasAt)
+	})
+	if err != nil {
+		return fmt.Errorf("store: renew claim on timer %q: %w", c.ID, err)
+	}
+	return nil
 }
 
 func (s *Bolt) Complete(ctx context.Context, c Claim) error {

@@ -44,6 +44,10 @@ type Redis struct {
 	// writes pipelines concurrent incident writes (without WAIT, which must
 	// follow its write on the same connection).
 	writes pipeliner
+	// callerClock makes the timer scripts use the caller's now instead of
+	// Redis TIME, with no lease freezing: for the conformance suite's fake
+	// clock only (export_test.go).
+	callerClock bool
 }
 
 // NewRedis wraps a client; Close closes it.
@@ -232,7 +236,7 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 	if snap.cur != nil {
 		curStatus = string(snap.cur.Status)
 	}
-	args := make([]any, 0, 10+len(ch.Events)+len(ch.Cancel)+4*len(ch.Schedule))
+	args := make([]any, 0, 12+len(ch.Events)+len(ch.Cancel)+4*len(ch.Schedule))
 	args = append(args, s.base, snap.holder, next.ID, snap.sha, curStatus, string(next.Status), data, len(ch.Events))
 	for _, ev := range ch.Events {
 		b, err := gojson.Marshal(ev)
@@ -240,6 +244,11 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 			return false, snapshot{}, err
 		}
 		args = append(args, b)
+	}
+	if ch.Complete != nil {
+		args = append(args, ch.Complete.ID, ch.Complete.Token)
+	} else {
+		args = append(args, "", "")
 	}
 	cancelAll := "0"
 	if ch.CancelIncidentTimers {
@@ -292,6 +301,8 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 		return false, fresh, err
 	case code == -2:
 		return false, snapshot{}, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
+	case code == -3:
+		return false, snapshot{}, fmt.Errorf("complete timer %q: %w", ch.Complete.ID, ErrStaleClaim)
 	}
 	return false, snapshot{}, fmt.Errorf("write script answered %v", res)
 }
@@ -430,18 +441,28 @@ func (s *Redis) Timeline(ctx context.Context, id int64) ([]Event, error) {
 	return out, nil
 }
 
+// ClaimDue claims on the store's clock (Redis TIME), not now: replicas'
+// clocks may disagree, Redis's is one. Leases run on the lease clock of
+// timerlib.lua, which stops while Redis is away.
 func (s *Redis) ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error) {
 	if max <= 0 {
 		return nil, nil
 	}
-	leaseUntil := now.Add(lease)
 	res, err := scriptClaimDue.Run(ctx, s.rdb, s.timerKeys(),
-		nowScore(now), dueScore(leaseUntil), max, owner, rand.Text()).StringSlice()
+		s.callerNow(now), lease.Milliseconds(), max, owner, rand.Text(), s.base).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("store: claim timers: %w", err)
 	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("store: claim timers: the script answered nothing")
+	}
+	at, err := strconv.ParseInt(res[0], 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("store: claim timers: the script's clock %q: %w", res[0], err)
+	}
+	leaseUntil := time.UnixMilli(at).Add(lease)
 	out := make([]Claim, 0, len(res)/2)
-	for i := 0; i+1 < len(res); i += 2 {
+	for i := 1; i+1 < len(res); i += 2 {
 		c := Claim{Owner: owner, Token: res[i+1], LeaseUntil: leaseUntil}
 		if err := json.Unmarshal([]byte(res[i]), &c.Timer); err != nil {
 			// The claim is recorded; its lease will expire and it will come back.
@@ -450,6 +471,27 @@ func (s *Redis) ClaimDue(ctx context.Context, now time.Time, owner string, lease
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// callerNow is the now the timer scripts run at: "" for the store's clock,
+// or, for the conformance tests' fake clock only, the caller's.
+func (s *Redis) callerNow(now time.Time) string {
+	if !s.callerClock {
+		return ""
+	}
+	return strconv.FormatInt(nowScore(now), 10)
+}
+
+// Renew extends a claim still held to a full lease, on the store's clock.
+func (s *Redis) Renew(ctx context.Context, c Claim, now time.Time, lease time.Duration) error {
+	n, err := scriptRenew.Run(ctx, s.rdb, s.timerKeys(), s.base, c.ID, c.Token, s.callerNow(now), lease.Milliseconds()).Int64()
+	if err == nil && n < 0 {
+		err = ErrStaleClaim
+	}
+	if err != nil {
+		return fmt.Errorf("store: renew claim on timer %q: %w", c.ID, err)
+	}
+	return nil
 }
 
 func (s *Redis) Complete(ctx context.Context, c Claim) error {

@@ -22,6 +22,8 @@ var (
 	luaRetry string
 	//go:embed lua/release.lua
 	luaRelease string
+	//go:embed lua/renew.lua
+	luaRenew string
 	//go:embed lua/set_timer.lua
 	luaSetTimer string
 )
@@ -34,4 +36,5 @@ var (
 	scriptRetry         = redis.NewScript(luaTimerLib + luaRetry)
 	scriptRelease       = redis.NewScript(luaTimerLib + luaRelease)
 	scriptSetTimer      = redis.NewScript(luaTimerLib + luaSetTimer)
+	scriptRenew         = redis.NewScript(luaTimerLib + luaRenew)
 )

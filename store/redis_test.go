@@ -32,7 +32,13 @@ func openRedis(t testing.TB, url string) store.Store {
 
 func TestRedis(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	storetest.Run(t, func(t *testing.T) store.Store { return openRedis(t, srv.URL()) })
+	storetest.Run(t, func(t *testing.T) store.Store {
+		// The suite's clock is fake; the store's own clock is tested in
+		// redis_lease_test.go.
+		s := openRedis(t, srv.URL())
+		store.UseCallerClock(s)
+		return s
+	})
 }
 
 func TestRedisIncidentsSurviveRestartWithAppendOnly(t *testing.T) {

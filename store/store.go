@@ -105,6 +105,12 @@ type Change struct {
 	Schedule             []Timer   // added unless a timer with that ID already exists; IncidentID filled in by the store if 0 (needed for new incidents)
 	Cancel               []string  // timer IDs removed (pending or claimed)
 	CancelIncidentTimers bool      // remove every timer of this incident except those in Schedule
+	// Complete is a claimed timer this write completes: it is removed with
+	// the write, and the whole write fails with ErrStaleClaim, writing
+	// nothing, unless the claim (its Token) is still the timer's. A sender
+	// records its message this way, fenced: a holder that lost its claim
+	// cannot remove the timer from under the replica that took it over.
+	Complete *Claim
 }
 
 var (
@@ -135,11 +141,17 @@ type Store interface {
 	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
 	Timeline(ctx context.Context, id int64) ([]Event, error)
 	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
+	// Redis ignores now and claims on its own clock (TIME), with leases that
+	// stop running while Redis is away (docs/store.md); bbolt uses now.
 	// Timers with equal Due come out in ID order. A timer whose lease expired comes out with Attempt+1
 	// (stored): its holder died or hung mid-handler, and that was an attempt.
 	ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error)
 	// Complete removes a claimed timer; ErrStaleClaim if the claim was lost.
 	Complete(ctx context.Context, c Claim) error
+	// Renew extends a claim still held to lease from now, so a handler still
+	// at work keeps its timer; ErrStaleClaim if the claim was lost. Redis
+	// judges leases on its own clock and ignores now.
+	Renew(ctx context.Context, c Claim, now time.Time, lease time.Duration) error
 	// Retry puts a claimed timer back as pending at due with Attempt+1 (transient send failure, backoff chosen by the caller).
 	Retry(ctx context.Context, c Claim, due time.Time) error
 	// Release makes every claim held by owner pending again at once (graceful shutdown), so other replicas take them without waiting for the lease.

@@ -1,11 +1,13 @@
 -- Hand out due timers to one owner. Being one script makes it atomic across
 -- replicas: a timer moved to its lease time is no longer due for anyone else.
 -- KEYS: timers hash, due zset, claims hash
--- ARGV: now score, lease-until score, max, owner, token base
--- Returns timer JSON, token, timer JSON, token, ...
+-- ARGV: now score ('' = the store's clock), lease ms, max, owner, token base, key base
+-- Returns the now it claimed at, then timer JSON, token, timer JSON, token, ...
 local timers, due, claims = KEYS[1], KEYS[2], KEYS[3]
-local ids = redis.call('ZRANGEBYSCORE', due, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {}
+local now = store_now(ARGV[6], claims, due, ARGV[1])
+local until_score = now + tonumber(ARGV[2])
+local ids = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {string.format('%d', now)}
 for i, id in ipairs(ids) do
   local raw = redis.call('HGET', timers, id)
   if raw then
@@ -27,7 +29,7 @@ for i, id in ipairs(ids) do
       end
     end
     local token = ARGV[5] .. '-' .. i
-    redis.call('ZADD', due, ARGV[2], id)
+    redis.call('ZADD', due, until_score, id)
     redis.call('HSET', claims, id, cjson.encode({owner = ARGV[4], token = token, due = at}))
     out[#out + 1] = raw
     out[#out + 1] = token

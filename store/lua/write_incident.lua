@@ -10,12 +10,14 @@
 --       current id (0 = new), sha1 of the current incident JSON as read,
 --       current status ('' if new), next status, next incident JSON (id 0 if new),
 --       n events, the n event JSONs,
+--       claimed timer id and token this write completes ('' '' = none),
 --       cancel-all flag, n cancel ids, the n ids,
 --       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
 -- Returns {1, incident id} when written; {0, holder, incident JSON or false}
 -- when the state changed under the caller, who retries from what it holds
 -- (the holder's incident, or the incident by id) without another read;
--- {-2} when the write would leave two non-resolved incidents with the key.
+-- {-2} when the write would leave two non-resolved incidents with the key;
+-- {-3} when the claim it completes is no longer held (nothing written).
 local timers, due, claims, seq, dedup, legacy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base = ARGV[1]
 local id = tonumber(ARGV[3])
@@ -34,6 +36,11 @@ if id ~= 0 then
     return {0, 0, raw}
   end
 end
+
+-- The fence, checked before anything is written.
+local fence_at = 8 + tonumber(ARGV[8]) + 1
+local fence_id, fence_token = ARGV[fence_at], ARGV[fence_at + 1]
+if fence_id ~= '' and not holds(claims, fence_id, fence_token) then return {-3} end
 
 local cur_status, next_status, data = ARGV[5], ARGV[6], ARGV[7]
 local holds = next_status ~= 'resolved'
@@ -70,7 +77,7 @@ local nevents = tonumber(ARGV[i])
 if nevents > 0 then
   redis.call('RPUSH', base .. 'timeline:' .. sid, unpack(ARGV, i + 1, i + nevents))
 end
-i = i + nevents + 1
+i = i + nevents + 1 + 2 -- the fence, checked above
 
 local cancel_all = ARGV[i]
 local ncancel = tonumber(ARGV[i + 1])
@@ -83,6 +90,7 @@ if cancel_all == '1' then
     if not keep[tid] then remove_timer(base, timers, due, claims, tid) end
   end
 end
+if fence_id ~= '' then remove_timer(base, timers, due, claims, fence_id) end
 for j = first, #ARGV, 4 do
   local tid, raw, owner = ARGV[j], ARGV[j + 2], tonumber(ARGV[j + 3])
   if owner == 0 then

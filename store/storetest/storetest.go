@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentClaimsAreExclusive", testConcurrentClaims},
 		{"LeaseExpiryAndStaleClaim", testLeaseExpiry},
 		{"LeaseExpiryCountsAnAttempt", testLeaseExpiryCountsAttempt},
+		{"FencedCompleteWritesNothingForAStaleClaim", testFencedComplete},
+		{"RenewExtendsAHeldClaimOnly", testRenew},
 		{"DeadLetterLeavesTheDueSet", testDeadLetter},
 		{"DeadLetterRetryAndDiscard", testDeadLetterRetryDiscard},
 		{"RetryBumpsAttempt", testRetry},

@@ -1,0 +1,73 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/channels"
+)
+
+// TestOverduePagesGoOutInDueOrder: 20 incidents whose first step came due a
+// second apart while the daemon was down; when it runs again (Run, with its
+// parallel workers, on a clock 10 minutes on) each person gets their pages in
+// the order the steps came due. Old code: the steps fired in parallel, their
+// pages were all due "now" and came out in timer-id order, and the sends
+// raced, so most pairs of alice's SMS were swapped.
+func TestOverduePagesGoOutInDueOrder(t *testing.T) {
+	const incidents = 20
+	h := newHarness(t, testConfig)
+	var mu sync.Mutex
+	jitter := rand.New(rand.NewPCG(1, 2))
+	h.sent.Fail = func(*channels.Message) error {
+		mu.Lock()
+		d := time.Duration(jitter.IntN(3000)) * time.Microsecond
+		mu.Unlock()
+		time.Sleep(d) // providers answer in their own time
+		return nil
+	}
+	for i := range incidents {
+		h.post("firing", fmt.Sprintf("order-%02d", i), map[string]string{"alertname": fmt.Sprintf("Disk%02d", i), "team": "infra"})
+		h.clock.Add(time.Second)
+	}
+	h.clock.Add(10 * time.Minute) // down past every first step's due time
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- h.engine.Run(ctx) }()
+	aliceSMS := func() []int64 {
+		var out []int64
+		for _, m := range h.sent.Messages() {
+			if m.Kind == channels.KindPage && m.Channel == "sms" && m.To == "+819000000001" {
+				out = append(out, m.IncidentID)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(aliceSMS()) < incidents && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	got := aliceSMS()
+	if len(got) != incidents {
+		t.Fatalf("alice got %d SMS pages, want %d", len(got), incidents)
+	}
+	swapped := 0
+	for i := range got {
+		for j := i + 1; j < len(got); j++ {
+			if got[i] > got[j] {
+				swapped++
+			}
+		}
+	}
+	if swapped != 0 {
+		t.Errorf("alice's SMS pages came for incidents %v: %d of %d pairs swapped, want 0", got, swapped, incidents*(incidents-1)/2)
+	}
+}
