@@ -11,6 +11,8 @@ import (
 	"github.com/hikyaku/hikyaku/channels"
 )
 
+var _ channels.Reconciler = (*Sender)(nil)
+
 // metadataEventType names hikyaku's message metadata: Slack keeps it with
 // the message and returns it from conversations.history.
 const metadataEventType = "hikyaku_message"

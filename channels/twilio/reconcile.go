@@ -11,6 +11,8 @@ import (
 	"github.com/hikyaku/hikyaku/channels"
 )
 
+var _ channels.Reconciler = (*SMS)(nil)
+
 // lookupLimit bounds how many of a number's messages one Lookup reads: a
 // crash is found within seconds, and Twilio lists the newest first.
 const lookupLimit = 200
