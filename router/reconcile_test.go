@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,13 +41,14 @@ func (a *askable) Lookup(_ context.Context, m *channels.Message, _ time.Time) (c
 type dying struct {
 	channels.Sender
 	accepted bool
+	on       func(*channels.Message) bool // which send dies; nil: the first to aliceSMS
 	mu       sync.Mutex
 	died     bool
 }
 
 func (d *dying) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
 	d.mu.Lock()
-	die := !d.died && m.To == aliceSMS
+	die := !d.died && m.To == aliceSMS && (d.on == nil || d.on(m))
 	d.died = d.died || die
 	d.mu.Unlock()
 	if die && !d.accepted {
@@ -199,5 +201,57 @@ func TestOrdinarySendAsksNothing(t *testing.T) {
 	}
 	if evs := notifiedSMS(t, h); len(evs) != 1 || evs[0]["reconciled"] != "" {
 		t.Fatalf("notified = %v, want one without reconciled", evs)
+	}
+}
+
+// TestTakeoverFindsSentBundle: a bundle of two pages (per_person_per_minute)
+// was accepted, then its handler died. Taken over, the same pages bundle
+// again under the same key and ref; the provider has it, so neither page
+// is sent again and both are notified reconciled=found.
+func TestTakeoverFindsSentBundle(t *testing.T) {
+	h := newHarness(t, twilioConfig("    per_person_per_minute: 1\n"))
+	sms := &askable{Sender: &record.Sender{}}
+	d := &dying{Sender: sms, accepted: true, on: func(m *channels.Message) bool { return strings.HasPrefix(m.IdempotencyKey, "bundle/") }}
+	senders := map[string]channels.Sender{"sms": struct {
+		*dying
+		channels.Reconciler
+	}{d, sms}}
+	for _, ch := range []string{"voice", "email", "slack", "webhook"} {
+		senders[ch] = h.sent
+	}
+	h.engine = New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "test"})
+	var ids []int64
+	for i, g := range []string{"g1", "g2", "g3"} {
+		ids = append(ids, h.post("firing", g, map[string]string{"alertname": "Disk" + g})[0].ID)
+		h.advance(0)
+		if i < 2 {
+			h.advance(10 * time.Second)
+		}
+	}
+	h.clock.Add(time.Minute - 20*time.Second) // the window has room: the bundle goes out, and its handler dies
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.engine.ProcessDue(context.Background())
+	}()
+	<-done
+	if n := smsTo(sms.Messages(), aliceSMS); n != 2 {
+		t.Fatalf("alice got %d SMS before the crash, want 2 (incident 1, then the bundle)", n)
+	}
+	h.advance(5 * time.Second) // the lease ran out: taken over, and postponed: the bundle took the window's slot
+	h.advance(time.Minute)
+	if n := smsTo(sms.Messages(), aliceSMS); n != 2 {
+		t.Fatalf("alice got %d SMS, want still 2: the bundle was sent again", n)
+	}
+	for _, id := range ids[1:] {
+		var got []map[string]string
+		for _, ev := range h.events(id, "notified") {
+			if ev.Detail["channel"] == "sms" {
+				got = append(got, ev.Detail)
+			}
+		}
+		if len(got) != 1 || got[0]["reconciled"] != "found" || got[0]["bundle"] != "2,3" {
+			t.Errorf("incident %d sms notified = %v, want one, bundled with 2,3, reconciled=found", id, got)
+		}
 	}
 }
