@@ -51,6 +51,11 @@ type Message struct {
 	// for channels whose text can carry a URL to press; nil when hikyaku has
 	// no signing_key or external_url, or the message is no page to a person.
 	Links map[string]string
+	// Ref is a short token naming this outbox entry, the same on every
+	// attempt and replica. Channels that implement Reconciler carry it in
+	// what the provider keeps (the SMS text, Slack metadata), so a replica
+	// taking over after a crash can find out whether the message went out.
+	Ref string
 }
 
 // Incident is the incident as messages describe it.
@@ -85,6 +90,15 @@ type Receipt struct {
 	// Recorded says nothing was sent: the message was only recorded
 	// (--dry-run). The engine writes it as recorded, never as notified.
 	Recorded bool
+}
+
+// Reconciler is a Sender that can ask its provider whether m already went
+// out: after its sender vanished between the provider call and recording
+// the result, the engine asks before sending again. Lookup matches by
+// m.Ref among what the provider accepted for m.To at or after since; found
+// false with a nil error is the provider's answer that it did not.
+type Reconciler interface {
+	Lookup(ctx context.Context, m *Message, since time.Time) (rc Receipt, found bool, err error)
 }
 
 // PermanentError marks a failure that retrying will not fix.

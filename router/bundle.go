@@ -179,11 +179,22 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 	ids := bundleIDs(items)
 	if err == nil {
 		var rc channels.Receipt
-		if rc, err = e.send(ctx, bundleMessage(msgs, key, items)); err == nil {
+		var reconciled string
+		bm := bundleMessage(msgs, key, items)
+		if takenOver(claims...) {
+			since := slices.MinFunc(claims, func(a, b store.Claim) int { return a.Due.Compare(b.Due) }).Due
+			if rc, reconciled, err = e.reconcile(ctx, bm, since, claims[0].Attempt); err != nil {
+				return err // each is retried; the next attempt asks again
+			}
+		}
+		if reconciled != reconcileFound {
+			rc, err = e.send(ctx, bm)
+		}
+		if err == nil {
 			var first error
 			for _, it := range items {
-				ev := event(e.now(), sentEvent(rc), "", "to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
-					"provider_id", rc.ProviderID, "attempt", strconv.Itoa(it.c.Attempt+1), "bundle", ids)
+				ev := event(e.now(), sentEvent(rc), "", append([]string{"to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
+					"provider_id", rc.ProviderID, "attempt", strconv.Itoa(it.c.Attempt + 1), "bundle", ids}, reconciledDetail(reconciled)...)...)
 				if ferr := e.finish(ctx, it.c, ev); !errors.Is(ferr, errDone) && first == nil {
 					first = ferr
 				}
@@ -254,7 +265,7 @@ func bundleIDs(items []bundled) string {
 // channel never cuts.
 func bundleMessage(msgs []*channels.Message, key string, items []bundled) *channels.Message {
 	m := *msgs[0]
-	m.IdempotencyKey = key
+	m.IdempotencyKey, m.Ref = key, msgRef(key)
 	// Without Alertmanager data the voice channel reads the subject, which
 	// names every incident, instead of the first group's summary.
 	m.Data = nil

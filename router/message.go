@@ -15,7 +15,7 @@ import (
 // its channel and a short text in the recipient's language.
 func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*channels.Message, error) {
 	cfg := e.Policies().Config()
-	m := &channels.Message{IdempotencyKey: key, Channel: p.Channel, Kind: channels.Kind(p.Kind),
+	m := &channels.Message{IdempotencyKey: key, Ref: msgRef(key), Channel: p.Channel, Kind: channels.Kind(p.Kind),
 		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p), Callback: callbackToken(inc, p)}
 	loc := cfg.Global.Location
 	switch {

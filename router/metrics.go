@@ -20,6 +20,7 @@ type Metrics struct {
 	resolved        *prometheus.CounterVec
 	exhausted       *prometheus.CounterVec
 	notifications   *prometheus.CounterVec
+	reconciled      *prometheus.CounterVec
 	stepsFired      prometheus.Counter
 	timerLateness   prometheus.Histogram
 	timeToAck       *prometheus.HistogramVec
@@ -74,6 +75,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_notifications_total",
 			Help: "Notification attempts, by channel, result (sent, recorded, retried, failed, given_up, rate_limited) and, for retried, failed and given_up, reason (auth, rate_limited, client, server, timeout, unknown)."},
 			[]string{"channel", "result", "reason"}),
+		reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_notifications_reconciled_total",
+			Help: "Messages taken over from a sender that vanished mid-send, by channel and what the provider said: found (not sent again), not_found (sent), unknown (the channel cannot be asked; sent again, may be a duplicate)."},
+			[]string{"channel", "result"}),
 		stepsFired: prometheus.NewCounter(prometheus.CounterOpts{Name: "hikyaku_escalation_steps_fired_total",
 			Help: "Escalation steps fired."}),
 		timerLateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hikyaku_timer_lateness_seconds",
@@ -97,7 +101,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, slack, link)."}, []string{"channel"}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays, m.unknownSenders} {
+		m.notifications, m.reconciled, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays, m.unknownSenders} {
 		f(c)
 	}
 	m.initLabels()
@@ -116,6 +120,9 @@ func (m *Metrics) initLabels() {
 		m.notifications.WithLabelValues(string(ch), resultSent, "")
 		m.notifications.WithLabelValues(string(ch), resultRecorded, "")
 		m.notifications.WithLabelValues(string(ch), resultRateLimited, "")
+		for _, result := range []string{reconcileFound, reconcileNotFound, reconcileUnknown} {
+			m.reconciled.WithLabelValues(string(ch), result)
+		}
 		for _, result := range []string{resultRetried, resultFailed, resultGivenUp} {
 			for _, r := range channels.Reasons {
 				m.notifications.WithLabelValues(string(ch), result, string(r))

@@ -48,9 +48,18 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 	msg, err := e.message(inc, &p, c.ID)
 	if err == nil {
 		var rc channels.Receipt
-		if rc, err = e.send(ctx, msg); err == nil {
-			return e.finish(ctx, c, event(e.now(), sentEvent(rc), "", "to", who(&p), "channel", p.Channel,
-				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt+1)))
+		var reconciled string
+		if c.TakenOver {
+			if rc, reconciled, err = e.reconcile(ctx, msg, c.Due, c.Attempt); err != nil {
+				return err // retried with backoff; the next attempt asks again
+			}
+		}
+		if reconciled != reconcileFound {
+			rc, err = e.send(ctx, msg)
+		}
+		if err == nil {
+			return e.finish(ctx, c, event(e.now(), sentEvent(rc), "", append([]string{"to", who(&p), "channel", p.Channel,
+				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt + 1)}, reconciledDetail(reconciled)...)...))
 		}
 	}
 	return e.sendFailed(ctx, c, inc, &p, err)

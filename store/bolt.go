@@ -459,6 +459,7 @@ func (s *Bolt) ClaimDue(ctx context.Context, now time.Time, owner string, lease 
 			if t.claimed() {
 				// Its lease expired: the holder died or hung mid-handler. That was an attempt.
 				t.Attempt++
+				t.TakenOver = true
 			}
 			t.Owner, t.Token, t.LeaseUntil = owner, fmt.Sprintf("%s-%d", tokenBase, i), leaseUntil
 			if err := putTimer(tx, t, wasAt); err != nil {
@@ -590,6 +591,7 @@ func releaseClaims(tx *bolt.Tx, match func(owner []byte) bool, attempted bool) e
 		t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
 		if attempted {
 			t.Attempt++
+			t.TakenOver = true
 		}
 		if err := putTimer(tx, t, wasAt); err != nil {
 			return err

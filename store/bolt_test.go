@@ -72,4 +72,8 @@ func TestBoltReopenReleasesDeadClaims(t *testing.T) {
 	if c[0].Attempt != 1 {
 		t.Fatalf("after reopening: attempt %d, want 1 (the killed process's attempt)", c[0].Attempt)
 	}
+	// It may have been mid-send when killed: the next holder must ask first.
+	if !c[0].TakenOver {
+		t.Fatal("after reopening: TakenOver is false, want true (the killed process may have sent)")
+	}
 }

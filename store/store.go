@@ -85,6 +85,13 @@ type Timer struct {
 	Kind       string    `json:"kind"` // e.g. "step", "notify"
 	Payload    []byte    `json:"payload,omitempty"`
 	Attempt    int       `json:"attempt,omitempty"`
+	// TakenOver is set when a claim of this timer ended without its holder
+	// completing, retrying or releasing it (its lease expired, or the
+	// embedded daemon died holding it): that holder may have been mid-send,
+	// so a message may be out. The claim itself is the record of intent; this
+	// stays set until the timer is removed, so each later attempt asks the
+	// provider first (router/reconcile.go).
+	TakenOver bool `json:"taken_over,omitempty"`
 }
 
 // Claim is a timer held by one owner until LeaseUntil; after that another owner may claim it again.
@@ -145,6 +152,7 @@ type Store interface {
 	// stop running while Redis is away (docs/store.md); bbolt uses now.
 	// Timers with equal Due come out in ID order. A timer whose lease expired comes out with Attempt+1
 	// (stored): its holder died or hung mid-handler, and that was an attempt.
+	// Such a timer also comes out, and stays, TakenOver.
 	ClaimDue(ctx context.Context, now time.Time, owner string, lease time.Duration, max int) ([]Claim, error)
 	// Complete removes a claimed timer; ErrStaleClaim if the claim was lost.
 	Complete(ctx context.Context, c Claim) error

@@ -56,8 +56,11 @@ func New(cfg *config.Slack, opts ...Option) (*Sender, error) {
 // Send posts m to m.To, a user id (the bot's DM with them) or a channel id.
 // The receipt is "channel/ts", what Update needs.
 func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	channel, ts, err := s.api.PostMessageContext(ctx, m.To,
-		slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(Blocks(m)...))
+	opts := []slack.MsgOption{slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(Blocks(m)...)}
+	if md, ok := metadata(m); ok {
+		opts = append(opts, slack.MsgOptionMetadata(md))
+	}
+	channel, ts, err := s.api.PostMessageContext(ctx, m.To, opts...)
 	if err != nil {
 		return channels.Receipt{}, classify(fmt.Errorf("slack chat.postMessage to %s: %w", m.To, err))
 	}

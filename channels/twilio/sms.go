@@ -16,7 +16,7 @@ type SMS struct {
 }
 
 // Send hands m to Twilio. The text is cut to max_sms_segments, keeping its
-// last line (see SplitTail); the receipt carries the message SID (SM…).
+// last line (see SplitTail), which ends with m.Ref for Lookup; the receipt carries the message SID (SM…).
 func (s *SMS) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
 	ctx, cancel := s.acct.deadline(ctx)
 	defer cancel()
@@ -25,7 +25,7 @@ func (s *SMS) Send(ctx context.Context, m *channels.Message) (channels.Receipt, 
 		return channels.Receipt{}, err
 	}
 	body, tail := SplitTail(m.Text)
-	text := Fit(body, tail, s.maxSegments)
+	text := Fit(body, withRef(tail, m.Ref), s.maxSegments)
 	p := &openapi.CreateMessageParams{}
 	p.SetTo(m.To).SetFrom(s.acct.from).SetBody(text)
 	if cb := callbackURL(s.statusURL, m); cb != "" {

@@ -34,6 +34,7 @@ type Server struct {
 	messages map[string]*Call // channel/ts → the message as last posted or updated
 	failures map[string][]Failure
 	seq      int
+	lastTS   int64 // microseconds of the newest ts handed out
 	// responses and clicks serve interactions (interaction.go).
 	responses []Response
 	clicks    int
@@ -49,7 +50,9 @@ type Call struct {
 	Text     string
 	Blocks   slack.Blocks
 	Form     url.Values // every parameter but the token
-	Error    string     // Slack's error code when it answered ok:false
+	// Metadata is the message metadata posted with it (event_type, event_payload), if any.
+	Metadata *slack.SlackMetadata
+	Error    string // Slack's error code when it answered ok:false
 }
 
 // Failure is what the next call of a method answers instead of success.
@@ -133,6 +136,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		resp = s.chat(&call)
 	case "conversations.open":
 		resp = s.open(&call)
+	case "conversations.history":
+		resp = s.history(&call)
 	default:
 		resp = map[string]any{"ok": false, "error": "unknown_method"}
 	}
@@ -249,6 +254,13 @@ func (s *Server) chat(c *Call) map[string]any {
 	if len(c.Text) > maxTextLen {
 		return map[string]any{"ok": false, "error": "msg_too_long"}
 	}
+	if raw := c.Form.Get("metadata"); raw != "" {
+		var md slack.SlackMetadata
+		if err := json.Unmarshal([]byte(raw), &md); err != nil || md.EventType == "" || md.EventPayload == nil {
+			return map[string]any{"ok": false, "error": "invalid_metadata_format"}
+		}
+		c.Metadata = &md
+	}
 	c.PostedIn = dm(c.Channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -258,8 +270,13 @@ func (s *Server) chat(c *Call) map[string]any {
 			return map[string]any{"ok": false, "error": "message_not_found"}
 		}
 	} else {
+		// Slack's ts is when it took the message, unique and rising per conversation.
 		s.seq++
-		c.TS = fmt.Sprintf("1700000000.%06d", s.seq)
+		s.lastTS = max(time.Now().UnixMicro(), s.lastTS+1)
+		c.TS = fmt.Sprintf("%d.%06d", s.lastTS/1e6, s.lastTS%1e6)
+	}
+	if c.Method == "chat.update" {
+		c.Metadata = s.messages[c.PostedIn+"/"+c.TS].Metadata // chat.update keeps it unless given
 	}
 	cp := *c
 	s.messages[c.PostedIn+"/"+c.TS] = &cp

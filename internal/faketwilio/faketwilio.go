@@ -46,7 +46,7 @@ type Request struct {
 	Status   int         // HTTP status answered
 	SID      string      // SM… or CA… when created, else empty
 	Code     int         // Twilio error code answered, else 0
-	At       time.Time   // when the request arrived (when a created message exists)
+	At       time.Time   // when the request arrived (when a created message exists), UTC
 }
 
 // Fault is how the fake answers requests to one number instead of accepting them.
@@ -57,6 +57,9 @@ type Fault struct {
 	Body    string        // a raw body instead of Twilio's JSON (a proxy's error page)
 	Delay   time.Duration // wait before answering (the client's context ends it)
 	Times   int           // how many requests it applies to; 0 for all
+	// Hold accepts and records the message (or call) at once, then waits
+	// this long before answering: Twilio has it, the client does not know yet.
+	Hold time.Duration
 }
 
 // Server is the fake. It is safe for concurrent use.
@@ -71,6 +74,7 @@ type Server struct {
 	mu       sync.Mutex
 	latency  time.Duration
 	requests []Request
+	lists    []url.Values
 	faults   map[string]*Fault
 	seq      int
 }
@@ -136,6 +140,13 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// Lists is the query of every list request (GET Messages.json or Calls.json) so far.
+func (s *Server) Lists() []url.Values {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]url.Values(nil), s.lists...)
+}
+
 // Messages is the SMS Twilio accepted.
 func (s *Server) Messages() []Request { return s.created("Messages") }
 
@@ -180,6 +191,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, fmt.Sprintf("The requested resource %s was not found", r.URL.Path))
 		return
 	}
+	if r.Method == http.MethodGet {
+		s.serveList(w, r, m[2])
+		return
+	}
 	if r.Method != http.MethodPost {
 		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
 		return
@@ -190,10 +205,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, 20001, "Unable to parse request: "+err.Error())
 		return
 	}
-	req := Request{Resource: m[2], Form: r.PostForm, Header: r.Header.Clone(), At: time.Now()}
+	req := Request{Resource: m[2], Form: r.PostForm, Header: r.Header.Clone(), At: time.Now().UTC()}
 	req.Header.Del("Authorization")
 
-	status, code, msg, raw := s.answer(r, &req)
+	status, code, msg, raw, hold := s.answer(r, &req)
 	req.Status, req.Code = status, code
 	if status == http.StatusCreated {
 		req.SID = s.newSID(req.Resource)
@@ -202,13 +217,17 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	latency := s.latency
 	s.mu.Unlock()
-	if latency > 0 {
-		t := time.NewTimer(latency)
+	// A created message exists before the answer, as at Twilio: a client
+	// killed while waiting has sent. latency is every answer's delay, hold a
+	// fault's extra one for this number.
+	if wait := latency + hold; wait > 0 && (hold == 0 || status == http.StatusCreated) {
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
-		case <-r.Context().Done(): // the client went away; what it created stays created
+		case <-r.Context().Done():
+			t.Stop()
+			return // the client gave up; Twilio still has the message
 		}
-		t.Stop()
 	}
 
 	switch {
@@ -225,27 +244,28 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // answer decides the response: the fault set for the number, else Twilio's
 // validation of the parameters, else 201.
-func (s *Server) answer(r *http.Request, req *Request) (status, code int, msg, raw string) {
+func (s *Server) answer(r *http.Request, req *Request) (status, code int, msg, raw string, hold time.Duration) {
 	to := req.Form.Get("To")
 	if f := s.fault(to); f != nil {
 		if f.Delay > 0 {
 			select {
 			case <-time.After(f.Delay):
 			case <-r.Context().Done():
-				return 499, 0, "client went away", ""
+				return 499, 0, "client went away", "", 0
 			}
 		}
 		if f.Status != 0 {
 			if f.Message == "" {
 				f.Message = http.StatusText(f.Status)
 			}
-			return f.Status, f.Code, f.Message, f.Body
+			return f.Status, f.Code, f.Message, f.Body, 0
 		}
+		hold = f.Hold
 	}
 	if code, msg := validate(req.Resource, req.Form); code != 0 {
-		return http.StatusBadRequest, code, msg, ""
+		return http.StatusBadRequest, code, msg, "", 0
 	}
-	return http.StatusCreated, 0, "", ""
+	return http.StatusCreated, 0, "", "", hold
 }
 
 // fault returns the fault for to and counts its use; a copy, as it is read unlocked.

@@ -24,6 +24,8 @@ for i, id in ipairs(ids) do
       local ok, t = pcall(cjson.decode, raw)
       if ok and type(t) == 'table' then
         t.attempt = (t.attempt or 0) + 1
+        -- Its holder may have been mid-send: the next one asks the provider.
+        t.taken_over = true
         raw = cjson.encode(t)
         redis.call('HSET', timers, id, raw)
       end

@@ -15,12 +15,12 @@ import (
 func testLeaseExpiryCountsAttempt(t *testing.T, s store.Store) {
 	inc := create(t, s, "r/la")
 	schedule(t, s, inc.ID, timer("a", t0))
-	if cs := claim(t, s, t0, "w1", time.Minute, 1); len(cs) != 1 || cs[0].Attempt != 0 {
-		t.Fatalf("first claim = %+v, want attempt 0", cs)
+	if cs := claim(t, s, t0, "w1", time.Minute, 1); len(cs) != 1 || cs[0].Attempt != 0 || cs[0].TakenOver {
+		t.Fatalf("first claim = %+v, want attempt 0, not taken over", cs)
 	}
 	second := claim(t, s, t0.Add(time.Minute), "w2", time.Minute, 1)
-	if len(second) != 1 || second[0].Attempt != 1 {
-		t.Fatalf("claim after one lease expiry = %+v, want attempt 1", second)
+	if len(second) != 1 || second[0].Attempt != 1 || !second[0].TakenOver {
+		t.Fatalf("claim after one lease expiry = %+v, want attempt 1, taken over", second)
 	}
 	third := claim(t, s, t0.Add(2*time.Minute), "w3", time.Minute, 1)
 	if len(third) != 1 || third[0].Attempt != 2 || string(third[0].Payload) != `{"step":1}` || third[0].Kind != "step" || !third[0].Due.Equal(t0) {
@@ -31,8 +31,8 @@ func testLeaseExpiryCountsAttempt(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	fourth := claim(t, s, t0.Add(3*time.Minute), "w4", time.Hour, 1)
-	if len(fourth) != 1 || fourth[0].Attempt != 3 {
-		t.Fatalf("claim after Retry = %+v, want attempt 3", fourth)
+	if len(fourth) != 1 || fourth[0].Attempt != 3 || !fourth[0].TakenOver {
+		t.Fatalf("claim after Retry = %+v, want attempt 3, still taken over (a message may be out)", fourth)
 	}
 	if err := s.Release(ctx(t), "w4"); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/internal/fakesmtp"
+	"github.com/hikyaku/hikyaku/internal/faketwilio"
+	"github.com/hikyaku/hikyaku/internal/redistest"
+)
+
+// TestKilledBetweenSendAndRecordReconciles kills -9 the embedded daemon
+// after Twilio took alice's SMS and before hikyaku heard back (the fake
+// holds its answer 3 s), then restarts it on the same data dir. The
+// restarted daemon finds the SMS in Twilio's message list by its ref and
+// records it (notified, reconciled=found) instead of sending it again.
+// The old binary sent it a second time.
+func TestKilledBetweenSendAndRecordReconciles(t *testing.T) {
+	tw := faketwilio.Start(t)
+	mail := fakesmtp.Start(t, fakesmtp.Options{})
+	tw.Fail(alicePhone, faketwilio.Fault{Hold: 3 * time.Second, Times: 1})
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	cfg := filepath.Join(t.TempDir(), "hikyaku.yml")
+	text := fmt.Sprintf(providerDownConfig, "http://"+listen, apiToken, tw.AccountSID, tw.AuthToken, tw.URL, mail.Addr, webhookToken, alicePhone)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	serve := func(name, listen string) *daemon {
+		d := startProcess(t, name, binary, "serve", "--config", cfg, "--listen", listen, "--data-dir", dataDir, "--log-format", "json")
+		if _, ok := d.WaitLog(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout); !ok {
+			t.Fatalf("%s did not start within %s", name, startTimeout)
+		}
+		d.Addr = listen
+		return d
+	}
+	before := serve("before-crash", listen)
+	if code, err := postWebhook(listen, groupMessage(t, "CrashAfterAccept", true)); err != nil || code != http.StatusOK {
+		t.Fatalf("post: %d, %v", code, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(tw.Messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(tw.Messages()) != 1 {
+		t.Fatal("Twilio never got alice's SMS")
+	}
+	before.Kill() // Twilio has it; hikyaku is still waiting for the answer
+	body := tw.Messages()[0].Form.Get("Body")
+	if !strings.Contains(body, " ref:") {
+		t.Fatalf("SMS body %q carries no ref", body)
+	}
+
+	afterAddr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	serve("after-restart", afterAddr)
+	inc := waitIncident(t, afterAddr, groupKey("CrashAfterAccept"), func(v *incidentView) bool {
+		return len(v.events("notified")) > 0
+	})
+	time.Sleep(2 * time.Second) // a re-send would come within the lease; give it time
+	if n := len(tw.Messages()); n != 1 {
+		t.Errorf("Twilio got %d SMS for alice, want 1: the restart sent it again", n)
+	}
+	evs := inc.events("notified")
+	if len(evs) != 1 || evs[0].Detail["reconciled"] != "found" || evs[0].Detail["provider_id"] != tw.Messages()[0].SID {
+		t.Errorf("notified events = %+v, want one with reconciled=found and provider_id %s", evs, tw.Messages()[0].SID)
+	}
+	if lists := tw.Lists(); len(lists) != 1 || lists[0].Get("To") != alicePhone {
+		t.Errorf("Twilio list requests = %v, want one for alice's number", lists)
+	}
+	if !strings.Contains(metricsText(t, afterAddr), `hikyaku_notifications_reconciled_total{channel="sms",result="found"} 1`) {
+		t.Errorf("hikyaku_notifications_reconciled_total{sms,found} is not 1")
+	}
+}
