@@ -22,13 +22,13 @@ import (
 	"github.com/hikyaku/hikyaku/internal/redistest"
 )
 
-// Timeline event types the issue 9 work adds, counted per run: a takeover
-// that asked the provider and found the send had gone out (reconciled), and
-// a send made again where the provider could not be asked (marked "may be
-// a duplicate"). Until that work lands both count 0.
+// Details of a notified event that the takeover of a vanished holder's
+// message writes, counted per run: the provider was asked and had the send
+// (reconciled), or it could not be asked and the message went again
+// (marked "may be a duplicate").
 const (
-	eventReconciled     = "reconciled"
-	eventMaybeDuplicate = "may_be_duplicate"
+	detailReconciled     = "reconciled"         // on a notified event: found, not_found or unknown
+	detailMaybeDuplicate = "possible_duplicate" // on a notified event sent again unasked
 )
 
 // msgExhausted is logged (WARN) when an incident has run out its plan: the
@@ -523,8 +523,14 @@ func timelineMarks(t *testing.T, addr string, incidents map[int64]int) (reconcil
 					continue
 				}
 				mu.Lock()
-				reconciled += len(v.events(eventReconciled))
-				marked += len(v.events(eventMaybeDuplicate))
+				for _, ev := range v.events("notified") {
+					switch {
+					case ev.Detail[detailReconciled] == "found":
+						reconciled++
+					case ev.Detail[detailMaybeDuplicate] == "true":
+						marked++
+					}
+				}
 				mu.Unlock()
 			}
 		})
