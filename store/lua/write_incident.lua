@@ -9,7 +9,7 @@
 --       expected dedup holder ('' = do not check: Update by id checks the incident),
 --       current id (0 = new), sha1 of the current incident JSON as read,
 --       current status ('' if new), next status, next incident JSON (id 0 if new),
---       n events, the n event JSONs,
+--       n events, the n event JSONs, index meta JSON (indexlib.lua),
 --       cancel-all flag, n cancel ids, the n ids,
 --       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
 -- Returns {1, incident id} when written; {0, holder, incident JSON or false}
@@ -71,6 +71,8 @@ if nevents > 0 then
   redis.call('RPUSH', base .. 'timeline:' .. sid, unpack(ARGV, i + 1, i + nevents))
 end
 i = i + nevents + 1
+write_index(base, id, ARGV[i])
+i = i + 1
 
 local cancel_all = ARGV[i]
 local ncancel = tonumber(ARGV[i + 1])
