@@ -31,6 +31,7 @@ type Metrics struct {
 	reloadTime      prometheus.Gauge
 	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
+	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 }
 
@@ -99,6 +100,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.mail = newMailMetrics(reg)
 	m.heartbeat = newHeartbeatMetrics(reg)
 	m.faults = newFaultMetrics(f)
+	m.retention = newRetentionMetrics(f)
 	return m
 }
 

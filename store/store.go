@@ -49,6 +49,10 @@ type Incident struct {
 	// Wait is set while an open incident pages nobody yet (maintenance, hold,
 	// stakeholders only); nil once its escalation started.
 	Wait *Wait `json:"wait,omitempty"`
+	// LastAlertAt is when Alertmanager last posted about the incident.
+	LastAlertAt time.Time `json:"last_alert_at,omitzero"`
+	// StaleReportedAt is when retention last reported the incident stale.
+	StaleReportedAt time.Time `json:"stale_reported_at,omitzero"`
 }
 
 // Wait is why an incident pages nobody yet, and when it is routed again.

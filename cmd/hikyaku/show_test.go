@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hikyaku/hikyaku/store"
 )
 
 func TestIncidentsShow(t *testing.T) {
@@ -57,3 +59,22 @@ func TestIncidentsShow(t *testing.T) {
 	}
 }
 
+func TestStoreCompactCommand(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"store", "compact", "--data-dir", dir}, &out, &errb); code != exitFail || !strings.Contains(errb.String(), "stop the hikyaku using it first") {
+		t.Fatalf("compact while open: %d %s", code, errb.String())
+	}
+	st.Close()
+	errb.Reset()
+	if code := run([]string{"store", "compact", "--data-dir", dir}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "compacted ") {
+		t.Fatalf("compact: %d %s %s", code, out.String(), errb.String())
+	}
+	if code := run([]string{"store", "reindex"}, &out, &errb); code != exitUsage {
+		t.Fatalf("reindex without --store: %d", code)
+	}
+}
