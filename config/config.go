@@ -66,8 +66,14 @@ type Global struct {
 	MaxInflightBodyBytes int64 `yaml:"max_inflight_body_bytes"`
 	// TimerMaxAttempts bounds the attempts of one timer whose handler keeps
 	// failing (an expired lease counts as one) before it is dead-lettered.
-	TimerMaxAttempts int            `yaml:"timer_max_attempts"`
-	Location         *time.Location `yaml:"-"`
+	TimerMaxAttempts int `yaml:"timer_max_attempts"`
+	// Retention is how long a resolved incident is kept (from its resolve
+	// time) before the retention job deletes it with its timeline.
+	Retention Duration `yaml:"retention"`
+	// StaleAfter is how long an open or acked incident may go without an
+	// Alertmanager post before it is reported stale (never closed).
+	StaleAfter Duration       `yaml:"stale_after"`
+	Location   *time.Location `yaml:"-"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel

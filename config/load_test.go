@@ -49,6 +49,9 @@ var brokenConfigs = []struct {
 }{
 	{name: "unknown key", yaml: "global:\n  timzone: UTC\n", want: []want{{2, 3, `unknown key "timzone" (did you mean "timezone"?)`}}},
 	{name: "timer attempts below the outbox's", yaml: "global:\n  timer_max_attempts: 3\n", want: []want{{2, 23, "timer_max_attempts must be at least 5"}}},
+	{name: "retention too short", yaml: "global:\n  retention: 1h\n", want: []want{{2, 14, "retention 1h is too short: at least 1d"}}},
+	{name: "stale_after too short", yaml: "global:\n  stale_after: 5m\n", want: []want{{2, 16, "stale_after 5m is too short: at least 12h"}}},
+	{name: "retention not a duration", yaml: "global:\n  retention: a year\n", want: []want{{2, 14, "a year"}}},
 	{name: "unknown section", yaml: "user:\n  - id: bob\n", want: []want{{1, 1, `unknown key "user" (did you mean "users"?)`}}},
 	{name: "string where a list is expected", yaml: `users:
   - id: alice

@@ -44,6 +44,16 @@ const (
 	MinTimerMaxAttempts     = 5
 )
 
+// Retention of resolved incidents, and when an open one counts as stale.
+const (
+	DefaultRetention  = 400 * 24 * time.Hour // a yearly review, with a month to spare
+	MinRetention      = 24 * time.Hour
+	DefaultStaleAfter = 7 * 24 * time.Hour
+	// MinStaleAfter is above Alertmanager's default repeat_interval (4h),
+	// which re-posts a firing group that often.
+	MinStaleAfter = 12 * time.Hour
+)
+
 var (
 	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	idRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -260,6 +270,18 @@ func (l *loader) validateGlobal(c *Config) {
 		g.TimerMaxAttempts = DefaultTimerMaxAttempts
 	} else if g.TimerMaxAttempts < MinTimerMaxAttempts {
 		l.errAt("global.timer_max_attempts", fmt.Sprintf("timer_max_attempts must be at least %d: a notification's own send retries must fit in it", MinTimerMaxAttempts))
+	}
+	switch {
+	case g.Retention == 0:
+		g.Retention = Duration(DefaultRetention)
+	case g.Retention.D() < MinRetention:
+		l.errAt("global.retention", fmt.Sprintf("retention %s is too short: at least %s, so a resolved incident outlives its last notifications and reports", g.Retention, Duration(MinRetention)))
+	}
+	switch {
+	case g.StaleAfter == 0:
+		g.StaleAfter = Duration(DefaultStaleAfter)
+	case g.StaleAfter.D() < MinStaleAfter:
+		l.errAt("global.stale_after", fmt.Sprintf("stale_after %s is too short: at least %s, longer than Alertmanager's repeat_interval", g.StaleAfter, Duration(MinStaleAfter)))
 	}
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
 	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")

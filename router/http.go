@@ -314,32 +314,6 @@ func apiStatus(err error) int {
 	return http.StatusServiceUnavailable
 }
 
-func (s *Server) listIncidents(_ http.ResponseWriter, r *http.Request) (any, error) {
-	st := store.Status(r.URL.Query().Get("status"))
-	switch st {
-	case "", store.StatusOpen, store.StatusAcked, store.StatusResolved:
-	default:
-		return nil, &httpError{http.StatusBadRequest, "status: want open, acked or resolved"}
-	}
-	limit := 0
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return nil, &httpError{http.StatusBadRequest, "limit: want a positive number"}
-		}
-		limit = n
-	}
-	incs, err := s.Engine.Store().List(r.Context(), store.ListOptions{Status: st, Limit: limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]IncidentView, len(incs))
-	for i, inc := range incs {
-		out[i] = view(inc, nil)
-	}
-	return out, nil
-}
-
 // IncidentView is an incident as the API shows it.
 type IncidentView struct {
 	*store.Incident

@@ -110,8 +110,8 @@ func TestIncidentAPI(t *testing.T) {
 		t.Fatalf("webhook token used as API token: %d", code)
 	}
 	code, body := do(t, "GET", api+"?status=open", "test-api-token", nil)
-	var list []IncidentView
-	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list) != 1 {
+	var list IncidentPage
+	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list.Items) != 1 || list.NextCursor != "" {
 		t.Fatalf("list: %d %v %s", code, err, body)
 	}
 	if code, body := do(t, "POST", api+"/1/ack?by=alice", "test-api-token", nil); code != 200 || !strings.Contains(body, `"acked_by": "alice"`) {

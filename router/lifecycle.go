@@ -183,7 +183,7 @@ func union(have, keys []string) ([]string, bool) {
 func (e *Engine) open(key string, d policies.Decision, msg *Message, raw []byte) *store.Change {
 	now := e.now()
 	inc := &store.Incident{
-		Key: key, Status: store.StatusOpen, CreatedAt: now, UpdatedAt: now,
+		Key: key, Status: store.StatusOpen, CreatedAt: now, UpdatedAt: now, LastAlertAt: now,
 		Department: d.Department, Policy: d.Policy, Route: d.Route, Severity: d.Severity,
 		Escalation: store.Escalation{Step: -1}, Message: raw,
 	}
@@ -231,17 +231,27 @@ func nonZero(n uint64) string {
 // every group_interval and an HA pair sends twice: only a change in the
 // alerts is worth a timeline line.
 func (e *Engine) refresh(cur *store.Incident, msg *Message, raw []byte) *store.Change {
+	now := e.now()
+	// LastAlertAt tells a stale incident (retention.go); keeping it to the
+	// hour costs one write per open group per hour, not one per re-send.
+	touch := func() *store.Change {
+		if now.Sub(lastAlert(cur)) < lastAlertResolution {
+			return nil
+		}
+		inc := *cur
+		inc.LastAlertAt = now
+		return &store.Change{Incident: &inc}
+	}
 	// The same body again (a plain re-send) needs no decoding to compare.
 	if bytes.Equal(bytes.TrimSpace(cur.Message), bytes.TrimSpace(raw)) {
-		return nil
+		return touch()
 	}
-	now := e.now()
 	old, err := DecodeMessage(cur.Message)
 	if err == nil && alertSet(old) == alertSet(msg) {
-		return nil
+		return touch()
 	}
 	inc := *cur
-	inc.Message, inc.UpdatedAt = raw, now
+	inc.Message, inc.UpdatedAt, inc.LastAlertAt = raw, now, now
 	return &store.Change{Incident: &inc, Events: []store.Event{
 		event(now, "alerts_changed", "alertmanager", "firing", strconv.Itoa(len(msg.Alerts.Firing())),
 			"resolved", strconv.Itoa(len(msg.Alerts.Resolved())), "truncated_alerts", nonZero(msg.TruncatedAlerts)),

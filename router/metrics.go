@@ -33,6 +33,7 @@ type Metrics struct {
 	unknownSenders  *prometheus.CounterVec
 	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
+	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 	replays         *prometheus.CounterVec
 }
@@ -108,6 +109,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.mail = newMailMetrics(reg)
 	m.heartbeat = newHeartbeatMetrics(reg)
 	m.faults = newFaultMetrics(f)
+	m.retention = newRetentionMetrics(f)
 	return m
 }
 

@@ -138,11 +138,7 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 		case 1:
 			id = ids[0]
 		default:
-			list := make([]string, len(ids))
-			for i, id := range ids {
-				list[i] = strconv.FormatInt(id, 10)
-			}
-			return fmt.Sprintf(wd.several, strings.Join(list, ", "), ids[0], wd.verbs[verb])
+			return severalReply(wd, ids, verb)
 		}
 	}
 	inc, done, err := e.Act(ctx, Action{Incident: id, Verb: verb, User: u.ID, Via: "sms", Dedup: sid, Replayed: replayed})
@@ -305,6 +301,7 @@ type smsWords struct {
 	notFound     string            // id
 	noneOpen     string
 	several      string // ids, an id, a verb word
+	more         string // appended to a cut list of ids: how many were left out
 	help         string
 	notUnderstood,
 	unknown, stop, start, failed string
@@ -323,6 +320,7 @@ var smsTexts = map[string]smsWords{
 		notFound:      "There is no incident #%d. Nothing changed.",
 		noneOpen:      "You have no open page. Reply with its id, e.g. 'ack 12'.",
 		several:       "Open: %s. Reply with the id, e.g. '%d %s'.",
+		more:          " (+%d more)",
 		help:          "Reply 'ack 12' or '12a' to acknowledge, '12r' to resolve, '12e' to escalate; 'ack' alone acts on your only open page. STOP ends SMS pages, START resumes them.",
 		notUnderstood: "Not understood.",
 		unknown:       "This number is not registered with hikyaku. Nothing changed.",
@@ -342,6 +340,7 @@ var smsTexts = map[string]smsWords{
 		notFound:      "インシデント #%d はありません。変更はありません。",
 		noneOpen:      "対応待ちの呼び出しはありません。番号を付けて返信してください（例:「12 了解」）。",
 		several:       "対応待ち: %s。番号を付けて返信してください（例:「%d %s」）。",
+		more:          "（他%d件）",
 		help:          "了解:「12 了解」か「12a」、解決:「12r」、エスカレーション:「12e」。番号なしの「了解」は対応待ちが一件のときだけ。STOPでSMS停止、STARTで再開。",
 		notUnderstood: "読み取れませんでした。",
 		unknown:       "この番号は飛脚に登録されていません。変更はありません。",
@@ -357,4 +356,24 @@ func wordsFor[T any](texts map[string]T, lang string) T {
 		return wd
 	}
 	return texts["en"]
+}
+
+// severalReply lists the ids a bare verb could mean, as many as fit in one
+// SMS segment with how many were left out: a reply of ten segments to a
+// person paged for forty incidents costs ten messages and reads worse.
+func severalReply(wd smsWords, ids []int64, verb string) string {
+	for k := len(ids); ; k-- {
+		list := make([]string, k)
+		for i, id := range ids[:k] {
+			list[i] = strconv.FormatInt(id, 10)
+		}
+		ls := strings.Join(list, ", ")
+		if k < len(ids) {
+			ls += fmt.Sprintf(wd.more, len(ids)-k)
+		}
+		text := fmt.Sprintf(wd.several, ls, ids[0], wd.verbs[verb])
+		if k == 1 || twilio.Segments(text) <= 1 {
+			return text
+		}
+	}
 }

@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+
 	"os"
 	"path/filepath"
 	"time"
@@ -89,6 +89,9 @@ func OpenBolt(path string) (*Bolt, error) {
 		}
 		if err := indexLongKeys(tx); err != nil {
 			return err
+		}
+		if _, err := buildIndexes(tx); err != nil {
+			return fmt.Errorf("build query indexes: %w", err)
 		}
 		// The file lock makes us its only user, so every claim in it was held
 		// by a process that died (kill -9, power loss): its timers are due
@@ -229,6 +232,9 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) 
 	if err := putJSON(incidents, id, next); err != nil {
 		return nil, err
 	}
+	if err := writeIndex(tx, next); err != nil {
+		return nil, err
+	}
 
 	timeline := tx.Bucket(bucketTimeline)
 	for _, ev := range ch.Events {
@@ -364,38 +370,7 @@ func (s *Bolt) Get(ctx context.Context, id int64) (*Incident, error) {
 }
 
 func (s *Bolt) List(ctx context.Context, opt ListOptions) ([]*Incident, error) {
-	var out []*Incident
-	full := func() bool { return opt.Limit > 0 && len(out) >= opt.Limit }
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if opt.Status == "" {
-			c := tx.Bucket(bucketIncidents).Cursor()
-			for k, v := c.Last(); k != nil && !full(); k, v = c.Prev() {
-				var inc Incident
-				if err := json.Unmarshal(v, &inc); err != nil {
-					return fmt.Errorf("decode incident %x: %w", k, err)
-				}
-				out = append(out, &inc)
-			}
-			return nil
-		}
-		// Walk the status index backwards from the largest possible id with this status.
-		prefix := statusKey(opt.Status, 0)[:len(opt.Status)+1]
-		c := tx.Bucket(bucketStatuses).Cursor()
-		k, _ := c.Seek(statusKey(opt.Status, math.MaxInt64)) // no id is that large: lands past the status
-		if k == nil {
-			k, _ = c.Last()
-		} else {
-			k, _ = c.Prev()
-		}
-		for ; k != nil && bytes.HasPrefix(k, prefix) && !full(); k, _ = c.Prev() {
-			inc, err := getIncident(tx, int64(binary.BigEndian.Uint64(k[len(prefix):])))
-			if err != nil {
-				return err
-			}
-			out = append(out, inc)
-		}
-		return nil
-	})
+	out, err := listPages(ctx, s.Query, opt)
 	if err != nil {
 		return nil, fmt.Errorf("store: list incidents: %w", err)
 	}

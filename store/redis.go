@@ -250,6 +250,11 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 	} else {
 		args = append(args, "", "")
 	}
+	meta, err := s.indexMeta(next)
+	if err != nil {
+		return false, snapshot{}, err
+	}
+	args = append(args, meta)
 	cancelAll := "0"
 	if ch.CancelIncidentTimers {
 		cancelAll = "1"
@@ -386,36 +391,9 @@ func (s *Redis) getIncident(ctx context.Context, c redis.Cmdable, id int64) (*In
 }
 
 func (s *Redis) List(ctx context.Context, opt ListOptions) ([]*Incident, error) {
-	index := s.allKey()
-	if opt.Status != "" {
-		index = s.statusKey(opt.Status)
-	}
-	ids, err := s.rdb.ZRevRange(ctx, index, 0, int64(opt.Limit)-1).Result()
+	out, err := listPages(ctx, s.Query, opt)
 	if err != nil {
 		return nil, fmt.Errorf("store: list incidents: %w", err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.base + "incident:" + id
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
-		return nil, fmt.Errorf("store: list incidents: %w", err)
-	}
-	out := make([]*Incident, 0, len(vals))
-	for i, v := range vals {
-		str, ok := v.(string)
-		if !ok {
-			continue // deleted between the two reads; there is no delete today
-		}
-		var inc Incident
-		if err := json.Unmarshal([]byte(str), &inc); err != nil {
-			return nil, fmt.Errorf("store: list incidents: decode incident %s: %w", ids[i], err)
-		}
-		out = append(out, &inc)
 	}
 	return out, nil
 }

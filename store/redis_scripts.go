@@ -26,15 +26,24 @@ var (
 	luaRenew string
 	//go:embed lua/set_timer.lua
 	luaSetTimer string
+	//go:embed lua/indexlib.lua
+	luaIndexLib string
+	//go:embed lua/delete_resolved.lua
+	luaDeleteResolved string
+	//go:embed lua/reindex.lua
+	luaReindex string
 )
 
 var (
 	scriptLoadByKey     = redis.NewScript(luaLoadByKey)
-	scriptWriteIncident = redis.NewScript(luaTimerLib + luaWriteIncident)
+	scriptWriteIncident = redis.NewScript(luaTimerLib + luaIndexLib + luaWriteIncident)
 	scriptClaimDue      = redis.NewScript(luaTimerLib + luaClaimDue)
 	scriptComplete      = redis.NewScript(luaTimerLib + luaComplete)
 	scriptRetry         = redis.NewScript(luaTimerLib + luaRetry)
 	scriptRelease       = redis.NewScript(luaTimerLib + luaRelease)
 	scriptSetTimer      = redis.NewScript(luaTimerLib + luaSetTimer)
 	scriptRenew         = redis.NewScript(luaTimerLib + luaRenew)
+	// The query indexes' scripts (redis_index.go).
+	scriptDeleteResolved = redis.NewScript(luaTimerLib + luaIndexLib + luaDeleteResolved)
+	scriptReindex        = redis.NewScript(luaIndexLib + luaReindex)
 )

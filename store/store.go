@@ -49,6 +49,10 @@ type Incident struct {
 	// Wait is set while an open incident pages nobody yet (maintenance, hold,
 	// stakeholders only); nil once its escalation started.
 	Wait *Wait `json:"wait,omitempty"`
+	// LastAlertAt is when Alertmanager last posted about the incident.
+	LastAlertAt time.Time `json:"last_alert_at,omitzero"`
+	// StaleReportedAt is when retention last reported the incident stale.
+	StaleReportedAt time.Time `json:"stale_reported_at,omitzero"`
 }
 
 // Wait is why an incident pages nobody yet, and when it is routed again.
@@ -128,10 +132,19 @@ var (
 	ErrKeyConflict = errors.New("store: key held by another incident")
 )
 
-// ListOptions filters List.
+// ListOptions filters List and Query. Every filter set must match; the
+// empty value of each matches everything. Times are half-open ranges:
+// [After, Before).
 type ListOptions struct {
 	Status Status // "" = all
-	Limit  int    // 0 = no limit
+	Limit  int    // 0 = no limit (List); Query caps it at MaxPage
+	// Facets, compared exactly.
+	Department, Severity, Route, Policy, AckedBy string
+	OpenedAfter, OpenedBefore                    time.Time // on CreatedAt
+	ResolvedAfter, ResolvedBefore                time.Time // on ResolvedAt; either one set orders by ResolvedAt
+	Oldest                                       bool      // oldest first; newest first by default
+	// Cursor is a Page's Next: the page after it, with the same filters.
+	Cursor string
 }
 
 // Store is the engine's persistence. Implementations are safe for concurrent use,
@@ -146,6 +159,14 @@ type Store interface {
 	Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error)
 	Get(ctx context.Context, id int64) (*Incident, error)
 	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
+	// Query is List with pagination: one page of at most opt.Limit (capped
+	// at MaxPage) incidents, served by an index, and the cursor of the next.
+	Query(ctx context.Context, opt ListOptions) (Page, error)
+	// DeleteResolved deletes up to max incidents resolved before cutoff, with
+	// their timelines, timers and index entries, in one atomic write, oldest
+	// first, and returns how many it deleted. Open and acked incidents are
+	// never deleted. Safe to run from several replicas at once.
+	DeleteResolved(ctx context.Context, cutoff time.Time, max int) (int, error)
 	Timeline(ctx context.Context, id int64) ([]Event, error)
 	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
 	// Redis ignores now and claims on its own clock (TIME), with leases that

@@ -129,46 +129,86 @@ func (i incidentJSON) summary() string {
 	return i.Message.CommonLabels["alertname"]
 }
 
-// runIncidents: hikyaku incidents list [--status open|acked|resolved].
+// incidentsUsage lists the incidents subcommands.
+const incidentsUsage = `Usage: hikyaku incidents list [filters] [--limit N] [--cursor C] [--server URL]
+       hikyaku incidents show ID [--tz ZONE | --config FILE] [--server URL]`
+
+// runIncidents: hikyaku incidents list|show.
 func runIncidents(e *env, args []string) int {
+	if len(args) > 0 && args[0] == "show" {
+		return runShow(e, args[1:])
+	}
 	if len(args) == 0 || args[0] != "list" {
-		fmt.Fprintln(e.stderr, "Usage: hikyaku incidents list [--status open|acked|resolved] [--limit N] [--server URL]")
+		fmt.Fprintln(e.stderr, incidentsUsage)
 		return exitUsage
 	}
-	c := newClient(e, "incidents list", "incidents list [--status open|acked|resolved] [--limit N] [--server URL]")
-	status := c.fs.String("status", "", "only incidents in this `status`: open, acked or resolved")
-	limit := c.fs.Int("limit", 50, "at most `N` incidents, newest first (0: all)")
+	c := newClient(e, "incidents list", "incidents list [--status S] [--department D] [--severity S] [--route R] [--policy P] [--acked-by USER] [--opened-after T] [--opened-before T] [--resolved-after T] [--resolved-before T] [--order newest|oldest] [--limit N] [--cursor C] [--server URL]")
+	q := url.Values{}
+	for _, f := range []struct{ flag, param, usage string }{
+		{"status", "status", "only incidents in this `status`: open, acked or resolved"},
+		{"department", "department", "only this `department`'s incidents"},
+		{"severity", "severity", "only incidents of this `severity`"},
+		{"route", "route", "only incidents this `route` opened"},
+		{"policy", "policy", "only incidents escalated by this `policy`"},
+		{"acked-by", "acked_by", "only incidents this `user` acknowledged"},
+		{"opened-after", "opened_after", "opened at or after this RFC 3339 `time`"},
+		{"opened-before", "opened_before", "opened before this RFC 3339 `time`"},
+		{"resolved-after", "resolved_after", "resolved at or after this RFC 3339 `time` (orders by resolve time)"},
+		{"resolved-before", "resolved_before", "resolved before this RFC 3339 `time` (orders by resolve time)"},
+		{"order", "order", "`newest` or oldest first"},
+		{"cursor", "cursor", "continue from this `cursor` (printed after a full page)"},
+	} {
+		c.fs.Func(f.flag, f.usage, func(v string) error { q.Set(f.param, v); return nil })
+	}
+	limit := c.fs.Int("limit", 50, "at most `N` incidents (0: all, page by page)")
 	if err := c.fs.Parse(args[1:]); err != nil {
 		return exitUsage
 	}
-	if c.fs.NArg() > 0 || (c.output != "text" && c.output != "json") {
+	if c.fs.NArg() > 0 || (c.output != "text" && c.output != "json") || *limit < 0 {
 		c.fs.Usage()
 		return exitUsage
 	}
-	q := url.Values{}
-	if *status != "" {
-		q.Set("status", *status)
-	}
-	q.Set("limit", strconv.Itoa(*limit))
-	var incs []incidentJSON
-	if err := c.call("GET", "/api/v1/incidents?"+q.Encode(), &incs); err != nil {
-		fmt.Fprintf(e.stderr, "hikyaku incidents list: %v\n", err)
-		return exitFail
+	var all incidentPage
+	for {
+		q.Set("limit", strconv.Itoa(min(*limit, 500)))
+		if *limit == 0 {
+			q.Set("limit", "500")
+		}
+		var page incidentPage
+		if err := c.call("GET", "/api/v1/incidents?"+q.Encode(), &page); err != nil {
+			fmt.Fprintf(e.stderr, "hikyaku incidents list: %v\n", err)
+			return exitFail
+		}
+		all.Items = append(all.Items, page.Items...)
+		all.NextCursor = page.NextCursor
+		if page.NextCursor == "" || (*limit > 0 && len(all.Items) >= *limit) {
+			break
+		}
+		q.Set("cursor", page.NextCursor)
 	}
 	if c.output == "json" {
-		if err := writeJSON(e.stdout, incs); err != nil {
+		if err := writeJSON(e.stdout, all); err != nil {
 			return exitFail
 		}
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tSEVERITY\tDEPARTMENT\tOPENED\tACKED BY\tSUMMARY")
-	for _, i := range incs {
+	for _, i := range all.Items {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", i.ID, i.Status, i.Severity, i.Department,
 			i.CreatedAt.Local().Format("2006-01-02 15:04"), i.AckedBy, i.summary())
 	}
 	tw.Flush()
+	if all.NextCursor != "" {
+		fmt.Fprintf(e.stderr, "more: add --cursor %s\n", all.NextCursor)
+	}
 	return exitOK
+}
+
+// incidentPage is GET /api/v1/incidents's answer.
+type incidentPage struct {
+	Items      []incidentJSON `json:"items"`
+	NextCursor string         `json:"next_cursor"`
 }
 
 // actCommand makes ack, resolve and escalate.

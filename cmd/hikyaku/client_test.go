@@ -50,8 +50,8 @@ func TestClientCommands(t *testing.T) {
 	if code := run([]string{"incidents", "list", "--server", url, "--output", "json"}, &out, &errb); code != 0 {
 		t.Fatalf("list: %d %s", code, errb.String())
 	}
-	var incs []incidentJSON
-	if err := json.Unmarshal(out.Bytes(), &incs); err != nil || len(incs) != 1 || incs[0].Status != "open" {
+	var page incidentPage
+	if err := json.Unmarshal(out.Bytes(), &page); err != nil || len(page.Items) != 1 || page.Items[0].Status != "open" {
 		t.Fatalf("list: %v %s", err, out.String())
 	}
 	out.Reset()

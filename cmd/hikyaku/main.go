@@ -30,11 +30,12 @@ var commands = []command{
 	{"shifts", "list the final shifts of a rotation or schedule", runShifts},
 	{"simulate", "route an Alertmanager webhook payload and show who would be paged when", runSimulate},
 	{"serve", "run the daemon: webhook intake, escalation, API and metrics", runServe},
-	{"incidents", "list a running server's incidents (incidents list)", runIncidents},
+	{"incidents", "list or show a running server's incidents (incidents list, incidents show ID)", runIncidents},
 	{"ack", "acknowledge an incident on a running server: stops its escalation", actCommand("ack")},
 	{"resolve", "resolve an incident on a running server", actCommand("resolve")},
 	{"escalate", "escalate an incident to its next step now", actCommand("escalate")},
 	{"timers", "list, retry or discard a running server's dead-lettered timers (timers dead)", runTimers},
+	{"store", "maintain a store offline: compact the embedded file, reindex Redis (store compact, store reindex)", runStore},
 	{"version", "print the version", runVersion},
 }
 

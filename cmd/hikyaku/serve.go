@@ -227,6 +227,8 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan error, 1)
 	go func() { engineDone <- engine.Run(engineCtx) }()
+	go engine.RunRetention(engineCtx)
+	go reindexStore(engineCtx, log, st)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

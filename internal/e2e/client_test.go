@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -68,8 +69,20 @@ func getIncident(addr string, id int64) (*incidentView, error) {
 // listIncidents is every incident, newest first.
 func listIncidents(addr string) ([]incidentView, error) {
 	var out []incidentView
-	err := apiGet(addr, "/api/v1/incidents", &out)
-	return out, err
+	cursor := ""
+	for {
+		var page struct {
+			Items      []incidentView `json:"items"`
+			NextCursor string         `json:"next_cursor"`
+		}
+		if err := apiGet(addr, "/api/v1/incidents?cursor="+url.QueryEscape(cursor), &page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if cursor = page.NextCursor; cursor == "" {
+			return out, nil
+		}
+	}
 }
 
 // onCallView is one entry of GET /api/v1/oncall.

@@ -11,6 +11,7 @@
 --       current status ('' if new), next status, next incident JSON (id 0 if new),
 --       n events, the n event JSONs,
 --       claimed timer id and token this write completes ('' '' = none),
+--       index meta JSON (indexlib.lua),
 --       cancel-all flag, n cancel ids, the n ids,
 --       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
 -- Returns {1, incident id} when written; {0, holder, incident JSON or false}
@@ -78,6 +79,8 @@ if nevents > 0 then
   redis.call('RPUSH', base .. 'timeline:' .. sid, unpack(ARGV, i + 1, i + nevents))
 end
 i = i + nevents + 1 + 2 -- the fence, checked above
+write_index(base, id, ARGV[i])
+i = i + 1
 
 local cancel_all = ARGV[i]
 local ncancel = tonumber(ARGV[i + 1])
