@@ -45,24 +45,31 @@ type fault struct {
 	// inject breaks things and returns once they are mended (or, for a
 	// killed replica, at once: the others carry on).
 	inject func(t *testing.T, r *faultRun)
-	// wantNoDup fails the run on any duplicate. Set where today's code
-	// guarantees it; the others are the goals of issue 9 (a fix flips them).
+	// wantNoDup fails the run on any duplicate: a store outage or freeze
+	// does not cost a holder its claim (fenced, frozen leases).
 	wantNoDup bool
+	// wantReconciled fails the run on a duplicated SMS, or on a duplicate
+	// not marked as possible on the timeline: after a holder vanished its SMS
+	// are looked up at Twilio, and what cannot be asked (voice) is marked.
+	wantReconciled bool
 }
 
 // faultTable is every fault, in the order docs/reliability.md lists them.
 var faultTable = []fault{
 	{name: "SIGTERM of one replica", redis: "everysec", replicas: 3, inject: terminateReplicas(1), wantNoDup: true},
-	{name: "kill -9 of one replica", redis: "everysec", replicas: 3, inject: killReplicas(1)},  // TODO(issue 9): wantNoDup for SMS and voice (reconcile)
-	{name: "kill -9 of two replicas", redis: "everysec", replicas: 3, inject: killReplicas(2)}, // TODO(issue 9): wantNoDup (reconcile)
+	{name: "kill -9 of one replica", redis: "everysec", replicas: 3, inject: killReplicas(1), wantReconciled: true},
+	{name: "kill -9 of two replicas", redis: "everysec", replicas: 3, inject: killReplicas(2), wantReconciled: true},
 	{name: "Redis kill -9, 1 s outage, always", redis: "always", replicas: 3, inject: redisOutage(time.Second), wantNoDup: true},
-	{name: "Redis kill -9, 10 s outage, everysec", redis: "everysec", replicas: 3, inject: redisOutage(10 * time.Second)},         // TODO(issue 9): wantNoDup (fencing)
-	{name: "Redis kill -9, 10 s outage, always", redis: "always", replicas: 3, inject: redisOutage(10 * time.Second), long: true}, // TODO(issue 9): wantNoDup
-	{name: "Redis kill -9, 60 s outage, everysec", redis: "everysec", replicas: 3, inject: redisOutage(time.Minute), long: true},  // TODO(issue 9): wantNoDup
-	{name: "Redis kill -9, 60 s outage, always", redis: "always", replicas: 3, inject: redisOutage(time.Minute), long: true},      // TODO(issue 9): wantNoDup
-	{name: "Redis frozen (SIGSTOP) 10 s", redis: "everysec", replicas: 3, inject: redisFreeze(10 * time.Second)},                  // TODO(issue 9): wantNoDup
-	{name: "embedded daemon kill -9, restarted at once", replicas: 1, inject: restartEmbedded},                                    // TODO(issue 9): wantNoDup for SMS and voice (reconcile)
-	{name: "embedded store disk full 10 s", replicas: 1, inject: diskFull(10 * time.Second)},                                      // TODO(issue 9): wantNoDup
+	{name: "Redis kill -9, 10 s outage, everysec", redis: "everysec", replicas: 3, inject: redisOutage(10 * time.Second), wantNoDup: true},
+	{name: "Redis kill -9, 10 s outage, always", redis: "always", replicas: 3, inject: redisOutage(10 * time.Second), long: true, wantNoDup: true},
+	{name: "Redis kill -9, 60 s outage, everysec", redis: "everysec", replicas: 3, inject: redisOutage(time.Minute), long: true, wantNoDup: true},
+	{name: "Redis kill -9, 60 s outage, always", redis: "always", replicas: 3, inject: redisOutage(time.Minute), long: true, wantNoDup: true},
+	{name: "Redis frozen (SIGSTOP) 10 s", redis: "everysec", replicas: 3, inject: redisFreeze(10 * time.Second), wantNoDup: true},
+	{name: "embedded daemon kill -9, restarted at once", replicas: 1, inject: restartEmbedded, wantReconciled: true},
+	// A full disk can fail the renewal of a claim whose send is out: the
+	// page is then taken over (and looked up) by the same daemon. Measured,
+	// not asserted: docs/reliability.md.
+	{name: "embedded store disk full 10 s", replicas: 1, inject: diskFull(10 * time.Second)},
 }
 
 // TestFaults drives the real binary through each fault of faultTable: 3
@@ -393,6 +400,12 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 	}
 	if f.wantNoDup && res.Duplicated > 0 {
 		t.Errorf("%d duplicated sends; this fault must cost none", res.Duplicated)
+	}
+	if f.wantReconciled && res.DupByChannel["sms"] > 0 {
+		t.Errorf("%d duplicated SMS; a taken-over SMS must be looked up at Twilio, not sent again", res.DupByChannel["sms"])
+	}
+	if f.wantReconciled && res.Duplicated > res.Marked {
+		t.Errorf("%d duplicated sends but only %d marked possible_duplicate on the timeline", res.Duplicated, res.Marked)
 	}
 	return res
 }
