@@ -259,8 +259,14 @@ func (e *Engine) takeReply(ctx context.Context, lookup LookupTXT, env envelope, 
 		sum := sha256.Sum256(raw)
 		a.Dedup = "email:sha256:" + hex.EncodeToString(sum[:16])
 	}
-	inc, done, err := e.Act(ctx, a)
+	// A relay retries a mail for days, and a captured one can be sent again
+	// whenever: the replay record outlives the incident's Handled window.
+	inc, done, err := e.actOnce(ctx, a, inboundKeep)
 	switch {
+	case errors.Is(err, ErrReplayed):
+		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
+		log.Info("email reply seen before: nothing changed, no confirmation", "incident", a.Incident, "user", u.ID)
+		return nil // the first delivery was answered
 	case errors.Is(err, ErrResolved), errors.Is(err, ErrNotFound):
 		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
 		log.Info("email reply changed nothing", "incident", a.Incident, "user", u.ID, "err", err)

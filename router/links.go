@@ -183,9 +183,10 @@ type linkView struct {
 	Summary, Button, Done, Error string
 }
 
-// actLink serves signed links. GET only shows a confirmation page: link
-// scanners and chat unfurlers fetch with GET, so GET must never act. The
-// button on that page POSTs to the same URL, and only that acts.
+// actLink serves signed links. GET only shows a confirmation page (or,
+// for a link that acted, what it did): link scanners and chat unfurlers
+// fetch with GET, so GET must never act nor write. The button on that page
+// POSTs to the same URL, and only that acts.
 func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 	e := s.Engine
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -216,13 +217,24 @@ func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 		linkPage.Execute(w, linkView{ID: l.Incident, Error: "no such incident"})
 		return
 	}
-	if r.Method != http.MethodPost {
-		linkPage.Execute(w, linkView{ID: inc.ID, Summary: summary(inc), Button: words[l.Action]})
-		return
-	}
 	// A link acts once: it is a bearer token, and a browser's resubmit, a
 	// second press or a captured POST must not escalate again.
 	token := r.PathValue("token")
+	if r.Method != http.MethodPost {
+		// A used link says so at once rather than offering a button that
+		// would only say so then. When the record cannot be read, the form
+		// is shown: its POST is what decides, and it asks the store again.
+		used, err := e.wasSeen(r.Context(), "link", linkKey(token))
+		if err != nil {
+			e.log.Warn("a link's page cannot tell whether it was used: showing its button", "incident", l.Incident, "err", err)
+		}
+		if used {
+			linkPage.Execute(w, linkView{ID: l.Incident, Done: e.usedLink(r.Context(), l, lang)})
+			return
+		}
+		linkPage.Execute(w, linkView{ID: inc.ID, Summary: summary(inc), Button: words[l.Action]})
+		return
+	}
 	a := Action{Incident: l.Incident, Verb: l.Action, User: l.User, Via: "link", Dedup: linkKey(token)}
 	inc, done, err := e.actOnce(r.Context(), a, l.Expires.Sub(e.now())+linkSkew)
 	switch {

@@ -99,7 +99,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{Name: "hikyaku_config_last_reload_success_timestamp_seconds",
 			Help: "Timestamp of the last successful configuration load, in Unix seconds."}),
 		replays: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_inbound_replays_total",
-			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, slack, link)."}, []string{"channel"}),
+			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, email, slack, link)."}, []string{"channel"}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
 		m.notifications, m.reconciled, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays, m.unknownSenders} {

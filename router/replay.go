@@ -42,6 +42,16 @@ func (e *Engine) seen(ctx context.Context, via, key string, ttl time.Duration) (
 	return !first, nil
 }
 
+// wasSeen says whether key's request acted already, and records nothing:
+// for a page that shows what a request would do without doing it.
+func (e *Engine) wasSeen(ctx context.Context, via, key string) (bool, error) {
+	seen, err := e.opts.Store.WasSeen(ctx, "act:"+key)
+	if err != nil {
+		return false, fmt.Errorf("router: replay record of a %s request: %w", via, err)
+	}
+	return seen, nil
+}
+
 // unsee drops the replay record of a request whose action could not be
 // recorded, so the person (or the provider's retry) can try again.
 func (e *Engine) unsee(ctx context.Context, via, key string) {

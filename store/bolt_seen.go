@@ -88,6 +88,29 @@ func (s *Bolt) Unsee(ctx context.Context, key string) error {
 	return nil
 }
 
+func (s *Bolt) WasSeen(ctx context.Context, key string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("store: was seen %q: %w", errKey(key), err)
+	}
+	k := []byte(IndexKey(key))
+	var seen bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSeen)
+		if b == nil {
+			return nil
+		}
+		// An expired record the sweep has not reached yet is no record.
+		if v := b.Get(k); len(v) == 8 {
+			seen = int64(binary.BigEndian.Uint64(v)) > time.Now().UnixNano()
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: was seen %q: %w", errKey(key), err)
+	}
+	return seen, nil
+}
+
 // sweepSeen deletes up to seenSweep entries that expired by now.
 func sweepSeen(seen, byExpiry *bolt.Bucket, now int64) error {
 	var expired [][]byte

@@ -27,3 +27,11 @@ func (s *Redis) Unsee(ctx context.Context, key string) error {
 	}
 	return nil
 }
+
+func (s *Redis) WasSeen(ctx context.Context, key string) (bool, error) {
+	n, err := s.rdb.Exists(ctx, s.seenKey(key)).Result()
+	if err != nil {
+		return false, fmt.Errorf("store: was seen %q: %w", errKey(key), err)
+	}
+	return n == 1, nil
+}

@@ -269,4 +269,8 @@ type Replays interface {
 	// Unsee forgets key, so a request whose action could not be recorded can
 	// act when it is sent again. Forgetting an unknown key is no error.
 	Unsee(ctx context.Context, key string) error
+	// WasSeen says whether key's record exists and has not expired, and
+	// writes nothing: a read-only look for a page that must not act (a
+	// link's GET).
+	WasSeen(ctx context.Context, key string) (bool, error)
 }

@@ -111,3 +111,52 @@ func testSeenSweepsExpired(t *testing.T, s store.Store) {
 		t.Fatalf("kept: first=%v, %v; want its record kept", first, err)
 	}
 }
+
+// testWasSeenReadsWithoutWriting: WasSeen is true exactly while Seen would
+// answer "not first", and looking records nothing: a key only looked at is
+// still first afterwards.
+func testWasSeenReadsWithoutWriting(t *testing.T, s store.Store) {
+	was := func(key string, want bool) {
+		t.Helper()
+		got, err := s.WasSeen(ctx(t), key)
+		if err != nil {
+			t.Fatalf("WasSeen(%.40q): %v", key, err)
+		}
+		if got != want {
+			t.Fatalf("WasSeen(%.40q) = %v, want %v", key, got, want)
+		}
+	}
+	seen := func(key string, ttl time.Duration, want bool) {
+		t.Helper()
+		first, err := s.Seen(ctx(t), key, ttl)
+		if err != nil {
+			t.Fatalf("Seen(%.40q): %v", key, err)
+		}
+		if first != want {
+			t.Fatalf("Seen(%.40q) first = %v, want %v", key, first, want)
+		}
+	}
+	long := strings.Repeat("w", 40<<10) // longer than bbolt's key limit
+	for _, key := range []string{"act:link:sig1", long} {
+		was(key, false)
+		was(key, false)
+		seen(key, time.Hour, true) // looking twice recorded nothing
+		was(key, true)
+		seen(key, time.Hour, false)
+		was(key, true)
+	}
+	was(long[:len(long)-1], false)
+	was("act:link:other", false)
+
+	if err := s.Unsee(ctx(t), "act:link:sig1"); err != nil {
+		t.Fatal(err)
+	}
+	was("act:link:sig1", false)
+
+	// An expired record is no record. Only "after" is asserted, so a slow
+	// machine cannot fail it.
+	seen("short", 50*time.Millisecond, true)
+	time.Sleep(200 * time.Millisecond)
+	was("short", false)
+	seen("short", time.Hour, true)
+}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SeenOnceUntilExpiry", testSeenOnceUntilExpiry},
 		{"SeenConcurrentOneFirst", testSeenConcurrentOneFirst},
 		{"SeenSweepsExpired", testSeenSweepsExpired},
+		{"WasSeenReadsWithoutWriting", testWasSeenReadsWithoutWriting},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
