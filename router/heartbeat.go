@@ -53,12 +53,11 @@ func heartbeatTimer(name string, due time.Time, p heartbeatPayload) store.Timer 
 
 func heartbeatKey(name string) string { return heartbeatPrefix + name }
 
-// heartbeatsFor lists the heartbeats whose alert msg is.
-func heartbeatsFor(cfg *config.Config, msg *Message) []*config.Heartbeat {
+// heartbeatsFor lists the heartbeats whose alert a post with these labels is.
+func heartbeatsFor(cfg *config.Config, lbls map[string]string) []*config.Heartbeat {
 	if len(cfg.Heartbeats) == 0 {
 		return nil
 	}
-	lbls := msg.Labels()
 	var out []*config.Heartbeat
 	for _, h := range cfg.Heartbeats {
 		if h.Matches(lbls) {

@@ -30,13 +30,14 @@ var (
 // continue route must not leave an incident that can never auto-resolve.
 func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store.Incident, error) {
 	set := e.Policies()
-	if hbs := heartbeatsFor(set.Config(), msg); len(hbs) > 0 {
+	labels := msg.Labels()
+	if hbs := heartbeatsFor(set.Config(), labels); len(hbs) > 0 {
 		return nil, e.beat(ctx, hbs, msg) // a sign of life, not an incident
 	}
 	now := e.now()
 	group := msg.Receiver + "/" + msg.GroupKey
 	var routed []policies.Decision
-	for _, d := range set.Route(msg.Labels(), now) {
+	for _, d := range set.Route(labels, now) {
 		if d.Action == policies.ActionDrop {
 			e.metrics.dropped.WithLabelValues(d.Route).Inc()
 			continue
