@@ -101,17 +101,6 @@ var transient = map[string]bool{
 	"team_added_to_org":   true,
 }
 
-// authFailures are Slack's error codes refusing the bot's token or
-// workspace itself: no message can go out until an admin acts.
-var authFailures = map[string]bool{
-	"invalid_auth":     true,
-	"not_authed":       true,
-	"account_inactive": true,
-	"token_revoked":    true,
-	"token_expired":    true,
-	"team_disabled":    true,
-}
-
 // classify sorts err into the engine's two classes, each marked with its
 // reason. Any other ok:false answer (channel_not_found, not_in_channel,
 // invalid_auth, account_inactive, user_not_found, invalid_blocks…) says the
@@ -137,7 +126,7 @@ func classify(err error) error {
 		if transient[se.Err] {
 			return channels.WithReason(r, err)
 		}
-		if authFailures[se.Err] {
+		if tokenRefused[se.Err] {
 			return channels.WithReason(channels.ReasonAuth, channels.AuthFailure(se.Err, err))
 		}
 		return channels.WithReason(r, channels.Permanent(se.Err, err))
@@ -145,20 +134,33 @@ func classify(err error) error {
 	return err // connection refused, timeouts, the context's deadline: channels.ReasonOf reads them
 }
 
-// authErrors are Slack's error codes for a token that is refused or lacks a permission.
-var authErrors = map[string]bool{
-	"invalid_auth":           true,
-	"not_authed":             true,
-	"account_inactive":       true,
-	"token_revoked":          true,
-	"token_expired":          true,
-	"no_permission":          true,
-	"missing_scope":          true,
-	"not_allowed_token_type": true,
-	"ekm_access_denied":      true,
-	"org_login_required":     true,
-	"team_disabled":          true,
-}
+// authErrors are Slack's error codes whose reason is auth: the token is
+// refused, or lacks a permission. tokenRefused are those refusing the bot's
+// token or workspace itself: no message can go out until an admin acts,
+// so the provider is down, not just this request.
+var (
+	tokenRefused = map[string]bool{
+		"invalid_auth":     true,
+		"not_authed":       true,
+		"account_inactive": true,
+		"token_revoked":    true,
+		"token_expired":    true,
+		"team_disabled":    true,
+	}
+	authErrors = func() map[string]bool {
+		m := map[string]bool{
+			"no_permission":          true,
+			"missing_scope":          true,
+			"not_allowed_token_type": true,
+			"ekm_access_denied":      true,
+			"org_login_required":     true,
+		}
+		for code := range tokenRefused {
+			m[code] = true
+		}
+		return m
+	}()
+)
 
 // errorReason is the reason of one of Slack's ok:false error codes.
 func errorReason(code string) channels.Reason {
