@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+
+	"github.com/hikyaku/hikyaku/channels"
 )
 
 // The audit stream is log lines with msg "audit" and audit=true, one per
@@ -20,26 +22,16 @@ const (
 	auditFailed    = "failed"    // the store could not record it; it may be tried again
 )
 
-// AuditSource is where a request came from, for the audit stream.
-type AuditSource struct {
-	// Addr is the peer's address (behind a reverse proxy, the proxy's).
-	Addr string
-	// User is the name the listener authenticated (its web config's
-	// basic_auth_users); empty when it checks none.
-	User string
-}
-
-type auditKey struct{}
+// AuditSource is where a request came from, for the audit stream; the
+// channels' inbound sides attach it too, so it is theirs (channels.Source).
+type AuditSource = channels.Source
 
 // WithAuditSource attaches src to ctx for the audit lines of what ctx does.
 func WithAuditSource(ctx context.Context, src AuditSource) context.Context {
-	return context.WithValue(ctx, auditKey{}, src)
+	return channels.WithSource(ctx, src)
 }
 
-func auditSourceOf(ctx context.Context) (AuditSource, bool) {
-	src, ok := ctx.Value(auditKey{}).(AuditSource)
-	return src, ok
-}
+func auditSourceOf(ctx context.Context) (AuditSource, bool) { return channels.SourceOf(ctx) }
 
 // auditSources attaches each request's source to its context. authUser says
 // the listener's web config checks basic auth, so the name in the

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +30,9 @@ type Server struct {
 	Gatherer prometheus.Gatherer
 	// Reload validates and swaps the configuration (POST /-/reload, SIGHUP).
 	Reload func(ctx context.Context) error
+	// Inbound are the channels' own endpoints (replies, key presses,
+	// delivery reports), served on the public listener.
+	Inbound []channels.Route
 	// AdminBasicAuth says the admin listener's web config checks basic
 	// auth: the user it proved is then the audit stream's actor of a reload.
 	AdminBasicAuth bool
@@ -84,6 +88,9 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/twilio/sms", s.bounded(maxTwilioForm, s.twilioSMS))
 	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.bounded(maxTwilioForm, s.twilioGather))
 	mux.HandleFunc("POST /api/v1/slack/interactions", s.bounded(maxInteractionBytes, s.slackInteraction))
+	for _, rt := range s.Inbound {
+		mux.HandleFunc(rt.Pattern, s.bounded(rt.MaxBody, rt.Handler.ServeHTTP))
+	}
 	mux.Handle("GET /act/{token}", htmlPage(s.actLink))
 	mux.Handle("POST /act/{token}", htmlPage(s.actLink))
 }

@@ -185,7 +185,7 @@ const finishMaxWait = 10 * time.Minute
 
 // ErrBadCallback is a delivery callback whose token cannot be read: asking
 // the provider to retry it would not help.
-var ErrBadCallback = errors.New("router: bad delivery callback token")
+var ErrBadCallback = channels.ErrBadCallback
 
 // callback is the token a provider hands back in its status callback.
 type callback struct {
