@@ -304,7 +304,7 @@ func bundleMessage(msgs []*channels.Message, key string, items []bundled) *chann
 		m.Text = fmt.Sprintf("[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
 			len(msgs), strings.Join(lines, "\n"), strings.Join(hints, " or "))
 	}
-	cb := callback{Incident: items[0].inc.ID, Payload: items[0].p}
+	cb := callback{Incident: items[0].inc.ID, Payload: items[0].p, Sent: sentKey(m.IdempotencyKey)}
 	for _, it := range items[1:] {
 		cb.More = append(cb.More, callback{Incident: it.inc.ID, Payload: it.p})
 	}

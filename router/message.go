@@ -16,7 +16,7 @@ import (
 func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*channels.Message, error) {
 	cfg := e.Policies().Config()
 	m := &channels.Message{IdempotencyKey: key, Ref: msgRef(key), Channel: p.Channel, Kind: channels.Kind(p.Kind),
-		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p), Callback: callbackToken(inc, p)}
+		IncidentID: inc.ID, Data: inc.Message, Incident: e.incidentInfo(inc, p), Callback: callbackToken(inc, p, key)}
 	loc := cfg.Global.Location
 	switch {
 	case p.User != "":

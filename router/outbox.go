@@ -191,12 +191,16 @@ var ErrBadCallback = channels.ErrBadCallback
 type callback struct {
 	Incident int64         `json:"i"`
 	Payload  notifyPayload `json:"p"`
+	// Sent names the outbox entry (sentKey of its idempotency key): a
+	// callback saying the provider took the message marks it sent, for a
+	// replica that takes the entry over after its sender vanished.
+	Sent string `json:"s,omitempty"`
 	// More are the other pages of a bundled message: its failure is theirs too.
 	More []callback `json:"m,omitempty"`
 }
 
-func callbackToken(inc *store.Incident, p *notifyPayload) string {
-	return base64.RawURLEncoding.EncodeToString(payload(callback{Incident: inc.ID, Payload: *p}))
+func callbackToken(inc *store.Incident, p *notifyPayload, key string) string {
+	return base64.RawURLEncoding.EncodeToString(payload(callback{Incident: inc.ID, Payload: *p, Sent: sentKey(key)}))
 }
 
 // DeliveryFailed acts on a provider's later report that a message it had
@@ -204,13 +208,9 @@ func callbackToken(inc *store.Incident, p *notifyPayload) string {
 // says so and the person's next contact method is tried at once. A page
 // for an incident acked or resolved since is left alone.
 func (e *Engine) DeliveryFailed(ctx context.Context, token, reason string) error {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	var cb callback
-	if err == nil {
-		err = json.Unmarshal(raw, &cb)
-	}
-	if err != nil || cb.Incident <= 0 {
-		return ErrBadCallback
+	cb, err := readCallback(token)
+	if err != nil {
+		return err
 	}
 	for _, more := range cb.More {
 		if err := e.deliveryFailed(ctx, more, reason); err != nil {
@@ -218,6 +218,19 @@ func (e *Engine) DeliveryFailed(ctx context.Context, token, reason string) error
 		}
 	}
 	return e.deliveryFailed(ctx, cb, reason)
+}
+
+// readCallback decodes a callback token hikyaku handed a provider.
+func readCallback(token string) (callback, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	var cb callback
+	if err == nil {
+		err = json.Unmarshal(raw, &cb)
+	}
+	if err != nil || cb.Incident <= 0 {
+		return callback{}, ErrBadCallback
+	}
+	return cb, nil
 }
 
 func (e *Engine) deliveryFailed(ctx context.Context, cb callback, reason string) error {

@@ -27,6 +27,46 @@ func msgRef(key string) string {
 	return hex.EncodeToString(h[:4])
 }
 
+// sentKey names an outbox entry in the replay record's "took:" keys: the
+// whole key's hash, never the short ref, so two messages can never share a
+// mark and one never passes for sent because of another.
+func sentKey(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(h[:16])
+}
+
+// tookKeep is how long a provider's word that it took a message is kept:
+// far longer than any claim stays open.
+const tookKeep = 24 * time.Hour
+
+// DeliveryAccepted marks the message whose callback token a provider's
+// callback carries as taken by it (Twilio's "initiated" call progress, an
+// SMS reported queued or sent). A replica that takes the message over
+// after its sender vanished then knows it went out, on channels no list
+// API can tell it of (a call's record names nothing of the page).
+func (e *Engine) DeliveryAccepted(ctx context.Context, token, providerID string) error {
+	cb, err := readCallback(token)
+	if err != nil {
+		return err
+	}
+	if cb.Sent == "" {
+		return nil // a token handed out before marks were kept
+	}
+	if _, err := e.opts.Store.Seen(ctx, "took:"+cb.Sent, tookKeep); err != nil {
+		return fmt.Errorf("router: marking %s taken by its provider: %w", providerID, err)
+	}
+	return nil
+}
+
+// providerTook says whether a provider's callback marked m taken.
+func (e *Engine) providerTook(ctx context.Context, m *channels.Message) (bool, error) {
+	took, err := e.opts.Store.WasSeen(ctx, "took:"+sentKey(m.IdempotencyKey))
+	if err != nil {
+		return false, fmt.Errorf("reading whether the provider took %s: %w", m.Ref, err)
+	}
+	return took, nil
+}
+
 // takenOver says whether any of claims was taken from a holder that
 // vanished (lease expired, daemon killed) and may have sent it.
 func takenOver(claims ...store.Claim) bool {
@@ -40,7 +80,8 @@ func takenOver(claims ...store.Claim) bool {
 
 // reconcile runs before a taken-over message is sent again: the holder
 // that vanished may have had it accepted by the provider before it could
-// record that. A channel that can be asked (channels.Reconciler) is asked
+// record that. A provider's callback may have said so already (the mark
+// DeliveryAccepted keeps): then it is not sent again. A channel that can be asked (channels.Reconciler) is asked
 // whether m went out since it came due; found, the engine records it
 // instead of sending. A channel that cannot be asked is sent again, once
 // per attempt, and the notified event and metric say it may be a
@@ -50,6 +91,13 @@ func takenOver(claims ...store.Claim) bool {
 // lookups, the message is sent as one that cannot be asked: a duplicate is
 // better than a page that never goes out.
 func (e *Engine) reconcile(ctx context.Context, m *channels.Message, since time.Time, attempt int) (rc channels.Receipt, result string, err error) {
+	took, err := e.providerTook(ctx, m)
+	switch {
+	case err != nil && attempt+1 < e.opts.MaxAttempts:
+		return channels.Receipt{}, "", err // the store will answer the next attempt
+	case took:
+		return e.reconciled(m, channels.Receipt{}, true)
+	}
 	r, ok := (*e.senders.Load())[m.Channel].(channels.Reconciler)
 	if ok {
 		lctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)

@@ -66,6 +66,13 @@ func (d *dying) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 // timers again: the takeover.
 func crashHarness(t *testing.T, sms channels.Sender, accepted bool) *harness {
 	t.Helper()
+	return crashHarnessThen(t, sms, accepted, nil)
+}
+
+// crashHarnessThen is crashHarness running then between the crash and the
+// takeover: what reaches the other replicas meanwhile (a provider's callback).
+func crashHarnessThen(t *testing.T, sms channels.Sender, accepted bool, then func(h *harness)) *harness {
+	t.Helper()
 	h := newHarness(t, testConfig)
 	senders := map[string]channels.Sender{}
 	for _, ch := range []string{"voice", "email", "slack", "webhook"} {
@@ -87,6 +94,9 @@ func crashHarness(t *testing.T, sms channels.Sender, accepted bool) *harness {
 		h.engine.ProcessDue(context.Background()) // ends with the handler
 	}()
 	<-done
+	if then != nil {
+		then(h)
+	}
 	h.advance(5 * time.Second) // the 4 s lease ran out
 	return h
 }
@@ -253,5 +263,73 @@ func TestTakeoverFindsSentBundle(t *testing.T) {
 		if len(got) != 1 || got[0]["reconciled"] != "found" || got[0]["bundle"] != "2,3" {
 			t.Errorf("incident %d sms notified = %v, want one, bundled with 2,3, reconciled=found", id, got)
 		}
+	}
+}
+
+// TestTakeoverAfterProviderCallbackIsNotSentAgain: the handler died after
+// the provider took the message, and the provider's callback saying so
+// (Twilio's "initiated" call progress) reached a replica before the
+// takeover. The channel cannot be asked, yet the message is not sent
+// again: it is recorded reconciled=found, no possible duplicate.
+func TestTakeoverAfterProviderCallbackIsNotSentAgain(t *testing.T) {
+	sms := &record.Sender{}
+	h := crashHarnessThen(t, sms, true, func(h *harness) {
+		sent := sms.Messages()
+		if len(sent) != 1 || sent[0].Callback == "" {
+			t.Fatalf("before the takeover: %d messages, want 1 with a callback token", len(sent))
+		}
+		if err := h.engine.DeliveryAccepted(context.Background(), sent[0].Callback, "CA0001"); err != nil {
+			t.Fatalf("DeliveryAccepted: %v", err)
+		}
+	})
+	if n := smsTo(sms.Messages(), aliceSMS); n != 1 {
+		t.Fatalf("alice got %d messages, want 1: the provider had said it took the first", n)
+	}
+	evs := notifiedSMS(t, h)
+	if len(evs) != 1 || evs[0]["reconciled"] != "found" || evs[0]["possible_duplicate"] != "" {
+		t.Fatalf("notified events = %v, want one with reconciled=found and no possible_duplicate", evs)
+	}
+	if got := testutil.ToFloat64(h.engine.metrics.reconciled.WithLabelValues("sms", "found")); got != 1 {
+		t.Fatalf("reconciled{sms,found} = %v, want 1", got)
+	}
+}
+
+// TestProviderCallbackMarksOnlyItsMessage: a callback for another message
+// (the same incident's Slack page) marks nothing of alice's SMS, which is
+// sent again marked as a possible duplicate, as before.
+func TestProviderCallbackMarksOnlyItsMessage(t *testing.T) {
+	sms := &record.Sender{}
+	h := crashHarnessThen(t, sms, true, func(h *harness) {
+		var other string
+		for _, m := range h.sent.Messages() {
+			if m.Callback != "" && m.IncidentID == 1 {
+				other = m.Callback
+			}
+		}
+		if other == "" {
+			t.Fatal("no other message of incident 1 with a callback token")
+		}
+		if err := h.engine.DeliveryAccepted(context.Background(), other, "X1"); err != nil {
+			t.Fatalf("DeliveryAccepted: %v", err)
+		}
+	})
+	if n := smsTo(sms.Messages(), aliceSMS); n != 2 {
+		t.Fatalf("alice got %d SMS, want 2 (nothing said the first went out)", n)
+	}
+	if evs := notifiedSMS(t, h); len(evs) != 1 || evs[0]["possible_duplicate"] != "true" {
+		t.Fatalf("notified events = %v, want one marked possible_duplicate", evs)
+	}
+}
+
+// TestDeliveryAcceptedTokens: an unreadable token is ErrBadCallback; one
+// handed out before marks were kept (no "s") is accepted and marks nothing.
+func TestDeliveryAcceptedTokens(t *testing.T) {
+	h := newHarness(t, testConfig)
+	if err := h.engine.DeliveryAccepted(context.Background(), "not base64!", "X"); err != ErrBadCallback {
+		t.Fatalf("garbage token: %v, want ErrBadCallback", err)
+	}
+	old := "eyJpIjoxLCJwIjp7fX0" // {"i":1,"p":{}}: no sent key
+	if err := h.engine.DeliveryAccepted(context.Background(), old, "X"); err != nil {
+		t.Fatalf("old token: %v, want nil", err)
 	}
 }

@@ -39,6 +39,15 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !st.Failed {
+		// Twilio has the message or call: a replica taking it over after
+		// its sender vanished must not send it again (reconcile.go).
+		if err := s.Engine.DeliveryAccepted(r.Context(), r.URL.Query().Get("cb"), st.SID); err != nil && !errors.Is(err, ErrBadCallback) {
+			s.Engine.log.Warn("twilio status callback: could not mark the message taken", "sid", st.SID, "err", err)
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	if st.Failed {
 		reason := st.Channel + " " + st.Status
 		if st.ErrorCode != "" {

@@ -49,7 +49,10 @@ func (v *Voice) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 	if cb := callbackURL(v.statusURL, m); cb != "" {
 		// "completed" carries the final CallStatus: busy, no-answer,
 		// failed and canceled are how an unanswered page shows.
-		p.SetStatusCallback(cb).SetStatusCallbackEvent([]string{"completed"}).SetStatusCallbackMethod("POST")
+		// "initiated" says within a second that Twilio has the call: the
+		// call's own record names nothing of the page, so this is how a
+		// replica taking the page over after a crash knows it went out.
+		p.SetStatusCallback(cb).SetStatusCallbackEvent([]string{"initiated", "completed"}).SetStatusCallbackMethod("POST")
 	}
 	call, err := api.CreateCall(p)
 	if err != nil {

@@ -77,3 +77,66 @@ func TestKilledBetweenSendAndRecordReconciles(t *testing.T) {
 		t.Errorf("hikyaku_notifications_reconciled_total{sms,found} is not 1")
 	}
 }
+
+// TestKilledMidCallReconcilesByCallback kills -9 the embedded daemon after
+// Twilio took alice's page call and before hikyaku heard back (the fake
+// holds its answer 3 s). Twilio's call record names nothing of the page,
+// but its "initiated" call-progress callback reached the daemon before it
+// died, signed: the restarted daemon records the call (notified,
+// reconciled=found) instead of calling alice again. The old binary asked
+// for no such callback and called her twice, marked as a possible duplicate.
+func TestKilledMidCallReconcilesByCallback(t *testing.T) {
+	tw := faketwilio.Start(t)
+	mail := fakesmtp.Start(t, fakesmtp.Options{})
+	tw.Fail(alicePhone, faketwilio.Fault{Hold: 3 * time.Second, Times: 1})
+	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	cfg := filepath.Join(t.TempDir(), "hikyaku.yml")
+	text := fmt.Sprintf(providerDownConfig, "http://"+listen, apiToken, tw.AccountSID, tw.AuthToken, tw.URL, mail.Addr, webhookToken, alicePhone)
+	text = strings.Replace(text, `contacts: {sms: "`+alicePhone+`"`, `contacts: {voice: "`+alicePhone+`"`, 1)
+	text = strings.Replace(text, "{after: 0s, channels: [sms]}", "{after: 0s, channels: [voice]}", 1)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := t.TempDir()
+	serve := func(name, listen string) *daemon {
+		d := startProcess(t, name, binary, "serve", "--config", cfg, "--listen", listen, "--data-dir", dataDir, "--log-format", "json")
+		if _, ok := d.WaitLog(func(l *logLine) bool { return l.Msg == "hikyaku serving" }, startTimeout); !ok {
+			t.Fatalf("%s did not start within %s", name, startTimeout)
+		}
+		d.Addr = listen
+		return d
+	}
+	before := serve("before-crash", listen)
+	if code, err := postWebhook(listen, groupMessage(t, "CrashMidCall", true)); err != nil || code != http.StatusOK {
+		t.Fatalf("post: %d, %v", code, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(tw.ProgressPosted()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := tw.ProgressPosted(); len(p) != 1 || p[0].Answered != http.StatusNoContent {
+		t.Fatalf("initiated callbacks = %+v, want one answered 204", p)
+	}
+	before.Kill() // Twilio has the call and said so; hikyaku never heard the API's answer
+	if n := len(tw.Calls()); n != 1 {
+		t.Fatalf("Twilio has %d calls before the restart, want 1", n)
+	}
+
+	afterAddr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	serve("after-restart", afterAddr)
+	inc := waitIncident(t, afterAddr, groupKey("CrashMidCall"), func(v *incidentView) bool {
+		return len(v.events("notified")) > 0
+	})
+	time.Sleep(2 * time.Second) // a re-call would come within the lease; give it time
+	if n := len(tw.Calls()); n != 1 {
+		t.Errorf("Twilio got %d calls to alice, want 1: the restart called her again", n)
+	}
+	evs := inc.events("notified")
+	if len(evs) != 1 || evs[0].Detail["reconciled"] != "found" || evs[0].Detail["possible_duplicate"] != "" {
+		t.Errorf("notified events = %+v, want one with reconciled=found, not a possible duplicate", evs)
+	}
+	if !strings.Contains(metricsText(t, afterAddr), `hikyaku_notifications_reconciled_total{channel="voice",result="found"} 1`) {
+		t.Errorf("hikyaku_notifications_reconciled_total{voice,found} is not 1")
+	}
+}
+

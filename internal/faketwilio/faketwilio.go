@@ -77,11 +77,24 @@ type Server struct {
 	lists    []url.Values
 	faults   map[string]*Fault
 	seq      int
+	// progress is the delay before an "initiated" call-progress callback
+	// (StatusCallbackEvent=initiated); <0 sends none.
+	progress  time.Duration
+	callbacks sync.WaitGroup
+	// Progress are the call-progress callbacks posted, with what they got.
+	progressLog []Progress
+}
+
+// Progress is one call-progress callback the fake posted by itself.
+type Progress struct {
+	SID, Status string
+	Answered    int // the HTTP status hikyaku answered; 0 when the post failed
+	Err         string
 }
 
 // New starts a fake with AccountSID and AuthToken; Close stops it.
 func New() *Server {
-	s := &Server{AccountSID: AccountSID, AuthToken: AuthToken, faults: map[string]*Fault{},
+	s := &Server{AccountSID: AccountSID, AuthToken: AuthToken, faults: map[string]*Fault{}, progress: 50 * time.Millisecond,
 		client: &http.Client{Timeout: 10 * time.Second}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
@@ -107,10 +120,63 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
-// Close stops the server, ending requests still waiting on a Delay.
+// SetProgressDelay is how long after a call is created the fake posts its
+// "initiated" callback when the call asked for it, as Twilio does once it
+// hands the call to a carrier (default 50 ms); a negative d posts none.
+func (s *Server) SetProgressDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.progress = d
+}
+
+// ProgressPosted are the call-progress callbacks posted so far.
+func (s *Server) ProgressPosted() []Progress {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Progress(nil), s.progressLog...)
+}
+
+// Close stops the server, ending requests still waiting on a Delay, and
+// waits for the callbacks it is posting.
 func (s *Server) Close() {
 	s.srv.CloseClientConnections()
 	s.srv.Close()
+	s.callbacks.Wait()
+}
+
+// postProgress posts the call-progress callbacks req asked for that come
+// at once: "initiated", when Twilio has the call whether or not the client
+// waits for the answer. The later ones (ringing, answered, completed)
+// depend on a callee and are the tests' to send (SendStatus).
+func (s *Server) postProgress(req Request) {
+	if req.Resource != "Calls" || req.Form.Get("StatusCallback") == "" {
+		return
+	}
+	asked := false
+	for _, ev := range req.Form["StatusCallbackEvent"] {
+		asked = asked || ev == "initiated"
+	}
+	s.mu.Lock()
+	delay := s.progress
+	s.mu.Unlock()
+	if !asked || delay < 0 {
+		return
+	}
+	s.callbacks.Go(func() {
+		time.Sleep(delay)
+		p := Progress{SID: req.SID, Status: "initiated"}
+		resp, err := s.SendStatus(req.SID, "initiated", 0)
+		if err != nil {
+			p.Err = err.Error()
+		} else {
+			p.Answered = resp.StatusCode
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		s.mu.Lock()
+		s.progressLog = append(s.progressLog, p)
+		s.mu.Unlock()
+	})
 }
 
 // Config is providers.twilio pointing at the fake, sending from from.
@@ -217,6 +283,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, req)
 	latency := s.latency
 	s.mu.Unlock()
+	if status == http.StatusCreated {
+		s.postProgress(req)
+	}
 	// A created message exists before the answer, as at Twilio: a client
 	// killed while waiting has sent. latency is every answer's delay, hold a
 	// fault's extra one for this number.
