@@ -281,7 +281,10 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		r.addrs[i] = net.JoinHostPort("127.0.0.1", strconv.Itoa(redistest.FreePort(t)))
 	}
 	r.replicas = make([]*daemon, f.replicas)
-	r.cfg = writeFaultConfig(t, tw, "http://"+r.addrs[0])
+	// Twilio calls back through a balancer, as in production: its
+	// "initiated" callback must reach a live replica for a takeover to
+	// know a call went out.
+	r.cfg = writeFaultConfig(t, tw, startBalancer(t, r.addrs).URL)
 	for i := range r.replicas {
 		r.start(i, fmt.Sprintf("replica-%d", i+1))
 	}
