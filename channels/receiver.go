@@ -45,6 +45,10 @@ type Receiver interface {
 	// provider reports undelivered or unanswered; ErrBadCallback when the
 	// token is unreadable (it never will be).
 	DeliveryFailed(ctx context.Context, token, reason string) error
+	// DeliveryAccepted marks the message whose Message.Callback token a
+	// provider reports taken (a call initiated, an SMS sent), so a replica
+	// taking it over after its sender vanished does not send it again.
+	DeliveryAccepted(ctx context.Context, token, providerID string) error
 	// Note puts an event on an incident's timeline (a refused reply).
 	Note(ctx context.Context, incident int64, ev Note) error
 	// Send sends m through its channel's current sender, outside any page:

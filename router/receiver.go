@@ -167,6 +167,10 @@ func (r receiver) DeliveryFailed(ctx context.Context, token, reason string) erro
 	return r.e.DeliveryFailed(ctx, token, reason)
 }
 
+func (r receiver) DeliveryAccepted(ctx context.Context, token, providerID string) error {
+	return r.e.DeliveryAccepted(ctx, token, providerID)
+}
+
 func (r receiver) Note(ctx context.Context, id int64, n channels.Note) error {
 	ev := store.Event{At: r.e.now(), Type: n.Type, Actor: n.Actor, Detail: n.Detail}
 	return r.e.record(ctx, id, nil, ev)

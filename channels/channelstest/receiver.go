@@ -33,6 +33,7 @@ type Receiver struct {
 	seen     map[string]bool
 	optOut   map[string]bool
 	failed   []string
+	accepted []string
 	notes    []channels.Note
 	sent     []*channels.Message
 	unknowns []string
@@ -182,6 +183,26 @@ func (r *Receiver) DeliveryFailed(_ context.Context, token, reason string) error
 	defer r.mu.Unlock()
 	r.failed = append(r.failed, token+" "+reason)
 	return nil
+}
+
+func (r *Receiver) DeliveryAccepted(_ context.Context, token, providerID string) error {
+	if r.Err != nil {
+		return r.Err
+	}
+	if token == "" {
+		return channels.ErrBadCallback
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.accepted = append(r.accepted, token+" "+providerID)
+	return nil
+}
+
+// Accepted are the DeliveryAccepted calls, as "token providerID".
+func (r *Receiver) Accepted() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.accepted...)
 }
 
 // Failed are the DeliveryFailed calls, as "token reason".
