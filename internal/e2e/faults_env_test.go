@@ -47,7 +47,7 @@ const faultLease = 4 * time.Second
 func primaryPhone(team int) string   { return fmt.Sprintf("+1555100%04d", team) }
 func secondaryPhone(team int) string { return fmt.Sprintf("+1555200%04d", team) }
 
-var faultConfigTemplate = template.Must(template.New("hikyaku.yml").Parse(`# written by internal/e2e's fault suite: Twilio is the local fake
+var faultConfigTemplate = template.Must(template.New("hikyaku.yml").Parse(`# written by internal/e2e's fault suite: Twilio, Slack, SMTP and the webhook endpoint are local fakes
 global:
   external_url: {{.External}}
   timezone: UTC
@@ -60,6 +60,14 @@ providers:
     auth_token: {value: {{.TwilioToken}}}
     from: "{{.From}}"
     api_url: {{.TwilioURL}}
+  slack:
+    bot_token: {value: {{.SlackToken}}}
+    signing_secret: {value: faults-signing-secret}
+    api_url: {{.SlackURL}}
+  smtp:
+    smarthost: {{.SMTP}}
+    from: hikyaku@example.com
+    tls: none
 receivers:
   - name: hikyaku
     bearer_token: {value: {{.WebhookToken}}}
@@ -67,14 +75,14 @@ users:
 {{- range .Teams}}
   - id: p{{.N}}
     name: Primary {{.N}}
-    contacts: {sms: "{{.Primary}}", voice: "{{.Primary}}"}
+    contacts: {sms: "{{.Primary}}", voice: "{{.Primary}}", {{.Extra}}: "{{.PrimaryExtra}}"}
     notify:
-      - {after: 0s, channels: [sms, voice]}
+      - {after: 0s, channels: [sms, voice, {{.Extra}}]}
   - id: s{{.N}}
     name: Secondary {{.N}}
-    contacts: {sms: "{{.Secondary}}", voice: "{{.Secondary}}"}
+    contacts: {sms: "{{.Secondary}}", voice: "{{.Secondary}}", {{.Extra}}: "{{.SecondaryExtra}}"}
     notify:
-      - {after: 0s, channels: [sms, voice]}
+      - {after: 0s, channels: [sms, voice, {{.Extra}}]}
 {{- end}}
 departments:
 {{- range .Teams}}
@@ -112,20 +120,30 @@ default_route:
 
 // writeFaultConfig writes the fault suite's configuration, its Twilio the
 // fake tw and its external_url external (the URL Twilio would call back).
-func writeFaultConfig(t *testing.T, tw *faketwilio.Server, external string) string {
+func writeFaultConfig(t *testing.T, sinks *faultSinks, external string) string {
 	t.Helper()
 	type team struct {
-		N                  int
-		Primary, Secondary string
+		N                            int
+		Primary, Secondary           string
+		Extra                        string // the third channel: slack, email or webhook
+		PrimaryExtra, SecondaryExtra string // their addresses on it
 	}
 	teams := make([]team, faultTeams)
 	for i := range teams {
-		teams[i] = team{N: i, Primary: primaryPhone(i), Secondary: secondaryPhone(i)}
+		extra := faultExtraChannels[i%len(faultExtraChannels)]
+		teams[i] = team{N: i, Primary: primaryPhone(i), Secondary: secondaryPhone(i), Extra: extra,
+			PrimaryExtra: faultAddress(extra, i, true), SecondaryExtra: faultAddress(extra, i, false)}
+		if extra == "webhook" {
+			teams[i].PrimaryExtra = sinks.hooks.URL + "/" + teams[i].PrimaryExtra
+			teams[i].SecondaryExtra = sinks.hooks.URL + "/" + teams[i].SecondaryExtra
+		}
 	}
+	tw := sinks.tw
 	var b strings.Builder
 	err := faultConfigTemplate.Execute(&b, map[string]any{
 		"External": external, "APIToken": apiToken, "SigningKey": signingKey, "WebhookToken": webhookToken,
 		"TwilioSID": tw.AccountSID, "TwilioToken": tw.AuthToken, "From": faultTwilioFrom, "TwilioURL": tw.URL,
+		"SlackToken": faultSlackToken, "SlackURL": sinks.slack.URL(), "SMTP": sinks.mail.Addr,
 		"Teams": teams, "EscalateAfter": fmt.Sprintf("%ds", int(faultEscalateAfter.Seconds())),
 	})
 	if err != nil {
@@ -245,10 +263,10 @@ func postForIncident(addr string, body []byte) (int64, error) {
 	return ans.Incidents[0], nil
 }
 
-// sendID names one send at the fake Twilio: its channel, the number it
+// sendID names one send at a fake provider: its channel, the address it
 // went to (the person, and so the step), and the incident it is about.
 type sendID struct {
-	Channel  string // sms or voice
+	Channel  string // sms, voice, slack, email or webhook
 	To       string
 	Incident int64
 }
@@ -278,12 +296,21 @@ func sendOf(r faketwilio.Request) (sendID, error) {
 	return id, nil
 }
 
-// plannedSends is what the plan sends for incident id of team.
-func plannedSends(id int64, team int) []sendID {
+// faultPlan is what the suite's configuration pages: SMS and a call to
+// each step's person, and with extra their team's third channel too
+// (faultExtraChannels).
+type faultPlan struct{ extra bool }
+
+// sends is what the plan sends for incident id of team.
+func (p faultPlan) sends(id int64, team int) []sendID {
 	var out []sendID
-	for _, to := range []string{primaryPhone(team), secondaryPhone(team)} {
+	for step, to := range []string{primaryPhone(team), secondaryPhone(team)} {
 		for _, ch := range []string{"sms", "voice"} {
 			out = append(out, sendID{Channel: ch, To: to, Incident: id})
+		}
+		if p.extra {
+			ch := faultExtraChannels[team%len(faultExtraChannels)]
+			out = append(out, sendID{Channel: ch, To: faultAddress(ch, team, step == 0), Incident: id})
 		}
 	}
 	return out

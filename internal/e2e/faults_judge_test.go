@@ -46,7 +46,8 @@ func TestFaultJudge(t *testing.T) {
 	team := map[int64]int{7: 1, 8: 2}
 	accepted := []posted{{Name: "A", Team: 1, Incident: 7}, {Name: "B", Team: 2, Incident: 8}}
 	var res faultResult
-	problems, dups := judgeSends(&res, reqs, team, accepted, faultAt)
+	sends, unnamed := twilioSends(reqs)
+	problems, dups := judgeSends(&res, faultPlan{}, sends, unnamed, team, accepted, faultAt)
 
 	want := faultResult{Lost: 1, LostPages: 1, Duplicated: 3, MaxCopies: 3, Unplanned: 2,
 		DupByChannel: map[string]int{"sms": 1, "voice": 2}}
@@ -55,7 +56,7 @@ func TestFaultJudge(t *testing.T) {
 	}
 	wantProblems := []string{
 		`Messages to +15551000001 names no incident: map["Body":["hello"] "To":["+15551000001"]]`,
-		"Twilio got a sms to +15552000001 about incident 8 that the plan does not send",
+		"a sms to +15552000001 about incident 8 that the plan does not send",
 		"group A (incident 7) was answered 2xx but its voice to +15552000001 never went out",
 	}
 	if !reflect.DeepEqual(problems, wantProblems) {

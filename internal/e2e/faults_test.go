@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hikyaku/hikyaku/internal/faketwilio"
 	"github.com/hikyaku/hikyaku/internal/redistest"
 )
 
@@ -116,6 +115,7 @@ func TestFaults(t *testing.T) {
 // faultRun is one fault's world.
 type faultRun struct {
 	t        *testing.T
+	plan     faultPlan
 	cfg      string
 	redis    *redistest.Server
 	dataDir  string // the embedded store's, when there is no Redis
@@ -264,9 +264,9 @@ type faultResult struct {
 }
 
 func runFault(t *testing.T, f fault, groups int) faultResult {
-	tw := faketwilio.Start(t)
-	tw.SetLatency(twilioLatency)
-	r := &faultRun{t: t}
+	sinks := startFaultSinks(t)
+	tw := sinks.tw
+	r := &faultRun{t: t, plan: faultPlan{extra: true}}
 	if f.redis != "" {
 		r.redis = redistest.Start(t, redistest.Options{AppendOnly: true, Args: []string{"--appendfsync", f.redis}})
 	} else {
@@ -284,7 +284,7 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 	// Twilio calls back through a balancer, as in production: its
 	// "initiated" callback must reach a live replica for a takeover to
 	// know a call went out.
-	r.cfg = writeFaultConfig(t, tw, startBalancer(t, r.addrs).URL)
+	r.cfg = writeFaultConfig(t, sinks, startBalancer(t, r.addrs).URL)
 	for i := range r.replicas {
 		r.start(i, fmt.Sprintf("replica-%d", i+1))
 	}
@@ -328,7 +328,7 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		res.Accepted++
 		byKey[faultGroupKey(p.Name, p.Team)] = p
 	}
-	r.settle(tw, results, mendedAt)
+	r.settle(sinks, results, mendedAt)
 	settled := time.Now()
 	res.FaultAt, res.MendedAt, res.SettleAt = faultAt.Sub(began), mendedAt.Sub(began), settled.Sub(began)
 	byMsg := map[string]int{}
@@ -380,7 +380,11 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 	}
 
 	accepted := slices.Collect(maps.Values(byKey))
-	problems, dupLines := judgeSends(&res, tw.Requests(), team, accepted, faultAt)
+	sends, unnamed := sinks.sends()
+	problems, dupLines := judgeSends(&res, r.plan, sends, unnamed, team, accepted, faultAt)
+	for _, p := range repeatsWithoutKey(sends) {
+		t.Error(p)
+	}
 	for i, p := range problems {
 		if i == 20 {
 			t.Errorf("... and %d more", len(problems)-20)
@@ -404,8 +408,9 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 	if f.wantNoDup && res.Duplicated > 0 {
 		t.Errorf("%d duplicated sends; this fault must cost none", res.Duplicated)
 	}
-	if f.wantReconciled && res.DupByChannel["sms"] > 0 {
-		t.Errorf("%d duplicated SMS; a taken-over SMS must be looked up at Twilio, not sent again", res.DupByChannel["sms"])
+	if f.wantReconciled && res.DupByChannel["sms"]+res.DupByChannel["slack"] > 0 {
+		t.Errorf("%d duplicated SMS and %d Slack messages; a taken-over SMS or Slack message must be looked up at the provider, not sent again",
+			res.DupByChannel["sms"], res.DupByChannel["slack"])
 	}
 	if f.wantReconciled && res.Duplicated > res.Marked {
 		t.Errorf("%d duplicated sends but only %d marked possible_duplicate on the timeline", res.Duplicated, res.Marked)
@@ -418,38 +423,34 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 // answered 2xx (accepted): lost groups and sends, duplicated sends, sends
 // the plan does not make. It returns each loss and unplanned send as a
 // problem, and one line per duplicated send with its times from faultAt.
-func judgeSends(res *faultResult, reqs []faketwilio.Request, team map[int64]int, accepted []posted, faultAt time.Time) (problems, dupLines []string) {
+func judgeSends(res *faultResult, plan faultPlan, sends []made, unnamed []string, team map[int64]int, accepted []posted, faultAt time.Time) (problems, dupLines []string) {
 	if res.DupByChannel == nil {
 		res.DupByChannel = map[string]int{}
 	}
+	res.Unplanned += len(unnamed)
+	problems = append(problems, unnamed...)
 	count := map[sendID][]time.Time{}
-	for _, rq := range reqs {
-		if rq.SID == "" {
-			continue // refused: nothing was sent
-		}
-		id, err := sendOf(rq)
-		if err != nil {
-			res.Unplanned++
-			problems = append(problems, err.Error())
-			continue
-		}
-		count[id] = append(count[id], rq.At)
+	for _, s := range sends {
+		count[s.sendID] = append(count[s.sendID], s.At)
+	}
+	for id := range count {
+		slices.SortFunc(count[id], func(a, b time.Time) int { return a.Compare(b) })
 	}
 	planned := map[sendID]bool{}
 	for id, n := range team {
-		for _, s := range plannedSends(id, n) {
+		for _, s := range plan.sends(id, n) {
 			planned[s] = true
 		}
 	}
 	for id := range count {
 		if !planned[id] {
 			res.Unplanned++
-			problems = append(problems, fmt.Sprintf("Twilio got a %s to %s about incident %d that the plan does not send", id.Channel, id.To, id.Incident))
+			problems = append(problems, fmt.Sprintf("a %s to %s about incident %d that the plan does not send", id.Channel, id.To, id.Incident))
 		}
 	}
 	for _, p := range accepted {
 		lost := false
-		for _, s := range plannedSends(p.Incident, p.Team) {
+		for _, s := range plan.sends(p.Incident, p.Team) {
 			switch at := count[s]; {
 			case len(at) == 0:
 				res.LostPages++
@@ -482,7 +483,7 @@ func judgeSends(res *faultResult, reqs []faketwilio.Request, team map[int64]int,
 // between that write and its log line leaves no line, had each of its
 // sends made), and nothing new reached the fake for a lease and a second
 // (a dead holder's claim lapses within a lease).
-func (r *faultRun) settle(tw *faketwilio.Server, results []posted, mended time.Time) {
+func (r *faultRun) settle(sinks *faultSinks, results []posted, mended time.Time) {
 	deadline := time.Now().Add(faultLease + 2*faultEscalateAfter + 60*time.Second + time.Duration(len(results))*20*time.Millisecond)
 	quiet := faultLease + time.Second
 	for {
@@ -490,26 +491,24 @@ func (r *faultRun) settle(tw *faketwilio.Server, results []posted, mended time.T
 			if n, err := pendingTimers(r.redis.URL()); err == nil && n == 0 {
 				return
 			}
-		} else if reqs := tw.Requests(); len(reqs) > 0 && time.Since(reqs[len(reqs)-1].At) > quiet && time.Since(mended) > quiet {
+		} else if sends, _ := sinks.sends(); len(sends) > 0 && time.Since(lastSend(sends)) > quiet && time.Since(mended) > quiet {
 			exhausted := map[int64]bool{}
 			for _, d := range r.all() {
 				for _, l := range d.log.filter(func(l *logLine) bool { return l.Msg == msgExhausted }) {
 					exhausted[l.Incident] = true
 				}
 			}
-			made := map[sendID]bool{}
-			for _, rq := range reqs {
-				if id, err := sendOf(rq); err == nil && rq.SID != "" {
-					made[id] = true
-				}
+			sent := map[sendID]bool{}
+			for _, s := range sends {
+				sent[s.sendID] = true
 			}
 			done := true
 			for _, p := range results {
 				if p.Incident == 0 || exhausted[p.Incident] {
 					continue
 				}
-				for _, s := range plannedSends(p.Incident, p.Team) {
-					done = done && made[s]
+				for _, s := range r.plan.sends(p.Incident, p.Team) {
+					done = done && sent[s]
 				}
 			}
 			if done {
@@ -522,6 +521,17 @@ func (r *faultRun) settle(tw *faketwilio.Server, results []posted, mended time.T
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// lastSend is when the newest of sends reached its provider.
+func lastSend(sends []made) time.Time {
+	var last time.Time
+	for _, s := range sends {
+		if s.At.After(last) {
+			last = s.At
+		}
+	}
+	return last
 }
 
 // timelineMarks counts the reconciled and "may be a duplicate" events on
@@ -560,18 +570,34 @@ func timelineMarks(t *testing.T, addr string, incidents map[int64]int) (reconcil
 }
 
 func (res faultResult) report(t *testing.T) {
-	t.Logf("%s: %d groups, %d answered 2xx (%d never), lost %d (%d sends), duplicated %d (sms %d, voice %d; at most %d copies of one), reconciled %d, marked %d, unplanned %d; %d warnings/errors logged during it; fault at +%.1fs, mended +%.1fs, settled +%.1fs",
-		res.Fault, res.Groups, res.Accepted, res.Refused, res.Lost, res.LostPages, res.Duplicated, res.DupByChannel["sms"], res.DupByChannel["voice"],
+	t.Logf("%s: %d groups, %d answered 2xx (%d never), lost %d (%d sends), duplicated %d (%s; at most %d copies of one), reconciled %d, marked %d, unplanned %d; %d warnings/errors logged during it; fault at +%.1fs, mended +%.1fs, settled +%.1fs",
+		res.Fault, res.Groups, res.Accepted, res.Refused, res.Lost, res.LostPages, res.Duplicated, res.dupText(),
 		res.MaxCopies, res.Reconciled, res.Marked, res.Unplanned, res.Complaints, res.FaultAt.Seconds(), res.MendedAt.Seconds(), res.SettleAt.Seconds())
+}
+
+// faultChannels are the channels the table counts duplicates of, in its order.
+var faultChannels = []string{"sms", "voice", "slack", "email", "webhook"}
+
+// dupText is the duplicates per channel, "sms 0, voice 2, …".
+func (res faultResult) dupText() string {
+	var parts []string
+	for _, ch := range faultChannels {
+		parts = append(parts, fmt.Sprintf("%s %d", ch, res.DupByChannel[ch]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // faultTableMarkdown is the rows as docs/reliability.md's table.
 func faultTableMarkdown(rows []faultResult) string {
 	var b strings.Builder
-	b.WriteString("| fault | 2xx'd | lost | duplicated (SMS + voice) | max copies | reconciled | marked |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString("| fault | 2xx'd | lost | duplicated (SMS + voice + Slack + email + webhook) | max copies | reconciled | marked |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %d of %d | %d | %d (%d + %d) | %d | %d | %d |\n", r.Fault, r.Accepted, r.Groups, r.Lost,
-			r.Duplicated, r.DupByChannel["sms"], r.DupByChannel["voice"], max(r.MaxCopies, 1), r.Reconciled, r.Marked)
+		var per []string
+		for _, ch := range faultChannels {
+			per = append(per, strconv.Itoa(r.DupByChannel[ch]))
+		}
+		fmt.Fprintf(&b, "| %s | %d of %d | %d | %d (%s) | %d | %d | %d |\n", r.Fault, r.Accepted, r.Groups, r.Lost,
+			r.Duplicated, strings.Join(per, " + "), max(r.MaxCopies, 1), r.Reconciled, r.Marked)
 	}
 	return b.String()
 }

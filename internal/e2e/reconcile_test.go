@@ -139,4 +139,3 @@ func TestKilledMidCallReconcilesByCallback(t *testing.T) {
 		t.Errorf("hikyaku_notifications_reconciled_total{voice,found} is not 1")
 	}
 }
-

@@ -38,6 +38,16 @@ type Server struct {
 	// responses and clicks serve interactions (interaction.go).
 	responses []Response
 	clicks    int
+	latency   time.Duration
+}
+
+// SetLatency makes every call answer d after Slack has done it, as the real
+// API takes a few hundred milliseconds: a message is posted when its call
+// arrives, so a client killed during the wait has posted it.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // Call is one API call Slack accepted or refused.
@@ -52,7 +62,8 @@ type Call struct {
 	Form     url.Values // every parameter but the token
 	// Metadata is the message metadata posted with it (event_type, event_payload), if any.
 	Metadata *slack.SlackMetadata
-	Error    string // Slack's error code when it answered ok:false
+	Error    string    // Slack's error code when it answered ok:false
+	At       time.Time // when it arrived, UTC
 }
 
 // Failure is what the next call of a method answers instead of success.
@@ -130,7 +141,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	form.Del("token")
 	var resp map[string]any
-	call := Call{Method: method, Channel: form.Get("channel"), Text: form.Get("text"), Form: form}
+	call := Call{Method: method, Channel: form.Get("channel"), Text: form.Get("text"), Form: form, At: time.Now().UTC()}
 	switch method {
 	case "chat.postMessage", "chat.update":
 		resp = s.chat(&call)
@@ -146,7 +157,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.calls = append(s.calls, call)
+	latency := s.latency
 	s.mu.Unlock()
+	if latency > 0 {
+		t := time.NewTimer(latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return // the client gave up; the message is posted all the same
+		}
+	}
 	answer(w, resp)
 }
 

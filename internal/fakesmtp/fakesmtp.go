@@ -36,6 +36,10 @@ type Options struct {
 	AllowInsecureAuth bool
 	// SMTPUTF8 advertises the extension (RFC 6531).
 	SMTPUTF8 bool
+	// Latency delays the answer to DATA after the message is taken, as a
+	// relay that queues it first and answers later: a client killed
+	// during the wait has sent it.
+	Latency time.Duration
 }
 
 // Message is one accepted delivery: the envelope and the raw message as received.
@@ -45,6 +49,7 @@ type Message struct {
 	Data []byte
 	TLS  bool   // the session was encrypted when DATA was sent
 	Auth string // the authenticated username, if any
+	At   time.Time
 }
 
 // Fault makes the server answer a stage with Err (usually a *smtp.SMTPError),
@@ -259,10 +264,17 @@ func (ss *session) Data(r io.Reader) error {
 		return err
 	}
 	ss.msg.Data = buf.Bytes()
+	ss.msg.At = time.Now().UTC()
 	ss.srv.mu.Lock()
 	ss.srv.messages = append(ss.srv.messages, ss.msg)
 	ss.srv.mu.Unlock()
 	ss.msg = Message{}
+	if d := ss.srv.opts.Latency; d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ss.srv.quit:
+		}
+	}
 	return nil
 }
 
