@@ -9,6 +9,7 @@ require (
 	github.com/prometheus/alertmanager v0.34.2
 	github.com/prometheus/common v0.72.0
 	github.com/prometheus/exporter-toolkit v0.20.0
+	golang.org/x/time v0.15.0
 )
 
 require (
@@ -26,7 +27,6 @@ require (
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
-	golang.org/x/time v0.15.0 // indirect
 )
 
 require (
