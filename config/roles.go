@@ -30,6 +30,11 @@ func (r Roles) Empty() bool { return len(r.Admins)+len(r.Responders)+len(r.Viewe
 // roles existed works as it did); asking for roles and giving none would
 // refuse everyone, and is an error.
 func (l *loader) validateRoles(c *Config) {
+	for i, u := range c.Users {
+		if u.ID == "api" || u.ID == "alertmanager" {
+			l.errAt(fmt.Sprintf("users[%d].id", i), fmt.Sprintf("user id %q is reserved: the timeline uses it for the shared api_token's and Alertmanager's actions", u.ID))
+		}
+	}
 	given := false
 	for i, d := range c.Departments {
 		p := fmt.Sprintf("departments[%d].roles", i)

@@ -23,7 +23,7 @@ import (
 // ServiceActor is the name the shared global.api_token acts under: a
 // service identity, never a person, so the timeline says a script with the
 // deployment's token did it, not who ran the script.
-const ServiceActor = "api"
+const ServiceActor = access.ServiceActor
 
 // Identity is who an API request proved to be.
 type Identity struct {

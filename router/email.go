@@ -267,7 +267,7 @@ func (e *Engine) takeReply(ctx context.Context, lookup LookupTXT, env envelope, 
 		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
 		log.Info("email reply seen before: nothing changed, no confirmation", "incident", a.Incident, "user", u.ID)
 		return nil // the first delivery was answered
-	case errors.Is(err, ErrResolved), errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrResolved), errors.Is(err, ErrNotFound), errors.Is(err, ErrForbidden):
 		e.metrics.mail.replies.WithLabelValues(mailUnchanged, "").Inc()
 		log.Info("email reply changed nothing", "incident", a.Incident, "user", u.ID, "err", err)
 	case err != nil:
@@ -491,6 +491,8 @@ func confirmationText(cfg *config.Config, lang string, a Action, inc *store.Inci
 		return id
 	}
 	switch {
+	case errors.Is(actErr, ErrForbidden):
+		return ForbiddenReason(cfg, actErr, a.User)
 	case errors.Is(actErr, ErrResolved):
 		if ja {
 			return fmt.Sprintf("インシデント #%d は既に解決済みです。変更はありません。", a.Incident)

@@ -84,6 +84,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
 	mux.HandleFunc("POST /api/v1/twilio/status", s.bounded(maxTwilioForm, s.twilioStatus))
@@ -314,6 +315,8 @@ func apiStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrResolved):
 		return http.StatusConflict
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	}
 	return http.StatusServiceUnavailable
 }

@@ -144,6 +144,8 @@ func (s *Server) slackAct(ctx context.Context, cb *slack.InteractionCallback) st
 		return fmt.Sprintf("There is no incident #%d: nothing was changed.", id)
 	case errors.Is(err, ErrResolved):
 		return fmt.Sprintf("Incident #%d is already resolved: nothing was changed.", id)
+	case errors.Is(err, ErrForbidden):
+		return ForbiddenReason(e.Policies().Config(), err, u.ID)
 	case err != nil:
 		log.Error("slack action could not be recorded", "incident", id, "err", err)
 		return fmt.Sprintf("Could not record that for incident #%d, please try again.", id)

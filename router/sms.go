@@ -154,7 +154,7 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 	case outcomeNotFound:
 		return fmt.Sprintf(wd.notFound, id)
 	case outcomeForbidden:
-		return wordsFor(smsTexts, cfg.Global.Language).unknown
+		return ForbiddenReason(cfg, err, u.ID)
 	}
 	e.log.Error("acting on an SMS reply failed", "incident", id, "user", u.ID, "verb", verb, "err", err)
 	return failed()
@@ -196,21 +196,6 @@ func (e *Engine) pagedIncidents(ctx context.Context, user, verb, sid string) ([]
 	}
 	slices.Sort(ids)
 	return ids, nil
-}
-
-// pagedUser says whether a page of incident id reached user (a report to a
-// stakeholder does not count: stakeholders are informed, not paged).
-func (e *Engine) pagedUser(ctx context.Context, id int64, user string) (bool, error) {
-	tl, err := e.opts.Store.Timeline(ctx, id)
-	if err != nil {
-		return false, fmt.Errorf("timeline of incident %d: %w", id, err)
-	}
-	for _, ev := range tl {
-		if ev.Type == "notified" && ev.Detail["to"] == user && ev.Detail["kind"] == "page" {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 // userByPhone is the user whose SMS number is number, else the one whose

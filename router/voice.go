@@ -76,7 +76,7 @@ func (s *Server) twilioGather(w http.ResponseWriter, r *http.Request) {
 	case outcomeNotFound:
 		text = wd.notFound
 	case outcomeForbidden:
-		text = wd.unknown
+		text = ForbiddenReason(cfg, err, u.ID)
 	default:
 		e.log.Error("acting on a keypad answer failed", "incident", id, "user", u.ID, "verb", verb, "err", err)
 		// The callee is still on the line: let them press again.
