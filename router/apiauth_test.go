@@ -3,6 +3,7 @@ package router
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,12 +20,28 @@ import (
 // `hikyaku token create` does, and returns what it answered.
 func createToken(t *testing.T, admin string, user string) TokenView {
 	t.Helper()
-	code, body := do(t, "POST", admin+"/api/v1/tokens", "", []byte(fmt.Sprintf(`{"user":%q,"name":"test"}`, user)))
+	code, body := postJSON(t, admin+"/api/v1/tokens", fmt.Sprintf(`{"user":%q,"name":"test"}`, user))
 	var v TokenView
 	if code != 200 || json.Unmarshal([]byte(body), &v) != nil || v.Token == "" {
 		t.Fatalf("create a token for %s: %d %s", user, code, body)
 	}
 	return v
+}
+
+func postJSON(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func TestAPITokenCreateUseRevokeReplay(t *testing.T) {
@@ -40,7 +57,13 @@ func TestAPITokenCreateUseRevokeReplay(t *testing.T) {
 	if code, _ := do(t, "POST", pub.URL+"/api/v1/tokens", "", []byte(`{"user":"alice"}`)); code != 404 && code != 405 {
 		t.Fatalf("token create on the public listener = %d, want 404", code)
 	}
-	if code, body := do(t, "POST", admin.URL+"/api/v1/tokens", "", []byte(`{"user":"mallory"}`)); code != 400 || !strings.Contains(body, `no user "mallory"`) {
+	if code, body := do(t, "POST", admin.URL+"/api/v1/tokens", "", []byte(`{"user":"alice"}`)); code != 415 {
+		t.Fatalf("token create without Content-Type: application/json = %d %s, want 415 (a web page could post it)", code, body)
+	}
+	if code, body := postJSON(t, admin.URL+"/api/v1/tokens", `{"user":"alice","extra":1}`); code != 400 {
+		t.Fatalf("token create with an unknown field = %d %s, want 400", code, body)
+	}
+	if code, body := postJSON(t, admin.URL+"/api/v1/tokens", `{"user":"mallory"}`); code != 400 || !strings.Contains(body, `no user "mallory"`) {
 		t.Fatalf("token for an unknown user = %d %s, want 400 naming the user", code, body)
 	}
 	tok := createToken(t, admin.URL, "alice")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hikyaku/hikyaku/access"
@@ -58,6 +59,11 @@ func (s *Server) adminJSON(h func(w http.ResponseWriter, r *http.Request) (any, 
 }
 
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) (any, error) {
+	// A browser sends a cross-site form or text/plain post without asking
+	// first, but never application/json: no web page can make a token.
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); strings.TrimSpace(ct) != "application/json" {
+		return nil, &httpError{http.StatusUnsupportedMediaType, "send the request as Content-Type: application/json"}
+	}
 	var req struct {
 		User string `json:"user"`
 		Name string `json:"name"`
