@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,6 +64,24 @@ func TestClientCommands(t *testing.T) {
 		t.Fatalf("token create: %d %s", code, errb.String())
 	}
 	tanaka := strings.TrimSpace(out.String())
+	out.Reset()
+	if code := run([]string{"token", "create", "--user", "sato", "--server", url, "--output", "json"}, &out, &errb); code != 0 {
+		t.Fatalf("token create --output json: %d %s", code, errb.String())
+	}
+	var created any
+	if err := json.Unmarshal(out.Bytes(), &created); err != nil {
+		t.Fatalf("token create --output json: %v %s", err, out.String())
+	}
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := keyPaths(docExample(t, string(doc), "token"), "")
+	for _, k := range keyPaths(created, "") {
+		if !slices.Contains(documented, k) {
+			t.Errorf("token create: JSON field %s is not in the docs/cli.md example", k)
+		}
+	}
 	t.Setenv("HIKYAKU_API_TOKEN", tanaka)
 	out.Reset()
 	if code := run([]string{"ack", "1", "--server", url}, &out, &errb); code != 0 {
@@ -94,7 +113,7 @@ func TestClientCommands(t *testing.T) {
 		t.Fatalf("token list: %d %s", code, errb.String())
 	}
 	var toks []tokenJSON
-	if err := json.Unmarshal(out.Bytes(), &toks); err != nil || len(toks) != 1 || toks[0].User != "tanaka" || toks[0].Name != "laptop" || toks[0].Token != "" {
+	if err := json.Unmarshal(out.Bytes(), &toks); err != nil || len(toks) != 2 || toks[0].User != "tanaka" || toks[0].Name != "laptop" || toks[0].Token != "" {
 		t.Fatalf("token list: %v %s", err, out.String())
 	}
 	out.Reset()
