@@ -10,15 +10,12 @@ import (
 )
 
 // How long a request's replay record lasts: longer than the request could
-// still be accepted. Twilio signs no timestamp, so a captured SMS or
-// keypad post verifies forever: its id is kept 30 days, a bound on the
-// record's size. Slack requests are refused more than five minutes either
-// side of their X-Slack-Request-Timestamp (verifySlack): one request is
-// accepted for at most ten minutes of our clock. A link works until its
-// expiry; replicas' clocks may differ, hence the margin.
+// still be accepted. A captured email reply can be delivered again
+// whenever: its id is kept 30 days, a bound on the record's size. A link
+// works until its expiry; replicas' clocks may differ, hence the margin.
+// The Twilio and Slack requests' are their channels' ReplayKeep.
 const (
 	inboundKeep = 30 * 24 * time.Hour
-	slackKeep   = 15 * time.Minute
 	linkSkew    = time.Hour
 )
 
