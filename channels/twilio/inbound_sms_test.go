@@ -221,3 +221,30 @@ func TestSMSStopStart(t *testing.T) {
 		t.Error("a replayed STOP undid the START after it")
 	}
 }
+
+// FuzzInboundSMS: whatever a signed inbound SMS holds, a user's number gets
+// one non-empty reply, and a number no user has gets none and is neither
+// acted on nor opted out.
+func FuzzInboundSMS(f *testing.F) {
+	f.Add(aliceNum, "ack 1", "SM1")
+	f.Add(kenjiNum, "了解", "SM2")
+	f.Add(aliceNum, "1a\n> quoted page", "")
+	f.Add(strangerNum, "STOP", "SM3")
+	f.Add(aliceNum, "\x00<&>]]>", "SM4")
+	f.Fuzz(func(t *testing.T, number, body, sid string) {
+		r := &channelstest.Receiver{Cfg: inboundConfig(t),
+			Pages: []channels.Delivery{{Incident: 1, Kind: channels.KindPage, User: "alice", Status: "open"},
+				{Incident: 2, Kind: channels.KindPage, User: "alice", Status: "open"}}}
+		w := post(mount(r), faketwilio.AuthToken, InboundSMSPath, url.Values{"From": {number}, "Body": {body}, "MessageSid": {sid}})
+		got := replyText(t, w)
+		if number == aliceNum || number == kenjiNum || number == bobNum {
+			if strings.TrimSpace(got) == "" {
+				t.Fatalf("%q from a user's number got no reply", body)
+			}
+			return
+		}
+		if got != "" || len(r.Actions()) != 0 || r.OptedOut(number) {
+			t.Fatalf("a stranger's %q got %q, acted %+v", body, got, r.Actions())
+		}
+	})
+}
