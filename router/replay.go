@@ -9,15 +9,10 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// How long a request's replay record lasts: longer than the request could
-// still be accepted. A captured email reply can be delivered again
-// whenever: its id is kept 30 days, a bound on the record's size. A link
-// works until its expiry; replicas' clocks may differ, hence the margin.
-// The Twilio and Slack requests' are their channels' ReplayKeep.
-const (
-	inboundKeep = 30 * 24 * time.Hour
-	linkSkew    = time.Hour
-)
+// linkSkew is how long past its expiry a link's replay record lasts: a
+// link works until its expiry, and replicas' clocks may differ. The
+// inbound channels' requests are kept as long as each channel says.
+const linkSkew = time.Hour
 
 // ErrReplayed is Act's answer to a request seen before that is no
 // provider's retry of one still in the incident's Handled window: a captured
