@@ -20,7 +20,6 @@ var en = Messages{
 	"sms.more":           " (+%d more)",
 	"sms.help":           "Reply 'ack 12' or '12a' to acknowledge, '12r' to resolve, '12e' to escalate; 'ack' alone acts on your only open page. STOP ends SMS pages, START resumes them.",
 	"sms.not_understood": "Not understood.",
-	"sms.unknown":        "This number is not registered with hikyaku. Nothing changed.",
 	"sms.stop":           "SMS pages stopped: you will be paged by your other contact methods. Reply START to resume.",
 	"sms.start":          "SMS pages resumed.",
 	"sms.failed":         "That could not be recorded. Please try again.",
