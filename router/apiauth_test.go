@@ -198,3 +198,34 @@ func TestAPIAuthFailuresThrottled(t *testing.T) {
 		t.Fatalf("bad = %v, want 10", got)
 	}
 }
+
+// The throttle remembers at most authSourcesLimit sources: past it, new
+// failing sources share one allowance until the remembered ones refill
+// and are forgotten.
+func TestAuthThrottleBoundsItsMemory(t *testing.T) {
+	var th authThrottle
+	now := t0
+	for i := range authSourcesLimit {
+		th.failed(fmt.Sprintf("10.0.%d.%d", i/256, i%256), now)
+	}
+	if n := len(th.sources); n != authSourcesLimit {
+		t.Fatalf("%d sources remembered, want %d", n, authSourcesLimit)
+	}
+	for range authFailBurst {
+		th.failed("192.0.2.9", now)
+	}
+	if len(th.sources) != authSourcesLimit || th.wait("192.0.2.10", now) == 0 {
+		t.Fatalf("past the limit: %d sources, and a new source is not held by the shared allowance", len(th.sources))
+	}
+	later := now.Add(authFailBurst * authFailEvery)
+	if th.wait("192.0.2.10", later) != 0 {
+		t.Fatal("the shared allowance did not refill")
+	}
+	th.failed("192.0.2.11", later)
+	if n := len(th.sources); n != 1 || th.sources["192.0.2.11"] == nil {
+		t.Fatalf("after every allowance refilled: %d sources remembered, want only the new one", n)
+	}
+	if th.wait("203.0.113.1", later) != 0 {
+		t.Fatal("a source that never failed is held")
+	}
+}
