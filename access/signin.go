@@ -100,10 +100,13 @@ func New(o Options) (*Auth, error) {
 			client = &http.Client{Timeout: 10 * time.Second}
 		}
 		a.oidc = newOIDCClient(oc, secret, strings.TrimRight(o.ExternalURL, "/")+CallbackPath, client, a.now)
-		if _, err := a.oidc.get(); err != nil {
-			a.log.Error("the OpenID provider cannot be reached: sign-in tries again at each attempt; paging is not affected",
-				"issuer", oc.Issuer, "err", err)
-		}
+		// In the background: a provider that hangs must not hold up paging.
+		go func() {
+			if _, err := a.oidc.get(); err != nil {
+				a.log.Error("the OpenID provider cannot be reached: sign-in tries again at each attempt; paging is not affected",
+					"issuer", oc.Issuer, "err", err)
+			}
+		}()
 	}
 	return a, nil
 }
