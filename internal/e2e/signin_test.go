@@ -241,3 +241,74 @@ func TestSignInByOIDC(t *testing.T) {
 		t.Errorf("bob's sign-in after the refusals: %d\n%s", code, page)
 	}
 }
+
+// fromAddr is a client whose connections leave from the loopback address
+// ip, so the test can be the trusted proxy (127.0.0.1) or a stranger
+// (127.0.0.2) to the same daemon.
+func fromAddr(ip string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: d.DialContext}}
+}
+
+// TestSignInByTrustedProxy: through a running `hikyaku serve`, the proxy's
+// X-Forwarded-Email signs bob in and his ack from the page acts as him;
+// the same header from another address is ignored and logged; an email no
+// user has is refused with a page and an audit line.
+func TestSignInByTrustedProxy(t *testing.T) {
+	env := startAckEnvWith(t, "sign_in:\n  trusted_proxy: {sources: [127.0.0.1/32]}\n")
+	id := env.alert(t, "ProxyAck")
+	send := func(c *http.Client, method, email, path string, form url.Values) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, env.External+path, strings.NewReader(form.Encode()))
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.Header.Set("X-Forwarded-Email", email)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		code, b := readResponse(t, resp)
+		return code, string(b)
+	}
+
+	stranger := fromAddr("127.0.0.2")
+	if code, body := send(stranger, http.MethodGet, "bob@example.com", "/api/v1/me", nil); code != http.StatusUnauthorized {
+		t.Errorf("the header from 127.0.0.2: %d %s, want 401", code, body)
+	}
+	if _, ok := env.WaitLog(func(l *logLine) bool {
+		return l.Msg == "sign-in header from an address not in sign_in.trusted_proxy.sources ignored" && strings.Contains(l.Raw, `"source":"127.0.0.2:`)
+	}, 5*time.Second); !ok {
+		t.Error("no WARN for the header from 127.0.0.2")
+	}
+
+	proxy := fromAddr("127.0.0.1")
+	code, page := send(proxy, http.MethodGet, "BOB@example.com", "/", nil)
+	if code != http.StatusOK || !strings.Contains(page, "Signed in as Bob (bob)") {
+		t.Fatalf("through the proxy: %d\n%s", code, page)
+	}
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token on the page:\n%s", page)
+	}
+	ack := fmt.Sprintf("/console/incidents/%d/ack", id)
+	if code, _ := send(proxy, http.MethodPost, "bob@example.com", ack, url.Values{}); code != http.StatusForbidden {
+		t.Errorf("ack without the CSRF token: %d, want 403", code)
+	}
+	code, page = send(proxy, http.MethodPost, "bob@example.com", ack, url.Values{"csrf_token": {m[1]}})
+	if code != http.StatusOK || !strings.Contains(page, fmt.Sprintf("Incident #%d acknowledged by bob.", id)) {
+		t.Errorf("ack: %d\n%s", code, page)
+	}
+	env.wantAcked(t, id, "bob", "console")
+
+	code, page = send(proxy, http.MethodGet, "mallory@example.com", "/", nil)
+	if code != http.StatusForbidden || !strings.Contains(page, "No user in hikyaku&#39;s configuration has the email address mallory@example.com") {
+		t.Errorf("an email nobody has: %d\n%s", code, page)
+	}
+	if _, ok := env.WaitLog(func(l *logLine) bool {
+		return strings.Contains(l.Raw, `"action":"sign_in","actor":"","channel":"proxy"`) && strings.Contains(l.Raw, `"result":"refused"`)
+	}, 5*time.Second); !ok {
+		t.Error("no refused sign_in audit line for mallory")
+	}
+}
