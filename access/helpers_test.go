@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hikyaku/hikyaku/config"
 )
 
@@ -41,7 +43,7 @@ func newTestAuth(t *testing.T) (*Auth, *fakeClock, *bytes.Buffer) {
 	clock := &fakeClock{t: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)}
 	var logs bytes.Buffer
 	a, err := New(Options{SignIn: cfg.SignIn, Key: testKey, ExternalURL: "https://hikyaku.example.com/",
-		Config: func() *config.Config { return cfg }, Now: clock.now,
+		Config: func() *config.Config { return cfg }, Now: clock.now, Metrics: NewMetrics(prometheus.NewRegistry()),
 		Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -113,6 +113,7 @@ func (a *Auth) StartSignIn(w http.ResponseWriter, r *http.Request) {
 	d, err := a.oidc.get()
 	if err != nil {
 		a.log.Error("sign-in: the OpenID provider cannot be reached", "issuer", a.oidc.cfg.Issuer, "err", err)
+		a.metrics.count(MethodOIDC, "unavailable")
 		a.page(w, http.StatusServiceUnavailable, lang, catalog.Text(lang, "console.provider_down"), true)
 		return
 	}
@@ -172,6 +173,7 @@ func (a *Auth) Callback(w http.ResponseWriter, r *http.Request) {
 	d, err := a.oidc.get()
 	if err != nil {
 		a.log.Error("sign-in: the OpenID provider cannot be reached", "issuer", a.oidc.cfg.Issuer, "err", err)
+		a.metrics.count(MethodOIDC, "unavailable")
 		a.page(w, http.StatusServiceUnavailable, lang, catalog.Text(lang, "console.provider_down"), true)
 		return
 	}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 func TestTrustedProxy(t *testing.T) {
@@ -59,6 +61,11 @@ func TestTrustedProxy(t *testing.T) {
 		contains(t, "page", rec.Body.String(), "No user in hikyaku&#39;s configuration has the email address mallory@example.com")
 	}
 	contains(t, "audit", logs.String(), `"action":"sign_in","actor":"","channel":"proxy","source":"[::ffff:10.9.0.1]:80","auth_user":"","result":"refused"`)
+	for result, want := range map[string]float64{"done": 1, "refused": 1} {
+		if got := testutil.ToFloat64(a.metrics.signIns.WithLabelValues("proxy", result)); got != want {
+			t.Errorf("hikyaku_sign_ins_total{method=proxy,result=%s} = %v, want %v", result, got, want)
+		}
+	}
 }
 
 func TestProxyTrusts(t *testing.T) {

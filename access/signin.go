@@ -39,6 +39,8 @@ type Options struct {
 	Now func() time.Time
 	// HTTPClient reaches the OpenID provider; nil is a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// Metrics count sign-ins; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Auth proves who a console request comes from.
@@ -52,6 +54,7 @@ type Auth struct {
 	now     func() time.Time
 	oidc    *oidcClient   // nil: no OpenID Connect
 	proxy   *trustedProxy // nil: no trusted proxy
+	metrics *Metrics
 }
 
 // New checks the options and, with OIDC, starts discovering the provider.
@@ -65,7 +68,7 @@ func New(o Options) (*Auth, error) {
 	if len(o.Key) < config.MinSessionKeyBytes {
 		return nil, fmt.Errorf("session key has %d bytes, want at least %d", len(o.Key), config.MinSessionKeyBytes)
 	}
-	a := &Auth{signer: signer{key: o.Key}, ttl: o.SignIn.SessionTTL.D(), config: o.Config, log: o.Log, now: o.Now}
+	a := &Auth{signer: signer{key: o.Key}, ttl: o.SignIn.SessionTTL.D(), config: o.Config, log: o.Log, now: o.Now, metrics: o.Metrics}
 	if a.ttl <= 0 {
 		a.ttl = config.DefaultSessionTTL
 	}
@@ -219,6 +222,9 @@ func (a *Auth) audit(r *http.Request, action, channel, actor, result string, err
 		slog.String("result", result)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	if action == "sign_in" {
+		a.metrics.count(channel, result)
 	}
 	a.log.LogAttrs(context.WithoutCancel(r.Context()), level, "audit", attrs...)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/router"
@@ -173,7 +174,11 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
-	if srv.Auth, err = signIn(log, cfg, engine, o); err != nil {
+	var signInMetrics *access.Metrics
+	if cfg.SignIn != nil {
+		signInMetrics = access.NewMetrics(reg)
+	}
+	if srv.Auth, err = signIn(log, cfg, engine, signInMetrics, o); err != nil {
 		return fmt.Errorf("sign-in: %w", err)
 	}
 

@@ -17,7 +17,7 @@ import (
 // nil without one. Its settings are read here only: a reload changes the
 // users an email maps to, not how people sign in (docs/operations.md,
 // "Sign-in").
-func signIn(log *slog.Logger, cfg *config.Config, engine *router.Engine, o serveOptions) (*access.Auth, error) {
+func signIn(log *slog.Logger, cfg *config.Config, engine *router.Engine, metrics *access.Metrics, o serveOptions) (*access.Auth, error) {
 	if cfg.SignIn == nil {
 		return nil, nil
 	}
@@ -26,7 +26,7 @@ func signIn(log *slog.Logger, cfg *config.Config, engine *router.Engine, o serve
 		return nil, err
 	}
 	return access.New(access.Options{SignIn: cfg.SignIn, Key: key, ExternalURL: cfg.Global.ExternalURL,
-		Config: func() *config.Config { return engine.Policies().Config() }, Log: log})
+		Config: func() *config.Config { return engine.Policies().Config() }, Log: log, Metrics: metrics})
 }
 
 // withExternalURL gives --web.external-url to every configuration serve

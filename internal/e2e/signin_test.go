@@ -240,6 +240,16 @@ func TestSignInByOIDC(t *testing.T) {
 	if code, page := b.get(env.External + "/"); code != http.StatusOK || !strings.Contains(page, "Signed in as Bob (bob)") {
 		t.Errorf("bob's sign-in after the refusals: %d\n%s", code, page)
 	}
+	// alice and bob; four refused answers and the foreign state.
+	for series, want := range map[string]string{
+		`hikyaku_sign_ins_total{method="oidc",result="done"}`:        "2",
+		`hikyaku_sign_ins_total{method="oidc",result="refused"}`:     "5",
+		`hikyaku_sign_ins_total{method="oidc",result="unavailable"}`: "0",
+	} {
+		if got := metric(t, env.Addr, series); got != want {
+			t.Errorf("%s = %q, want %s", series, got, want)
+		}
+	}
 }
 
 // fromAddr is a client whose connections leave from the loopback address
