@@ -33,7 +33,7 @@ var consolePage = template.Must(template.New("console").Parse(`<!doctype html>
 <title>hikyaku</title>
 <style>body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em}li{margin:.5em 0}form{display:inline}</style></head>
 <body><h1>hikyaku</h1>
-<p>{{.SignedInAs}} <form method="post" action="{{.SignOut}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>{{.SignOutText}}</button></form></p>
+<div>{{.SignedInAs}} <form method="post" action="{{.SignOut}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>{{.SignOutText}}</button></form></div>
 {{if .Notice}}<p><strong>{{.Notice}}</strong></p>{{end}}
 <h2>{{.Heading}}</h2>
 {{if .Incidents}}<ul>{{range .Incidents}}<li>#{{.ID}} {{.Summary}}
