@@ -176,7 +176,8 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st))
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
-		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
+		Reload:  func(context.Context) error { return engine.Reload(cfgPath) },
+		Inbound: inboundRoutes(engine.Receiver(), log)}
 	var signInMetrics *access.Metrics
 	if cfg.SignIn != nil {
 		signInMetrics = access.NewMetrics(reg)
