@@ -20,7 +20,6 @@ var en = Messages{
 	"sms.more":           " (+%d more)",
 	"sms.help":           "Reply 'ack 12' or '12a' to acknowledge, '12r' to resolve, '12e' to escalate; 'ack' alone acts on your only open page. STOP ends SMS pages, START resumes them.",
 	"sms.not_understood": "Not understood.",
-	"sms.unknown":        "This number is not registered with hikyaku. Nothing changed.",
 	"sms.stop":           "SMS pages stopped: you will be paged by your other contact methods. Reply START to resume.",
 	"sms.start":          "SMS pages resumed.",
 	"sms.failed":         "That could not be recorded. Please try again.",
@@ -82,4 +81,12 @@ var en = Messages{
 	"console.refused_unverified": "Your identity provider does not say that the email address %s is verified, so hikyaku cannot tell that it is yours.",
 	"console.refused_unknown":    "No user in hikyaku's configuration has the email address %s. Ask an admin to set it as your user's contacts.email.",
 	"console.refused_csrf":       "This form was refused: %s. Reload the page and try again.",
+
+	// access. (access/roles.go): why an action was refused, said to the
+	// person on whatever channel they used.
+	"access.unknown":       "%s is not a configured user: nothing was changed.",
+	"access.viewer":        "You are a viewer in %s: viewers read, they do not act. Nothing was changed.",
+	"access.no_role":       "Incident #%d belongs to %s, where you have no role, and did not page you: nothing was changed.",
+	"access.admin_only":    "Only a department admin may %s: nothing was changed.",
+	"access.service_admin": "The shared api_token acts on incidents only; %s needs an admin's own token. Nothing was changed.",
 }

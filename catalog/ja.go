@@ -19,7 +19,6 @@ var ja = Messages{
 	"sms.more":           "（他%d件）",
 	"sms.help":           "了解:「12 了解」か「12a」、解決:「12r」、エスカレーション:「12e」。番号なしの「了解」は対応待ちが一件のときだけ。STOPでSMS停止、STARTで再開。",
 	"sms.not_understood": "読み取れませんでした。",
-	"sms.unknown":        "この番号は飛脚に登録されていません。変更はありません。",
 	"sms.stop":           "SMSでの呼び出しを停止しました。他の連絡手段で呼び出します。再開するには START と返信してください。",
 	"sms.start":          "SMSでの呼び出しを再開しました。",
 	"sms.failed":         "記録できませんでした。もう一度送ってください。",
@@ -80,4 +79,11 @@ var ja = Messages{
 	"console.refused_unverified": "ID プロバイダーはメールアドレス %s が確認済みだと示していないため、hikyaku はそれがあなたのものか判断できません。",
 	"console.refused_unknown":    "hikyaku の設定に、メールアドレス %s を持つユーザーはいません。管理者に、あなたのユーザーの contacts.email に設定するよう依頼してください。",
 	"console.refused_csrf":       "このフォームは拒否されました: %s。ページを再読み込みしてもう一度お試しください。",
+
+	// access. (access/roles.go)
+	"access.unknown":       "%s は設定されたユーザーではありません。何も変更していません。",
+	"access.viewer":        "あなたは %s の閲覧者です。閲覧者は操作できません。何も変更していません。",
+	"access.no_role":       "インシデント #%d は %s のもので、あなたはそこで役割がなく、呼び出されてもいません。何も変更していません。",
+	"access.admin_only":    "%s は部署の管理者だけが行えます。何も変更していません。",
+	"access.service_admin": "共有の api_token はインシデントの操作だけができます。%s には管理者自身のトークンが必要です。何も変更していません。",
 }

@@ -54,8 +54,14 @@ type Global struct {
 	TimeZone string `yaml:"timezone"`
 	// Language is the default message language, "ja" or "en".
 	Language string `yaml:"language"`
-	// APIToken protects /api/v1 (incidents, ack, on-call).
+	// APIToken is the shared token of /api/v1 (incidents, ack, on-call),
+	// which acts under the service name "api", never as a person; people
+	// use tokens of their own (hikyaku token create).
 	APIToken Secret `yaml:"api_token"`
+	// Authorization is "roles" (what departments[].roles allow) or
+	// "any_user" (any configured user acts on any incident). Load fills in
+	// the default: roles when a department gives roles, else any_user.
+	Authorization string `yaml:"authorization"`
 	// SigningKey signs what hikyaku hands out and must recognise later: email
 	// reply addresses and acknowledgement links. Every replica needs the same key.
 	SigningKey Secret `yaml:"signing_key"`
@@ -207,6 +213,8 @@ type Department struct {
 	Rotations     []*Rotation  `yaml:"rotations"`
 	Schedules     []*Schedule  `yaml:"schedules"`
 	Stakeholders  Stakeholders `yaml:"stakeholders"`
+	// Roles say who administers, responds to and views its incidents.
+	Roles Roles `yaml:"roles"`
 }
 
 // Stakeholders are informed of incidents, never paged.

@@ -117,6 +117,7 @@ func (l *loader) validate(c *Config) {
 	for i, d := range c.Departments {
 		l.validateDepartment(c, d, fmt.Sprintf("departments[%d]", i))
 	}
+	l.validateRoles(c)
 	for i, p := range c.Policies {
 		l.validatePolicy(c, p, fmt.Sprintf("escalation_policies[%d]", i))
 	}

@@ -132,7 +132,11 @@ func (s *Server) consoleAck(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrForbidden) {
 			code = http.StatusForbidden
 		}
-		s.renderConsole(w, r, id, catalog.Text(lang, "console.ack_failed", n, err.Error()), code)
+		why := err.Error()
+		if reason := ForbiddenReason(s.Engine.Policies().Config(), err, id.User); reason != "" {
+			why = reason // the roles' reason, in the person's language
+		}
+		s.renderConsole(w, r, id, catalog.Text(lang, "console.ack_failed", n, why), code)
 		return
 	}
 	s.renderConsole(w, r, id, catalog.Text(lang, "console.acked", inc.ID, inc.AckedBy), http.StatusOK)

@@ -52,13 +52,10 @@ func (s *Server) listDead(_ http.ResponseWriter, r *http.Request) (any, error) {
 }
 
 // actDead is retry (run it again now, with a fresh count of attempts) or
-// discard (drop it for good). The actor is ?by=, else "api".
+// discard (drop it for good), by the request's identity.
 func (s *Server) actDead(_ http.ResponseWriter, r *http.Request) (any, error) {
 	id := r.PathValue("id")
-	actor := r.URL.Query().Get("by")
-	if actor == "" {
-		actor = "api"
-	}
+	actor := requestActor(r)
 	var d store.DeadTimer
 	var err error
 	switch r.PathValue("action") {

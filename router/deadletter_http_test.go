@@ -79,7 +79,8 @@ func TestDeadLetterAPI(t *testing.T) {
 	}
 
 	// Retry: due now, with a fresh count; the poison dies again at once.
-	if code, body := do(t, "POST", one+"/retry?by=alice", "test-api-token", nil); code != 200 || !strings.Contains(body, `"id": "ref/g0/poison"`) {
+	alice := createToken(t, srv.URL, "alice").Token
+	if code, body := do(t, "POST", one+"/retry", alice, nil); code != 200 || !strings.Contains(body, `"id": "ref/g0/poison"`) {
 		t.Fatalf("retry = %d %s", code, body)
 	}
 	if n, _ := h.st.DeadCount(context.Background()); n != 0 {
@@ -96,7 +97,7 @@ func TestDeadLetterAPI(t *testing.T) {
 	}
 
 	// Discard: gone for good.
-	if code, body := do(t, "POST", one+"/discard?by=bob", "test-api-token", nil); code != 200 {
+	if code, body := do(t, "POST", one+"/discard", "test-api-token", nil); code != 200 {
 		t.Fatalf("discard = %d %s", code, body)
 	}
 	if code, _ := do(t, "POST", one+"/discard", "test-api-token", nil); code != 404 {
@@ -116,7 +117,7 @@ func TestDeadLetterAPI(t *testing.T) {
 		}
 	}
 	eq(t, "dead-letter trail", trail, []string{"timer_dead_lettered:", "timer_dead_letter_retried:alice",
-		"timer_dead_lettered:", "timer_dead_letter_discarded:bob"})
+		"timer_dead_lettered:", "timer_dead_letter_discarded:api"})
 }
 
 // TestRecoveredSMTPCountsAndLogs: the hook the email reply listener calls

@@ -48,6 +48,8 @@ type Server struct {
 	// readyProbe bounds /-/ready's store check (made on first use).
 	readyProbe     *storeProbe
 	readyProbeOnce sync.Once
+	// throttle counts each source's failed API authentications.
+	throttle authThrottle
 }
 
 // Drain makes the webhook answer 503 from now on.
@@ -86,6 +88,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
 	for _, rt := range s.Inbound {
@@ -108,6 +111,7 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 	s.deadLetterRoutes(mux)
+	s.tokenRoutes(mux)
 }
 
 // webhook takes Alertmanager's post. It answers 2xx only once the incident
@@ -278,18 +282,12 @@ func receiverAuth(rc *config.Receiver, r *http.Request) bool {
 // equal compares in constant time so a token cannot be guessed byte by byte.
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-// api protects the incident API with global.api_token. Without a token
-// configured the API is refused: acking must never be open to anyone.
+// api protects the incident API: every request proves who it comes from
+// with a per-user token or the shared global.api_token (apiauth.go).
 func (s *Server) api(h func(w http.ResponseWriter, r *http.Request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		want, set := s.Engine.Policies().Config().Global.APIToken.Reveal()
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !set {
-			http.Error(w, "the API is disabled: set global.api_token", http.StatusForbidden)
-			return
-		}
-		if !ok || !equal(got, want) {
-			http.Error(w, "missing or wrong API token", http.StatusUnauthorized)
+		r, ok := s.guard(w, r)
+		if !ok {
 			return
 		}
 		v, err := h(w, r)
@@ -320,6 +318,8 @@ func apiStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrResolved):
 		return http.StatusConflict
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
 	}
 	return http.StatusServiceUnavailable
 }
@@ -366,17 +366,13 @@ func (s *Server) getIncident(_ http.ResponseWriter, r *http.Request) (any, error
 	return view(inc, tl), nil
 }
 
-// act is ack, resolve or escalate. The actor is the ?by= parameter (the CLI
-// sends the user's id), else "api".
+// act is ack, resolve or escalate, by the request's identity.
 func (s *Server) act(_ http.ResponseWriter, r *http.Request) (any, error) {
 	id, err := incidentID(r)
 	if err != nil {
 		return nil, err
 	}
-	actor := r.URL.Query().Get("by")
-	if actor == "" {
-		actor = "api"
-	}
+	actor := requestActor(r)
 	var inc *store.Incident
 	switch r.PathValue("action") {
 	case "ack":

@@ -114,7 +114,8 @@ func TestIncidentAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &list); code != 200 || err != nil || len(list.Items) != 1 || list.NextCursor != "" {
 		t.Fatalf("list: %d %v %s", code, err, body)
 	}
-	if code, body := do(t, "POST", api+"/1/ack?by=alice", "test-api-token", nil); code != 200 || !strings.Contains(body, `"acked_by": "alice"`) {
+	alice := createToken(t, srv.URL, "alice").Token
+	if code, body := do(t, "POST", api+"/1/ack", alice, nil); code != 200 || !strings.Contains(body, `"acked_by": "alice"`) {
 		t.Fatalf("ack: %d %s", code, body)
 	}
 	code, body = do(t, "GET", api+"/1", "test-api-token", nil)

@@ -288,7 +288,7 @@ func (e *Engine) resolveChange(cur *store.Incident, actor, via string) *store.Ch
 type Action struct {
 	Incident int64
 	Verb     string // ack, resolve, escalate
-	User     string // a configured user id ("api" and "alertmanager" are allowed for those paths)
+	User     string // a configured user id, or ServiceActor on the API
 	Via      string // api, sms, voice, email, slack, link
 	// Dedup names the inbound request (Twilio's MessageSid, Slack's action
 	// ts…): the same request acts once, however often the provider retries it.
@@ -302,7 +302,8 @@ type Action struct {
 
 // Errors of Act.
 var (
-	ErrForbidden = errors.New("not a configured user: nothing was changed")
+	// ErrForbidden is what every refusal by the roles is (ForbiddenError).
+	ErrForbidden = errors.New("not allowed: nothing was changed")
 	ErrBadVerb   = errors.New("unknown action: want ack, resolve or escalate")
 )
 
@@ -319,8 +320,8 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 	default:
 		return nil, false, ErrBadVerb
 	}
-	if a.Via != "api" && e.Policies().Config().User(a.User) == nil {
-		return nil, false, ErrForbidden
+	if err := e.authorize(ctx, a); err != nil {
+		return nil, false, err
 	}
 	inc, err = e.update(ctx, a.Incident, func(cur *store.Incident) (*store.Change, error) {
 		done = false

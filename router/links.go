@@ -251,6 +251,9 @@ func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrResolved):
 		w.WriteHeader(http.StatusConflict)
 		linkPage.Execute(w, linkView{ID: l.Incident, Error: "already resolved"})
+	case errors.Is(err, ErrForbidden):
+		w.WriteHeader(http.StatusForbidden)
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: ForbiddenReason(e.Policies().Config(), err, l.User)})
 	case err != nil:
 		w.WriteHeader(http.StatusServiceUnavailable)
 		linkPage.Execute(w, linkView{ID: l.Incident, Error: "could not record it, please try again"})

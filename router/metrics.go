@@ -35,6 +35,7 @@ type Metrics struct {
 	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 	replays         *prometheus.CounterVec
+	authFailures    *prometheus.CounterVec // apiauth.go
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -108,6 +109,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.heartbeat = newHeartbeatMetrics(reg)
 	m.faults = newFaultMetrics(f)
 	m.retention = newRetentionMetrics(f)
+	m.authFailures = newAuthFailures(f)
 	return m
 }
 

@@ -64,7 +64,7 @@ func (r receiver) Act(ctx context.Context, a channels.Action) (channels.Result, 
 	case errors.Is(err, ErrNotFound):
 		res.Outcome = channels.NotFound
 	case errors.Is(err, ErrForbidden):
-		res.Outcome, res.Reason = channels.Forbidden, err.Error()
+		res.Outcome, res.Reason = channels.Forbidden, ForbiddenReason(r.Config(), err, a.User)
 	case err != nil:
 		return res, err
 	case inc == nil:

@@ -208,6 +208,7 @@ type Store interface {
 	SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error)
 	DeadLetters
 	Replays
+	Tokens
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error

@@ -563,6 +563,27 @@ func TestEmailReplyToResolvedIncident(t *testing.T) {
 	}
 }
 
+// TestEmailReplyRefusedByTheRoles: a refusal is final (the relay is not
+// made to retry) and the person is mailed the reason the engine gave.
+func TestEmailReplyRefusedByTheRoles(t *testing.T) {
+	r := newMailRig(t)
+	pg := r.page(1, "carol")
+	const why = "インシデント #1 は db のもので、あなたはそこで役割がなく、呼び出されてもいません。何も変更していません。"
+	r.rcv.ActFunc = func(a channels.Action) (channels.Result, error) {
+		return channels.Result{Outcome: channels.Forbidden, Reason: why}, nil
+	}
+	if err := r.send(answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, messageID: "nope@mail.example.com", text: "ack"}); err != nil {
+		t.Fatalf("a refused reply was answered with an error (the relay would retry it for days): %v", err)
+	}
+	got := r.mailTo("carol@example.com")
+	if len(got) != 2 || !strings.Contains(got[1].Text, why) {
+		t.Errorf("want the reason mailed back, got %+v", got)
+	}
+	if n := r.repliesCounted("unchanged", ""); n != 1 {
+		t.Errorf("unchanged = %v, want 1", n)
+	}
+}
+
 // TestConfirmationText is every answer, in English and Japanese, written out.
 func TestConfirmationText(t *testing.T) {
 	cfg, err := config.Parse([]byte(strings.Replace(rigConfig, "{{smarthost}}", "127.0.0.1:25", 1)), "test.yml")

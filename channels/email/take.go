@@ -139,9 +139,10 @@ func (in *inbox) take(ctx context.Context, env envelope, raw []byte) error {
 		in.metrics.count(mailUnchanged, "")
 		log.Info("email reply changed nothing", "incident", a.Incident, "user", u.ID, "outcome", res.Outcome)
 	case channels.Forbidden:
-		// The person was configured when the reply was read: a reload
-		// between took them away. The relay's retry is decided afresh.
-		return fmt.Errorf("act on incident %d: refused: %s", a.Incident, res.Reason)
+		// The roles refuse it (or a reload took the person away): final,
+		// so the relay is not made to retry; the person is told why.
+		in.metrics.count(mailUnchanged, "")
+		log.Warn("email reply refused by the roles: nothing changed", "incident", a.Incident, "user", u.ID, "reason", res.Reason)
 	case channels.Done:
 		if res.Retry {
 			in.metrics.count(mailUnchanged, "")
@@ -355,6 +356,8 @@ func confirmationText(cfg *config.Config, lang string, a channels.Action, res ch
 	}
 	t := catalog.For(lang)
 	switch {
+	case res.Outcome == channels.Forbidden:
+		return res.Reason
 	case res.Outcome == channels.AlreadyResolved:
 		return t.T("email.reply.already_resolved", a.Incident)
 	case res.Outcome == channels.NotFound:

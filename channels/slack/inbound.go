@@ -176,11 +176,10 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 		a.Dedup = "slack:" + cb.User.ID + ":" + ts
 		res, err = channels.ActOnce(ctx, in.r, a, ReplayKeep)
 	}
-	if err == nil && res.Outcome == channels.Forbidden {
-		// The user was configured a moment ago: a reload came between.
-		err = errors.New(res.Reason)
-	}
 	switch {
+	case err == nil && res.Outcome == channels.Forbidden:
+		log.Warn("slack action refused", "incident", id, "user", u.ID, "reason", res.Reason)
+		return res.Reason // why, in the person's language
 	case err != nil:
 		log.Error("slack action could not be recorded", "incident", id, "err", err)
 		return t.T("slack.failed", id)

@@ -140,8 +140,8 @@ func TestPressOutcomes(t *testing.T) {
 			[]string{"Incident #12 was already acknowledged by alice."}},
 		{"resolved", channels.Result{Outcome: channels.AlreadyResolved}, nil, []string{"Incident #12 is already resolved: nothing was changed."}},
 		{"not found", channels.Result{Outcome: channels.NotFound}, nil, []string{"There is no incident #12: nothing was changed."}},
-		{"forbidden", channels.Result{Outcome: channels.Forbidden, Reason: "not a configured user"}, nil,
-			[]string{"Could not record that for incident #12, please try again."}},
+		{"forbidden", channels.Result{Outcome: channels.Forbidden, Reason: "You are a viewer in ops: viewers read, they do not act. Nothing was changed."}, nil,
+			[]string{"You are a viewer in ops: viewers read, they do not act. Nothing was changed."}},
 		{"store down", channels.Result{}, errors.New("store down"), []string{"Could not record that for incident #12, please try again."}},
 		{"replayed", channels.Result{Outcome: channels.Replayed}, nil, nil},
 	} {

@@ -128,7 +128,7 @@ func (in *inbound) smsAnswer(ctx context.Context, cfg *config.Config, from, body
 		case channels.NotFound:
 			return t.T("sms.not_found", id)
 		case channels.Forbidden:
-			return catalog.Text(cfg.Global.Language, "sms.unknown")
+			return res.Reason // why, in the person's language
 		}
 		err = fmt.Errorf("twilio: unexpected outcome %q", res.Outcome)
 	}

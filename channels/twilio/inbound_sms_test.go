@@ -67,7 +67,7 @@ func TestSMSReplyOutcomes(t *testing.T) {
 			"#12 was already acknowledged by api. Nothing changed."},
 		{"resolved", channels.Result{Outcome: channels.AlreadyResolved}, "#12 is already resolved. Nothing changed."},
 		{"not found", channels.Result{Outcome: channels.NotFound}, "There is no incident #12. Nothing changed."},
-		{"forbidden", channels.Result{Outcome: channels.Forbidden}, "This number is not registered with hikyaku. Nothing changed."},
+		{"forbidden", channels.Result{Outcome: channels.Forbidden, Reason: "You are a viewer in ops: viewers read, they do not act. Nothing was changed."}, "You are a viewer in ops: viewers read, they do not act. Nothing was changed."},
 		{"replayed", channels.Result{Outcome: channels.Replayed}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

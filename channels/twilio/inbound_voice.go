@@ -77,7 +77,7 @@ func (in *inbound) gather(w http.ResponseWriter, r *http.Request) {
 	case res.Outcome == channels.NotFound:
 		text = t.T("voice.not_found")
 	case res.Outcome == channels.Forbidden:
-		text = t.T("voice.unknown")
+		text = res.Reason // why, in the person's language
 	default:
 		err = fmt.Errorf("twilio: unexpected outcome %q", res.Outcome)
 	}

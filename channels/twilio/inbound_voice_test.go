@@ -51,7 +51,7 @@ func TestKeypadOutcomes(t *testing.T) {
 		{channels.Result{Outcome: channels.AlreadyAcked, Incident: channels.Incident{AckedBy: "kenji"}}, "This incident was already acknowledged by 健二. Nothing changed."},
 		{channels.Result{Outcome: channels.AlreadyResolved}, "This incident is already resolved. Nothing changed."},
 		{channels.Result{Outcome: channels.NotFound}, "This incident was not found. Nothing changed."},
-		{channels.Result{Outcome: channels.Forbidden}, "This number is not registered with hikyaku. Nothing changed."},
+		{channels.Result{Outcome: channels.Forbidden, Reason: "You are a viewer in ops: viewers read, they do not act. Nothing was changed."}, "You are a viewer in ops: viewers read, they do not act. Nothing was changed."},
 		{channels.Result{Outcome: channels.Replayed}, ""},
 	} {
 		r := newReceiver(t)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,7 +27,9 @@ type client struct {
 	server    string
 	tokenFile string
 	output    string
-	by        string
+	// anonymous sends no API token: the admin listener's token API is
+	// protected by the listener itself (docs/operations.md, "API tokens").
+	anonymous bool
 }
 
 func newClient(e *env, name, usageLine string) *client {
@@ -44,13 +47,16 @@ func newClientOf(e *env, name, usageLine, envName, def, listener string) *client
 	c.fs.StringVar(&c.server, "server", envOr(envName, def), "URL of hikyaku's "+listener+" listener (env "+envName+")")
 	c.fs.StringVar(&c.tokenFile, "token-file", "", "`file` holding the API token (default: env HIKYAKU_API_TOKEN)")
 	c.fs.StringVar(&c.output, "output", "text", "output format: text or json")
-	c.fs.StringVar(&c.by, "by", envOr("HIKYAKU_USER", os.Getenv("USER")), "who acts, recorded on the timeline (env HIKYAKU_USER)")
+	c.fs.Func("by", "removed: the actor is the API token's user", func(string) error { return errBy })
 	c.fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: hikyaku %s\n\nFlags:\n", usageLine)
 		c.fs.PrintDefaults()
 	}
 	return c
 }
+
+// errBy is the answer to --by, which named whoever the caller liked.
+var errBy = errors.New("--by is gone: the timeline names the API token's user; make yourself a token with hikyaku token create --user YOU")
 
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -74,18 +80,34 @@ func (c *client) token() (string, error) {
 }
 
 // call sends one API request and decodes the JSON answer into out.
-func (c *client) call(method, path string, out any) error {
-	tok, err := c.token()
-	if err != nil {
-		return err
+func (c *client) call(method, path string, out any) error { return c.send(method, path, nil, out) }
+
+// send is call with a JSON body (nil: none).
+func (c *client) send(method, path string, in, out any) error {
+	var reqBody io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		reqBody = bytes.NewReader(b)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.server, "/")+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.server, "/")+path, reqBody)
 	if err != nil {
 		return fmt.Errorf("--server: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !c.anonymous {
+		tok, err := c.token()
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
@@ -214,8 +236,8 @@ type incidentPage struct {
 // actCommand makes ack, resolve and escalate.
 func actCommand(action string) func(e *env, args []string) int {
 	return func(e *env, args []string) int {
-		c := newClient(e, action, action+" ID [--by USER] [--server URL]")
-		// Accept the id before or after the flags: "hikyaku ack 12 --by alice".
+		c := newClient(e, action, action+" ID [--server URL] [--token-file FILE]")
+		// Accept the id before or after the flags: "hikyaku ack 12 --server URL".
 		var id string
 		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 			id, args = args[0], args[1:]
@@ -235,7 +257,7 @@ func actCommand(action string) func(e *env, args []string) int {
 			return exitUsage
 		}
 		var inc incidentJSON
-		path := fmt.Sprintf("/api/v1/incidents/%d/%s?by=%s", n, action, url.QueryEscape(c.by))
+		path := fmt.Sprintf("/api/v1/incidents/%d/%s", n, action)
 		if err := c.call("POST", path, &inc); err != nil {
 			fmt.Fprintf(e.stderr, "hikyaku %s: %v\n", action, err)
 			return exitFail

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -54,8 +55,36 @@ func TestClientCommands(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &page); err != nil || len(page.Items) != 1 || page.Items[0].Status != "open" {
 		t.Fatalf("list: %v %s", err, out.String())
 	}
+	errb.Reset()
+	if code := run([]string{"ack", "1", "--server", url, "--by", "tanaka"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--by is gone") {
+		t.Fatalf("ack --by: %d %q, want exit 2 saying --by is gone", code, errb.String())
+	}
 	out.Reset()
-	if code := run([]string{"ack", "1", "--server", url, "--by", "tanaka"}, &out, &errb); code != 0 {
+	if code := run([]string{"token", "create", "--user", "tanaka", "--name", "laptop", "--server", url}, &out, &errb); code != 0 {
+		t.Fatalf("token create: %d %s", code, errb.String())
+	}
+	tanaka := strings.TrimSpace(out.String())
+	out.Reset()
+	if code := run([]string{"token", "create", "--user", "sato", "--server", url, "--output", "json"}, &out, &errb); code != 0 {
+		t.Fatalf("token create --output json: %d %s", code, errb.String())
+	}
+	var created any
+	if err := json.Unmarshal(out.Bytes(), &created); err != nil {
+		t.Fatalf("token create --output json: %v %s", err, out.String())
+	}
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := keyPaths(docExample(t, string(doc), "token"), "")
+	for _, k := range keyPaths(created, "") {
+		if !slices.Contains(documented, k) {
+			t.Errorf("token create: JSON field %s is not in the docs/cli.md example", k)
+		}
+	}
+	t.Setenv("HIKYAKU_API_TOKEN", tanaka)
+	out.Reset()
+	if code := run([]string{"ack", "1", "--server", url}, &out, &errb); code != 0 {
 		t.Fatalf("ack: %d %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "incident 1: acked") {
@@ -78,6 +107,22 @@ func TestClientCommands(t *testing.T) {
 	}
 	if code := run([]string{"ack", "abc", "--server", url}, &out, &errb); code != 2 {
 		t.Fatalf("bad id: %d", code)
+	}
+	out.Reset()
+	if code := run([]string{"token", "list", "--server", url, "--output", "json"}, &out, &errb); code != 0 {
+		t.Fatalf("token list: %d %s", code, errb.String())
+	}
+	var toks []tokenJSON
+	if err := json.Unmarshal(out.Bytes(), &toks); err != nil || len(toks) != 2 || toks[0].User != "tanaka" || toks[0].Name != "laptop" || toks[0].Token != "" {
+		t.Fatalf("token list: %v %s", err, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"token", "revoke", toks[0].ID, "--server", url}, &out, &errb); code != 0 || !strings.Contains(out.String(), "revoked") {
+		t.Fatalf("token revoke: %d %q %q", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run([]string{"incidents", "list", "--server", url}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "401") || !strings.Contains(errb.String(), "revoked") {
+		t.Fatalf("revoked token: %d %q", code, errb.String())
 	}
 	t.Setenv("HIKYAKU_API_TOKEN", "wrong")
 	errb.Reset()

@@ -150,6 +150,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	for _, w := range cfg.Warnings {
 		log.Warn("configuration warning", "warning", w.Error())
 	}
+	if cfg.Global.Authorization == config.AuthorizationAnyUser {
+		// Said at every start: the file may simply predate roles.
+		log.Warn("global.authorization is any_user: any configured user may ack, resolve and escalate any incident; give departments roles to restrict it (docs/config.md, Roles)")
+	}
 	// Refused before the store is opened: a config serve must not run with
 	// takes no lock and leaves nothing behind.
 	build := withExternalURL(o.externalURL, buildSenders(log, o.dryRun))

@@ -21,7 +21,7 @@ type deadTimerJSON struct {
 	Due            time.Time `json:"due"`
 }
 
-const timersUsage = "timers dead [--limit N] [--retry ID | --discard ID] [--by USER] [--server URL]"
+const timersUsage = "timers dead [--limit N] [--retry ID | --discard ID] [--server URL]"
 
 // runTimers: hikyaku timers dead lists the dead-lettered timers of a running
 // server, or retries or discards one.
@@ -43,7 +43,7 @@ func runTimers(e *env, args []string) int {
 	}
 	if id, action := cmp.Or(*retry, *discard), actionOf(*retry); id != "" {
 		var d deadTimerJSON
-		path := "/api/v1/timers/dead/" + url.PathEscape(id) + "/" + action + "?by=" + url.QueryEscape(c.by)
+		path := "/api/v1/timers/dead/" + url.PathEscape(id) + "/" + action
 		if err := c.call("POST", path, &d); err != nil {
 			fmt.Fprintf(e.stderr, "hikyaku timers dead --%s: %v\n", action, err)
 			return exitFail

@@ -84,7 +84,7 @@ func TestTimersDeadCommand(t *testing.T) {
 	}
 
 	out.Reset()
-	if code := run([]string{"timers", "dead", "--server", url, "--retry", "ref/g0/r0/s0/step", "--by", "tanaka"}, &out, &errb); code != 0 ||
+	if code := run([]string{"timers", "dead", "--server", url, "--retry", "ref/g0/r0/s0/step"}, &out, &errb); code != 0 ||
 		!strings.Contains(out.String(), "retried") {
 		t.Fatalf("--retry: %d %q %q", code, out.String(), errb.String())
 	}

@@ -101,6 +101,9 @@ departments:
         start: "2026-01-05 00:00"
         shift: 1w
         members: [bob]
+{{- if .Roles}}
+    roles: {{.Roles}}
+{{- end}}
 escalation_policies:
   - id: ack
     steps:
@@ -138,6 +141,13 @@ func startAckEnv(t *testing.T, serveArgs ...string) *ackEnv {
 // startAckEnvWith is startAckEnv with more top-level sections appended to the configuration.
 func startAckEnvWith(t *testing.T, sections string, serveArgs ...string) *ackEnv {
 	t.Helper()
+	return startAckEnvRoles(t, "", sections, serveArgs...)
+}
+
+// startAckEnvRoles is startAckEnvWith with department ops's roles (a
+// YAML flow mapping, "" for none).
+func startAckEnvRoles(t *testing.T, roles, sections string, serveArgs ...string) *ackEnv {
+	t.Helper()
 	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken)}
 	t.Cleanup(env.Slack.Close)
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
@@ -151,7 +161,7 @@ func startAckEnvWith(t *testing.T, sections string, serveArgs ...string) *ackEnv
 		"SMTPAddr": env.Mail.Addr, "ReplyDomain": replyDomain,
 		"SlackToken": slackBotToken, "SlackSecret": slackSecret, "SlackURL": env.Slack.URL(),
 		"AlicePhone": alicePhone, "AliceEmail": aliceEmail, "AliceSlack": aliceSlack, "BobPhone": bobPhone, "BobSlack": bobSlack,
-		"EscalateAfter": fmt.Sprintf("%ds", int(ackEscalateAfter.Seconds())),
+		"EscalateAfter": fmt.Sprintf("%ds", int(ackEscalateAfter.Seconds())), "Roles": roles,
 	})
 	if err != nil {
 		t.Fatalf("config template: %v", err)

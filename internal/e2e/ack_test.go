@@ -453,30 +453,62 @@ func flip(s string) string {
 	return string(b)
 }
 
-// TestAckByCLI: `hikyaku ack ID --server URL` with the API token from the
-// environment, as an engineer runs it from a terminal.
+// TestAckByCLI: an admin makes alice a token on the admin listener
+// (`hikyaku token create`), and alice acks with it from a terminal
+// (`hikyaku ack ID`): the timeline names alice, whom the token proves. The
+// shared api_token acts only as "api", --by is refused, and once revoked
+// the token gets 401.
 func TestAckByCLI(t *testing.T) {
 	t.Parallel()
 	env := startAckEnv(t)
 	id, control := env.alert(t, "AckByCLI"), env.alert(t, "AckByCLIControl")
 	env.smsPage(t, alicePhone, id)
 
-	cli := func(token string) (string, error) {
-		cmd := exec.Command(binary, "ack", strconv.FormatInt(id, 10), "--server", env.External)
-		cmd.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+token, "HIKYAKU_USER=alice", "HIKYAKU_SERVER=")
+	hikyaku := func(token string, args ...string) (string, error) {
+		cmd := exec.Command(binary, args...)
+		// --listen serves the admin paths on the same listener.
+		cmd.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+token, "HIKYAKU_SERVER="+env.External, "HIKYAKU_ADMIN_SERVER="+env.External)
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := cli("not-the-api-token"); err == nil {
-		t.Errorf("ack with a wrong API token succeeded: %s", out)
+	ack := strconv.FormatInt(id, 10)
+	if out, err := hikyaku("not-the-api-token", "ack", ack); err == nil || !strings.Contains(out, "401") {
+		t.Errorf("ack with a wrong API token: %v %s, want 401", err, out)
 	}
-	env.wantOpen(t, id, "a wrong API token")
-	out, err := cli(apiToken)
+	if out, err := hikyaku(apiToken, "ack", ack, "--by", "alice"); err == nil || !strings.Contains(out, "--by is gone") {
+		t.Errorf("ack --by alice: %v %s, want refused saying --by is gone", err, out)
+	}
+	env.wantOpen(t, id, "a wrong API token and --by")
+
+	created, err := exec.Command(binary, "token", "create", "--user", "alice", "--name", "e2e", "--server", env.External).Output()
+	if err != nil {
+		t.Fatalf("hikyaku token create --user alice: %v", err)
+	}
+	alice := strings.TrimSpace(string(created))
+	if !strings.HasPrefix(alice, "hky_") {
+		t.Fatalf("token create printed %q, want the token", alice)
+	}
+	out, err := hikyaku(alice, "ack", ack)
 	if err != nil || !strings.Contains(out, fmt.Sprintf("incident %d: acked", id)) {
-		t.Errorf("hikyaku ack %d: %v\n%s", id, err, out)
+		t.Errorf("hikyaku ack %d with alice's token: %v\n%s", id, err, out)
 	}
 	env.wantAcked(t, id, "alice", "api")
 	env.noFurtherPages(t, id, control)
+
+	list, err := hikyaku("", "token", "list", "--output", "json")
+	var toks []struct{ ID, User, Token string }
+	if err != nil || json.Unmarshal([]byte(list), &toks) != nil || len(toks) != 1 || toks[0].User != "alice" || toks[0].Token != "" {
+		t.Fatalf("token list: %v %s", err, list)
+	}
+	if out, err := hikyaku("", "token", "revoke", toks[0].ID); err != nil {
+		t.Fatalf("token revoke: %v %s", err, out)
+	}
+	if out, err := hikyaku(alice, "resolve", ack); err == nil || !strings.Contains(out, "401") || !strings.Contains(out, "revoked") {
+		t.Errorf("resolve with the revoked token: %v %s, want 401 revoked", err, out)
+	}
+	if v := env.incident(t, id); v.Status != "acked" {
+		t.Errorf("incident %d after a revoked token's resolve: %s, want acked", id, v.Status)
+	}
 }
 
 // TestEmailListenerLimits runs serve with --smtp-max-sessions 1 and

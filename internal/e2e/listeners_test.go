@@ -110,7 +110,8 @@ func TestSeparateListeners(t *testing.T) {
 		t.Errorf("the new flags logged a deprecation: %s", deprecated[0].Raw)
 	}
 
-	adminPaths := []struct{ method, path string }{{"GET", "/metrics"}, {"POST", "/-/reload"}, {"GET", "/-/ready"}, {"GET", "/-/healthy"}, {"GET", "/api/v1/timers/dead"}}
+	adminPaths := []struct{ method, path string }{{"GET", "/metrics"}, {"POST", "/-/reload"}, {"GET", "/-/ready"}, {"GET", "/-/healthy"}, {"GET", "/api/v1/timers/dead"},
+		{"GET", "/api/v1/tokens"}, {"POST", "/api/v1/tokens"}, {"POST", "/api/v1/tokens/0123456789abcdef/revoke"}}
 	for _, p := range adminPaths {
 		req, _ := http.NewRequest(p.method, "http://"+serving.Listen+p.path, nil)
 		if code, body := do(t, req); code != http.StatusNotFound {

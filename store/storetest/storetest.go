@@ -65,6 +65,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SeenConcurrentOneFirst", testSeenConcurrentOneFirst},
 		{"SeenSweepsExpired", testSeenSweepsExpired},
 		{"WasSeenReadsWithoutWriting", testWasSeenReadsWithoutWriting},
+		{"Tokens", testTokens},
+		{"TokensConcurrentRevoke", testTokensConcurrentRevoke},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,147 @@
+package access
+
+import (
+	"slices"
+
+	"github.com/hikyaku/hikyaku/catalog"
+	"github.com/hikyaku/hikyaku/config"
+)
+
+// Role is what a department lets a person do with its incidents.
+type Role string
+
+// The roles, weakest first: each includes what the one before allows.
+const (
+	NoRole    Role = ""
+	Viewer    Role = "viewer"
+	Responder Role = "responder"
+	Admin     Role = "admin"
+)
+
+// Action is what a person asks of hikyaku.
+type Action string
+
+// The actions. Ack, Resolve and Escalate act on one incident; Reload
+// changes the whole daemon.
+const (
+	Ack      Action = "ack"
+	Resolve  Action = "resolve"
+	Escalate Action = "escalate"
+	Reload   Action = "reload"
+)
+
+// OnIncident says whether a acts on one incident.
+func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate }
+
+// ServiceActor is the identity of the shared global.api_token: a script
+// of the deployment, not a person.
+const ServiceActor = "api"
+
+// Request is one person's action as the rule sees it.
+type Request struct {
+	User   string // a user id, ServiceActor, or anything an inbound side read
+	Action Action
+	// Incident and Department name the incident acted on (incident actions).
+	Incident   int64
+	Department string
+	// Paged says the incident paged User; the caller reads it only when
+	// Decision.PagedWouldAllow asks, since it costs a timeline read.
+	Paged bool
+}
+
+// Decision is the rule's answer. A refusal carries its Reason.
+type Decision struct {
+	Allowed bool
+	Reason  Reason
+	// PagedWouldAllow says the refusal would turn into a yes if the
+	// incident paged the user: ask again with Request.Paged set.
+	PagedWouldAllow bool
+}
+
+// Reason is why an action was refused, as a catalog text, so each person
+// reads it in their language.
+type Reason struct {
+	Key  catalog.Key
+	Args []any
+}
+
+// Text is the reason in lang.
+func (r Reason) Text(lang string) string { return catalog.Text(lang, r.Key, r.Args...) }
+
+// RoleIn is the role department dept gives user, NoRole for none.
+func RoleIn(cfg *config.Config, dept, user string) Role {
+	d := cfg.Department(dept)
+	if d == nil {
+		return NoRole
+	}
+	switch {
+	case slices.Contains(d.Roles.Admins, user):
+		return Admin
+	case slices.Contains(d.Roles.Responders, user):
+		return Responder
+	case slices.Contains(d.Roles.Viewers, user):
+		return Viewer
+	}
+	return NoRole
+}
+
+// responds says whether user is a responder or admin anywhere: the
+// people a page of any department may ask to act.
+func responds(cfg *config.Config, user string) bool {
+	for _, d := range cfg.Departments {
+		if r := RoleIn(cfg, d.ID, user); r == Responder || r == Admin {
+			return true
+		}
+	}
+	return false
+}
+
+// Decide is the one rule every channel's actions go through (SMS, keypad,
+// email, Slack, links, the API):
+//   - someone who is not a configured user acts on nothing;
+//   - the shared api_token acts on any incident and administers nothing;
+//   - under global.authorization any_user, every configured user acts on
+//     every incident;
+//   - otherwise admins and responders act on their departments' incidents,
+//     a responder (or admin) of any department on an incident that paged
+//     them, and viewers on none;
+//   - reload is an admin's, of any department.
+func Decide(cfg *config.Config, req Request) Decision {
+	if req.User == ServiceActor {
+		if req.Action.OnIncident() {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.service_admin", string(req.Action))
+	}
+	if cfg.User(req.User) == nil {
+		return refuse("access.unknown", req.User)
+	}
+	if !req.Action.OnIncident() {
+		for _, d := range cfg.Departments {
+			if RoleIn(cfg, d.ID, req.User) == Admin {
+				return Decision{Allowed: true}
+			}
+		}
+		return refuse("access.admin_only", string(req.Action))
+	}
+	if cfg.Global.Authorization == config.AuthorizationAnyUser {
+		return Decision{Allowed: true}
+	}
+	role := RoleIn(cfg, req.Department, req.User)
+	switch {
+	case role == Admin || role == Responder:
+		return Decision{Allowed: true}
+	case req.Paged && responds(cfg, req.User):
+		return Decision{Allowed: true}
+	}
+	d := refuse("access.no_role", req.Incident, req.Department)
+	if role == Viewer {
+		d = refuse("access.viewer", req.Department)
+	}
+	d.PagedWouldAllow = !req.Paged && responds(cfg, req.User)
+	return d
+}
+
+func refuse(key catalog.Key, args ...any) Decision {
+	return Decision{Reason: Reason{Key: key, Args: args}}
+}

@@ -1,0 +1,111 @@
+package access
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hikyaku/hikyaku/catalog"
+	"github.com/hikyaku/hikyaku/config"
+)
+
+const rolesConfig = `
+global: {authorization: %s}
+users:
+  - {id: ada, contacts: {sms: "+819000000001"}}
+  - {id: rei, contacts: {sms: "+819000000002"}}
+  - {id: pat, contacts: {sms: "+819000000003"}}
+  - {id: oto, contacts: {sms: "+819000000004"}}
+  - {id: vic, contacts: {sms: "+819000000005"}}
+departments:
+  - id: ops
+    escalation_policy: page
+    rotations: [{id: primary, start: "2026-01-05 09:00", shift: 1w, members: [rei]}]
+    roles: {admins: [ada], responders: [rei], viewers: [vic]}
+  - id: db
+    escalation_policy: page
+    rotations: [{id: dbs, start: "2026-01-05 09:00", shift: 1w, members: [pat]}]
+    roles: {responders: [pat, oto]}
+escalation_policies: [{id: page, steps: [{targets: {rotations: [primary]}}]}]
+default_route: {department: ops}
+`
+
+func load(t *testing.T, mode string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(strings.Replace(rolesConfig, "%s", mode, 1)), "roles.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// who is each role of the matrix, for an incident of department ops.
+var who = []struct {
+	role, user string
+	paged      bool
+}{
+	{"admin", "ada", false},
+	{"responder own department", "rei", false},
+	{"responder paged", "pat", true},
+	{"responder other department", "oto", false},
+	{"viewer", "vic", false},
+	{"unknown", "mallory", false},
+	{"service", "api", false},
+}
+
+func TestDecideMatrix(t *testing.T) {
+	// want[mode][action][role]: "" allowed, else the reason's key.
+	want := map[string]map[Action][]catalog.Key{
+		"roles": {
+			Ack:      {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
+			Resolve:  {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
+			Escalate: {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
+			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
+		},
+		"any_user": {
+			Ack:      {"", "", "", "", "", "access.unknown", ""},
+			Resolve:  {"", "", "", "", "", "access.unknown", ""},
+			Escalate: {"", "", "", "", "", "access.unknown", ""},
+			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
+		},
+	}
+	for mode, actions := range want {
+		cfg := load(t, mode)
+		for action, keys := range actions {
+			for i, w := range who {
+				req := Request{User: w.user, Action: action}
+				if action.OnIncident() {
+					req.Incident, req.Department = 7, "ops"
+				}
+				d := Decide(cfg, req)
+				if d.PagedWouldAllow {
+					req.Paged = w.paged
+					d = Decide(cfg, req)
+				}
+				if got := d.Reason.Key; d.Allowed != (keys[i] == "") || got != keys[i] {
+					t.Errorf("%s: %s by %s (%s): allowed %v reason %q, want reason %q", mode, action, w.role, w.user, d.Allowed, got, keys[i])
+				}
+			}
+		}
+	}
+}
+
+// Paging alone is not enough: a viewer who holds no responder role
+// anywhere is asked nothing by a page.
+func TestPagedViewerStillRefused(t *testing.T) {
+	cfg := load(t, "roles")
+	d := Decide(cfg, Request{User: "vic", Action: Ack, Incident: 7, Department: "ops", Paged: true})
+	if d.Allowed || d.Reason.Key != "access.viewer" || d.PagedWouldAllow {
+		t.Fatalf("paged viewer: %+v, want refused as a viewer", d)
+	}
+}
+
+func TestReasonsInEveryLanguage(t *testing.T) {
+	cfg := load(t, "roles")
+	d := Decide(cfg, Request{User: "oto", Action: Ack, Incident: 7, Department: "ops"})
+	if got := d.Reason.Text("en"); got != "Incident #7 belongs to ops, where you have no role, and did not page you: nothing was changed." {
+		t.Errorf("en: %q", got)
+	}
+	if got := d.Reason.Text("ja"); got != "インシデント #7 は ops のもので、あなたはそこで役割がなく、呼び出されてもいません。何も変更していません。" {
+		t.Errorf("ja: %q", got)
+	}
+}

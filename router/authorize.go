@@ -1,0 +1,120 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/hikyaku/hikyaku/access"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// ForbiddenError is an action the roles refuse (access.Decide), with the
+// reason the person is told in their language. It is ErrForbidden.
+type ForbiddenError struct{ Reason access.Reason }
+
+func (e *ForbiddenError) Error() string { return e.Reason.Text("en") }
+
+// Is makes errors.Is(err, ErrForbidden) hold.
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
+// ForbiddenReason is why err refused an action, in the language of user
+// (else the configuration's), for the person's answer; "" when err is no
+// refusal by the roles.
+func ForbiddenReason(cfg *config.Config, err error, user string) string {
+	var fe *ForbiddenError
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	lang := cfg.Global.Language
+	if u := cfg.User(user); u != nil && u.Language != "" {
+		lang = u.Language
+	}
+	return fe.Reason.Text(lang)
+}
+
+// authorize applies the roles to a person's action on an incident, from
+// any channel, before anything is written. A refusal is put on the
+// incident's timeline (the audit line is Act's); a store failure is
+// returned as such, refusing nobody for it.
+func (e *Engine) authorize(ctx context.Context, a Action) error {
+	cfg := e.Policies().Config()
+	req := access.Request{User: a.User, Action: access.Action(a.Verb), Incident: a.Incident}
+	if a.User == ServiceActor && a.Via != "api" {
+		req.User = "" // the service name is the shared API token's alone
+	}
+	if cfg.Global.Authorization == config.AuthorizationRoles && cfg.User(req.User) != nil {
+		inc, err := e.opts.Store.Get(ctx, a.Incident)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil // Act says there is no such incident
+		case err != nil:
+			return fmt.Errorf("router: incident %d: %w", a.Incident, err)
+		}
+		req.Department = inc.Department
+	}
+	d := access.Decide(cfg, req)
+	if d.PagedWouldAllow {
+		paged, err := e.pagedUser(ctx, a.Incident, a.User)
+		if err != nil {
+			return err
+		}
+		req.Paged = paged
+		d = access.Decide(cfg, req)
+	}
+	if d.Allowed {
+		return nil
+	}
+	refusal := &ForbiddenError{Reason: d.Reason}
+	ev := event(e.now(), "refused", a.User, "verb", a.Verb, "via", a.Via, "reason", refusal.Error())
+	if err := e.record(ctx, a.Incident, nil, ev); err != nil && !errors.Is(err, store.ErrNotFound) {
+		e.log.Error("a refused action could not be put on the timeline", "incident", a.Incident, "user", a.User, "err", err)
+	}
+	return refusal
+}
+
+// pagedUser says whether a page of incident id reached user (a report to a
+// stakeholder does not count: stakeholders are informed, not paged).
+func (e *Engine) pagedUser(ctx context.Context, id int64, user string) (bool, error) {
+	evs, err := e.opts.Store.Timeline(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("router: timeline of incident %d: %w", id, err)
+	}
+	for _, ev := range evs {
+		if ev.Type == "notified" && ev.Detail["kind"] == "page" && ev.Detail["to"] == user {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// apiReload is POST /api/v1/reload: a reload by an admin's own token, from
+// wherever the public listener is reachable. The admin listener's
+// /-/reload stays, protected by that listener instead.
+func (s *Server) apiReload(_ http.ResponseWriter, r *http.Request) (any, error) {
+	id, _ := IdentityOf(r.Context())
+	d := access.Decide(s.Engine.Policies().Config(), access.Request{User: id.User, Action: access.Reload})
+	var err error
+	switch {
+	case !d.Allowed:
+		err = &ForbiddenError{Reason: d.Reason}
+	case s.Reload == nil:
+		err = &httpError{http.StatusNotImplemented, "reload is not available"}
+	default:
+		if rerr := s.Reload(r.Context()); rerr != nil {
+			err = &httpError{http.StatusBadRequest, "configuration refused, the previous one keeps serving:\n" + rerr.Error()}
+		}
+	}
+	result := auditDone
+	if err != nil {
+		result = auditRefused
+	}
+	s.Engine.audit(r.Context(), "reload", result, err, slog.String("actor", id.User), slog.String("channel", "api"))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{"status": "configuration reloaded"}, nil
+}
