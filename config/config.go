@@ -72,8 +72,10 @@ type Global struct {
 	Retention Duration `yaml:"retention"`
 	// StaleAfter is how long an open or acked incident may go without an
 	// Alertmanager post before it is reported stale (never closed).
-	StaleAfter Duration       `yaml:"stale_after"`
-	Location   *time.Location `yaml:"-"`
+	StaleAfter Duration `yaml:"stale_after"`
+	// IncidentRoles are the display names of the incident roles (incidents.go).
+	IncidentRoles IncidentRoles  `yaml:"incident_roles"`
+	Location      *time.Location `yaml:"-"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel
@@ -206,6 +208,10 @@ type Department struct {
 	Rotations     []*Rotation  `yaml:"rotations"`
 	Schedules     []*Schedule  `yaml:"schedules"`
 	Stakeholders  Stakeholders `yaml:"stakeholders"`
+	// TimeZone is the zone the department's incident timelines are written
+	// in; default global.timezone.
+	TimeZone string         `yaml:"timezone"`
+	Location *time.Location `yaml:"-"`
 }
 
 // Stakeholders are informed of incidents, never paged.
@@ -272,6 +278,9 @@ type Policy struct {
 	Repeat int `yaml:"repeat"`
 	// AckTimeout re-escalates an acked incident still unresolved after it.
 	AckTimeout Duration `yaml:"ack_timeout"`
+	// AckerBecomesIC names whoever acknowledges the incident's IC when the
+	// role is free; unset means true (incidents.go).
+	AckerBecomesIC *bool `yaml:"acker_becomes_ic"`
 }
 
 // Step pages its targets, then waits EscalateAfter for an ack.
