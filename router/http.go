@@ -81,6 +81,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/incidents", s.api(s.listIncidents))
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
+	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
@@ -294,6 +295,11 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request) (any, error)
 			http.Error(w, err.Error(), apiStatus(err))
 			return
 		}
+		if doc, ok := v.(document); ok {
+			w.Header().Set("Content-Type", doc.contentType)
+			w.Write(doc.body)
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -363,17 +369,22 @@ func (s *Server) getIncident(_ http.ResponseWriter, r *http.Request) (any, error
 	return view(inc, tl), nil
 }
 
-// act is ack, resolve or escalate. The actor is the ?by= parameter (the CLI
-// sends the user's id), else "api".
+// requestActor is who acts through the incident API: the ?by= parameter
+// (the CLI sends the user's id), else "api". Every incident action asks it.
+func requestActor(r *http.Request) string {
+	if by := r.URL.Query().Get("by"); by != "" {
+		return by
+	}
+	return "api"
+}
+
+// act is ack, resolve or escalate, by requestActor.
 func (s *Server) act(_ http.ResponseWriter, r *http.Request) (any, error) {
 	id, err := incidentID(r)
 	if err != nil {
 		return nil, err
 	}
-	actor := r.URL.Query().Get("by")
-	if actor == "" {
-		actor = "api"
-	}
+	actor := requestActor(r)
 	var inc *store.Incident
 	switch r.PathValue("action") {
 	case "ack":

@@ -413,6 +413,7 @@ func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Chang
 		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
 	}
 	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
+	e.ackRole(ch, actor, via, now)
 	return ch, nil
 }
 
