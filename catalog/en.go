@@ -52,7 +52,6 @@ var en = Messages{
 	"timeline.col.result":               "Result",
 	"timeline.decision":                 "Decision",
 	"timeline.role_released":            "%s: nobody (was %s)",
-	"timeline.by":                       "by %s",
 
 	// ntfy. (channels/ntfy)
 }

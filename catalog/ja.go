@@ -52,7 +52,6 @@ var ja = Messages{
 	"timeline.col.result":               "結果",
 	"timeline.decision":                 "決定",
 	"timeline.role_released":            "%s: 解除 (%s)",
-	"timeline.by":                       "%s",
 
 	// ntfy. (channels/ntfy)
 }

@@ -71,6 +71,7 @@ func roleChange(cur *store.Incident, role, user, actor, via string, now time.Tim
 	if inc.Roles == nil {
 		inc.Roles = map[string]string{}
 	}
+	inc.Roles[role] = user
 	ev := event(now, "role_assigned", actor, "role", role, "user", user, "previous", prev, "via", via)
 	if user == "" {
 		delete(inc.Roles, role)

@@ -270,7 +270,7 @@ func (p *Postmortem) Markdown() []byte {
 		return mdText(s)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\n", mdText(t.T("timeline.title", p.Incident, or(p.Title))))
+	fmt.Fprintf(&b, "# %s\n\n", t.T("timeline.title", p.Incident, or(p.Title)))
 	item := func(name, value string) { fmt.Fprintf(&b, "- %s: %s\n", name, value) }
 	item(t.T("timeline.department"), mdText(p.DepartmentName))
 	item(t.T("timeline.status"), mdText(p.Status))
@@ -283,7 +283,10 @@ func (p *Postmortem) Markdown() []byte {
 	item(t.T("timeline.opened"), p.OpenedAt)
 	acked := t.T("timeline.not_yet")
 	if p.AckedAt != "" {
-		acked = strings.TrimSpace(p.AckedAt + " " + mdText(p.AckedBy))
+		acked = p.AckedAt
+		if p.AckedBy != "" {
+			acked += " (" + mdText(p.AckedBy) + ")"
+		}
 	}
 	item(t.T("timeline.acked"), acked)
 	item(t.T("timeline.resolved"), orNotYet(p.ResolvedAt, t))
