@@ -3,7 +3,6 @@ package router
 import (
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"slices"
 	"sort"
@@ -350,8 +349,14 @@ func seconds(v *float64, t catalog.For) string {
 // backslashed, and line breaks become <br>.
 func mdText(s string) string {
 	var b strings.Builder
-	for _, r := range html.EscapeString(s) {
+	for _, r := range s {
 		switch r {
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
 		case '\\', '|', '*', '_', '`', '[', ']', '#', '~':
 			b.WriteByte('\\')
 			b.WriteRune(r)

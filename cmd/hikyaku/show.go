@@ -15,16 +15,20 @@ import (
 // incidentDetail is the part of GET /api/v1/incidents/{id} that
 // `incidents show` reads.
 type incidentDetail struct {
-	ID         int64     `json:"id"`
-	Status     string    `json:"status"`
-	Severity   string    `json:"severity"`
-	Department string    `json:"department"`
-	Route      string    `json:"route"`
-	Policy     string    `json:"policy"`
-	CreatedAt  time.Time `json:"created_at"`
-	AckedAt    time.Time `json:"acked_at"`
-	AckedBy    string    `json:"acked_by"`
-	ResolvedAt time.Time `json:"resolved_at"`
+	ID         int64             `json:"id"`
+	Status     string            `json:"status"`
+	Severity   string            `json:"severity"`
+	Department string            `json:"department"`
+	Route      string            `json:"route"`
+	Policy     string            `json:"policy"`
+	CreatedAt  time.Time         `json:"created_at"`
+	AckedAt    time.Time         `json:"acked_at"`
+	AckedBy    string            `json:"acked_by"`
+	ResolvedAt time.Time         `json:"resolved_at"`
+	Roles      map[string]string `json:"roles"`
+	Report     *struct {
+		CurrentSeverity string `json:"current_severity"`
+	} `json:"report"`
 	Escalation struct {
 		Step      int  `json:"step"`
 		Round     int  `json:"round"`
@@ -55,20 +59,23 @@ type incidentDetail struct {
 // shown is `incidents show --output json`: the incident with its times in
 // the chosen zone.
 type shown struct {
-	ID         int64        `json:"id"`
-	Status     string       `json:"status"`
-	Severity   string       `json:"severity,omitempty"`
-	Department string       `json:"department,omitempty"`
-	Route      string       `json:"route,omitempty"`
-	Policy     string       `json:"policy,omitempty"`
-	TimeZone   string       `json:"time_zone"`
-	OpenedAt   string       `json:"opened_at"`
-	AckedAt    string       `json:"acked_at,omitempty"`
-	AckedBy    string       `json:"acked_by,omitempty"`
-	ResolvedAt string       `json:"resolved_at,omitempty"`
-	Plan       shownPlan    `json:"plan"`
-	Alerts     []shownAlert `json:"alerts"`
-	Timeline   []shownEvent `json:"timeline"`
+	ID         int64  `json:"id"`
+	Status     string `json:"status"`
+	Severity   string `json:"severity,omitempty"`
+	Department string `json:"department,omitempty"`
+	Route      string `json:"route,omitempty"`
+	Policy     string `json:"policy,omitempty"`
+	TimeZone   string `json:"time_zone"`
+	OpenedAt   string `json:"opened_at"`
+	AckedAt    string `json:"acked_at,omitempty"`
+	AckedBy    string `json:"acked_by,omitempty"`
+	ResolvedAt string `json:"resolved_at,omitempty"`
+	// CurrentSeverity is the severity set during the incident, when one was.
+	CurrentSeverity string            `json:"current_severity,omitempty"`
+	Roles           map[string]string `json:"roles,omitempty"`
+	Plan            shownPlan         `json:"plan"`
+	Alerts          []shownAlert      `json:"alerts"`
+	Timeline        []shownEvent      `json:"timeline"`
 }
 
 type shownPlan struct {
@@ -127,6 +134,10 @@ func (d *incidentDetail) shown(loc *time.Location) shown {
 		AckedBy: d.AckedBy, ResolvedAt: inZone(d.ResolvedAt, loc),
 		Plan:   shownPlan{Step: d.Escalation.Step + 1, Round: d.Escalation.Round + 1, Exhausted: d.Escalation.Exhausted},
 		Alerts: []shownAlert{}, Timeline: []shownEvent{}}
+	s.Roles = d.Roles
+	if d.Report != nil {
+		s.CurrentSeverity = d.Report.CurrentSeverity
+	}
 	if d.Wait != nil {
 		s.Plan.Waiting, s.Plan.Until = d.Wait.Reason, inZone(d.Wait.Until, loc)
 	}
@@ -193,7 +204,11 @@ func runShow(e *env, args []string) int {
 func writeShown(w io.Writer, s shown) {
 	fmt.Fprintf(w, "incident %d: %s\n", s.ID, s.Status)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, row := range [][2]string{{"severity", s.Severity}, {"department", s.Department}, {"route", s.Route},
+	roles := ""
+	if len(s.Roles) > 0 {
+		roles = rolesLine(s.Roles)
+	}
+	for _, row := range [][2]string{{"severity", s.Severity}, {"current severity", s.CurrentSeverity}, {"roles", roles}, {"department", s.Department}, {"route", s.Route},
 		{"policy", s.Policy}, {"opened", s.OpenedAt}, {"acked", strings.TrimSpace(s.AckedAt + " " + s.AckedBy)},
 		{"resolved", s.ResolvedAt}} {
 		if row[1] != "" {
