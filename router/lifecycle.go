@@ -163,6 +163,7 @@ func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.D
 	case opened:
 		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
 		e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
+		e.observeDetect(inc, msg)
 	case resolved:
 		e.observeResolved(inc)
 	}

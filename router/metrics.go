@@ -32,6 +32,7 @@ type Metrics struct {
 	reloadTime      prometheus.Gauge
 	unknownSenders  *prometheus.CounterVec
 	mail            *mailMetrics
+	detect          detectMetrics
 	heartbeat       heartbeatMetrics
 	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
@@ -110,6 +111,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.heartbeat = newHeartbeatMetrics(reg)
 	m.faults = newFaultMetrics(f)
 	m.retention = newRetentionMetrics(f)
+	m.detect = newDetectMetrics(f)
 	return m
 }
 
