@@ -55,7 +55,7 @@ func TestIncidentRunCommands(t *testing.T) {
 		t.Errorf("timeline json: exit %d %v\n%s", code, err, out)
 	}
 	code, out, _ = cli("incidents", "show", "1")
-	if code != exitOK || !strings.Contains(out, "roles             ic=tanaka") && !strings.Contains(out, "ic=tanaka") || !strings.Contains(out, "current severity") {
+	if code != exitOK || !strings.Contains(out, "  roles             ic=tanaka\n") || !strings.Contains(out, "  current severity  major\n") {
 		t.Errorf("show does not say the roles and current severity:\n%s", out)
 	}
 	for _, bad := range []struct {
