@@ -13,8 +13,8 @@ import (
 // behind the same token as the rest of the incident API. Who acts is
 // requestActor's answer, as for ack and resolve.
 
-// maxRunBody bounds a role, note or severity request: a note is at most
-// maxNoteText characters and five fields, well under it even escaped.
+// maxRunBody bounds a role, note or severity request: a note of
+// maxNoteText characters and five full fields fits it as UTF-8.
 const maxRunBody = 64 << 10
 
 func (s *Server) incidentRunRoutes(mux *http.ServeMux) {
