@@ -72,10 +72,10 @@ type Global struct {
 	Retention Duration `yaml:"retention"`
 	// StaleAfter is how long an open or acked incident may go without an
 	// Alertmanager post before it is reported stale (never closed).
-	StaleAfter Duration `yaml:"stale_after"`
+	StaleAfter Duration       `yaml:"stale_after"`
+	Location   *time.Location `yaml:"-"`
 	// IncidentRoles are the display names of the incident roles (incidents.go).
-	IncidentRoles IncidentRoles  `yaml:"incident_roles"`
-	Location      *time.Location `yaml:"-"`
+	IncidentRoles IncidentRoles `yaml:"incident_roles"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel

@@ -15,20 +15,16 @@ import (
 // incidentDetail is the part of GET /api/v1/incidents/{id} that
 // `incidents show` reads.
 type incidentDetail struct {
-	ID         int64             `json:"id"`
-	Status     string            `json:"status"`
-	Severity   string            `json:"severity"`
-	Department string            `json:"department"`
-	Route      string            `json:"route"`
-	Policy     string            `json:"policy"`
-	CreatedAt  time.Time         `json:"created_at"`
-	AckedAt    time.Time         `json:"acked_at"`
-	AckedBy    string            `json:"acked_by"`
-	ResolvedAt time.Time         `json:"resolved_at"`
-	Roles      map[string]string `json:"roles"`
-	Report     *struct {
-		CurrentSeverity string `json:"current_severity"`
-	} `json:"report"`
+	ID         int64     `json:"id"`
+	Status     string    `json:"status"`
+	Severity   string    `json:"severity"`
+	Department string    `json:"department"`
+	Route      string    `json:"route"`
+	Policy     string    `json:"policy"`
+	CreatedAt  time.Time `json:"created_at"`
+	AckedAt    time.Time `json:"acked_at"`
+	AckedBy    string    `json:"acked_by"`
+	ResolvedAt time.Time `json:"resolved_at"`
 	Escalation struct {
 		Step      int  `json:"step"`
 		Round     int  `json:"round"`
@@ -54,28 +50,34 @@ type incidentDetail struct {
 		Actor  string            `json:"actor"`
 		Detail map[string]string `json:"detail"`
 	} `json:"timeline"`
+	// How the incident is run (docs/incidents.md).
+	Roles  map[string]string `json:"roles"`
+	Report *struct {
+		CurrentSeverity string `json:"current_severity"`
+	} `json:"report"`
 }
 
 // shown is `incidents show --output json`: the incident with its times in
 // the chosen zone.
 type shown struct {
-	ID         int64  `json:"id"`
-	Status     string `json:"status"`
-	Severity   string `json:"severity,omitempty"`
-	Department string `json:"department,omitempty"`
-	Route      string `json:"route,omitempty"`
-	Policy     string `json:"policy,omitempty"`
-	TimeZone   string `json:"time_zone"`
-	OpenedAt   string `json:"opened_at"`
-	AckedAt    string `json:"acked_at,omitempty"`
-	AckedBy    string `json:"acked_by,omitempty"`
-	ResolvedAt string `json:"resolved_at,omitempty"`
-	// CurrentSeverity is the severity set during the incident, when one was.
+	ID         int64        `json:"id"`
+	Status     string       `json:"status"`
+	Severity   string       `json:"severity,omitempty"`
+	Department string       `json:"department,omitempty"`
+	Route      string       `json:"route,omitempty"`
+	Policy     string       `json:"policy,omitempty"`
+	TimeZone   string       `json:"time_zone"`
+	OpenedAt   string       `json:"opened_at"`
+	AckedAt    string       `json:"acked_at,omitempty"`
+	AckedBy    string       `json:"acked_by,omitempty"`
+	ResolvedAt string       `json:"resolved_at,omitempty"`
+	Plan       shownPlan    `json:"plan"`
+	Alerts     []shownAlert `json:"alerts"`
+	Timeline   []shownEvent `json:"timeline"`
+	// How the incident is run: the severity set during it, when one was,
+	// and the role holders (docs/incidents.md).
 	CurrentSeverity string            `json:"current_severity,omitempty"`
 	Roles           map[string]string `json:"roles,omitempty"`
-	Plan            shownPlan         `json:"plan"`
-	Alerts          []shownAlert      `json:"alerts"`
-	Timeline        []shownEvent      `json:"timeline"`
 }
 
 type shownPlan struct {
