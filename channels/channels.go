@@ -74,6 +74,9 @@ type Incident struct {
 	NextUpdate     time.Time `json:"next_update,omitzero"` // reports: when stakeholders hear next
 	FiringAlerts   int       `json:"firing_alerts"`
 	ResolvedAlerts int       `json:"resolved_alerts"`
+	// Roles and Report are how the incident is being run (incident_run.go).
+	Roles  []RoleHolder    `json:"roles,omitempty"`
+	Report *IncidentReport `json:"report,omitempty"`
 }
 
 // Sender delivers messages on one channel. Send returns nil when the provider

@@ -81,6 +81,8 @@ type Global struct {
 	// Alertmanager post before it is reported stale (never closed).
 	StaleAfter Duration       `yaml:"stale_after"`
 	Location   *time.Location `yaml:"-"`
+	// IncidentRoles are the display names of the incident roles (incidents.go).
+	IncidentRoles IncidentRoles `yaml:"incident_roles"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel
@@ -215,6 +217,10 @@ type Department struct {
 	Stakeholders  Stakeholders `yaml:"stakeholders"`
 	// Roles say who administers, responds to and views its incidents.
 	Roles Roles `yaml:"roles"`
+	// TimeZone is the zone the department's incident timelines are written
+	// in; default global.timezone.
+	TimeZone string         `yaml:"timezone"`
+	Location *time.Location `yaml:"-"`
 }
 
 // Stakeholders are informed of incidents, never paged.
@@ -281,6 +287,9 @@ type Policy struct {
 	Repeat int `yaml:"repeat"`
 	// AckTimeout re-escalates an acked incident still unresolved after it.
 	AckTimeout Duration `yaml:"ack_timeout"`
+	// AckerBecomesIC names whoever acknowledges the incident's IC when the
+	// role is free; unset means true (incidents.go).
+	AckerBecomesIC *bool `yaml:"acker_becomes_ic"`
 }
 
 // Step pages its targets, then waits EscalateAfter for an ack.

@@ -285,6 +285,7 @@ func (l *loader) validateGlobal(c *Config) {
 	case g.StaleAfter.D() < MinStaleAfter:
 		l.errAt("global.stale_after", fmt.Sprintf("stale_after %s is too short: at least %s, longer than Alertmanager's repeat_interval", g.StaleAfter, Duration(MinStaleAfter)))
 	}
+	l.validateIncidentRoles(&g.IncidentRoles)
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
 	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")
 	if k, ok := g.SigningKey.Reveal(); ok && len(k) < 16 {
@@ -529,6 +530,7 @@ func (l *loader) validateDepartment(c *Config, d *Department, p string) {
 	if d.Name == "" {
 		d.Name = d.ID
 	}
+	d.Location = l.location(p+".timezone", d.TimeZone, c.Global.Location)
 	if d.EscalationPolicy != "" && c.policiesByID[d.EscalationPolicy] == nil {
 		l.unknownRef("escalation_policies", p+".escalation_policy", fmt.Sprintf("unknown escalation policy %q", d.EscalationPolicy))
 	}

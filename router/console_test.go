@@ -114,9 +114,16 @@ func TestConsoleThroughTrustedProxy(t *testing.T) {
 	if inc.Status != store.StatusAcked || inc.AckedBy != "carol" {
 		t.Errorf("incident %s by %q, want acked by carol", inc.Status, inc.AckedBy)
 	}
+	// The ack, then carol made IC by it (docs/incidents.md, "Roles").
 	tl, _ := h.st.Timeline(t.Context(), id)
-	if last := tl[len(tl)-1]; last.Type != "acked" || last.Actor != "carol" || last.Detail["via"] != "console" {
-		t.Errorf("last timeline entry %+v, want acked by carol via console", last)
+	if len(tl) < 2 {
+		t.Fatalf("timeline %+v, want the ack and the IC assignment", tl)
+	}
+	if ack := tl[len(tl)-2]; ack.Type != "acked" || ack.Actor != "carol" || ack.Detail["via"] != "console" {
+		t.Errorf("timeline entry before the last %+v, want acked by carol via console", ack)
+	}
+	if ic := tl[len(tl)-1]; ic.Type != "role_assigned" || ic.Actor != "carol" || ic.Detail["role"] != "ic" || ic.Detail["user"] != "carol" {
+		t.Errorf("last timeline entry %+v, want carol made IC by her ack", ic)
 	}
 
 	code, _, body = c.do(http.MethodGet, srv.URL+"/api/v1/me", nil)

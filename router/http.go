@@ -87,6 +87,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/incidents", s.api(s.listIncidents))
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
+	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	// Provider callbacks are read whole before their signature can be
@@ -293,6 +294,11 @@ func (s *Server) api(h func(w http.ResponseWriter, r *http.Request) (any, error)
 		v, err := h(w, r)
 		if err != nil {
 			http.Error(w, err.Error(), apiStatus(err))
+			return
+		}
+		if doc, ok := v.(document); ok {
+			w.Header().Set("Content-Type", doc.contentType)
+			w.Write(doc.body)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

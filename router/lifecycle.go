@@ -163,6 +163,7 @@ func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.D
 	case opened:
 		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
 		e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
+		e.observeDetect(inc, msg)
 	case resolved:
 		e.observeResolved(inc)
 	}
@@ -414,6 +415,7 @@ func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Chang
 		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
 	}
 	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
+	e.ackRole(ch, actor, via, now)
 	return ch, nil
 }
 

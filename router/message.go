@@ -48,6 +48,7 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	if m.To == "" {
 		return nil, channels.Permanent("", fmt.Errorf("%s has no %s contact", who(p), p.Channel))
 	}
+	m.Incident.Roles = roleHolders(cfg, inc, m.Language)
 	if loc != nil && !m.Incident.NextUpdate.IsZero() {
 		m.Incident.NextUpdate = m.Incident.NextUpdate.In(loc) // "next update at 18:30" in the reader's zone
 	}
@@ -104,6 +105,7 @@ func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.In
 	if u := cfg.Global.ExternalURL; u != "" {
 		info.URL = fmt.Sprintf("%s/api/v1/incidents/%d", strings.TrimRight(u, "/"), inc.ID)
 	}
+	info.Report = reportInfo(inc)
 	if msg, err := DecodeMessage(inc.Message); err == nil {
 		info.FiringAlerts, info.ResolvedAlerts = len(msg.Alerts.Firing()), len(msg.Alerts.Resolved())
 	}

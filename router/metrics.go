@@ -31,6 +31,7 @@ type Metrics struct {
 	reloadOK        prometheus.Gauge
 	reloadTime      prometheus.Gauge
 	unknownSenders  *prometheus.CounterVec
+	detect          detectMetrics
 	heartbeat       heartbeatMetrics
 	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
@@ -110,6 +111,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.faults = newFaultMetrics(f)
 	m.retention = newRetentionMetrics(f)
 	m.authFailures = newAuthFailures(f)
+	m.detect = newDetectMetrics(f)
 	return m
 }
 

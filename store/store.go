@@ -53,6 +53,9 @@ type Incident struct {
 	LastAlertAt time.Time `json:"last_alert_at,omitzero"`
 	// StaleReportedAt is when retention last reported the incident stale.
 	StaleReportedAt time.Time `json:"stale_reported_at,omitzero"`
+	// Roles and Report are how the incident is being run (incident_run.go).
+	Roles  map[string]string `json:"roles,omitempty"`
+	Report *ReportFields     `json:"report,omitempty"`
 }
 
 // Wait is why an incident pages nobody yet, and when it is routed again.

@@ -80,15 +80,27 @@ func (c *client) token() (string, error) {
 }
 
 // call sends one API request and decodes the JSON answer into out.
-func (c *client) call(method, path string, out any) error { return c.send(method, path, nil, out) }
+func (c *client) call(method, path string, out any) error { return c.callBody(method, path, nil, out) }
 
-// send is call with a JSON body (nil: none).
-func (c *client) send(method, path string, in, out any) error {
+// callBody is call with in sent as the JSON body (none when nil).
+func (c *client) callBody(method, path string, in, out any) error {
+	body, err := c.fetch(method, path, in)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("the server's answer is not the API's JSON: %w", err)
+	}
+	return nil
+}
+
+// fetch sends one API request and returns the answer's body when it is 2xx.
+func (c *client) fetch(method, path string, in any) ([]byte, error) {
 	var reqBody io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("encoding the request: %w", err)
 		}
 		reqBody = bytes.NewReader(b)
 	}
@@ -96,7 +108,7 @@ func (c *client) send(method, path string, in, out any) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.server, "/")+path, reqBody)
 	if err != nil {
-		return fmt.Errorf("--server: %w", err)
+		return nil, fmt.Errorf("--server: %w", err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -104,26 +116,23 @@ func (c *client) send(method, path string, in, out any) error {
 	if !c.anonymous {
 		tok, err := c.token()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
+		return nil, fmt.Errorf("reading the answer: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+		return nil, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("the server's answer is not the API's JSON: %w", err)
-	}
-	return nil
+	return body, nil
 }
 
 // incidentJSON is the part of the API's incident the client shows.
@@ -153,12 +162,22 @@ func (i incidentJSON) summary() string {
 
 // incidentsUsage lists the incidents subcommands.
 const incidentsUsage = `Usage: hikyaku incidents list [filters] [--limit N] [--cursor C] [--server URL]
-       hikyaku incidents show ID [--tz ZONE | --config FILE] [--server URL]`
+       hikyaku incidents show ID [--tz ZONE | --config FILE] [--server URL]
+       hikyaku incidents assign ID --role ic|ops|comm|rec --user USER
+       hikyaku incidents unassign ID --role ic|ops|comm|rec
+       hikyaku incidents note ID TEXT [--decision] [--impact T] [--cause T] [--action-provisional T] [--action-permanent T] [--prevention TICKET]
+       hikyaku incidents severity ID SEVERITY --reason TEXT
+       hikyaku incidents timeline ID [--format text|markdown] [--lang en|ja]`
 
 // runIncidents: hikyaku incidents list|show.
 func runIncidents(e *env, args []string) int {
 	if len(args) > 0 && args[0] == "show" {
 		return runShow(e, args[1:])
+	}
+	if len(args) > 0 {
+		if run := incidentRunCommands[args[0]]; run != nil {
+			return run(e, args[1:])
+		}
 	}
 	if len(args) == 0 || args[0] != "list" {
 		fmt.Fprintln(e.stderr, incidentsUsage)

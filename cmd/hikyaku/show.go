@@ -50,6 +50,11 @@ type incidentDetail struct {
 		Actor  string            `json:"actor"`
 		Detail map[string]string `json:"detail"`
 	} `json:"timeline"`
+	// How the incident is run (docs/incidents.md).
+	Roles  map[string]string `json:"roles"`
+	Report *struct {
+		CurrentSeverity string `json:"current_severity"`
+	} `json:"report"`
 }
 
 // shown is `incidents show --output json`: the incident with its times in
@@ -69,6 +74,10 @@ type shown struct {
 	Plan       shownPlan    `json:"plan"`
 	Alerts     []shownAlert `json:"alerts"`
 	Timeline   []shownEvent `json:"timeline"`
+	// How the incident is run: the severity set during it, when one was,
+	// and the role holders (docs/incidents.md).
+	CurrentSeverity string            `json:"current_severity,omitempty"`
+	Roles           map[string]string `json:"roles,omitempty"`
 }
 
 type shownPlan struct {
@@ -127,6 +136,10 @@ func (d *incidentDetail) shown(loc *time.Location) shown {
 		AckedBy: d.AckedBy, ResolvedAt: inZone(d.ResolvedAt, loc),
 		Plan:   shownPlan{Step: d.Escalation.Step + 1, Round: d.Escalation.Round + 1, Exhausted: d.Escalation.Exhausted},
 		Alerts: []shownAlert{}, Timeline: []shownEvent{}}
+	s.Roles = d.Roles
+	if d.Report != nil {
+		s.CurrentSeverity = d.Report.CurrentSeverity
+	}
 	if d.Wait != nil {
 		s.Plan.Waiting, s.Plan.Until = d.Wait.Reason, inZone(d.Wait.Until, loc)
 	}
@@ -193,7 +206,11 @@ func runShow(e *env, args []string) int {
 func writeShown(w io.Writer, s shown) {
 	fmt.Fprintf(w, "incident %d: %s\n", s.ID, s.Status)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, row := range [][2]string{{"severity", s.Severity}, {"department", s.Department}, {"route", s.Route},
+	roles := ""
+	if len(s.Roles) > 0 {
+		roles = rolesLine(s.Roles)
+	}
+	for _, row := range [][2]string{{"severity", s.Severity}, {"current severity", s.CurrentSeverity}, {"roles", roles}, {"department", s.Department}, {"route", s.Route},
 		{"policy", s.Policy}, {"opened", s.OpenedAt}, {"acked", strings.TrimSpace(s.AckedAt + " " + s.AckedBy)},
 		{"resolved", s.ResolvedAt}} {
 		if row[1] != "" {

@@ -42,7 +42,7 @@ func runToken(e *env, args []string) int {
 			return exitUsage
 		}
 		var t tokenJSON
-		if err := c.send("POST", "/api/v1/tokens", map[string]string{"user": *user, "name": *name}, &t); err != nil {
+		if err := c.callBody("POST", "/api/v1/tokens", map[string]string{"user": *user, "name": *name}, &t); err != nil {
 			fmt.Fprintf(e.stderr, "hikyaku token create: %v\n", err)
 			return exitFail
 		}
