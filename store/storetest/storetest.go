@@ -65,6 +65,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SeenConcurrentOneFirst", testSeenConcurrentOneFirst},
 		{"SeenSweepsExpired", testSeenSweepsExpired},
 		{"WasSeenReadsWithoutWriting", testWasSeenReadsWithoutWriting},
+		{"DeliveriesByIncident", testDeliveries},
+		{"PagedByPersonWhileNotResolved", testPaged},
+		{"DeleteResolvedDeletesDeliveries", testDeleteResolvedDeliveries},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
