@@ -422,7 +422,7 @@ func threadIncident(ids []string) int64 {
 }
 
 // pagedByEmail is the configured user with address from whom the incident's
-// timeline shows was sent an email: message ids are guessable, so a thread
+// deliveries show was sent an email: message ids are guessable, so a thread
 // alone must not let anyone configured act on any incident. why says what
 // is missing when there is no such user.
 func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (u *config.User, why *verdict, err error) {
@@ -436,19 +436,19 @@ func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (u *co
 	if len(candidates) == 0 {
 		return nil, &verdict{result: mailRefused, reason: reasonUnknownSender, incident: id, detail: "sender is no configured user's email address"}, nil
 	}
-	evs, err := e.opts.Store.Timeline(ctx, id)
+	ds, err := receiver{e}.Deliveries(ctx, id)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, channels.ErrNoIncident):
 		return nil, ignore(reasonNoIncident, fmt.Sprintf("no incident %d", id)), nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		return nil, nil, err
 	}
-	for _, ev := range evs {
-		if ev.Type != "notified" || ev.Detail["channel"] != string(config.ChannelEmail) {
+	for _, d := range ds {
+		if d.Channel != string(config.ChannelEmail) {
 			continue
 		}
 		for _, u := range candidates {
-			if ev.Detail["to"] == u.ID {
+			if d.User == u.ID {
 				return u, nil, nil
 			}
 		}

@@ -124,7 +124,7 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 	verb := string(cmd.Action)
 	id := cmd.IncidentID
 	if id == 0 {
-		ids, err := e.pagedIncidents(ctx, u.ID, verb, sid)
+		ids, err := e.pagedIncidents(ctx, u.ID, verb, sid, replayed)
 		if err != nil {
 			e.log.Error("finding the pages of an SMS reply failed", "user", u.ID, "err", err)
 			return failed()
@@ -162,55 +162,32 @@ func (e *Engine) smsAnswer(ctx context.Context, cfg *config.Config, from, body, 
 
 // pagedIncidents are the incidents user was paged for that verb can still
 // act on, oldest first: open ones for ack, acked ones too for resolve and
-// escalate. A provider's retry of a reply that already acted (sid in
-// Handled) finds the incident it acted on, whatever its status now.
-func (e *Engine) pagedIncidents(ctx context.Context, user, verb, sid string) ([]int64, error) {
-	var ids []int64
-	for _, st := range []store.Status{store.StatusOpen, store.StatusAcked, store.StatusResolved} {
-		opt := store.ListOptions{Status: st}
-		if st == store.StatusResolved {
-			if sid == "" {
-				continue
-			}
-			opt.Limit = retryScan
-		}
-		incs, err := e.opts.Store.List(ctx, opt)
+// escalate. A provider's retry of a reply that already acted (replayed,
+// and sid in an incident's Handled) finds the incident it acted on,
+// whatever its status now; a first delivery cannot have acted, so it
+// reads only the person's pages, through the store's index.
+func (e *Engine) pagedIncidents(ctx context.Context, user, verb, sid string, replayed bool) ([]int64, error) {
+	r := receiver{e}
+	if replayed {
+		id, err := r.ActedOn(ctx, sid)
 		if err != nil {
-			return nil, fmt.Errorf("list %s incidents: %w", st, err)
+			return nil, err
 		}
-		for _, inc := range incs {
-			if sid != "" && slices.Contains(inc.Handled, sid) {
-				return []int64{inc.ID}, nil
-			}
-			if st == store.StatusResolved || (st == store.StatusAcked && verb == "ack") {
-				continue
-			}
-			paged, err := e.pagedUser(ctx, inc.ID, user)
-			if err != nil {
-				return nil, err
-			}
-			if paged {
-				ids = append(ids, inc.ID)
-			}
+		if id != 0 {
+			return []int64{id}, nil
 		}
 	}
-	slices.Sort(ids)
-	return ids, nil
-}
-
-// pagedUser says whether a page of incident id reached user (a report to a
-// stakeholder does not count: stakeholders are informed, not paged).
-func (e *Engine) pagedUser(ctx context.Context, id int64, user string) (bool, error) {
-	tl, err := e.opts.Store.Timeline(ctx, id)
+	ds, err := r.Paged(ctx, user, "")
 	if err != nil {
-		return false, fmt.Errorf("timeline of incident %d: %w", id, err)
+		return nil, err
 	}
-	for _, ev := range tl {
-		if ev.Type == "notified" && ev.Detail["to"] == user && ev.Detail["kind"] == "page" {
-			return true, nil
+	var ids []int64
+	for _, d := range ds {
+		if d.Status == string(store.StatusOpen) || (d.Status == string(store.StatusAcked) && verb != "ack") {
+			ids = append(ids, d.Incident)
 		}
 	}
-	return false, nil
+	return slices.Compact(ids), nil // Paged is ordered by incident
 }
 
 // userByPhone is the user whose SMS number is number, else the one whose
