@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -42,6 +43,10 @@ func writeDeliveries(tx *bolt.Tx, cur, next *Incident, ds []Delivery) error {
 	held, holds := cur != nil && holdsKey(cur.Status), holdsKey(next.Status)
 	id := u64(uint64(next.ID))
 	for i := range ds {
+		if len(ds[i].User) > math.MaxUint16 || len(ds[i].Channel) > math.MaxUint16 {
+			// The index's 2-byte lengths would wrap and file it under another person.
+			return fmt.Errorf("delivery to a user or channel name of over %d bytes", math.MaxUint16)
+		}
 		seq, err := b.NextSequence()
 		if err != nil {
 			return err

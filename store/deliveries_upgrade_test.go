@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/hikyaku/hikyaku/internal/redistest"
@@ -143,5 +145,59 @@ func TestRedisBackfillsDeliveries(t *testing.T) {
 			t.Fatalf("run %d: BackfillDeliveries = %d, %v; want %d", i+1, n, err, want)
 		}
 		checkBackfilled(t, s, open, acked, resolved)
+	}
+}
+
+// TestRedisRetentionLeavesNoDeliveryKeys: Redis memory is bounded by
+// retention, so a deleted incident's delivery list and its entries in the
+// by-person sets are gone, and a person's set with them once it is empty.
+func TestRedisRetentionLeavesNoDeliveryKeys(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	s, err := store.Open(t.Context(), srv.URL()+"?prefix=retained", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 3 {
+		inc, err := s.UpdateByKey(t.Context(), fmt.Sprintf("gone/%d", i), func(*store.Incident) (*store.Change, error) {
+			return &store.Change{Incident: &store.Incident{CreatedAt: tUpgrade}, Deliveries: []store.Delivery{
+				{Kind: store.DeliveryPage, Channel: "sms", User: "alice", At: tUpgrade},
+				{Kind: "report", Channel: "email", User: "carol", At: tUpgrade}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Update(t.Context(), inc.ID, func(cur *store.Incident) (*store.Change, error) {
+			cur.Status, cur.ResolvedAt = store.StatusResolved, tUpgrade
+			return &store.Change{Incident: cur}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	keys := func() []string {
+		t.Helper()
+		var out []string
+		for _, pattern := range []string{"hikyaku:{retained}:deliveries:*", "hikyaku:{retained}:paged:*"} {
+			ks, err := rdb.Keys(t.Context(), pattern).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ks...)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{"hikyaku:{retained}:deliveries:1", "hikyaku:{retained}:deliveries:2", "hikyaku:{retained}:deliveries:3"}
+	if got := keys(); !slices.Equal(got, want) {
+		t.Fatalf("keys after the resolves = %v, want %v (the resolves empty paged:alice)", got, want)
+	}
+	if n, err := s.DeleteResolved(t.Context(), tUpgrade.Add(time.Hour), 10); err != nil || n != 3 {
+		t.Fatalf("DeleteResolved = %d, %v", n, err)
+	}
+	if got := keys(); len(got) != 0 {
+		t.Errorf("keys left after retention: %v", got)
 	}
 }
