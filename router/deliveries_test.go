@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -103,5 +105,48 @@ func TestBareSMSAckReadsDeliveries(t *testing.T) {
 	h.clock.Add(time.Minute)
 	if got := h.engine.smsAnswer(ctx, h.engine.Policies().Config(), aliceNumber, "ack", "SMack2"); got != wordsFor(smsTexts, "en").noneOpen {
 		t.Errorf("a second bare ack answered %q, want that none is open", got)
+	}
+}
+
+// TestBareSMSAckAfterUpgrade: an incident paged by a version that kept no
+// delivery records is found by a bare "ack" once the store is opened by
+// this one, which records its deliveries from its timeline.
+func TestBareSMSAckAfterUpgrade(t *testing.T) {
+	h := newHarness(t, inboundConfig)
+	ctx := context.Background()
+	id := h.post("firing", "old", map[string]string{"alertname": "DiskFull"})[0].ID
+	h.advance(0) // alice is paged by SMS and voice
+	// What the version before wrote: the same incident and timeline, and no
+	// delivery buckets.
+	set := h.engine.Policies()
+	h.st.Close()
+	db, err := bolt.Open(h.path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range []string{"deliveries", "deliveries_paged"} {
+			if err := tx.DeleteBucket([]byte(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	h.open(set)
+	answer := h.engine.smsAnswer(ctx, h.engine.Policies().Config(), aliceNumber, "ack", "SMafter")
+	if want := fmt.Sprintf(wordsFor(smsTexts, "en").done["ack"], id); answer != want {
+		t.Errorf("bare ack after the upgrade answered %q, want %q", answer, want)
+	}
+	inc, err := h.st.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Status != store.StatusAcked || inc.AckedBy != "alice" {
+		t.Errorf("incident after the ack is %s by %q, want acked by alice", inc.Status, inc.AckedBy)
 	}
 }
