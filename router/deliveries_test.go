@@ -3,12 +3,15 @@ package router
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/hikyaku/hikyaku/channels/twilio"
+	"github.com/hikyaku/hikyaku/internal/faketwilio"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -67,11 +70,34 @@ func TestSendsAreRecordedAsDeliveries(t *testing.T) {
 	eq(t, "alice's pages after the resolve", paged("alice"), nil)
 }
 
+// smsConfig is inboundConfig with Twilio's inbound side on, its pages sent
+// through the harness's recording sender.
+var smsConfig = withGlobal(inboundConfig, "global:\n  external_url: "+fuzzExternalURL+"\n") + `
+providers:
+  twilio:
+    account_sid: ` + faketwilio.AccountSID + `
+    auth_token: {value: ` + faketwilio.AuthToken + `}
+    from: "` + twilioNumber + `"
+`
+
+// bareSMS posts an SMS from alice, signed as Twilio signs it, to the real
+// Twilio inbound endpoint on e, and returns the reply text.
+func bareSMS(t *testing.T, e *Engine, body, sid string) string {
+	t.Helper()
+	req := signedRequest(twilio.InboundSMSPath, url.Values{"From": {aliceNumber}, "To": {twilioNumber}, "Body": {body},
+		"MessageSid": {sid}, "AccountSid": {faketwilio.AccountSID}})
+	d := serveTwiML(t, inboundServer(e).Handler(), req)
+	if len(d.Verbs) != 1 {
+		t.Fatalf("want one reply message, got %v", d.names())
+	}
+	return d.Verbs[0].Text
+}
+
 // TestBareSMSAckReadsDeliveries: a bare "ack" finds the incident whose
 // delivery says the person was paged, and not one whose timeline merely
 // says so in its text: the timeline is for people.
 func TestBareSMSAckReadsDeliveries(t *testing.T) {
-	h := newHarness(t, inboundConfig)
+	h := newHarness(t, smsConfig)
 	ctx := context.Background()
 	open := func(key string, ch *store.Change) int64 {
 		t.Helper()
@@ -89,9 +115,8 @@ func TestBareSMSAckReadsDeliveries(t *testing.T) {
 	paged := open("paged", &store.Change{Deliveries: []store.Delivery{{Kind: store.DeliveryPage, Channel: "voice",
 		User: "alice", To: aliceNumber, Step: 1, ProviderID: "CA1", At: t0}}})
 
-	answer := h.engine.smsAnswer(ctx, h.engine.Policies().Config(), aliceNumber, "ack", "SMack")
-	if want := fmt.Sprintf(wordsFor(smsTexts, "en").done["ack"], paged); answer != want {
-		t.Errorf("bare ack answered %q, want %q", answer, want)
+	if got, want := bareSMS(t, h.engine, "ack", "SMack"), fmt.Sprintf("#%d acknowledged. Escalation stopped.", paged); got != want {
+		t.Errorf("bare ack answered %q, want %q", got, want)
 	}
 	for id, want := range map[int64]store.Status{told: store.StatusOpen, paged: store.StatusAcked} {
 		inc, err := h.st.Get(ctx, id)
@@ -103,8 +128,8 @@ func TestBareSMSAckReadsDeliveries(t *testing.T) {
 		}
 	}
 	h.clock.Add(time.Minute)
-	if got := h.engine.smsAnswer(ctx, h.engine.Policies().Config(), aliceNumber, "ack", "SMack2"); got != wordsFor(smsTexts, "en").noneOpen {
-		t.Errorf("a second bare ack answered %q, want that none is open", got)
+	if got, want := bareSMS(t, h.engine, "ack", "SMack2"), "You have no open page. Reply with its id, e.g. 'ack 12'."; got != want {
+		t.Errorf("a second bare ack answered %q, want %q", got, want)
 	}
 }
 
@@ -112,7 +137,7 @@ func TestBareSMSAckReadsDeliveries(t *testing.T) {
 // delivery records is found by a bare "ack" once the store is opened by
 // this one, which records its deliveries from its timeline.
 func TestBareSMSAckAfterUpgrade(t *testing.T) {
-	h := newHarness(t, inboundConfig)
+	h := newHarness(t, smsConfig)
 	ctx := context.Background()
 	id := h.post("firing", "old", map[string]string{"alertname": "DiskFull"})[0].ID
 	h.advance(0) // alice is paged by SMS and voice
@@ -138,9 +163,8 @@ func TestBareSMSAckAfterUpgrade(t *testing.T) {
 	}
 
 	h.open(set)
-	answer := h.engine.smsAnswer(ctx, h.engine.Policies().Config(), aliceNumber, "ack", "SMafter")
-	if want := fmt.Sprintf(wordsFor(smsTexts, "en").done["ack"], id); answer != want {
-		t.Errorf("bare ack after the upgrade answered %q, want %q", answer, want)
+	if got, want := bareSMS(t, h.engine, "ack", "SMafter"), fmt.Sprintf("#%d acknowledged. Escalation stopped.", id); got != want {
+		t.Errorf("bare ack after the upgrade answered %q, want %q", got, want)
 	}
 	inc, err := h.st.Get(ctx, id)
 	if err != nil {
