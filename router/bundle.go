@@ -192,10 +192,10 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		}
 		if err == nil {
 			var first error
-			for _, it := range items {
+			for i, it := range items {
 				ev := event(e.now(), sentEvent(rc), "", append([]string{"to", who(&it.p), "channel", it.p.Channel, "kind", it.p.Kind,
 					"provider_id", rc.ProviderID, "attempt", strconv.Itoa(it.c.Attempt + 1), "bundle", ids}, reconciledDetail(reconciled)...)...)
-				if ferr := e.finish(ctx, it.c, ev); !errors.Is(ferr, errDone) && first == nil {
+				if ferr := e.finish(ctx, it.c, sentDelivery(&it.p, msgs[i], rc, e.now()), ev); !errors.Is(ferr, errDone) && first == nil {
 					first = ferr
 				}
 			}

@@ -58,7 +58,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 			rc, err = e.send(ctx, msg)
 		}
 		if err == nil {
-			return e.finish(ctx, c, event(e.now(), sentEvent(rc), "", append([]string{"to", who(&p), "channel", p.Channel,
+			return e.finish(ctx, c, sentDelivery(&p, msg, rc, e.now()), event(e.now(), sentEvent(rc), "", append([]string{"to", who(&p), "channel", p.Channel,
 				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt + 1)}, reconciledDetail(reconciled)...)...))
 		}
 	}
@@ -131,7 +131,7 @@ func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload
 	return e.record(ctx, inc.ID, next, ev)
 }
 
-// finish records evs and completes the claimed timer in the same write,
+// finish records evs and the deliveries ds and completes the claimed timer in the same write,
 // after the send: one store write instead of two, and no crash between them
 // can make the message go out twice. The write is fenced on the claim: it
 // goes through only while this replica still holds the timer. The message
@@ -140,14 +140,14 @@ func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload
 // renewed meanwhile (keepClaims) and its lease stands still while Redis is
 // away, so nobody else sends it again and the write succeeds once Redis is
 // back.
-func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) error {
+func (e *Engine) finish(ctx context.Context, c store.Claim, ds []store.Delivery, evs ...store.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, finishMaxWait)
 	defer cancel()
 	wait := 50 * time.Millisecond
 	for {
 		_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 			inc := *cur
-			return &store.Change{Incident: &inc, Events: evs, Complete: &c}, nil
+			return &store.Change{Incident: &inc, Events: evs, Deliveries: ds, Complete: &c}, nil
 		})
 		if err == nil {
 			return errDone
@@ -159,8 +159,12 @@ func (e *Engine) finish(ctx context.Context, c store.Claim, evs ...store.Event) 
 				"timer", c.ID, "incident", c.IncidentID)
 			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer rcancel()
-			if rerr := e.record(rctx, c.IncidentID, nil, evs...); rerr != nil {
-				return rerr
+			_, rerr := e.opts.Store.Update(rctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+				inc := *cur
+				return &store.Change{Incident: &inc, Events: evs, Deliveries: ds}, nil
+			})
+			if rerr != nil {
+				return fmt.Errorf("record %s: %w", evs[0].Type, rerr)
 			}
 			return errDone
 		}

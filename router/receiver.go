@@ -84,53 +84,32 @@ func (r receiver) Act(ctx context.Context, a channels.Action) (channels.Result, 
 	return res, nil
 }
 
-// Paged reads the timelines of the open and acknowledged incidents. A
-// channel of "" means any channel: a person paged by voice may answer by SMS.
+// Paged reads the store's index of pages by person, which holds the open
+// and acknowledged incidents only. A channel of "" means any channel: a
+// person paged by voice may answer by SMS.
 func (r receiver) Paged(ctx context.Context, user, channel string) ([]channels.Delivery, error) {
-	var out []channels.Delivery
-	for _, st := range []store.Status{store.StatusOpen, store.StatusAcked} {
-		incs, err := r.e.opts.Store.List(ctx, store.ListOptions{Status: st})
-		if err != nil {
-			return nil, fmt.Errorf("list %s incidents: %w", st, err)
-		}
-		for _, inc := range incs {
-			ds, err := r.Deliveries(ctx, inc.ID)
-			if err != nil {
-				return nil, err
-			}
-			for _, d := range ds {
-				if d.Kind == channels.KindPage && d.User == user && (channel == "" || d.Channel == channel) {
-					d.Status = string(inc.Status)
-					out = append(out, d)
-				}
-			}
-		}
+	ds, err := r.e.opts.Store.Paged(ctx, user, channel)
+	if err != nil {
+		return nil, fmt.Errorf("pages of %s: %w", user, err)
 	}
-	slices.SortStableFunc(out, func(a, b channels.Delivery) int { return int(a.Incident - b.Incident) })
+	out := make([]channels.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = channelDelivery(d)
+	}
 	return out, nil
 }
 
 func (r receiver) Deliveries(ctx context.Context, id int64) ([]channels.Delivery, error) {
-	evs, err := r.e.opts.Store.Timeline(ctx, id)
+	ds, err := r.e.opts.Store.Deliveries(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("incident %d: %w", id, channels.ErrNoIncident)
 	case err != nil:
-		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+		return nil, fmt.Errorf("deliveries of incident %d: %w", id, err)
 	}
-	var out []channels.Delivery
-	for _, ev := range evs {
-		if ev.Type != "notified" {
-			continue
-		}
-		d := channels.Delivery{Incident: id, Kind: channels.Kind(ev.Detail["kind"]), Channel: ev.Detail["channel"],
-			ProviderID: ev.Detail["provider_id"], At: ev.At}
-		if chat, ok := strings.CutPrefix(ev.Detail["to"], "#"); ok {
-			d.To = chat
-		} else {
-			d.User = ev.Detail["to"]
-		}
-		out = append(out, d)
+	out := make([]channels.Delivery, len(ds))
+	for i, d := range ds {
+		out[i] = channelDelivery(d)
 	}
 	return out, nil
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -40,38 +40,25 @@ type MessageUpdater interface {
 	Update(ctx context.Context, providerID string, m *channels.Message) error
 }
 
-// posted is one page an incident's timeline says went out and can be
-// rewritten. Reports are left as written: they say how things stood then.
+// posted is one page that went out and can be rewritten. Reports are left
+// as written: they say how things stood then.
 type posted struct {
 	providerID string
 	p          notifyPayload
 }
 
-// postedMessages are the rewritable messages in a timeline, each once.
-func postedMessages(evs []store.Event) []posted {
+// postedMessages are the rewritable pages among an incident's deliveries,
+// each once.
+func postedMessages(ds []store.Delivery) []posted {
 	var out []posted
 	seen := map[string]bool{}
-	for _, ev := range evs {
-		d := ev.Detail
-		id := d["provider_id"]
-		if ev.Type != "notified" || d["kind"] != "page" || id == "" || seen[d["channel"]+" "+id] {
+	for _, d := range ds {
+		if d.Kind != "page" || d.ProviderID == "" || !slices.Contains(updatable, d.Channel) || seen[d.Channel+" "+d.ProviderID] {
 			continue
 		}
-		updatableChannel := false
-		for _, ch := range updatable {
-			updatableChannel = updatableChannel || d["channel"] == ch
-		}
-		if !updatableChannel {
-			continue
-		}
-		seen[d["channel"]+" "+id] = true
-		p := notifyPayload{Kind: d["kind"], Channel: d["channel"]}
-		if chat, ok := strings.CutPrefix(d["to"], "#"); ok {
-			p.ChatChannel = chat
-		} else {
-			p.User = d["to"]
-		}
-		out = append(out, posted{providerID: id, p: p})
+		seen[d.Channel+" "+d.ProviderID] = true
+		out = append(out, posted{providerID: d.ProviderID,
+			p: notifyPayload{Kind: d.Kind, Channel: d.Channel, User: d.User, ChatChannel: d.Chat}})
 	}
 	return out
 }
@@ -87,7 +74,10 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 	if err != nil {
 		return fmt.Errorf("update messages: %w", err)
 	}
-	evs, err := e.opts.Store.Timeline(ctx, c.IncidentID)
+	ds, err := e.opts.Store.Deliveries(ctx, c.IncidentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("update messages: %w", err)
 	}
@@ -96,7 +86,7 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		updated   = map[string]int{}
 		transient error
 	)
-	for _, pm := range postedMessages(evs) {
+	for _, pm := range postedMessages(ds) {
 		// The step as it stands, not as it was when paged: the rewrite shows now.
 		pm.p.Gen, pm.p.Round, pm.p.Step = inc.Escalation.Generation, inc.Escalation.Round, max(inc.Escalation.Step, 0)
 		up, ok := (*e.senders.Load())[pm.p.Channel].(MessageUpdater)
@@ -144,5 +134,5 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 	if len(out) == 0 {
 		return nil
 	}
-	return e.finish(ctx, c, out...)
+	return e.finish(ctx, c, nil, out...)
 }

@@ -93,6 +93,9 @@ func OpenBolt(path string) (*Bolt, error) {
 		if _, err := buildIndexes(tx); err != nil {
 			return fmt.Errorf("build query indexes: %w", err)
 		}
+		if _, err := backfillDeliveries(tx); err != nil {
+			return fmt.Errorf("backfill deliveries: %w", err)
+		}
 		// The file lock makes us its only user, so every claim in it was held
 		// by a process that died (kill -9, power loss): its timers are due
 		// now, not when that process's lease would have ended. Each was an
@@ -245,6 +248,10 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) 
 		if err := putJSON(timeline, join(id, u64(seq)), ev); err != nil {
 			return nil, err
 		}
+	}
+
+	if err := writeDeliveries(tx, cur, next, ch.Deliveries); err != nil {
+		return nil, err
 	}
 
 	schedule := scheduleFor(ch, next.ID)

@@ -270,5 +270,8 @@ func deleteIncident(tx *bolt.Tx, id int64) (bool, error) {
 	if err := cancelTimers(tx, id, &Change{CancelIncidentTimers: true}, nil); err != nil {
 		return false, err
 	}
+	if err := deleteDeliveries(tx, id); err != nil {
+		return false, err
+	}
 	return true, tx.Bucket(bucketIncidents).Delete(key)
 }

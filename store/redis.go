@@ -255,6 +255,9 @@ func (s *Redis) write(ctx context.Context, snap snapshot, next *Incident, ch *Ch
 		return false, snapshot{}, err
 	}
 	args = append(args, meta)
+	if args, err = appendDeliveries(args, ch.Deliveries); err != nil {
+		return false, snapshot{}, err
+	}
 	cancelAll := "0"
 	if ch.CancelIncidentTimers {
 		cancelAll = "1"

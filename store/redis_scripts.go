@@ -36,7 +36,7 @@ var (
 
 var (
 	scriptLoadByKey     = redis.NewScript(luaLoadByKey)
-	scriptWriteIncident = redis.NewScript(luaTimerLib + luaIndexLib + luaWriteIncident)
+	scriptWriteIncident = redis.NewScript(luaTimerLib + luaIndexLib + luaDeliveryLib + luaWriteIncident)
 	scriptClaimDue      = redis.NewScript(luaTimerLib + luaClaimDue)
 	scriptComplete      = redis.NewScript(luaTimerLib + luaComplete)
 	scriptRetry         = redis.NewScript(luaTimerLib + luaRetry)
@@ -44,6 +44,6 @@ var (
 	scriptSetTimer      = redis.NewScript(luaTimerLib + luaSetTimer)
 	scriptRenew         = redis.NewScript(luaTimerLib + luaRenew)
 	// The query indexes' scripts (redis_index.go).
-	scriptDeleteResolved = redis.NewScript(luaTimerLib + luaIndexLib + luaDeleteResolved)
+	scriptDeleteResolved = redis.NewScript(luaTimerLib + luaIndexLib + luaDeliveryLib + luaDeleteResolved)
 	scriptReindex        = redis.NewScript(luaIndexLib + luaReindex)
 )

@@ -125,6 +125,9 @@ type Change struct {
 	// records its message this way, fenced: a holder that lost its claim
 	// cannot remove the timer from under the replica that took it over.
 	Complete *Claim
+	// Deliveries are the messages this write records as sent (deliveries.go);
+	// Incident is filled in by the store.
+	Deliveries []Delivery
 }
 
 var (
@@ -212,6 +215,7 @@ type Store interface {
 	DeadLetters
 	Replays
 	Tokens
+	Deliveries
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error

@@ -97,7 +97,7 @@ func (in *inbound) smsAnswer(ctx context.Context, cfg *config.Config, from, body
 	verb := channels.Verb(cmd.Action)
 	id := cmd.IncidentID
 	if id == 0 {
-		ids, err := pagedIncidents(ctx, in.r, u.ID, verb, sid)
+		ids, err := pagedIncidents(ctx, in.r, u.ID, verb, sid, replayed)
 		if err != nil {
 			in.log.Error("finding the pages of an SMS reply failed", "user", u.ID, "err", err)
 			return failed()
@@ -138,15 +138,19 @@ func (in *inbound) smsAnswer(ctx context.Context, cfg *config.Config, from, body
 
 // pagedIncidents are the incidents user was paged for that verb can still
 // act on, oldest first: open ones for ack, acked ones too for resolve and
-// escalate. A provider's retry of a reply that already acted (sid handled)
-// finds the incident it acted on, whatever its status now.
-func pagedIncidents(ctx context.Context, r channels.Receiver, user string, verb channels.Verb, sid string) ([]int64, error) {
-	acted, err := r.ActedOn(ctx, sid)
-	if err != nil {
-		return nil, err
-	}
-	if acted != 0 {
-		return []int64{acted}, nil
+// escalate. A provider's retry of a reply that already acted (replayed,
+// and sid handled) finds the incident it acted on, whatever its status
+// now. A first delivery cannot have acted, so it reads only the person's
+// pages (an index by person), not every open incident's handled requests.
+func pagedIncidents(ctx context.Context, r channels.Receiver, user string, verb channels.Verb, sid string, replayed bool) ([]int64, error) {
+	if replayed {
+		acted, err := r.ActedOn(ctx, sid)
+		if err != nil {
+			return nil, err
+		}
+		if acted != 0 {
+			return []int64{acted}, nil
+		}
 	}
 	pages, err := r.Paged(ctx, user, "")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/channelstest"
@@ -171,13 +172,22 @@ func TestSMSBareVerb(t *testing.T) {
 	if got := sms(t, r, aliceNum, "resolve", "SM3"); got != "Open: 7, 9. Reply with the id, e.g. '7 resolve'." {
 		t.Errorf("resolve may act on the acked one too: %q", got)
 	}
+	// Twilio's retry of SM4, which resolved incident 3: its replay record
+	// exists (the first delivery claimed it) and 3 handled it, which the
+	// engine answers as the first delivery was.
 	r.Handled = map[string]int64{"SM4": 3}
+	if _, err := r.Seen(t.Context(), "sms", "SM4", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	r.ActFunc = func(a channels.Action) (channels.Result, error) {
+		return channels.Result{Outcome: channels.Done, Incident: channels.Incident{ID: a.Incident, Status: "resolved"}}, nil
+	}
 	if got := sms(t, r, aliceNum, "resolve", "SM4"); got != "#3 resolved." {
 		t.Errorf("a retry of a reply that acted: %q", got)
 	}
 	want := []channels.Action{
 		{Incident: 9, Verb: channels.Ack, User: "alice", Via: "sms", Dedup: "SM2"},
-		{Incident: 3, Verb: channels.Resolve, User: "alice", Via: "sms", Dedup: "SM4"},
+		{Incident: 3, Verb: channels.Resolve, User: "alice", Via: "sms", Dedup: "SM4", Replayed: true},
 	}
 	if got := r.Actions(); !slices.Equal(got, want) {
 		t.Errorf("acted %+v, want %+v", got, want)

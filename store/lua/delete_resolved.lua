@@ -1,5 +1,5 @@
 -- Delete up to max incidents resolved before a cutoff, oldest first, with
--- their timelines, timers and index entries. Each is checked resolved by its
+-- their timelines, timers, deliveries and index entries. Each is checked resolved by its
 -- index meta, written atomically with it, so a replica running this at the
 -- same time as another, or as a write, deletes nothing twice and nothing open.
 -- KEYS: timers hash, due zset, claims hash
@@ -20,6 +20,7 @@ for _, member in ipairs(members) do
     redis.call('ZREM', resolved, member)
   else
     drop_index(base, id, meta)
+    drop_deliveries(base, id)
     redis.call('DEL', base .. 'incident:' .. sid, base .. 'timeline:' .. sid)
     redis.call('ZREM', base .. 'incidents', sid)
     redis.call('ZREM', base .. 'status:resolved', sid)

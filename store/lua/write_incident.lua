@@ -12,6 +12,7 @@
 --       n events, the n event JSONs,
 --       claimed timer id and token this write completes ('' '' = none),
 --       index meta JSON (indexlib.lua),
+--       n deliveries, the n delivery JSONs (deliverylib.lua),
 --       cancel-all flag, n cancel ids, the n ids,
 --       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
 -- Returns {1, incident id} when written; {0, holder, incident JSON or false}
@@ -81,6 +82,7 @@ end
 i = i + nevents + 1 + 2 -- the fence, checked above
 write_index(base, id, ARGV[i])
 i = i + 1
+i = write_deliveries(base, id, cur_status, next_status, i)
 
 local cancel_all = ARGV[i]
 local ncancel = tonumber(ARGV[i + 1])

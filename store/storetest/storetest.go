@@ -67,6 +67,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"WasSeenReadsWithoutWriting", testWasSeenReadsWithoutWriting},
 		{"Tokens", testTokens},
 		{"TokensConcurrentRevoke", testTokensConcurrentRevoke},
+		{"DeliveriesByIncident", testDeliveries},
+		{"PagedByPersonWhileNotResolved", testPaged},
+		{"DeleteResolvedDeletesDeliveries", testDeleteResolvedDeliveries},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
