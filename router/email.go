@@ -340,7 +340,7 @@ func (e *Engine) replyAction(ctx context.Context, lookup LookupTXT, env envelope
 		if u = cfg.User(userID); u == nil {
 			return refuse(reasonUnknownUser, "the reply address names a user no longer configured")
 		}
-		if !sameAddress(u.Contacts.Email, env.From) {
+		if !sameAddress(u.Contacts.Get(config.ChannelEmail), env.From) {
 			return refuse(reasonTokenUser, "sender is not the person the reply address was made for")
 		}
 		return Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
@@ -371,7 +371,7 @@ func (e *Engine) replyAction(ctx context.Context, lookup LookupTXT, env envelope
 func usersAt(cfg *config.Config, addr string) []string {
 	var ids []string
 	for _, u := range cfg.Users {
-		if sameAddress(u.Contacts.Email, addr) {
+		if sameAddress(u.Contacts.Get(config.ChannelEmail), addr) {
 			ids = append(ids, u.ID)
 		}
 	}
@@ -429,7 +429,7 @@ func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (u *co
 	cfg := e.Policies().Config()
 	var candidates []*config.User
 	for _, u := range cfg.Users {
-		if sameAddress(u.Contacts.Email, from) {
+		if sameAddress(u.Contacts.Get(config.ChannelEmail), from) {
 			candidates = append(candidates, u)
 		}
 	}
@@ -461,7 +461,7 @@ func (e *Engine) pagedByEmail(ctx context.Context, id int64, from string) (u *co
 // logged only: the action is recorded either way.
 func (e *Engine) confirmByEmail(ctx context.Context, u *config.User, a Action, inc *store.Incident, actErr error, subject string) {
 	sender := (*e.senders.Load())[string(config.ChannelEmail)]
-	if sender == nil || u.Contacts.Email == "" {
+	if sender == nil || u.Contacts.Get(config.ChannelEmail) == "" {
 		return
 	}
 	text := confirmationText(e.Policies().Config(), u.Language, a, inc, actErr)
@@ -469,7 +469,7 @@ func (e *Engine) confirmByEmail(ctx context.Context, u *config.User, a Action, i
 		subject = strings.TrimSpace("Re: " + subject)
 	}
 	m := &channels.Message{IdempotencyKey: "confirm/" + a.Dedup, Channel: string(config.ChannelEmail), Kind: kindConfirmation,
-		IncidentID: a.Incident, To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language,
+		IncidentID: a.Incident, To: u.Contacts.Get(config.ChannelEmail), UserID: u.ID, Name: u.Name, Language: u.Language,
 		Subject: subject, Text: text}
 	if inc != nil {
 		m.Incident = e.incidentInfo(inc, &notifyPayload{Kind: string(kindConfirmation)})

@@ -65,7 +65,7 @@ func (e *Engine) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *
 	if r.MessageID != "" {
 		detail["message_id"] = r.MessageID
 	}
-	tell := v.tell != nil && !told && v.tell.Contacts.Email != ""
+	tell := v.tell != nil && !told && v.tell.Contacts.Get(config.ChannelEmail) != ""
 	if tell {
 		detail["told"] = v.tell.ID
 	}
@@ -104,7 +104,7 @@ func (e *Engine) tellRefused(ctx context.Context, u *config.User, v *verdict) {
 	}
 	m := &channels.Message{IdempotencyKey: "reply_refused/" + strconv.FormatInt(v.incident, 10) + "/" + u.ID,
 		Channel: string(config.ChannelEmail), Kind: kindRefusalNotice, IncidentID: v.incident,
-		To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language, Subject: subject, Text: text}
+		To: u.Contacts.Get(config.ChannelEmail), UserID: u.ID, Name: u.Name, Language: u.Language, Subject: subject, Text: text}
 	sctx, cancel := context.WithTimeout(ctx, confirmTimeout)
 	defer cancel()
 	if _, err := sender.Send(sctx, m); err != nil {

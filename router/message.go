@@ -26,7 +26,7 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		}
 		m.UserID, m.Name, m.Language = u.ID, u.Name, u.Language
 		loc = u.Location
-		m.To = address(u.Contacts, config.Channel(p.Channel))
+		m.To = u.Contacts.Get(config.Channel(p.Channel))
 		if m.Kind == channels.KindPage {
 			// Signed for this person alone: pressing one acts as them, via link.
 			m.Links = e.Links(inc, u.ID)
@@ -108,20 +108,4 @@ func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.In
 		info.FiringAlerts, info.ResolvedAlerts = len(msg.Alerts.Firing()), len(msg.Alerts.Resolved())
 	}
 	return info
-}
-
-func address(ct config.Contacts, ch config.Channel) string {
-	switch ch {
-	case config.ChannelSMS:
-		return ct.SMS
-	case config.ChannelVoice:
-		return ct.Voice
-	case config.ChannelEmail:
-		return ct.Email
-	case config.ChannelSlack:
-		return ct.Slack
-	case config.ChannelWebhook:
-		return ct.Webhook
-	}
-	return ""
 }

@@ -159,7 +159,7 @@ func slackUser(cfg *config.Config, id string) *config.User {
 		return nil
 	}
 	for _, u := range cfg.Users {
-		if u.Contacts.Slack == id {
+		if u.Contacts.Get(config.ChannelSlack) == id {
 			return u
 		}
 	}

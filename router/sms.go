@@ -220,12 +220,12 @@ func userByPhone(cfg *config.Config, number string) *config.User {
 		return nil
 	}
 	for _, u := range cfg.Users {
-		if u.Contacts.SMS == number {
+		if u.Contacts.Get(config.ChannelSMS) == number {
 			return u
 		}
 	}
 	for _, u := range cfg.Users {
-		if u.Contacts.Voice == number {
+		if u.Contacts.Get(config.ChannelVoice) == number {
 			return u
 		}
 	}

@@ -3,8 +3,6 @@ package router
 import (
 	"errors"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/twilio"
@@ -13,12 +11,7 @@ import (
 // TwilioStatusURL is where Twilio reports the fate of each SMS and call. The
 // callback token rides in the URL, which Twilio signs with the rest.
 func TwilioStatusURL(externalURL string) func(m *channels.Message) string {
-	return func(m *channels.Message) string {
-		if externalURL == "" {
-			return ""
-		}
-		return strings.TrimRight(externalURL, "/") + "/api/v1/twilio/status?cb=" + url.QueryEscape(m.Callback)
-	}
+	return twilio.StatusCallbackURL(externalURL)
 }
 
 // twilioStatus takes Twilio's status callbacks: a message undelivered or a

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
-	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -18,26 +18,28 @@ import (
 // what someone already has.
 const kindUpdate = "update"
 
-// updatable are the channels whose posted messages are rewritten.
-var updatable = []string{string(config.ChannelSlack)}
-
 // updateTimers schedules the rewrite of inc's posted messages, when a sender
 // in force can rewrite; reports the timers to add to the ack's or resolve's
 // write. The generation is the one after the change, so an ack's update and
 // a later resolve's are two timers.
 func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
-	for _, ch := range updatable {
-		if _, ok := (*e.senders.Load())[ch].(MessageUpdater); ok {
-			return []store.Timer{genTimer(inc, kindUpdate, e.now())}
-		}
+	if len(e.updatable()) > 0 {
+		return []store.Timer{genTimer(inc, kindUpdate, e.now())}
 	}
 	return nil
 }
 
-// MessageUpdater is a sender that can rewrite a message it posted, given the
-// receipt's ProviderID. The Slack sender is one.
-type MessageUpdater interface {
-	Update(ctx context.Context, providerID string, m *channels.Message) error
+// updatable are the channels, in registry order, whose sender in force can
+// rewrite what it posted (channels.Updater: Slack).
+func (e *Engine) updatable() []string {
+	var out []string
+	senders := *e.senders.Load()
+	for _, spec := range e.Policies().Config().Channels() {
+		if _, ok := senders[string(spec.Name)].(channels.Updater); ok {
+			out = append(out, string(spec.Name))
+		}
+	}
+	return out
 }
 
 // posted is one page an incident's timeline says went out and can be
@@ -47,8 +49,9 @@ type posted struct {
 	p          notifyPayload
 }
 
-// postedMessages are the rewritable messages in a timeline, each once.
-func postedMessages(evs []store.Event) []posted {
+// postedMessages are the messages in a timeline posted on an updatable
+// channel, each once.
+func postedMessages(evs []store.Event, updatable []string) []posted {
 	var out []posted
 	seen := map[string]bool{}
 	for _, ev := range evs {
@@ -57,11 +60,7 @@ func postedMessages(evs []store.Event) []posted {
 		if ev.Type != "notified" || d["kind"] != "page" || id == "" || seen[d["channel"]+" "+id] {
 			continue
 		}
-		updatableChannel := false
-		for _, ch := range updatable {
-			updatableChannel = updatableChannel || d["channel"] == ch
-		}
-		if !updatableChannel {
+		if !slices.Contains(updatable, d["channel"]) {
 			continue
 		}
 		seen[d["channel"]+" "+id] = true
@@ -96,10 +95,11 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		updated   = map[string]int{}
 		transient error
 	)
-	for _, pm := range postedMessages(evs) {
+	updatable := e.updatable()
+	for _, pm := range postedMessages(evs, updatable) {
 		// The step as it stands, not as it was when paged: the rewrite shows now.
 		pm.p.Gen, pm.p.Round, pm.p.Step = inc.Escalation.Generation, inc.Escalation.Round, max(inc.Escalation.Step, 0)
-		up, ok := (*e.senders.Load())[pm.p.Channel].(MessageUpdater)
+		up, ok := (*e.senders.Load())[pm.p.Channel].(channels.Updater)
 		if !ok {
 			continue // the provider went with a reload
 		}

@@ -1,0 +1,68 @@
+package twilio
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/config"
+)
+
+// SMSProvider is the sms channel: texts through providers.twilio, counted
+// against the per-person limit.
+type SMSProvider struct{}
+
+// VoiceProvider is the voice channel: calls through providers.twilio. A
+// call is not Written: it rings last and never carries a report.
+type VoiceProvider struct{}
+
+func (SMSProvider) Name() string                       { return string(config.ChannelSMS) }
+func (SMSProvider) Account() string                    { return "twilio" }
+func (SMSProvider) ReportRank() int                    { return 40 } // costs per message: the last written choice
+func (SMSProvider) Metered() bool                      { return true }
+func (SMSProvider) CheckContact(number string) error   { return config.CheckE164(number) }
+func (VoiceProvider) Name() string                     { return string(config.ChannelVoice) }
+func (VoiceProvider) Account() string                  { return "twilio" }
+func (VoiceProvider) Metered() bool                    { return true }
+func (VoiceProvider) CheckContact(number string) error { return config.CheckE164(number) }
+
+// NewSender is the SMS sender of cfg's Twilio account, nil without one.
+func (SMSProvider) NewSender(cfg *config.Config) (channels.Sender, error) {
+	s, err := accountSenders(cfg)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return s.SMS, nil
+}
+
+// NewSender is the voice sender of cfg's Twilio account, nil without one.
+func (VoiceProvider) NewSender(cfg *config.Config) (channels.Sender, error) {
+	s, err := accountSenders(cfg)
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return s.Voice, nil
+}
+
+// accountSenders builds cfg's Twilio account when it has one with its credential.
+func accountSenders(cfg *config.Config) (*Senders, error) {
+	tw := cfg.Providers.Twilio
+	if tw == nil {
+		return nil, nil
+	}
+	if _, ok := tw.AuthToken.Reveal(); !ok {
+		return nil, nil
+	}
+	return New(tw, cfg.Global.ExternalURL, WithStatusCallbackURL(StatusCallbackURL(cfg.Global.ExternalURL)))
+}
+
+// StatusCallbackURL is where Twilio reports the fate of each SMS and call.
+// The callback token rides in the URL, which Twilio signs with the rest.
+func StatusCallbackURL(externalURL string) func(m *channels.Message) string {
+	return func(m *channels.Message) string {
+		if externalURL == "" {
+			return ""
+		}
+		return strings.TrimRight(externalURL, "/") + "/api/v1/twilio/status?cb=" + url.QueryEscape(m.Callback)
+	}
+}
