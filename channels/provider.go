@@ -54,6 +54,12 @@ type Inbound interface {
 	Routes(r Receiver) []Route
 }
 
+// AckHinter is a Sender that words its own acknowledgement hint for m (a
+// button on the notification) in m.Language; "" leaves the built-in hint.
+type AckHinter interface {
+	AckHint(m *Message) string
+}
+
 // Updater is a Sender that can rewrite a message it posted, given the
 // receipt's ProviderID (the Slack sender): acked and resolved pages stop
 // offering to acknowledge.

@@ -51,6 +51,9 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	if loc != nil && !m.Incident.NextUpdate.IsZero() {
 		m.Incident.NextUpdate = m.Incident.NextUpdate.In(loc) // "next update at 18:30" in the reader's zone
 	}
+	if h, ok := (*e.senders.Load())[m.Channel].(channels.AckHinter); ok && m.Kind == channels.KindPage {
+		m.AckHint = h.AckHint(m)
+	}
 	var err error
 	m.Subject, m.Text, err = e.templatesFor(cfg).Render(m)
 	var fallback *template.FallbackError
