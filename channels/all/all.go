@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/email"
+	"github.com/hikyaku/hikyaku/channels/ntfy"
 	"github.com/hikyaku/hikyaku/channels/slack"
 	"github.com/hikyaku/hikyaku/channels/twilio"
 	"github.com/hikyaku/hikyaku/channels/webhook"
@@ -19,6 +20,7 @@ var Registry = channels.NewRegistry(
 	slack.Provider{},
 	email.Provider{},
 	webhook.Provider{},
+	ntfy.Provider{},
 )
 
 func init() { config.UseChannels(Registry.Specs()...) }
