@@ -3,6 +3,7 @@ package twilio
 import (
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
@@ -44,8 +45,16 @@ func (VoiceProvider) NewSender(cfg *config.Config) (channels.Sender, error) {
 	return s.Voice, nil
 }
 
-// accountSenders builds cfg's Twilio account when it has one with its credential.
+// accountSenders builds cfg's Twilio account when it has one with its
+// credential: once per configuration, so SMS and calls share one account
+// and one connection pool, as they did when one call built both.
 func accountSenders(cfg *config.Config) (*Senders, error) {
+	built.mu.Lock()
+	defer built.mu.Unlock()
+	if built.cfg == cfg {
+		return built.s, built.err
+	}
+	built.cfg, built.s, built.err = cfg, nil, nil
 	tw := cfg.Providers.Twilio
 	if tw == nil {
 		return nil, nil
@@ -53,7 +62,16 @@ func accountSenders(cfg *config.Config) (*Senders, error) {
 	if _, ok := tw.AuthToken.Reveal(); !ok {
 		return nil, nil
 	}
-	return New(tw, cfg.Global.ExternalURL, WithStatusCallbackURL(StatusCallbackURL(cfg.Global.ExternalURL)))
+	built.s, built.err = New(tw, cfg.Global.ExternalURL, WithStatusCallbackURL(StatusCallbackURL(cfg.Global.ExternalURL)))
+	return built.s, built.err
+}
+
+// built is the account of the configuration last asked for.
+var built struct {
+	mu  sync.Mutex
+	cfg *config.Config
+	s   *Senders
+	err error
 }
 
 // StatusCallbackURL is where Twilio reports the fate of each SMS and call.
