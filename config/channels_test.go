@@ -57,6 +57,8 @@ providers: {pushsvc: {url: "https://push.example.com"}}
 		{name: "an open provider's URL", yaml: head + `users: [{id: alice, contacts: {push: "alice"}}]
 providers: {pushsvc: {url: "ftp://push.example.com"}}
 `, want: []want{{6, 28, `invalid URL "ftp://push.example.com"`}}},
+		{name: "a contact that is no text", yaml: head + `users: [{id: alice, contacts: {push: [alice], sms: {n: 1}}}]
+`, want: []want{{5, 38, "push must be text"}, {5, 53, "sms must be text"}}},
 		{name: "a provider nobody registered", yaml: head + `users: [{id: alice, contacts: {push: "alice"}}]
 providers: {pager: {url: "https://push.example.com"}}
 `, want: []want{{6, 13, `unknown key "pager"`}}},

@@ -269,8 +269,13 @@ func (l *loader) scalarShape(key string, n ast.Node, t reflect.Type) bool {
 			return true
 		}
 		for _, mv := range m.Values {
-			if _, alias := unwrap(mv.Value).(*ast.AliasNode); alias {
+			switch unwrap(mv.Value).(type) {
+			case *ast.AliasNode:
 				l.errAtNode(mv.Value, "aliases (*name) are not supported; write the value out")
+				ok = false
+				continue
+			case *ast.MappingNode, *ast.SequenceNode:
+				l.errAtNode(mv.Value, fmt.Sprintf("%s must be text", keyString(mv.Key)))
 				ok = false
 				continue
 			}
