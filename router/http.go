@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
@@ -33,6 +34,9 @@ type Server struct {
 	// Inbound are the channels' own endpoints (replies, key presses,
 	// delivery reports), served on the public listener.
 	Inbound []channels.Route
+	// Auth signs people in to the console (sign_in in the configuration);
+	// nil serves no console, sign-in or /api/v1/me.
+	Auth *access.Auth
 	// AdminBasicAuth says the admin listener's web config checks basic
 	// auth: the user it proved is then the audit stream's actor of a reload.
 	AdminBasicAuth bool
@@ -84,15 +88,14 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
-	mux.HandleFunc("POST /api/v1/twilio/status", s.bounded(maxTwilioForm, s.twilioStatus))
-	mux.HandleFunc("POST /api/v1/twilio/sms", s.bounded(maxTwilioForm, s.twilioSMS))
-	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.bounded(maxTwilioForm, s.twilioGather))
-	mux.HandleFunc("POST /api/v1/slack/interactions", s.bounded(maxInteractionBytes, s.slackInteraction))
 	for _, rt := range s.Inbound {
 		mux.HandleFunc(rt.Pattern, s.bounded(rt.MaxBody, rt.Handler.ServeHTTP))
 	}
 	mux.Handle("GET /act/{token}", htmlPage(s.actLink))
 	mux.Handle("POST /act/{token}", htmlPage(s.actLink))
+	if s.Auth != nil {
+		s.consoleRoutes(mux)
+	}
 }
 
 func (s *Server) adminRoutes(mux *http.ServeMux) {

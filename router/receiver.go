@@ -13,6 +13,10 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
+// retryScan is how many resolved incidents ActedOn looks through to
+// recognise a provider's retry of a request that already resolved one.
+const retryScan = 50
+
 // receiver is the engine as the channels' inbound sides see it: every
 // reply, key press and delivery report reaches incidents through it.
 type receiver struct{ e *Engine }

@@ -57,7 +57,7 @@ func replays(e *Engine, channel string) float64 {
 // too.
 func TestLinkActsOncePerAction(t *testing.T) {
 	h := newHarness(t, withGlobal(testConfig, linkConfig))
-	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	srv := httptest.NewServer(inboundServer(h.engine).Handler())
 	defer srv.Close()
 	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
 	inc, _ := h.st.Get(context.Background(), id)
@@ -279,7 +279,7 @@ func TestLinkWhoseActionFailedWorksAgain(t *testing.T) {
 	links := h.engine.Links(inc, "alice")
 	flaky := &failingUpdates{Store: h.st, fail: 1}
 	h.engine.opts.Store = flaky
-	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	srv := httptest.NewServer(inboundServer(h.engine).Handler())
 	defer srv.Close()
 	esc := srv.URL + strings.TrimPrefix(links["escalate"], "http://hikyaku.test")
 	if code, body := do(t, "POST", esc, "", nil); code != http.StatusServiceUnavailable || !strings.Contains(body, "please try again") {
@@ -300,7 +300,7 @@ func TestLinkWhoseActionFailedWorksAgain(t *testing.T) {
 // its press still acts. Before, a used link's GET offered the button again.
 func TestUsedLinkGETShowsAlreadyDone(t *testing.T) {
 	h := newHarness(t, withGlobal(testConfig, linkConfig))
-	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	srv := httptest.NewServer(inboundServer(h.engine).Handler())
 	defer srv.Close()
 	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
 	inc, _ := h.st.Get(context.Background(), id)

@@ -1,8 +1,6 @@
 package twilio
 
 import (
-	"net/url"
-	"strings"
 	"sync"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -72,15 +70,4 @@ var built struct {
 	cfg *config.Config
 	s   *Senders
 	err error
-}
-
-// StatusCallbackURL is where Twilio reports the fate of each SMS and call.
-// The callback token rides in the URL, which Twilio signs with the rest.
-func StatusCallbackURL(externalURL string) func(m *channels.Message) string {
-	return func(m *channels.Message) string {
-		if externalURL == "" {
-			return ""
-		}
-		return strings.TrimRight(externalURL, "/") + "/api/v1/twilio/status?cb=" + url.QueryEscape(m.Callback)
-	}
 }
