@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/hikyaku/hikyaku/config"
 )
@@ -49,9 +50,9 @@ type NoAccount interface {
 }
 
 // Inbound is a provider that serves endpoints on the public listener,
-// reaching incidents only through the Receiver.
+// reaching incidents only through the Receiver; log takes their lines.
 type Inbound interface {
-	Routes(r Receiver) []Route
+	Routes(r Receiver, log *slog.Logger) []Route
 }
 
 // AckHinter is a Sender that words its own acknowledgement hint for m (a

@@ -2,6 +2,7 @@ package channels
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/hikyaku/hikyaku/config"
 )
@@ -78,11 +79,11 @@ func (r *Registry) Senders(cfg *config.Config) (map[string]Sender, error) {
 }
 
 // Routes are the inbound endpoints of every provider that serves some.
-func (r *Registry) Routes(rc Receiver) []Route {
+func (r *Registry) Routes(rc Receiver, log *slog.Logger) []Route {
 	var out []Route
 	for _, p := range r.providers {
 		if in, ok := p.(Inbound); ok {
-			out = append(out, in.Routes(rc)...)
+			out = append(out, in.Routes(rc, log)...)
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -25,11 +26,11 @@ func (p plain) NewSender(*config.Config) (Sender, error) {
 
 type rich struct{ plain }
 
-func (rich) ReportRank() int             { return 7 }
-func (rich) Metered() bool               { return true }
-func (rich) NoAccount() bool             { return true }
-func (rich) CheckContact(a string) error { return errors.New("bad " + a) }
-func (rich) Routes(Receiver) []Route     { return []Route{{Pattern: "POST /rich"}} }
+func (rich) ReportRank() int                       { return 7 }
+func (rich) Metered() bool                         { return true }
+func (rich) NoAccount() bool                       { return true }
+func (rich) CheckContact(a string) error           { return errors.New("bad " + a) }
+func (rich) Routes(Receiver, *slog.Logger) []Route { return []Route{{Pattern: "POST /rich"}} }
 
 type nopSender struct{}
 
@@ -51,7 +52,7 @@ func TestRegistrySpecsReadCapabilities(t *testing.T) {
 	if err := text.Check("x"); err == nil || err.Error() != "bad x" {
 		t.Errorf("Check = %v, want the provider's own error", err)
 	}
-	if routes := r.Routes(nil); len(routes) != 1 || routes[0].Pattern != "POST /rich" {
+	if routes := r.Routes(nil, nil); len(routes) != 1 || routes[0].Pattern != "POST /rich" {
 		t.Errorf("routes = %+v", routes)
 	}
 }

@@ -71,3 +71,16 @@ func TestNtfyFromTheRegistry(t *testing.T) {
 func contains(list []string, part string) bool {
 	return slices.ContainsFunc(list, func(s string) bool { return strings.Contains(s, part) })
 }
+
+// TestInboundRoutesFromTheRegistry: the public listener serves each
+// provider's endpoints once, Twilio's with the sms provider.
+func TestInboundRoutesFromTheRegistry(t *testing.T) {
+	var got []string
+	for _, r := range Registry.Routes(nil, nil) {
+		got = append(got, r.Pattern)
+	}
+	want := []string{"POST /api/v1/twilio/status", "POST /api/v1/twilio/sms", "POST /api/v1/twilio/voice/gather", "POST /api/v1/slack/interactions"}
+	if !slices.Equal(got, want) {
+		t.Errorf("routes = %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"fmt"
+	"log/slog"
 	"regexp"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -25,6 +26,11 @@ func (Provider) CheckContact(id string) error {
 		return fmt.Errorf("invalid Slack user id %q: it looks like U012AB3CD", id)
 	}
 	return nil
+}
+
+// Routes is Slack's interactions endpoint (button presses).
+func (Provider) Routes(r channels.Receiver, log *slog.Logger) []channels.Route {
+	return Routes(r, InboundOptions{Log: log})
 }
 
 // NewSender is cfg's Slack sender, nil without providers.slack or with its bot token unset.

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -24,6 +25,13 @@ func (VoiceProvider) Name() string                     { return string(config.Ch
 func (VoiceProvider) Account() string                  { return "twilio" }
 func (VoiceProvider) Metered() bool                    { return true }
 func (VoiceProvider) CheckContact(number string) error { return config.CheckE164(number) }
+
+// Routes are Twilio's endpoints (SMS replies, key presses, status
+// callbacks): one account calls them all, so the sms provider serves them
+// for voice too.
+func (SMSProvider) Routes(r channels.Receiver, log *slog.Logger) []channels.Route {
+	return Routes(r, InboundOptions{Log: log})
+}
 
 // NewSender is the SMS sender of cfg's Twilio account, nil without one.
 func (SMSProvider) NewSender(cfg *config.Config) (channels.Sender, error) {
