@@ -51,6 +51,10 @@ type Message struct {
 	// for channels whose text can carry a URL to press; nil when hikyaku has
 	// no signing_key or external_url, or the message is no page to a person.
 	Links map[string]string
+	// AckHint, when set, says how to acknowledge on this channel in the
+	// recipient's language, as the channel's sender words it (AckHinter);
+	// otherwise templates use the built-in hint for the channel.
+	AckHint string
 	// Ref is a short token naming this outbox entry, the same on every
 	// attempt and replica. Channels that implement Reconciler carry it in
 	// what the provider keeps (the SMS text, Slack metadata), so a replica

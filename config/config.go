@@ -44,6 +44,8 @@ type Config struct {
 	schedulesByID    map[string]*Schedule
 	policiesByID     map[string]*Policy
 	routesByName     map[string]*Route
+	// channels are the specs it was validated with (UseChannels), in failover order.
+	channels []ChannelSpec
 }
 
 // Global holds daemon-wide settings.
@@ -91,6 +93,9 @@ type Providers struct {
 	Twilio *Twilio `yaml:"twilio"`
 	SMTP   *SMTP   `yaml:"smtp"`
 	Slack  *Slack  `yaml:"slack"`
+	// Others are the sections of providers config has no type of its own
+	// for (providers.ntfy): any name a registered channel's provider claims.
+	Others map[string]*ProviderSettings `yaml:"-"`
 }
 
 // Twilio sends SMS and voice calls.
@@ -164,19 +169,16 @@ type User struct {
 	Location *time.Location `yaml:"-"`
 }
 
-// Contacts are a person's contact points.
-type Contacts struct {
-	SMS     string `yaml:"sms"`   // E.164
-	Voice   string `yaml:"voice"` // E.164
-	Email   string `yaml:"email"`
-	Slack   string `yaml:"slack"` // Slack user id, e.g. U012AB3CD
-	Webhook string `yaml:"webhook"`
-}
+// Contacts are a person's contact points by channel name (sms: E.164,
+// slack: a Slack user id…): an open mapping whose keys are the registered
+// channels and whose values each channel's provider checks.
+type Contacts map[string]string
 
 // Channel names a way to reach a person.
 type Channel string
 
-// The channels a notification rule may name.
+// The built-in channels, named where hikyaku's own code must tell them apart
+// (inbound replies). Which channels exist is the registry's (UseChannels).
 const (
 	ChannelSMS     Channel = "sms"
 	ChannelVoice   Channel = "voice"

@@ -153,6 +153,10 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 		}
 		seen[key] = true
 		idx, ok := fields[key]
+		if !ok && v.Type() == providersType && openProvider(key) {
+			l.decodeOpenProvider(v.Addr().Interface().(*Providers), key, unwrap(mv.Value), join(path, key))
+			continue
+		}
 		if !ok {
 			l.errAtNode(mv.Key, fmt.Sprintf("unknown key %q%s", key, suggest(key, fields)))
 			continue
@@ -255,6 +259,29 @@ func (l *loader) scalarShape(key string, n ast.Node, t reflect.Type) bool {
 			l.errAtNode(n, fmt.Sprintf("%s must be true or false", key))
 			return false
 		}
+	case reflect.Map:
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			l.errAtNode(n, fmt.Sprintf("%s must be a mapping", key))
+			return false
+		}
+		if t.Elem().Kind() != reflect.String {
+			return true
+		}
+		for _, mv := range m.Values {
+			switch unwrap(mv.Value).(type) {
+			case *ast.AliasNode:
+				l.errAtNode(mv.Value, "aliases (*name) are not supported; write the value out")
+				ok = false
+				continue
+			case *ast.MappingNode, *ast.SequenceNode:
+				l.errAtNode(mv.Value, fmt.Sprintf("%s must be text", keyString(mv.Key)))
+				ok = false
+				continue
+			}
+			ok = l.textScalar(keyString(mv.Key), unwrap(mv.Value)) && ok
+		}
+		return ok
 	case reflect.Slice:
 		seq, ok := n.(*ast.SequenceNode)
 		if !ok {
@@ -512,4 +539,26 @@ func cleanYAMLMessage(s string) string {
 		}
 	}
 	return strings.TrimSpace(s)
+}
+
+var providersType = reflect.TypeFor[Providers]()
+
+// decodeOpenProvider decodes providers.name, a section Providers has no
+// field for, into its Others.
+func (l *loader) decodeOpenProvider(p *Providers, name string, val ast.Node, path string) {
+	if _, null := val.(*ast.NullNode); null || val == nil {
+		return
+	}
+	mm, ok := val.(*ast.MappingNode)
+	if !ok {
+		l.errAtNode(val, fmt.Sprintf("%s must be a mapping", name))
+		l.undecodable[path] = true
+		return
+	}
+	if p.Others == nil {
+		p.Others = map[string]*ProviderSettings{}
+	}
+	ps := &ProviderSettings{}
+	l.decodeStruct(mm, reflect.ValueOf(ps).Elem(), path)
+	p.Others[name] = ps
 }

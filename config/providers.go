@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -11,18 +12,11 @@ type unsetCredential struct {
 	path, msg string
 }
 
-// ProviderOf names the provider that carries ch: twilio, smtp, slack or
-// webhook (webhooks need no account).
-func ProviderOf(ch Channel) string {
-	switch ch {
-	case ChannelSMS, ChannelVoice:
-		return "twilio"
-	case ChannelEmail:
-		return "smtp"
-	case ChannelSlack:
-		return "slack"
-	}
-	return "webhook"
+// ProviderOf names the provider that carries ch (twilio for sms and
+// voice), as its registered channel says; "" for an unknown channel.
+func (c *Config) ProviderOf(ch Channel) string {
+	spec, _ := c.ChannelSpec(ch)
+	return spec.Provider
 }
 
 // providerUse is where the file first asks for a provider, and how often.
@@ -46,10 +40,16 @@ func (l *loader) checkProviders(c *Config) {
 		}
 		uses[provider] = &providerUse{path: path, what: what, n: 1}
 	}
+	var providers []string
+	for _, spec := range c.channels {
+		if !spec.NoAccount && !slices.Contains(providers, spec.Provider) {
+			providers = append(providers, spec.Provider)
+		}
+	}
 	for i, u := range c.Users {
-		for _, ch := range []Channel{ChannelSMS, ChannelVoice, ChannelEmail, ChannelSlack} {
-			if u.Contacts.Has(ch) {
-				use(ProviderOf(ch), fmt.Sprintf("users[%d].contacts.%s", i, ch), fmt.Sprintf("user %q has contacts.%s", u.ID, ch))
+		for _, spec := range c.channels {
+			if !spec.NoAccount && u.Contacts.Has(spec.Name) {
+				use(spec.Provider, fmt.Sprintf("users[%d].contacts.%s", i, spec.Name), fmt.Sprintf("user %q has contacts.%s", u.ID, spec.Name))
 			}
 		}
 	}
@@ -58,8 +58,10 @@ func (l *loader) checkProviders(c *Config) {
 			use("slack", fmt.Sprintf("chat_channels[%d].slack", i), fmt.Sprintf("chat channel %q posts to Slack", ch.ID))
 		}
 	}
-	configured := map[string]bool{"twilio": c.Providers.Twilio != nil, "smtp": c.Providers.SMTP != nil, "slack": c.Providers.Slack != nil}
-	for _, provider := range []string{"twilio", "smtp", "slack"} {
+	if !slices.Contains(providers, "slack") && uses["slack"] != nil {
+		providers = append(providers, "slack") // chat channels post to Slack whoever registered it
+	}
+	for _, provider := range providers {
 		u := uses[provider]
 		if u == nil {
 			continue
@@ -70,7 +72,7 @@ func (l *loader) checkProviders(c *Config) {
 		}
 		const refuse = "hikyaku serve refuses to start unless --dry-run (nothing is sent, every message is recorded)"
 		switch {
-		case !configured[provider]:
+		case !c.Providers.Configured(provider):
 			l.providerProblems = append(l.providerProblems, l.at(u.path,
 				fmt.Sprintf("%s%s but providers.%s is not configured: %s", u.what, more, provider, refuse)))
 		case l.unsetCredential[provider].path != "":

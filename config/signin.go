@@ -64,7 +64,7 @@ func (c *Config) UserByEmail(email string) *User {
 		return nil
 	}
 	for _, u := range c.Users {
-		if strings.EqualFold(u.Contacts.Email, email) {
+		if strings.EqualFold(u.Contacts.Get(ChannelEmail), email) {
 			return u
 		}
 	}
@@ -124,12 +124,12 @@ func (l *loader) validateSignIn(c *Config) {
 	}
 	seen := map[string]int{}
 	for i, u := range c.Users {
-		e := strings.ToLower(u.Contacts.Email)
+		e := strings.ToLower(u.Contacts.Get(ChannelEmail))
 		if e == "" {
 			continue
 		}
 		if j, dup := seen[e]; dup {
-			l.errAt(fmt.Sprintf("users[%d].contacts.email", i), fmt.Sprintf("email %q is also users[%d]'s: sign-in maps an email to exactly one user", u.Contacts.Email, j))
+			l.errAt(fmt.Sprintf("users[%d].contacts.email", i), fmt.Sprintf("email %q is also users[%d]'s: sign-in maps an email to exactly one user", u.Contacts.Get(ChannelEmail), j))
 			continue
 		}
 		seen[e] = i

@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"net/mail"
-	"net/url"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +58,6 @@ var (
 	e164Re = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 	idRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	// Slack ids: users U…/W…, channels C…/G…/D…, upper-case alphanumerics.
-	slackUserRe    = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)
 	slackChannelRe = regexp.MustCompile(`^[CGD][A-Z0-9]{2,}$`)
 )
 
@@ -73,9 +72,11 @@ func (l *loader) validate(c *Config) {
 	c.schedulesByID = map[string]*Schedule{}
 	c.policiesByID = map[string]*Policy{}
 	c.routesByName = map[string]*Route{}
+	c.channels = knownChannels()
 
 	l.validateGlobal(c)
 	l.validateProviders(c)
+	l.validateOpenProviders(c)
 	l.validateReceivers(c)
 	for i, ti := range c.TimeIntervals {
 		p := fmt.Sprintf("time_intervals[%d]", i)
@@ -228,22 +229,20 @@ func (l *loader) secret(path string, s *Secret, required bool, what string) erro
 }
 
 func (l *loader) httpURL(path, raw string) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		l.errAt(path, fmt.Sprintf("invalid URL %q: want http:// or https:// with a host", raw))
+	if err := CheckHTTPURL(raw); err != nil {
+		l.errAt(path, err.Error())
 	}
 }
 
 func (l *loader) email(path, addr string) {
-	a, err := mail.ParseAddress(addr)
-	if err != nil || a.Address != addr {
-		l.errAt(path, fmt.Sprintf("invalid email address %q", addr))
+	if err := CheckEmail(addr); err != nil {
+		l.errAt(path, err.Error())
 	}
 }
 
 func (l *loader) e164(path, number string) {
-	if !e164Re.MatchString(number) {
-		l.errAt(path, fmt.Sprintf("invalid phone number %q: use E.164, e.g. +819012345678", number))
+	if err := CheckE164(number); err != nil {
+		l.errAt(path, err.Error())
 	}
 }
 
@@ -350,6 +349,21 @@ func (l *loader) validateProviders(c *Config) {
 	}
 }
 
+// validateOpenProviders checks the sections of providers without a type
+// of their own; what their settings mean is their channel's business.
+func (l *loader) validateOpenProviders(c *Config) {
+	names := slices.Sorted(maps.Keys(c.Providers.Others))
+	for _, name := range names {
+		ps, p := c.Providers.Others[name], "providers."+name
+		if ps.URL != "" {
+			l.httpURL(p+".url", ps.URL)
+		}
+		if err := l.secret(p+".token", &ps.Token, false, "token"); err != nil {
+			l.unsetCredential[name] = unsetCredential{p + ".token", "token: " + err.Error()}
+		}
+	}
+}
+
 func (l *loader) validateReceivers(c *Config) {
 	seen := map[string]bool{}
 	for i := range c.Receivers {
@@ -401,23 +415,9 @@ func (l *loader) validateUser(c *Config, u *User, p string) {
 	}
 	l.language(p+".language", &u.Language, c.Global.Language)
 	u.Location = l.location(p+".timezone", u.TimeZone, c.Global.Location)
-	ct := &u.Contacts
-	if ct.SMS != "" {
-		l.e164(p+".contacts.sms", ct.SMS)
-	}
-	if ct.Voice != "" {
-		l.e164(p+".contacts.voice", ct.Voice)
-	}
-	if ct.Email != "" {
-		l.email(p+".contacts.email", ct.Email)
-	}
-	if ct.Slack != "" && !slackUserRe.MatchString(ct.Slack) {
-		l.errAt(p+".contacts.slack", fmt.Sprintf("invalid Slack user id %q: it looks like U012AB3CD", ct.Slack))
-	}
-	if ct.Webhook != "" {
-		l.httpURL(p+".contacts.webhook", ct.Webhook)
-	}
-	if ct.SMS == "" && ct.Voice == "" && ct.Email == "" && ct.Slack == "" && ct.Webhook == "" {
+	ct := u.Contacts
+	l.validateContacts(c, u, p)
+	if len(ct) == 0 {
 		if l.undecoded(p + ".contacts") {
 			return
 		}
@@ -425,7 +425,7 @@ func (l *loader) validateUser(c *Config, u *User, p string) {
 		return
 	}
 	if len(u.Notify) == 0 {
-		u.Notify = defaultNotify(ct)
+		u.Notify = defaultNotify(c.channels, ct)
 		return
 	}
 	for j, r := range u.Notify {
@@ -438,58 +438,67 @@ func (l *loader) validateUser(c *Config, u *User, p string) {
 		}
 		for k, ch := range r.Channels {
 			if !u.Contacts.Has(ch) {
-				l.errAt(fmt.Sprintf("%s.channels[%d]", rp, k), contactMissing(u.ID, ch))
+				l.errAt(fmt.Sprintf("%s.channels[%d]", rp, k), contactMissing(c, u.ID, ch))
 			}
 		}
 	}
 }
 
-func contactMissing(user string, ch Channel) string {
-	switch ch {
-	case ChannelSMS, ChannelVoice, ChannelEmail, ChannelSlack, ChannelWebhook:
+func contactMissing(c *Config, user string, ch Channel) string {
+	if _, ok := c.ChannelSpec(ch); ok {
 		return fmt.Sprintf("user %q has no contacts.%s for channel %q", user, ch, ch)
 	}
-	return fmt.Sprintf("unknown channel %q: want sms, voice, email, slack or webhook", ch)
+	return fmt.Sprintf("unknown channel %q: want %s", ch, channelNames(c.channels))
 }
 
-// defaultNotify pages everything written at once, and calls after DefaultVoiceDelay:
-// a phone call is the loudest and the last resort.
-func defaultNotify(ct *Contacts) []NotifyRule {
-	var now []Channel
-	for _, ch := range []Channel{ChannelSMS, ChannelSlack, ChannelEmail, ChannelWebhook} {
-		if ct.Has(ch) {
-			now = append(now, ch)
+// validateContacts asks each contact's channel to check its address, in
+// name order; a key no registered channel has is refused.
+func (l *loader) validateContacts(c *Config, u *User, p string) {
+	keys := slices.Collect(maps.Keys(u.Contacts))
+	slices.Sort(keys)
+	for _, k := range keys {
+		path := p + ".contacts." + k
+		spec, ok := c.ChannelSpec(Channel(k))
+		switch {
+		case !ok && len(c.channels) == 0:
+			l.errAt(path, errNoChannels.Error())
+		case !ok:
+			l.errAt(path, fmt.Sprintf("unknown contact %q: want %s", k, channelNames(c.channels)))
+		case u.Contacts[k] == "":
+			delete(u.Contacts, k) // an empty value is no contact, as an absent key
+		case spec.Check != nil:
+			if err := spec.Check(u.Contacts[k]); err != nil {
+				l.errAt(path, err.Error())
+			}
+		}
+	}
+}
+
+// defaultNotify pages every written contact at once, and calls after
+// DefaultVoiceDelay: a phone call is the loudest and the last resort.
+func defaultNotify(specs []ChannelSpec, ct Contacts) []NotifyRule {
+	var now, calls []Channel
+	for _, s := range specs {
+		switch {
+		case !ct.Has(s.Name):
+		case s.Written():
+			now = append(now, s.Name)
+		default:
+			calls = append(calls, s.Name)
 		}
 	}
 	var rules []NotifyRule
 	if len(now) > 0 {
 		rules = append(rules, NotifyRule{Channels: now})
 	}
-	if ct.Voice != "" {
+	if len(calls) > 0 {
 		after := DefaultVoiceDelay
 		if len(now) == 0 {
 			after = 0
 		}
-		rules = append(rules, NotifyRule{After: Duration(after), Channels: []Channel{ChannelVoice}})
+		rules = append(rules, NotifyRule{After: Duration(after), Channels: calls})
 	}
 	return rules
-}
-
-// Has tells whether the contact point for ch is set.
-func (ct Contacts) Has(ch Channel) bool {
-	switch ch {
-	case ChannelSMS:
-		return ct.SMS != ""
-	case ChannelVoice:
-		return ct.Voice != ""
-	case ChannelEmail:
-		return ct.Email != ""
-	case ChannelSlack:
-		return ct.Slack != ""
-	case ChannelWebhook:
-		return ct.Webhook != ""
-	}
-	return false
 }
 
 func (l *loader) validateChatChannel(c *Config, ch *ChatChannel, p string) {

@@ -62,7 +62,7 @@ func (e *Engine) plan(claims []store.Claim) []job {
 	groups := map[string]int{} // user, channel → index in jobs
 	for _, c := range claims {
 		r, p := rankOf(c)
-		if bundling && p != nil && p.Kind == "page" && metered(p) {
+		if bundling && p != nil && p.Kind == "page" && e.metered(p) {
 			k := p.User + "\x00" + p.Channel
 			if i, ok := groups[k]; ok {
 				jobs[i].claims = append(jobs[i].claims, c)

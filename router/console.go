@@ -10,6 +10,7 @@ import (
 
 	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/catalog"
+	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -162,7 +163,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	}
 	v := MeView{User: id.User, Name: id.User, Method: id.Method, Expires: id.Session.Expires.UTC()}
 	if u := s.Engine.Policies().Config().User(id.User); u != nil {
-		v.Name, v.Email = u.Name, u.Contacts.Email
+		v.Name, v.Email = u.Name, u.Contacts.Get(config.ChannelEmail)
 	}
 	json.NewEncoder(w).Encode(v)
 }

@@ -111,6 +111,7 @@ func New(set *policies.Set, opts Options) *Engine {
 	e.set.Store(set)
 	// The configuration in force was loaded to make set: that is its first successful load.
 	e.metrics.initDepartments(set.Config())
+	e.metrics.initChannels(set.Config())
 	e.metrics.configLoaded(true, e.now())
 	e.senders.Store(&opts.Senders)
 	if opts.DryRun {
@@ -157,6 +158,7 @@ func (e *Engine) Reload(path string) error {
 	e.heartbeatsReloaded(old, cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.metrics.initDepartments(cfg)
+	e.metrics.initChannels(cfg)
 	e.metrics.configLoaded(true, e.now())
 	e.log.Info("configuration loaded", "file", path)
 	// The new configuration is in force either way: a waiting incident not

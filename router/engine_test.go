@@ -136,7 +136,7 @@ func (h *harness) open(set *policies.Set) {
 	h.t.Cleanup(func() { st.Close() })
 	h.st = st
 	senders := map[string]channels.Sender{}
-	for _, ch := range []string{"sms", "voice", "email", "slack", "webhook"} {
+	for _, ch := range []string{"sms", "voice", "email", "slack", "webhook", "ntfy"} {
 		senders[ch] = h.sent
 	}
 	h.engine = New(set, Options{Store: st, Senders: senders, Clock: h.clock, Owner: "test"})

@@ -293,7 +293,7 @@ func (e *Engine) stakeholders(inc *store.Incident) []stakeholder {
 		for _, u := range st.Users {
 			if user := cfg.User(u); user != nil && !seen["u:"+u] {
 				seen["u:"+u] = true
-				out = append(out, stakeholder{user: u, channel: reportChannel(user)})
+				out = append(out, stakeholder{user: u, channel: reportChannel(cfg, user)})
 			}
 		}
 		for _, c := range st.ChatChannels {
@@ -306,9 +306,10 @@ func (e *Engine) stakeholders(inc *store.Incident) []stakeholder {
 	return out
 }
 
-// reportChannel is how a stakeholder is informed: in writing, never a call.
-func reportChannel(u *config.User) string {
-	for _, ch := range []config.Channel{config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook, config.ChannelSMS} {
+// reportChannel is how a stakeholder is informed: in writing, never a
+// call, on the written channel reports prefer most.
+func reportChannel(cfg *config.Config, u *config.User) string {
+	for _, ch := range cfg.ReportChannels() {
 		if u.Contacts.Has(ch) {
 			return string(ch)
 		}

@@ -21,12 +21,12 @@ const keypadReprompts = 2
 // phoneUser is the user whose SMS, else voice, number is number.
 func phoneUser(cfg *config.Config, number string) *config.User {
 	for _, u := range cfg.Users {
-		if number != "" && u.Contacts.SMS == number {
+		if number != "" && u.Contacts.Get(config.ChannelSMS) == number {
 			return u
 		}
 	}
 	for _, u := range cfg.Users {
-		if number != "" && u.Contacts.Voice == number {
+		if number != "" && u.Contacts.Get(config.ChannelVoice) == number {
 			return u
 		}
 	}

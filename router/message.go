@@ -26,7 +26,7 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		}
 		m.UserID, m.Name, m.Language = u.ID, u.Name, u.Language
 		loc = u.Location
-		m.To = address(u.Contacts, config.Channel(p.Channel))
+		m.To = u.Contacts.Get(config.Channel(p.Channel))
 		if m.Kind == channels.KindPage {
 			// Signed for this person alone: pressing one acts as them, via link.
 			m.Links = e.Links(inc, u.ID)
@@ -51,6 +51,9 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	m.Incident.Roles = roleHolders(cfg, inc, m.Language)
 	if loc != nil && !m.Incident.NextUpdate.IsZero() {
 		m.Incident.NextUpdate = m.Incident.NextUpdate.In(loc) // "next update at 18:30" in the reader's zone
+	}
+	if h, ok := (*e.senders.Load())[m.Channel].(channels.AckHinter); ok && m.Kind == channels.KindPage {
+		m.AckHint = h.AckHint(m)
 	}
 	var err error
 	m.Subject, m.Text, err = e.templatesFor(cfg).Render(m)
@@ -110,20 +113,4 @@ func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.In
 		info.FiringAlerts, info.ResolvedAlerts = len(msg.Alerts.Firing()), len(msg.Alerts.Resolved())
 	}
 	return info
-}
-
-func address(ct config.Contacts, ch config.Channel) string {
-	switch ch {
-	case config.ChannelSMS:
-		return ct.SMS
-	case config.ChannelVoice:
-		return ct.Voice
-	case config.ChannelEmail:
-		return ct.Email
-	case config.ChannelSlack:
-		return ct.Slack
-	case config.ChannelWebhook:
-		return ct.Webhook
-	}
-	return ""
 }

@@ -120,7 +120,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // failure misses that failure, and an alert on it never fires.
 func (m *Metrics) initLabels() {
 	m.unknownSenders.WithLabelValues(string(config.ChannelSMS)) // 0 from the start, so increase() sees the first one
-	for _, ch := range []config.Channel{config.ChannelSMS, config.ChannelVoice, config.ChannelEmail, config.ChannelSlack, config.ChannelWebhook} {
+	for _, code := range []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized,
+		http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable} {
+		m.webhookRequests.WithLabelValues(strconv.Itoa(code))
+	}
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
+}
+
+// initChannels makes the per-channel counters of cfg's channels show at 0,
+// at start and on each reload.
+func (m *Metrics) initChannels(cfg *config.Config) {
+	for _, spec := range cfg.Channels() {
+		ch := spec.Name
 		m.notifications.WithLabelValues(string(ch), resultSent, "")
 		m.notifications.WithLabelValues(string(ch), resultRecorded, "")
 		m.notifications.WithLabelValues(string(ch), resultRateLimited, "")
@@ -133,12 +145,6 @@ func (m *Metrics) initLabels() {
 			}
 		}
 	}
-	for _, code := range []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized,
-		http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable} {
-		m.webhookRequests.WithLabelValues(strconv.Itoa(code))
-	}
-	m.reloads.WithLabelValues("success")
-	m.reloads.WithLabelValues("failure")
 }
 
 // initDepartments makes the per-department counters of cfg show at 0. Run

@@ -150,11 +150,12 @@ func TestCountersStartAtZero(t *testing.T) {
 			t.Errorf("%s%v = %v (present %v), want present at 0", s.name, s.labels, v, ok)
 		}
 	}
-	// Bounded: channels × (sent, recorded, rate_limited, and three results × every reason).
+	// Bounded: the six registered channels (sms, voice, slack, email,
+	// webhook, ntfy) × (sent, recorded, rate_limited, and three results × every reason).
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
 		if mf.GetName() == "hikyaku_notifications_total" {
-			if n, want := len(mf.GetMetric()), 5*(3+3*len(channels.Reasons)); n != want {
+			if n, want := len(mf.GetMetric()), 6*(3+3*len(channels.Reasons)); n != want {
 				t.Errorf("%d notification series at start, want %d", n, want)
 			}
 		}

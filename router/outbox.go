@@ -270,7 +270,8 @@ func (e *Engine) failover(p *notifyPayload) string {
 	if p.User == "" {
 		return ""
 	}
-	u := e.Policies().Config().User(p.User)
+	cfg := e.Policies().Config()
+	u := cfg.User(p.User)
 	if u == nil {
 		return ""
 	}
@@ -284,9 +285,15 @@ func (e *Engine) failover(p *notifyPayload) string {
 			}
 		}
 	}
-	order = append(order, config.ChannelSMS, config.ChannelVoice, config.ChannelSlack, config.ChannelEmail, config.ChannelWebhook)
+	for _, spec := range cfg.Channels() {
+		order = append(order, spec.Name)
+	}
 	if p.Kind != "page" {
-		order = slices.DeleteFunc(order, func(c config.Channel) bool { return c == config.ChannelVoice })
+		// A report is read, not rung: calls never carry one.
+		order = slices.DeleteFunc(order, func(c config.Channel) bool {
+			spec, _ := cfg.ChannelSpec(c)
+			return !spec.Written()
+		})
 	}
 	for _, ch := range order {
 		c := string(ch)

@@ -24,10 +24,9 @@ type providerHealth struct {
 func (e *Engine) watchProviders(cfg *config.Config) {
 	var now []string
 	if !e.opts.DryRun && cfg != nil {
-		p := cfg.Providers
-		for name, on := range map[string]bool{"twilio": p.Twilio != nil, "smtp": p.SMTP != nil, "slack": p.Slack != nil, "webhook": true} {
-			if on {
-				now = append(now, name)
+		for _, spec := range cfg.Channels() {
+			if (spec.NoAccount || cfg.Providers.Configured(spec.Provider)) && !slices.Contains(now, spec.Provider) {
+				now = append(now, spec.Provider)
 			}
 		}
 		slices.Sort(now)
@@ -51,7 +50,7 @@ func (e *Engine) watchProviders(cfg *config.Config) {
 
 // providerAnswered marks channel's provider up: it just took a message.
 func (e *Engine) providerAnswered(channel string) {
-	name := config.ProviderOf(config.Channel(channel))
+	name := e.Policies().Config().ProviderOf(config.Channel(channel))
 	h := &e.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -69,7 +68,7 @@ func (e *Engine) providerAnswered(channel string) {
 // every message on it fails until an admin acts. ERROR, every time: each
 // is a person not reached on this channel.
 func (e *Engine) providerRefused(m *channels.Message, err error) {
-	name := config.ProviderOf(config.Channel(m.Channel))
+	name := e.Policies().Config().ProviderOf(config.Channel(m.Channel))
 	e.log.Error("provider refused hikyaku's credentials or account: messages on it fail over to the next contact method until it is fixed",
 		"provider", name, "channel", m.Channel, "incident", m.IncidentID, "user", m.UserID, "err", err)
 	h := &e.health

@@ -18,11 +18,13 @@ const rateWindow = time.Minute
 // rateKey names one person's count on one channel in the store.
 func rateKey(user, channel string) string { return "rate/" + user + "/" + channel }
 
-// metered says whether a message counts against the per-person limit: an
-// SMS or a call to a configured person. Chat and email cost nothing per
-// message and cannot be bundled into a shorter ring.
-func metered(p *notifyPayload) bool {
-	return p.User != "" && (p.Channel == string(config.ChannelSMS) || p.Channel == string(config.ChannelVoice))
+// metered says whether a message counts against the per-person limit: a
+// message to a configured person on a channel whose provider is metered
+// (SMS and calls). Chat and email cost nothing per message and cannot be
+// bundled into a shorter ring.
+func (e *Engine) metered(p *notifyPayload) bool {
+	spec, _ := e.Policies().Config().ChannelSpec(config.Channel(p.Channel))
+	return p.User != "" && spec.Metered
 }
 
 // twilioProvider is the Twilio settings in force, nil when there are none.
@@ -41,7 +43,7 @@ func (e *Engine) perPersonLimit() int {
 // for when it may, and errDone says so. admission names the message: its
 // timer id, or a bundle's key.
 func (e *Engine) holdBack(ctx context.Context, admission string, p *notifyPayload, claims []store.Claim) error {
-	if !metered(p) {
+	if !e.metered(p) {
 		return nil
 	}
 	now := e.now()

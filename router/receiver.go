@@ -32,7 +32,7 @@ func (r receiver) Owners(channel, addr string) []*config.User {
 	}
 	var out []*config.User
 	for _, u := range r.Config().Users {
-		if sameContact(channel, address(u.Contacts, config.Channel(channel)), addr) {
+		if sameContact(channel, u.Contacts.Get(config.Channel(channel)), addr) {
 			out = append(out, u)
 		}
 	}

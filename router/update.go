@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
-	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -18,26 +17,28 @@ import (
 // what someone already has.
 const kindUpdate = "update"
 
-// updatable are the channels whose posted messages are rewritten.
-var updatable = []string{string(config.ChannelSlack)}
-
 // updateTimers schedules the rewrite of inc's posted messages, when a sender
 // in force can rewrite; reports the timers to add to the ack's or resolve's
 // write. The generation is the one after the change, so an ack's update and
 // a later resolve's are two timers.
 func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
-	for _, ch := range updatable {
-		if _, ok := (*e.senders.Load())[ch].(MessageUpdater); ok {
-			return []store.Timer{genTimer(inc, kindUpdate, e.now())}
-		}
+	if len(e.updatable()) > 0 {
+		return []store.Timer{genTimer(inc, kindUpdate, e.now())}
 	}
 	return nil
 }
 
-// MessageUpdater is a sender that can rewrite a message it posted, given the
-// receipt's ProviderID. The Slack sender is one.
-type MessageUpdater interface {
-	Update(ctx context.Context, providerID string, m *channels.Message) error
+// updatable are the channels, in registry order, whose sender in force can
+// rewrite what it posted (channels.Updater: Slack).
+func (e *Engine) updatable() []string {
+	var out []string
+	senders := *e.senders.Load()
+	for _, spec := range e.Policies().Config().Channels() {
+		if _, ok := senders[string(spec.Name)].(channels.Updater); ok {
+			out = append(out, string(spec.Name))
+		}
+	}
+	return out
 }
 
 // posted is one page that went out and can be rewritten. Reports are left
@@ -47,9 +48,9 @@ type posted struct {
 	p          notifyPayload
 }
 
-// postedMessages are the rewritable pages among an incident's deliveries,
-// each once.
-func postedMessages(ds []store.Delivery) []posted {
+// postedMessages are the pages among an incident's deliveries posted on an
+// updatable channel, each once.
+func postedMessages(ds []store.Delivery, updatable []string) []posted {
 	var out []posted
 	seen := map[string]bool{}
 	for _, d := range ds {
@@ -86,10 +87,11 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		updated   = map[string]int{}
 		transient error
 	)
-	for _, pm := range postedMessages(ds) {
+	updatable := e.updatable()
+	for _, pm := range postedMessages(ds, updatable) {
 		// The step as it stands, not as it was when paged: the rewrite shows now.
 		pm.p.Gen, pm.p.Round, pm.p.Step = inc.Escalation.Generation, inc.Escalation.Round, max(inc.Escalation.Step, 0)
-		up, ok := (*e.senders.Load())[pm.p.Channel].(MessageUpdater)
+		up, ok := (*e.senders.Load())[pm.p.Channel].(channels.Updater)
 		if !ok {
 			continue // the provider went with a reload
 		}

@@ -48,19 +48,7 @@ func (r *Receiver) Config() *config.Config { return r.Cfg }
 func (r *Receiver) Owners(channel, addr string) []*config.User {
 	var out []*config.User
 	for _, u := range r.Cfg.Users {
-		var have string
-		switch config.Channel(channel) {
-		case config.ChannelSMS:
-			have = u.Contacts.SMS
-		case config.ChannelVoice:
-			have = u.Contacts.Voice
-		case config.ChannelEmail:
-			have = u.Contacts.Email
-		case config.ChannelSlack:
-			have = u.Contacts.Slack
-		case config.ChannelWebhook:
-			have = u.Contacts.Webhook
-		}
+		have := u.Contacts.Get(config.Channel(channel))
 		if have != "" && (have == addr || channel == string(config.ChannelEmail) && strings.EqualFold(have, addr)) {
 			out = append(out, u)
 		}

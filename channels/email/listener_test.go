@@ -313,15 +313,15 @@ func (r *mailRig) page(id int64, user string) sent {
 	r.t.Helper()
 	u := r.cfg.User(user)
 	m := &channels.Message{IdempotencyKey: fmt.Sprintf("notify/%d/page/0/%s/email", id, user), Channel: "email",
-		Kind: channels.KindPage, IncidentID: id, To: u.Contacts.Email, UserID: u.ID, Language: u.Language,
+		Kind: channels.KindPage, IncidentID: id, To: u.Contacts.Get(config.ChannelEmail), UserID: u.ID, Language: u.Language,
 		Subject: fmt.Sprintf("[hikyaku #%d] CRITICAL eng: disk full", id), Text: "disk full",
 		Incident: channels.Incident{ID: id, Status: "open", Severity: "critical", Department: "eng", Step: 1}}
 	if _, err := r.engine.sender.Send(context.Background(), m); err != nil {
 		r.t.Fatal(err)
 	}
 	r.rcv.Delivered[id] = append(r.rcv.Delivered[id], channels.Delivery{Incident: id, Kind: channels.KindPage,
-		Channel: "email", User: user, To: u.Contacts.Email, Step: 1})
-	got := r.mailTo(u.Contacts.Email)
+		Channel: "email", User: user, To: u.Contacts.Get(config.ChannelEmail), Step: 1})
+	got := r.mailTo(u.Contacts.Get(config.ChannelEmail))
 	if len(got) == 0 || got[len(got)-1].ReplyTo == "" || got[len(got)-1].MessageID == "" {
 		r.t.Fatalf("want a page to %s with a Reply-To, got %+v", user, got)
 	}

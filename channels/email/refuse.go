@@ -62,7 +62,7 @@ func (in *inbox) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *
 	if r.MessageID != "" {
 		detail["message_id"] = r.MessageID
 	}
-	tell := v.tell != nil && !told && v.tell.Contacts.Email != ""
+	tell := v.tell != nil && !told && v.tell.Contacts.Get(config.ChannelEmail) != ""
 	if tell {
 		detail["told"] = v.tell.ID
 	}
@@ -86,7 +86,7 @@ func (in *inbox) tellRefused(ctx context.Context, u *config.User, v *verdict) {
 	t := catalog.For(u.Language)
 	m := &channels.Message{IdempotencyKey: "reply_refused/" + strconv.FormatInt(v.incident, 10) + "/" + u.ID,
 		Channel: string(config.ChannelEmail), Kind: kindRefusalNotice, IncidentID: v.incident,
-		To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language,
+		To: u.Contacts.Get(config.ChannelEmail), UserID: u.ID, Name: u.Name, Language: u.Language,
 		Subject: t.T("email.refused.subject", v.incident),
 		Text:    t.T("email.refused.text", v.incident, refusalText(v.reason), v.reason)}
 	sctx, cancel := context.WithTimeout(ctx, confirmTimeout)

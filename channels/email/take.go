@@ -211,7 +211,7 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 		if u = cfg.User(userID); u == nil {
 			return refuse(reasonUnknownUser, "the reply address names a user no longer configured")
 		}
-		if !sameAddress(u.Contacts.Email, env.From) {
+		if !sameAddress(u.Contacts.Get(config.ChannelEmail), env.From) {
 			return refuse(reasonTokenUser, "sender is not the person the reply address was made for")
 		}
 		return channels.Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
@@ -242,7 +242,7 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 func usersAt(cfg *config.Config, addr string) []string {
 	var ids []string
 	for _, u := range cfg.Users {
-		if sameAddress(u.Contacts.Email, addr) {
+		if sameAddress(u.Contacts.Get(config.ChannelEmail), addr) {
 			ids = append(ids, u.ID)
 		}
 	}
@@ -299,7 +299,7 @@ func threadIncident(ids []string) int64 {
 func (in *inbox) pagedByEmail(ctx context.Context, cfg *config.Config, id int64, from string) (u *config.User, why *verdict, err error) {
 	var candidates []*config.User
 	for _, u := range cfg.Users {
-		if sameAddress(u.Contacts.Email, from) {
+		if sameAddress(u.Contacts.Get(config.ChannelEmail), from) {
 			candidates = append(candidates, u)
 		}
 	}
@@ -330,14 +330,14 @@ func (in *inbox) pagedByEmail(ctx context.Context, cfg *config.Config, id int64,
 // address (never the From header, which anyone can write). A failure is
 // logged only: the action is recorded either way.
 func (in *inbox) confirm(ctx context.Context, cfg *config.Config, u *config.User, a channels.Action, res channels.Result, subject string) {
-	if u.Contacts.Email == "" {
+	if u.Contacts.Get(config.ChannelEmail) == "" {
 		return
 	}
 	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
 		subject = strings.TrimSpace("Re: " + subject)
 	}
 	m := &channels.Message{IdempotencyKey: "confirm/" + a.Dedup, Channel: string(config.ChannelEmail), Kind: kindConfirmation,
-		IncidentID: a.Incident, To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language,
+		IncidentID: a.Incident, To: u.Contacts.Get(config.ChannelEmail), UserID: u.ID, Name: u.Name, Language: u.Language,
 		Subject: subject, Text: confirmationText(cfg, u.Language, a, res), Incident: res.Incident}
 	sctx, cancel := context.WithTimeout(ctx, confirmTimeout)
 	defer cancel()

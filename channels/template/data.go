@@ -59,7 +59,7 @@ type Item struct {
 // JSON still renders (with the incident's facts alone) so a page goes out.
 func NewData(m *channels.Message) (*Data, error) {
 	d := &Data{Data: &amtemplate.Data{}, Incident: m.Incident, Channel: m.Channel, Kind: string(m.Kind),
-		Language: lang(m.Language), Subject: m.Subject, Text: m.Text, Links: m.Links}
+		Language: lang(m.Language), Subject: m.Subject, Text: m.Text, Links: m.Links, AckHint: m.AckHint}
 	var err error
 	if len(m.Data) > 0 {
 		if jerr := json.Unmarshal(m.Data, d.Data); jerr != nil {
@@ -113,7 +113,9 @@ func (d *Data) fill() {
 		}
 		d.Items = append(d.Items, it)
 	}
-	d.AckHint = ackHint(d.Channel, d.Language, &d.Incident)
+	if d.AckHint == "" {
+		d.AckHint = ackHint(d.Channel, d.Language, &d.Incident)
+	}
 	if !d.Incident.NextUpdate.IsZero() {
 		d.NextUpdate = formatTime(d.Incident.NextUpdate, d.Language)
 	}

@@ -324,3 +324,19 @@ func TestPagesListTheirLinksInTheReadersLanguage(t *testing.T) {
 		}
 	}
 }
+
+func TestSendersOwnAckHint(t *testing.T) {
+	m := &channels.Message{Channel: "push", Kind: channels.KindPage, Language: "en",
+		Incident: channels.Incident{ID: 12, Severity: "critical"}, AckHint: "Press Ack on the notification"}
+	_, text, err := Default().Render(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "Incident #12: Press Ack on the notification.") {
+		t.Errorf("text = %q: want the sender's hint", text)
+	}
+	m.AckHint = ""
+	if _, text, _ = Default().Render(m); !strings.Contains(text, "Incident #12: Acknowledge: POST /api/v1/incidents/12/ack.") {
+		t.Errorf("text = %q: want the built-in hint without the sender's", text)
+	}
+}

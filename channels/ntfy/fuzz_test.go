@@ -1,0 +1,34 @@
+package ntfy
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/hikyaku/hikyaku/channels"
+)
+
+// FuzzRefusal reads whatever a server answers with an error status: the
+// error is never nil, and only 401 is taken as hikyaku's credentials.
+func FuzzRefusal(f *testing.F) {
+	f.Add(401, []byte(`{"code":40101,"http":401,"error":"unauthorized"}`))
+	f.Add(429, []byte(`{"code":42901,"http":429,"error":"limit reached: too many requests"}`))
+	f.Add(502, []byte("<html>bad gateway</html>"))
+	f.Add(400, []byte(`{"code":"x"}`))
+	f.Fuzz(func(t *testing.T, status int, raw []byte) {
+		if status < 300 || status > 599 {
+			return
+		}
+		var a answer
+		_ = json.Unmarshal(raw, &a)
+		err := refusal(status, a, raw)
+		if err == nil {
+			t.Fatal("nil error")
+		}
+		if channels.IsAuthFailure(err) != (status == 401) {
+			t.Errorf("status %d: auth failure %v", status, channels.IsAuthFailure(err))
+		}
+		if retried := !channels.IsPermanent(err); retried != (status == 429 || status == 408 || status >= 500) {
+			t.Errorf("status %d: retried %v", status, retried)
+		}
+	})
+}
