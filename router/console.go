@@ -24,7 +24,8 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+access.CallbackPath, htmlPage(a.Callback))
 	mux.Handle("POST "+access.SignOutPath, htmlPage(a.Identify(a.CSRF(http.HandlerFunc(a.SignOut))).ServeHTTP))
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
-	mux.Handle("POST /console/incidents/{id}/ack", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAck))).ServeHTTP))
+	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
+	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
 	mux.Handle("GET /api/v1/me", a.Identify(http.HandlerFunc(s.me)))
 }
 
@@ -40,7 +41,7 @@ button{font-size:1em;padding:.4em .9em;margin:.2em 0}</style></head>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 {{template "now" .Now}}
 <h2>{{.Heading}}</h2>
-{{if .Incidents}}<ul>{{range .Incidents}}<li>#{{.ID}} {{.Summary}}
+{{if .Incidents}}<ul>{{range .Incidents}}<li><a href="{{.Page}}">#{{.ID}}</a> {{.Summary}}
 <form method="post" action="{{.Ack}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.AckText}}</button></form></li>
 {{end}}</ul>{{else}}<p>{{.None}}</p>{{end}}
 </body></html>
@@ -50,6 +51,7 @@ type consoleIncident struct {
 	ID      int64
 	Summary string
 	Ack     string
+	Page    string
 }
 
 type consoleView struct {
@@ -105,7 +107,8 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 	}
 	for _, inc := range page.Incidents {
 		v.Incidents = append(v.Incidents, consoleIncident{ID: inc.ID, Summary: summary(inc),
-			Ack: s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10) + "/ack")})
+			Ack:  s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10) + "/ack"),
+			Page: s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10))})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

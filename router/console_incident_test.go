@@ -1,0 +1,75 @@
+package router
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hikyaku/hikyaku/access"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/store"
+)
+
+// carol (ja, global zone Asia/Tokyo) opens the incident page, is refused
+// every form without the CSRF token, escalates and resolves with it.
+func TestConsoleIncidentPage(t *testing.T) {
+	h := newHarness(t, testConfig+consoleSignIn)
+	auth, err := access.New(access.Options{SignIn: h.engine.Policies().Config().SignIn, Key: []byte("0123456789abcdef0123456789abcdef"),
+		Config: func() *config.Config { return h.engine.Policies().Config() }, Now: h.clock.Now, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&Server{Engine: h.engine, Auth: auth}).PublicHandler())
+	t.Cleanup(srv.Close)
+	id := h.post("firing", "g1", map[string]string{"alertname": "DiskFull"})[0].ID
+	jar, _ := cookiejar.New(nil)
+	c := &proxyClient{t: t, http: &http.Client{Jar: jar}, email: "carol@example.com"}
+
+	page := srv.URL + "/console/incidents/1"
+	code, hdr, body := c.do(http.MethodGet, page, nil)
+	if code != http.StatusOK || hdr.Get("Content-Security-Policy") != pageCSP {
+		t.Fatalf("GET %s: %d %v\n%s", page, code, hdr, body)
+	}
+	for _, want := range []string{`<html lang="ja">`, "#1 UNKNOWN eng (open): disk full", "<dt>発生</dt><dd>2026-01-07 14:00 JST</dd>",
+		"<dt>エスカレーションポリシー</dt><dd>eng</dd>", "時刻は JST (Asia/Tokyo) です。", "<td>2026-01-07 14:00 JST</td><td>created</td>",
+		`action="/console/incidents/1/ack"`, `action="/console/incidents/1/resolve"`, `action="/console/incidents/1/escalate"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("incident page lacks %q:\n%s", want, body)
+		}
+	}
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token:\n%s", body)
+	}
+	for _, verb := range consoleVerbs {
+		if code, _, _ := c.do(http.MethodPost, page+"/"+verb, url.Values{}); code != http.StatusForbidden {
+			t.Errorf("%s without the CSRF token: %d, want 403", verb, code)
+		}
+	}
+	if inc, _ := h.st.Get(t.Context(), id); inc.Status != store.StatusOpen {
+		t.Fatalf("refused forms changed the incident: %s", inc.Status)
+	}
+	if code, _, body := c.do(http.MethodPost, page+"/escalate", url.Values{"csrf_token": {m[1]}}); code != http.StatusOK ||
+		!strings.Contains(body, "インシデント #1: escalate を carol が実行しました。") {
+		t.Errorf("escalate: %d\n%s", code, body)
+	}
+	code, _, body = c.do(http.MethodPost, page+"/resolve", url.Values{"csrf_token": {m[1]}})
+	if code != http.StatusOK || !strings.Contains(body, "インシデント #1: resolve を carol が実行しました。") || strings.Contains(body, "<button>") {
+		t.Errorf("resolve: %d (want no forms left on a resolved incident)\n%s", code, body)
+	}
+	inc, _ := h.st.Get(t.Context(), id)
+	if inc.Status != store.StatusResolved {
+		t.Errorf("incident %s, want resolved", inc.Status)
+	}
+	tl, _ := h.st.Timeline(t.Context(), id)
+	if last := tl[len(tl)-1]; last.Type != "resolved" || last.Actor != "carol" || last.Detail["via"] != "console" {
+		t.Errorf("last timeline entry %+v, want resolved by carol via console", last)
+	}
+	if code, _, _ := c.do(http.MethodGet, srv.URL+"/console/incidents/99", nil); code != http.StatusNotFound {
+		t.Errorf("GET an unknown incident: %d, want 404", code)
+	}
+}
