@@ -24,6 +24,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+access.CallbackPath, htmlPage(a.Callback))
 	mux.Handle("POST "+access.SignOutPath, htmlPage(a.Identify(a.CSRF(http.HandlerFunc(a.SignOut))).ServeHTTP))
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
+	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
 	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
 	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
 	mux.Handle("GET /api/v1/me", a.Identify(http.HandlerFunc(s.me)))
@@ -40,7 +41,7 @@ button{font-size:1em;padding:.4em .9em;margin:.2em 0}</style></head>
 <div>{{.SignedInAs}} <form method="post" action="{{.SignOut}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>{{.SignOutText}}</button></form></div>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 {{template "now" .Now}}
-<h2>{{.Heading}}</h2>
+<h2>{{.Heading}}</h2><p><a href="{{.ListPage}}">{{.ListText}}</a></p>
 {{if .Incidents}}<ul>{{range .Incidents}}<li><a href="{{.Page}}">#{{.ID}}</a> {{.Summary}}
 <form method="post" action="{{.Ack}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.AckText}}</button></form></li>
 {{end}}</ul>{{else}}<p>{{.None}}</p>{{end}}
@@ -58,6 +59,7 @@ type consoleView struct {
 	Lang, SignedInAs, SignOut, SignOutText, CSRF, Notice, Heading, None, AckText string
 	Incidents                                                                    []consoleIncident
 	Now                                                                          nowView
+	ListPage, ListText                                                           string
 }
 
 // signedIn is the request's identity, or false after answering for a
@@ -98,6 +100,7 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 	v := consoleView{Lang: lang, SignedInAs: t.T("console.signed_in_as", name, id.User),
 		SignOut: s.Auth.Path(access.SignOutPath), SignOutText: t.T("console.sign_out"), CSRF: s.Auth.CSRFToken(id.Session),
 		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack"),
+		ListPage: s.Auth.Path("/console/incidents"), ListText: t.T("console.all_incidents"),
 		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc)}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
 	if err != nil {

@@ -1,11 +1,13 @@
 package router
 
 import (
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -71,5 +73,52 @@ func TestConsoleIncidentPage(t *testing.T) {
 	}
 	if code, _, _ := c.do(http.MethodGet, srv.URL+"/console/incidents/99", nil); code != http.StatusNotFound {
 		t.Errorf("GET an unknown incident: %d, want 404", code)
+	}
+}
+
+// TestConsoleList filters by status and pages two at a time, in English
+// (bob has no language: global.language is en).
+func TestConsoleList(t *testing.T) {
+	h := newHarness(t, testConfig+consoleSignIn)
+	auth, err := access.New(access.Options{SignIn: h.engine.Policies().Config().SignIn, Key: []byte("0123456789abcdef0123456789abcdef"),
+		Config: func() *config.Config { return h.engine.Policies().Config() }, Now: h.clock.Now, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&Server{Engine: h.engine, Auth: auth}).PublicHandler())
+	t.Cleanup(srv.Close)
+	for _, g := range []string{"g1", "g2", "g3"} {
+		h.post("firing", g, map[string]string{"alertname": "DiskFull"})
+	}
+	if _, err := h.engine.Ack(t.Context(), 2, "alice", "api"); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &proxyClient{t: t, http: &http.Client{Jar: jar}, email: "bob@example.com"}
+
+	code, _, body := c.do(http.MethodGet, srv.URL+"/console/incidents?status=open&limit=1", nil)
+	if code != http.StatusOK {
+		t.Fatalf("list: %d\n%s", code, body)
+	}
+	for _, want := range []string{`<option value="open" selected>open</option>`, `<a href="/console/incidents/3">#3</a> UNKNOWN eng (open): disk full <span>2026-01-07 14:00 JST</span>`,
+		"Older incidents"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("list lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "#2</a>") || strings.Contains(body, "#1</a>") {
+		t.Errorf("first page of one holds more than #3:\n%s", body)
+	}
+	m := regexp.MustCompile(`<a href="([^"]+)">Older incidents`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no next page link:\n%s", body)
+	}
+	_, _, body = c.do(http.MethodGet, srv.URL+html.UnescapeString(m[1]), nil)
+	if !strings.Contains(body, `#1</a>`) || strings.Contains(body, `#2</a>`) || strings.Contains(body, `#3</a>`) {
+		t.Errorf("second page: want #1 alone (#2 is acked):\n%s", body)
+	}
+	code, _, body = c.do(http.MethodGet, srv.URL+"/console/incidents?status=bogus", nil)
+	if code != http.StatusBadRequest || !strings.Contains(body, "The filter was not understood: status: want open, acked or resolved") {
+		t.Errorf("bad filter: %d\n%s", code, body)
 	}
 }
