@@ -24,23 +24,34 @@ var incidentPage = template.Must(template.New("incident").Parse(`<!doctype html>
 <title>#{{.ID}} hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
 form{display:inline}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
-td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}.muted{color:#555;font-size:.9em}</style></head>
+td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}.muted{color:#555;font-size:.9em}
+@media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 1.4fr;gap:2em}}</style></head>
 <body><p><a href="{{.Home}}">{{.BackText}}</a></p>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 <h1>#{{.ID}} {{.Summary}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
 {{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{.Label}}</button></form>
 {{end}}
-<h2>{{.TimelineHeading}}</h2><p class="muted">{{.TimesIn}}</p>
+<p class="muted">{{.TimesIn}}</p>
+<div class="cols"><section><h2>{{.PlanHeading}}</h2><p class="muted">{{.PlanNote}}</p>
+{{if .Plan}}<table><tr>{{range .PlanColumns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Plan}}<tr><td>{{.At}}</td><td>{{.Step}}</td><td>{{.Who}}</td><td>{{.Channel}}</td></tr>
+{{end}}</table>{{else}}<p>{{.NoPlan}}</p>{{end}}</section>
+<section><h2>{{.TimelineHeading}}</h2>
 <table><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Events}}<tr><td>{{.At}}</td><td>{{.Type}}</td><td>{{.Actor}}</td><td>{{.Detail}}</td></tr>
-{{end}}</table>
+{{end}}</table></section></div>
 </body></html>
 `))
 
 type consoleForm struct{ Action, Label string }
 
 type consoleEvent struct{ At, Type, Actor, Detail string }
+
+type planRow struct{ At, Step, Who, Channel string }
+
+// planHorizon is how much of the escalation plan the incident page shows.
+const planHorizon = 24 * time.Hour
 
 type incidentView struct {
 	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn string
@@ -49,6 +60,9 @@ type incidentView struct {
 	Forms                                                                 []consoleForm
 	Columns                                                               []string
 	Events                                                                []consoleEvent
+	PlanHeading, PlanNote, NoPlan                                         string
+	PlanColumns                                                           []string
+	Plan                                                                  []planRow
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -112,6 +126,19 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 			v.Forms = append(v.Forms, consoleForm{Action: s.Auth.Path("/console/incidents/" + strconv.FormatInt(n, 10) + "/" + verb),
 				Label: t.T(catalog.Key("console." + verb))})
 		}
+	}
+	v.PlanHeading, v.PlanNote, v.NoPlan = t.T("console.plan"), t.T("console.plan_note"), t.T("console.no_plan")
+	v.PlanColumns = []string{t.T("console.col_time"), t.T("console.col_step"), t.T("console.col_actor"), t.T("console.col_channel")}
+	if plan, err := s.Engine.Policies().Plan(inc.Policy, inc.CreatedAt, planHorizon); err == nil {
+		for _, pg := range plan.Pages {
+			who, ch := pg.User, string(pg.Channel)
+			if pg.ChatChannel != "" {
+				who, ch = pg.ChatChannel, "chat"
+			}
+			v.Plan = append(v.Plan, planRow{At: viewerTime(pg.At, loc), Step: t.T("console.step", pg.Step+1, pg.Round+1), Who: who, Channel: ch})
+		}
+	} else {
+		v.NoPlan = t.T("console.plan_failed", err.Error())
 	}
 	for _, ev := range tl {
 		v.Events = append(v.Events, consoleEvent{At: viewerTime(ev.At, loc), Type: ev.Type, Actor: ev.Actor, Detail: eventDetail(ev.Detail)})

@@ -38,6 +38,10 @@ func TestConsoleIncidentPage(t *testing.T) {
 	}
 	for _, want := range []string{`<html lang="ja">`, "#1 UNKNOWN eng (open): disk full", "<dt>発生</dt><dd>2026-01-07 14:00 JST</dd>",
 		"<dt>エスカレーションポリシー</dt><dd>eng</dd>", "時刻は JST (Asia/Tokyo) です。", "<td>2026-01-07 14:00 JST</td><td>created</td>",
+		"<h2>エスカレーション計画</h2>", "<tr><td>2026-01-07 14:00 JST</td><td>ステップ 1 (1 巡目)</td><td>alice</td><td>sms</td></tr>",
+		"<tr><td>2026-01-07 14:00 JST</td><td>ステップ 1 (1 巡目)</td><td>ops</td><td>chat</td></tr>",
+		"<tr><td>2026-01-07 14:03 JST</td><td>ステップ 1 (1 巡目)</td><td>alice</td><td>voice</td></tr>",
+		"<tr><td>2026-01-07 14:05 JST</td><td>ステップ 2 (1 巡目)</td><td>bob</td><td>sms</td></tr>",
 		`action="/console/incidents/1/ack"`, `action="/console/incidents/1/resolve"`, `action="/console/incidents/1/escalate"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("incident page lacks %q:\n%s", want, body)
