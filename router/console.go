@@ -24,6 +24,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+access.CallbackPath, htmlPage(a.Callback))
 	mux.Handle("POST "+access.SignOutPath, htmlPage(a.Identify(a.CSRF(http.HandlerFunc(a.SignOut))).ServeHTTP))
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
+	mux.Handle("GET /console/me", htmlPage(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
 	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
 	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
 	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
@@ -41,7 +42,7 @@ button{font-size:1em;padding:.4em .9em;margin:.2em 0}</style></head>
 <div>{{.SignedInAs}} <form method="post" action="{{.SignOut}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>{{.SignOutText}}</button></form></div>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 {{template "now" .Now}}
-<h2>{{.Heading}}</h2><p><a href="{{.ListPage}}">{{.ListText}}</a></p>
+<h2>{{.Heading}}</h2><p><a href="{{.ListPage}}">{{.ListText}}</a> · <a href="{{.MePage}}">{{.MeText}}</a></p>
 {{if .Incidents}}<ul>{{range .Incidents}}<li><a href="{{.Page}}">#{{.ID}}</a> {{.Summary}}
 <form method="post" action="{{.Ack}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.AckText}}</button></form></li>
 {{end}}</ul>{{else}}<p>{{.None}}</p>{{end}}
@@ -59,7 +60,7 @@ type consoleView struct {
 	Lang, SignedInAs, SignOut, SignOutText, CSRF, Notice, Heading, None, AckText string
 	Incidents                                                                    []consoleIncident
 	Now                                                                          nowView
-	ListPage, ListText                                                           string
+	ListPage, ListText, MePage, MeText                                           string
 }
 
 // signedIn is the request's identity, or false after answering for a
@@ -101,6 +102,7 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 		SignOut: s.Auth.Path(access.SignOutPath), SignOutText: t.T("console.sign_out"), CSRF: s.Auth.CSRFToken(id.Session),
 		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack"),
 		ListPage: s.Auth.Path("/console/incidents"), ListText: t.T("console.all_incidents"),
+		MePage: s.Auth.Path("/console/me"), MeText: t.T("console.my_oncall"),
 		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc)}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
 	if err != nil {

@@ -126,3 +126,28 @@ func TestConsoleList(t *testing.T) {
 		t.Errorf("bad filter: %d\n%s", code, body)
 	}
 }
+
+// bob (en, Asia/Tokyo) has secondary until Monday and primary after it.
+func TestConsoleMe(t *testing.T) {
+	h := newHarness(t, testConfig+consoleSignIn)
+	auth, err := access.New(access.Options{SignIn: h.engine.Policies().Config().SignIn, Key: []byte("0123456789abcdef0123456789abcdef"),
+		Config: func() *config.Config { return h.engine.Policies().Config() }, Now: h.clock.Now, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&Server{Engine: h.engine, Auth: auth}).PublicHandler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &proxyClient{t: t, http: &http.Client{Jar: jar}, email: "bob@example.com"}
+	code, _, body := c.do(http.MethodGet, srv.URL+"/console/me", nil)
+	if code != http.StatusOK {
+		t.Fatalf("GET /console/me: %d\n%s", code, body)
+	}
+	for _, want := range []string{"<h1>My on-call</h1>",
+		"<li>2026-01-07 14:00 JST to 2026-01-12 10:00 JST: eng, secondary</li><li>2026-01-12 10:00 JST to 2026-01-19 10:00 JST: eng, primary</li>",
+		"<li>2026-02-02 10:00 JST to 2026-02-04 14:00 JST: eng, secondary</li></ul>", "<li>after 0s: sms</li>", "<li>sms: &#43;819000000002</li>", "<li>email: bob@example.com</li>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("My on-call lacks %q:\n%s", want, body)
+		}
+	}
+}
