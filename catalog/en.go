@@ -125,6 +125,8 @@ var en = Messages{
 	"console.my_rule":            "after %s: %s",
 	"console.my_contacts":        "My contact methods",
 	"console.set":                "set",
+	"console.calendar":           "Shifts of %s, next 4 weeks",
+	"console.no_such_rotation":   "There is no rotation or schedule %q.",
 	"console.oncall_heading":     "On call now",
 	"console.rotation":           "Rotation %s:",
 	"console.schedule":           "Schedule %s:",

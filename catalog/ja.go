@@ -123,6 +123,8 @@ var ja = Messages{
 	"console.my_rule":            "%s 後: %s",
 	"console.my_contacts":        "自分の連絡先",
 	"console.set":                "設定済み",
+	"console.calendar":           "%s の今後 4 週間の担当",
+	"console.no_such_rotation":   "ローテーションまたはスケジュール %q はありません。",
 	"console.oncall_heading":     "現在のオンコール",
 	"console.rotation":           "ローテーション %s:",
 	"console.schedule":           "スケジュール %s:",

@@ -24,6 +24,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+access.CallbackPath, htmlPage(a.Callback))
 	mux.Handle("POST "+access.SignOutPath, htmlPage(a.Identify(a.CSRF(http.HandlerFunc(a.SignOut))).ServeHTTP))
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
+	mux.Handle("GET /console/calendar/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleCalendar)).ServeHTTP))
 	mux.Handle("GET /console/me", htmlPage(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
 	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
 	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
@@ -103,7 +104,7 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack"),
 		ListPage: s.Auth.Path("/console/incidents"), ListText: t.T("console.all_incidents"),
 		MePage: s.Auth.Path("/console/me"), MeText: t.T("console.my_oncall"),
-		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc)}
+		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
 	if err != nil {
 		s.Engine.log.Error("console: listing open incidents failed", "user", id.User, "err", err)

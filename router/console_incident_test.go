@@ -151,3 +151,38 @@ func TestConsoleMe(t *testing.T) {
 		}
 	}
 }
+
+// primary from Wednesday 2026-01-07 14:00 JST for 4 weeks: alice, bob,
+// alice, bob, alice (cut at the end); nights is never active: one gap.
+func TestConsoleCalendar(t *testing.T) {
+	withOverride := strings.Replace(testConfig, "        members: [alice, bob]\n",
+		"        members: [alice, bob]\n        overrides:\n          - {user: carol, start: \"2026-01-20 10:00\", end: \"2026-01-21 10:00\"}\n", 1)
+	h := newHarness(t, withOverride+consoleSignIn)
+	auth, err := access.New(access.Options{SignIn: h.engine.Policies().Config().SignIn, Key: []byte("0123456789abcdef0123456789abcdef"),
+		Config: func() *config.Config { return h.engine.Policies().Config() }, Now: h.clock.Now, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer((&Server{Engine: h.engine, Auth: auth}).PublicHandler())
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	c := &proxyClient{t: t, http: &http.Client{Jar: jar}, email: "carol@example.com"}
+	_, _, body := c.do(http.MethodGet, srv.URL+"/console/calendar/primary", nil)
+	want := `<li>2026-01-07 14:00 JST – 2026-01-12 10:00 JST: <strong>alice</strong></li>
+<li>2026-01-12 10:00 JST – 2026-01-19 10:00 JST: <strong>bob</strong></li>
+<li>2026-01-19 10:00 JST – 2026-01-20 10:00 JST: <strong>alice</strong></li>
+<li class="ovr">2026-01-20 10:00 JST – 2026-01-21 10:00 JST: <strong>carol</strong> [代理]</li>
+<li>2026-01-21 10:00 JST – 2026-01-26 10:00 JST: <strong>alice</strong></li>
+<li>2026-01-26 10:00 JST – 2026-02-02 10:00 JST: <strong>bob</strong></li>
+<li>2026-02-02 10:00 JST – 2026-02-04 14:00 JST: <strong>alice</strong></li>`
+	if !strings.Contains(body, want) || !strings.Contains(body, "<h1>primary の今後 4 週間の担当</h1>") {
+		t.Errorf("primary's calendar lacks\n%s\n%s", want, body)
+	}
+	_, _, body = c.do(http.MethodGet, srv.URL+"/console/calendar/nights", nil)
+	if !strings.Contains(body, `<li class="gap">2026-01-07 14:00 JST – 2026-02-04 14:00 JST: <strong>空白: 担当者なし</strong></li>`) {
+		t.Errorf("nights' calendar lacks its gap:\n%s", body)
+	}
+	if code, _, _ := c.do(http.MethodGet, srv.URL+"/console/calendar/nope", nil); code != http.StatusNotFound {
+		t.Errorf("an unknown rotation: %d, want 404", code)
+	}
+}

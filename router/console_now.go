@@ -1,6 +1,7 @@
 package router
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/hikyaku/hikyaku/catalog"
@@ -19,8 +20,9 @@ var nextSearch = []time.Duration{24 * time.Hour, 8 * 24 * time.Hour, 32 * 24 * t
 // nowRow is one rotation or schedule on the Now page, every field already
 // in the viewer's language and time zone.
 type nowRow struct {
-	What, Who, Until, Next string
-	Nobody, Override       bool
+	What, Who, Until, Next, Calendar string
+	Nobody, Override                 bool
+	id                               string
 }
 
 type nowDept struct {
@@ -44,7 +46,7 @@ func viewerTime(t time.Time, loc *time.Location) string {
 // buildNow computes who is on call at now in every department, who is
 // next and the first-step coverage gaps of the coming week, through
 // policies as hikyaku oncall and check do.
-func buildNow(set *policies.Set, now time.Time, tr catalog.For, loc *time.Location) nowView {
+func buildNow(set *policies.Set, now time.Time, tr catalog.For, loc *time.Location, calendarBase string) nowView {
 	cfg := set.Config()
 	v := nowView{OnCallHeading: tr.T("console.oncall_heading"), GapsHeading: tr.T("console.gaps_heading"),
 		NoGaps: tr.T("console.no_gaps"), GapLabel: tr.T("console.gap_label"), OverrideLabel: tr.T("console.override"), TimesIn: tr.T("console.times_in", now.In(loc).Format("MST"), loc.String())}
@@ -61,6 +63,12 @@ func buildNow(set *policies.Set, now time.Time, tr catalog.For, loc *time.Locati
 		}
 		v.Departments = append(v.Departments, nd)
 	}
+	for i := range v.Departments {
+		for j := range v.Departments[i].Rows {
+			r := &v.Departments[i].Rows[j]
+			r.Calendar = calendarBase + url.PathEscape(r.id)
+		}
+	}
 	for _, g := range set.CoverageGaps(now, now.Add(gapHorizon)) {
 		v.Gaps = append(v.Gaps, tr.T("console.gap", g.Policy, viewerTime(g.Start, loc), viewerTime(g.End, loc)))
 	}
@@ -68,7 +76,7 @@ func buildNow(set *policies.Set, now time.Time, tr catalog.For, loc *time.Locati
 }
 
 func nowRowOf(set *policies.Set, cfg *config.Config, id, what string, now time.Time, tr catalog.For, loc *time.Location) nowRow {
-	row := nowRow{What: what}
+	row := nowRow{What: what, id: id}
 	after := now
 	if sh, ok := set.OnCall(id, now); ok {
 		row.Who, row.Override = personName(cfg, sh.User), sh.Override
@@ -120,7 +128,7 @@ func personName(cfg *config.Config, id string) string {
 const nowSection = `{{define "now"}}
 <section><h2>{{.OnCallHeading}}</h2><p class="muted">{{.TimesIn}}</p>
 {{range .Departments}}<h3>{{.Title}}</h3><ul class="rows">{{range .Rows}}
-<li{{if .Nobody}} class="gap"{{end}}><span class="what">{{.What}}</span> <strong>{{.Who}}</strong>{{if .Override}} <em>[{{$.OverrideLabel}}]</em>{{end}} {{.Until}}{{if .Next}}<br><span class="muted">{{.Next}}</span>{{end}}</li>{{end}}
+<li{{if .Nobody}} class="gap"{{end}}><a class="what" href="{{.Calendar}}">{{.What}}</a> <strong>{{.Who}}</strong>{{if .Override}} <em>[{{$.OverrideLabel}}]</em>{{end}} {{.Until}}{{if .Next}}<br><span class="muted">{{.Next}}</span>{{end}}</li>{{end}}
 </ul>{{end}}</section>
 <section><h2>{{.GapsHeading}}</h2>{{if .Gaps}}<ul class="rows">{{range .Gaps}}<li class="gap"><strong>{{$.GapLabel}}</strong> {{.}}</li>{{end}}</ul>{{else}}<p>{{.NoGaps}}</p>{{end}}</section>
 {{end}}`
