@@ -25,19 +25,27 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+access.CallbackPath, htmlPage(a.Callback))
 	mux.Handle("POST "+access.SignOutPath, htmlPage(a.Identify(a.CSRF(http.HandlerFunc(a.SignOut))).ServeHTTP))
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
-	mux.Handle("POST /console/incidents/{id}/ack", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAck))).ServeHTTP))
+	mux.Handle("GET /console/calendar/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleCalendar)).ServeHTTP))
+	mux.Handle("GET /console/me", htmlPage(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
+	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
+	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
+	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
 	mux.Handle("GET /api/v1/me", a.Identify(http.HandlerFunc(s.me)))
 }
 
-var consolePage = template.Must(template.New("console").Parse(`<!doctype html>
+var consolePage = template.Must(template.New("console").Parse(nowSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>hikyaku</title>
-<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;padding:0 1em}li{margin:.5em 0}form{display:inline}</style></head>
+<style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
+li{margin:.5em 0}form{display:inline}.rows{list-style:none;padding:0}.rows li{border-left:4px solid #ccc;padding:.2em .6em}
+.rows li.gap{border-left-color:#b00020;background:#fdf0f0}.muted{color:#555;font-size:.9em}.what{color:#555}
+button{font-size:1em;padding:.4em .9em;margin:.2em 0}</style></head>
 <body><h1>hikyaku</h1>
 <div>{{.SignedInAs}} <form method="post" action="{{.SignOut}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>{{.SignOutText}}</button></form></div>
-{{if .Notice}}<p><strong>{{.Notice}}</strong></p>{{end}}
-<h2>{{.Heading}}</h2>
-{{if .Incidents}}<ul>{{range .Incidents}}<li>#{{.ID}} {{.Summary}}
+{{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
+{{template "now" .Now}}
+<h2>{{.Heading}}</h2><p><a href="{{.ListPage}}">{{.ListText}}</a> · <a href="{{.MePage}}">{{.MeText}}</a></p>
+{{if .Incidents}}<ul>{{range .Incidents}}<li><a href="{{.Page}}">#{{.ID}}</a> {{.Summary}}
 <form method="post" action="{{.Ack}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.AckText}}</button></form></li>
 {{end}}</ul>{{else}}<p>{{.None}}</p>{{end}}
 </body></html>
@@ -47,11 +55,14 @@ type consoleIncident struct {
 	ID      int64
 	Summary string
 	Ack     string
+	Page    string
 }
 
 type consoleView struct {
 	Lang, SignedInAs, SignOut, SignOutText, CSRF, Notice, Heading, None, AckText string
 	Incidents                                                                    []consoleIncident
+	Now                                                                          nowView
+	ListPage, ListText, MePage, MeText                                           string
 }
 
 // signedIn is the request's identity, or false after answering for a
@@ -84,14 +95,17 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access.Identity, notice string, code int) {
 	cfg := s.Engine.Policies().Config()
 	u := cfg.User(id.User)
-	lang, name := cfg.Global.Language, id.User
+	lang, name, loc := cfg.Global.Language, id.User, cfg.Global.Location
 	if u != nil {
-		lang, name = u.Language, u.Name
+		lang, name, loc = u.Language, u.Name, u.Location
 	}
 	t := catalog.For(lang)
 	v := consoleView{Lang: lang, SignedInAs: t.T("console.signed_in_as", name, id.User),
 		SignOut: s.Auth.Path(access.SignOutPath), SignOutText: t.T("console.sign_out"), CSRF: s.Auth.CSRFToken(id.Session),
-		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack")}
+		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack"),
+		ListPage: s.Auth.Path("/console/incidents"), ListText: t.T("console.all_incidents"),
+		MePage: s.Auth.Path("/console/me"), MeText: t.T("console.my_oncall"),
+		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
 	if err != nil {
 		s.Engine.log.Error("console: listing open incidents failed", "user", id.User, "err", err)
@@ -100,7 +114,8 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 	}
 	for _, inc := range page.Incidents {
 		v.Incidents = append(v.Incidents, consoleIncident{ID: inc.ID, Summary: summary(inc),
-			Ack: s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10) + "/ack")})
+			Ack:  s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10) + "/ack"),
+			Page: s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10))})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

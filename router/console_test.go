@@ -85,7 +85,7 @@ func TestConsoleThroughTrustedProxy(t *testing.T) {
 			t.Errorf("%s: %q, want %q", k, got, want)
 		}
 	}
-	for _, want := range []string{"carol (carol) としてサインイン中", "未解決のインシデント", `action="/console/incidents/1/ack"`, "#1 UNKNOWN eng (open): disk full"} {
+	for _, want := range []string{"carol (carol) としてサインイン中", "未解決のインシデント", `action="/console/incidents/1/ack"`, `<a href="/console/incidents/1">#1</a> UNKNOWN eng (open): disk full`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q:\n%s", want, body)
 		}

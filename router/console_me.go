@@ -1,0 +1,107 @@
+package router
+
+import (
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hikyaku/hikyaku/catalog"
+	"github.com/hikyaku/hikyaku/config"
+)
+
+// myHorizon is how far ahead My on-call lists the viewer's shifts.
+const myHorizon = 28 * 24 * time.Hour
+
+var myPage = template.Must(template.New("me").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>hikyaku</title>
+<style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
+li{margin:.4em 0}.muted{color:#555;font-size:.9em}</style></head>
+<body><p><a href="{{.Home}}">{{.BackText}}</a></p><h1>{{.Heading}}</h1><p class="muted">{{.TimesIn}}</p>
+<h2>{{.ShiftsHeading}}</h2>{{if .Shifts}}<ul>{{range .Shifts}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>{{.NoShifts}}</p>{{end}}
+<h2>{{.RulesHeading}}</h2>{{if .Rules}}<ul>{{range .Rules}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>{{.NoRules}}</p>{{end}}
+<h2>{{.ContactsHeading}}</h2><ul>{{range .Contacts}}<li>{{.}}</li>{{end}}</ul>
+</body></html>
+`))
+
+type myView struct {
+	Lang, Home, BackText, Heading, TimesIn, ShiftsHeading, NoShifts, RulesHeading, NoRules, ContactsHeading string
+	Shifts, Rules, Contacts                                                                                 []string
+}
+
+// consoleMe is GET /console/me: the viewer's shifts in the next four
+// weeks in every rotation and schedule, their notification rules and
+// contact methods.
+func (s *Server) consoleMe(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.signedIn(w, r)
+	if !ok {
+		return
+	}
+	lang, loc, _ := s.viewer(id)
+	t := catalog.For(lang)
+	set := s.Engine.Policies()
+	cfg := set.Config()
+	now := s.Engine.now()
+	v := myView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back_now"), Heading: t.T("console.my_oncall"),
+		TimesIn: t.T("console.times_in", now.In(loc).Format("MST"), loc.String()), ShiftsHeading: t.T("console.my_shifts"),
+		NoShifts: t.T("console.no_shifts"), RulesHeading: t.T("console.my_rules"), NoRules: t.T("console.no_rules"),
+		ContactsHeading: t.T("console.my_contacts")}
+	type mine struct {
+		start time.Time
+		text  string
+	}
+	var shifts []mine
+	for _, d := range cfg.Departments {
+		ids := []string{}
+		for _, r := range d.Rotations {
+			ids = append(ids, r.ID)
+		}
+		for _, sc := range d.Schedules {
+			ids = append(ids, sc.ID)
+		}
+		for _, src := range ids {
+			all, err := set.Shifts(src, now, now.Add(myHorizon))
+			if err != nil {
+				s.Engine.log.Error("console: computing shifts failed", "rotation", src, "err", err)
+				continue
+			}
+			for _, sh := range all {
+				if sh.User == id.User {
+					shifts = append(shifts, mine{sh.Start, t.T("console.my_shift", viewerTime(sh.Start, loc), viewerTime(sh.End, loc), d.ID, src)})
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(shifts, func(a, b mine) int { return a.start.Compare(b.start) })
+	for _, m := range shifts {
+		v.Shifts = append(v.Shifts, m.text)
+	}
+	if u := cfg.User(id.User); u != nil {
+		for _, rule := range u.Notify {
+			chs := make([]string, len(rule.Channels))
+			for i, c := range rule.Channels {
+				chs[i] = string(c)
+			}
+			v.Rules = append(v.Rules, t.T("console.my_rule", rule.After.String(), strings.Join(chs, ", ")))
+		}
+		for _, spec := range cfg.Channels() {
+			addr := u.Contacts.Get(spec.Name)
+			switch {
+			case addr == "":
+			case spec.Name == config.ChannelWebhook:
+				// A webhook URL may carry a token in its path or query: the
+				// page says one is set, never what it is.
+				v.Contacts = append(v.Contacts, string(spec.Name)+": "+t.T("console.set"))
+			default:
+				v.Contacts = append(v.Contacts, string(spec.Name)+": "+addr)
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := myPage.Execute(w, v); err != nil {
+		s.Engine.log.Warn("writing My on-call failed", "err", err)
+	}
+}
