@@ -46,16 +46,13 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		return poison(fmt.Errorf("decode step timer payload: %w", err))
 	}
-	var fired, written bool
-	var found stepFound
-	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		fired, written, found = false, false, stepFound{}
+	res, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		var found stepFound
 		esc := cur.Escalation
 		if cur.Status != store.StatusOpen || esc.Generation != p.Gen ||
 			esc.Round > p.Round || (esc.Round == p.Round && esc.Step >= p.Step) {
 			return nil, nil // acked, resolved, or already fired: stale
 		}
-		written = true
 		now := e.now()
 		inc := *cur
 		inc.UpdatedAt = now
@@ -66,6 +63,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		if pol == nil {
 			found.noPolicy = true
 			ch.Events = append(ch.Events, event(now, "no_policy", "", "policy", inc.Policy))
+			ch.Outcome = found
 			return ch, nil
 		}
 		if pol.ID != inc.Policy {
@@ -75,9 +73,10 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		if p.Step >= len(pol.Steps) {
 			// The policy shrank under a reload: what is left is the end of the round.
 			ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, len(pol.Steps)-1, now, true))
+			ch.Outcome = found
 			return ch, nil
 		}
-		fired = true
+		found.fired = true
 		sf := e.Policies().StepTargets(pol, p.Step, now)
 		found.empty, found.fallback = sf.Empty, sf.Fallback
 		ch.Events = append(ch.Events, event(now, "step_fired", "",
@@ -105,20 +104,22 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			}
 		}
 		ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, p.Step, now, sf.Empty))
+		ch.Outcome = found
 		return ch, nil
 	})
 	if err != nil {
 		return fmt.Errorf("fire step: %w", err)
 	}
-	if written {
+	found := store.OutcomeOf[stepFound](res)
+	if inc := res.Incident; res.Written {
 		found.log(e.log.With("incident", c.IncidentID, "policy", inc.Policy, "department", inc.Department,
 			"step", p.Step+1, "round", p.Round+1))
 	}
-	if fired {
+	if found.fired {
 		e.metrics.stepsFired.Inc()
 		e.kick() // pages due now are waiting
 	}
-	if written {
+	if res.Written {
 		return errDone
 	}
 	return nil
@@ -142,6 +143,7 @@ type stepFound struct {
 	empty       bool
 	fallback    string
 	unreachable []string // targets with no way to be paged: no notification rules, or gone from the config
+	fired       bool     // the step's targets were paged (not a policy gone or shrunk)
 }
 
 func (f *stepFound) log(l *slog.Logger) {
@@ -214,13 +216,10 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		return poison(fmt.Errorf("decode exhaust timer payload: %w", err))
 	}
-	var done bool
-	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		done = false
+	res, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status != store.StatusOpen || cur.Escalation.Generation != p.Gen || cur.Escalation.Exhausted {
 			return nil, nil
 		}
-		done = true
 		now := e.now()
 		inc := *cur
 		inc.Escalation.Exhausted, inc.UpdatedAt = true, now
@@ -230,7 +229,7 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	if err != nil {
 		return fmt.Errorf("exhaust: %w", err)
 	}
-	if done {
+	if inc := res.Incident; res.Written {
 		e.metrics.exhausted.WithLabelValues(inc.Department).Inc()
 		e.log.Error("escalation exhausted: nobody acknowledged", "incident", inc.ID,
 			"department", inc.Department, "policy", inc.Policy, "severity", inc.Severity,

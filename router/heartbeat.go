@@ -110,13 +110,10 @@ func missing(t *store.Timer) bool {
 
 // heartbeatBack resolves the heartbeat's incident, if one is open, saying why.
 func (e *Engine) heartbeatBack(ctx context.Context, name string, at time.Time, why string) error {
-	var resolved bool
-	inc, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(name), func(cur *store.Incident) (*store.Change, error) {
-		resolved = false
+	res, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(name), func(cur *store.Incident) (*store.Change, error) {
 		if cur == nil {
 			return nil, nil
 		}
-		resolved = true
 		ch := e.resolveChange(cur, "hikyaku", "heartbeat")
 		why := event(e.now(), why, "hikyaku", "heartbeat", name, "received_at", stamp(at))
 		ch.Events = append([]store.Event{why}, ch.Events...)
@@ -125,9 +122,9 @@ func (e *Engine) heartbeatBack(ctx context.Context, name string, at time.Time, w
 	if err != nil {
 		return fmt.Errorf("router: heartbeat %q: resolve its incident: %w", name, err)
 	}
-	if resolved {
-		e.observeResolved(inc)
-		e.log.Info("heartbeat back: its incident is resolved", "heartbeat", name, "incident", inc.ID, "why", why)
+	if res.Written {
+		e.observeResolved(res.Incident)
+		e.log.Info("heartbeat back: its incident is resolved", "heartbeat", name, "incident", res.Incident.ID, "why", why)
 		e.kick()
 	}
 	return nil
@@ -210,9 +207,7 @@ func (e *Engine) openHeartbeatIncident(ctx context.Context, h *config.Heartbeat,
 		d.Action, d.Maintenance = policies.ActionMaintenance, name
 	}
 	msg := &Message{Data: &template.Data{Receiver: "hikyaku"}, GroupKey: heartbeatKey(h.Name)}
-	var opened bool
-	inc, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(h.Name), func(cur *store.Incident) (*store.Change, error) {
-		opened = cur == nil
+	res, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(h.Name), func(cur *store.Incident) (*store.Change, error) {
 		if cur != nil {
 			return nil, nil
 		}
@@ -226,7 +221,7 @@ func (e *Engine) openHeartbeatIncident(ctx context.Context, h *config.Heartbeat,
 	if err != nil {
 		return fmt.Errorf("router: heartbeat %q: open its incident: %w", h.Name, err)
 	}
-	if opened {
+	if inc := res.Incident; res.Written {
 		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
 		e.log.Error("heartbeat missing: the monitoring pipeline is silent; incident opened", "heartbeat", h.Name,
 			watched, stamp(since), "timeout", h.Timeout.String(), "incident", inc.ID, "department", inc.Department,

@@ -125,9 +125,7 @@ func continued(routed []policies.Decision, firstRoute string) []policies.Decisio
 // for the group's first incident, gives the continue keys it must list.
 func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.Decision, msg *Message, raw []byte,
 	lists func(cur *store.Incident) []string) (*store.Incident, error) {
-	var opened, resolved bool
-	inc, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
-		opened, resolved = false, false
+	res, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
 		var keys []string
 		if lists != nil {
 			keys = lists(cur)
@@ -136,13 +134,16 @@ func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.D
 		case cur == nil && (!msg.Firing() || d == nil):
 			return nil, nil // resolved before we ever saw it firing, dropped, or not ours
 		case cur == nil:
-			opened = true
 			ch := e.open(key, *d, msg, raw)
 			ch.Incident.Group, ch.Incident.Continued = group, keys
+			ch.Outcome = ingestOpened
 			return ch, nil
 		case !msg.Firing():
-			resolved = true
-			return e.resolveChange(cur, "alertmanager", "alertmanager"), nil
+			ch := e.resolveChange(cur, "alertmanager", "alertmanager")
+			if ch != nil {
+				ch.Outcome = ingestResolved
+			}
+			return ch, nil
 		default:
 			ch := e.refresh(cur, msg, raw)
 			if merged, grew := union(cur.Continued, keys); grew {
@@ -158,16 +159,25 @@ func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.D
 	if err != nil {
 		return nil, fmt.Errorf("router: ingest group %q: %w", msg.GroupKey, err)
 	}
+	inc := res.Incident
 	switch {
-	case inc == nil:
-	case opened:
+	case !res.Written:
+	case res.Outcome == ingestOpened:
 		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
 		e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
-	case resolved:
+	case res.Outcome == ingestResolved:
 		e.observeResolved(inc)
 	}
 	return inc, nil
 }
+
+// What an Alertmanager post did to the incident under its key.
+type ingestOutcome int
+
+const (
+	ingestOpened ingestOutcome = iota + 1
+	ingestResolved
+)
 
 // union is have with the keys it lacks appended, and whether it grew.
 func union(have, keys []string) ([]string, bool) {
@@ -444,8 +454,9 @@ func (e *Engine) escalateChange(cur *store.Incident, actor, via string) (*store.
 }
 
 // update is store.Update with the engine's error vocabulary.
-func (e *Engine) update(ctx context.Context, id int64, fn func(*store.Incident) (*store.Change, error)) (*store.Incident, error) {
-	inc, err := e.opts.Store.Update(ctx, id, fn)
+func (e *Engine) update(ctx context.Context, id int64, fn store.UpdateFunc) (*store.Incident, error) {
+	res, err := e.opts.Store.Update(ctx, id, fn)
+	inc := res.Incident
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrNotFound

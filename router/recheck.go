@@ -49,15 +49,12 @@ func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
 		e.log.Error("bad recheck timer payload: dropping it", "timer", c.ID, "err", err)
 		return nil
 	}
-	var written, paged bool
-	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		written, paged = false, false
+	res, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status != store.StatusOpen || cur.Wait == nil || cur.Escalation.Generation != p.Gen {
 			return nil, nil // resolved, acked, or paging already: nothing waits
 		}
-		ch := e.rerouteChange(cur, &paged)
+		ch := e.rerouteChange(cur)
 		if ch != nil {
-			written = true
 			ch.Cancel = append(ch.Cancel, c.ID)
 		}
 		return ch, nil
@@ -69,12 +66,15 @@ func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
 	if err != nil {
 		return fmt.Errorf("recheck: %w", err)
 	}
-	e.afterReroute(inc, paged)
-	if written {
+	e.afterReroute(res.Incident, store.OutcomeOf[rerouted](res).paged)
+	if res.Written {
 		return errDone
 	}
 	return nil
 }
+
+// rerouted is what rerouteChange started.
+type rerouted struct{ paged bool }
 
 // afterReroute logs and wakes the scheduler for what rerouteChange started.
 func (e *Engine) afterReroute(inc *store.Incident, paged bool) {
@@ -90,7 +90,8 @@ func (e *Engine) afterReroute(inc *store.Incident, paged bool) {
 // now and starts what the decision says: its escalation, another wait (the
 // next of overlapping windows, a later hold), or nothing (a drop route, or
 // a continue route gone). nil means the decision is the wait already in force.
-func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
+// Its Outcome is rerouted{paged: true} when the escalation starts.
+func (e *Engine) rerouteChange(cur *store.Incident) *store.Change {
 	now := e.now()
 	old := *cur.Wait
 	inc := *cur
@@ -138,7 +139,7 @@ func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
 			return ch
 		}
 	default:
-		*paged = true
+		ch.Outcome = rerouted{paged: true}
 		ch.Schedule = append(ch.Schedule, stepTimer(&inc, 0, 0, now))
 	}
 	if !reporting && e.hasStakeholders(&inc) {
@@ -200,19 +201,17 @@ func (e *Engine) recheckWaiting(ctx context.Context) error {
 		if listed.Wait == nil {
 			continue
 		}
-		var paged bool
-		inc, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
-			paged = false
+		res, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
 			if cur.Status != store.StatusOpen || cur.Wait == nil {
 				return nil, nil
 			}
-			return e.rerouteChange(cur, &paged), nil
+			return e.rerouteChange(cur), nil
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("incident %d: %w", listed.ID, err))
 			continue
 		}
-		e.afterReroute(inc, paged)
+		e.afterReroute(res.Incident, store.OutcomeOf[rerouted](res).paged)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%d waiting incidents not routed again (their timers still fire): %w", len(errs), errors.Join(errs...))

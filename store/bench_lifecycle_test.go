@@ -76,7 +76,7 @@ func benchLifecycle(b *testing.B, s store.Store, msg []byte, written func() (int
 func lifecycle(ctx context.Context, b *testing.B, s store.Store, i int, now time.Time, msg []byte) {
 	key := fmt.Sprintf("ops/group-%d", i)
 	stepID := fmt.Sprintf("%d/step/0", i)
-	res, err := s.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
+	opened, err := s.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
 		return &store.Change{
 			Incident: &store.Incident{Status: store.StatusOpen, CreatedAt: now, UpdatedAt: now, LastAlertAt: now,
 				Department: "infra", Policy: "infra", Route: "infra", Severity: "critical", Message: msg,
@@ -91,7 +91,7 @@ func lifecycle(ctx context.Context, b *testing.B, s store.Store, i int, now time
 	if err != nil {
 		b.Fatal(err)
 	}
-	id := resultIncident(res).ID
+	id := opened.Incident.ID
 	step := claimTimer(ctx, b, s, now, stepID)
 	pageID := fmt.Sprintf("%d/notify/0", id)
 	_, err = s.Update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
@@ -191,6 +191,3 @@ func aofSize(ctx context.Context, rdb *redis.Client) (int64, error) {
 	}
 	return 0, fmt.Errorf("no aof_current_size in INFO persistence")
 }
-
-// resultIncident is what an update returned.
-func resultIncident(inc *store.Incident) *store.Incident { return inc }

@@ -231,7 +231,7 @@ func deleteIncident(tx *bolt.Tx, id int64) (bool, error) {
 	if err != nil || m == nil {
 		return false, err
 	}
-	inc, err := getIncident(tx, id)
+	inc, _, err := getRecord(tx, id)
 	if err != nil {
 		return false, err
 	}
@@ -268,6 +268,9 @@ func deleteIncident(tx *bolt.Tx, id int64) (bool, error) {
 		}
 	}
 	if err := cancelTimers(tx, id, &Change{CancelIncidentTimers: true}, nil); err != nil {
+		return false, err
+	}
+	if err := deleteMessage(tx.Bucket(bucketMessages), key); err != nil {
 		return false, err
 	}
 	return true, tx.Bucket(bucketIncidents).Delete(key)

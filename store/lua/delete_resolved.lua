@@ -20,7 +20,7 @@ for _, member in ipairs(members) do
     redis.call('ZREM', resolved, member)
   else
     drop_index(base, id, meta)
-    redis.call('DEL', base .. 'incident:' .. sid, base .. 'timeline:' .. sid)
+    redis.call('DEL', base .. 'incident:' .. sid, base .. 'message:' .. sid, base .. 'timeline:' .. sid)
     redis.call('ZREM', base .. 'incidents', sid)
     redis.call('ZREM', base .. 'status:resolved', sid)
     local its = incident_timers(base, id)
