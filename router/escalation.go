@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
 )
 
 // policyFor is the incident's policy in the config in force. When a reload
 // removed it, the incident falls back to its route's, then its department's
 // policy, so a config change never leaves an open incident without pages.
-func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
-	cfg := e.Policies().Config()
+func (e *Engine) policyFor(set *policies.Set, inc *store.Incident) *config.Policy {
+	cfg := set.Config()
 	if p := cfg.Policy(inc.Policy); p != nil {
 		return p
 	}
@@ -42,6 +43,7 @@ func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
 // step, the next round, or the end. All of it is one store write, so a crash
 // either fired the step completely or not at all; firing it again is a no-op.
 func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	var p stepPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		return poison(fmt.Errorf("decode step timer payload: %w", err))
@@ -59,7 +61,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		inc.Escalation.Round, inc.Escalation.Step = p.Round, p.Step
 		// The step's timer goes in the same write that fires it: no Complete round trip.
 		ch := &store.Change{Incident: &inc, Cancel: []string{c.ID}}
-		pol := e.policyFor(&inc)
+		pol := e.policyFor(set, &inc)
 		if pol == nil {
 			found.noPolicy = true
 			ch.Events = append(ch.Events, event(now, "no_policy", "", "policy", inc.Policy))
@@ -77,14 +79,14 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			return ch, nil
 		}
 		found.fired = true
-		sf := e.Policies().StepTargets(pol, p.Step, now)
+		sf := set.StepTargets(pol, p.Step, now)
 		found.empty, found.fallback = sf.Empty, sf.Fallback
 		ch.Events = append(ch.Events, event(now, "step_fired", "",
 			"step", strconv.Itoa(p.Step+1), "round", strconv.Itoa(p.Round+1),
 			"users", strings.Join(sf.Users, ","), "chat_channels", strings.Join(sf.ChatChannels, ","),
 			"fallback", sf.Fallback, "empty", boolString(sf.Empty)))
 		for _, u := range sf.Users {
-			pages := e.Policies().NotifyPages(u, now)
+			pages := set.NotifyPages(u, now)
 			if len(pages) == 0 {
 				found.unreachable = append(found.unreachable, u)
 			}
@@ -95,7 +97,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			}
 		}
 		for _, id := range sf.ChatChannels {
-			if cc := e.Policies().Config().ChatChannel(id); cc != nil {
+			if cc := set.Config().ChatChannel(id); cc != nil {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", ChatChannel: id, Channel: chatChannelKind(cc),
 					Step: p.Step, Round: p.Round}, 0, atOnce(now, now, c.Due)))
@@ -179,9 +181,9 @@ func (e *Engine) next(inc *store.Incident, pol *config.Policy, round, step int, 
 }
 
 // updateEvery is the shortest report period among the incident's stakeholders' departments.
-func (e *Engine) updateEvery(inc *store.Incident) time.Duration {
+func (e *Engine) updateEvery(set *policies.Set, inc *store.Incident) time.Duration {
 	var every time.Duration
-	for _, d := range e.Policies().Config().Departments {
+	for _, d := range set.Config().Departments {
 		st := d.Stakeholders
 		if len(st.Users)+len(st.ChatChannels) == 0 {
 			continue
@@ -265,8 +267,8 @@ func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
 }
 
 // hasStakeholders tells whether anyone is to be informed of this incident.
-func (e *Engine) hasStakeholders(inc *store.Incident) bool {
-	return len(e.stakeholders(inc)) > 0
+func (e *Engine) hasStakeholders(set *policies.Set, inc *store.Incident) bool {
+	return len(e.stakeholders(set, inc)) > 0
 }
 
 type stakeholder struct {
@@ -275,8 +277,8 @@ type stakeholder struct {
 
 // stakeholders lists who is informed of inc: its department's stakeholders,
 // and every department whose stakeholders asked for this severity.
-func (e *Engine) stakeholders(inc *store.Incident) []stakeholder {
-	cfg := e.Policies().Config()
+func (e *Engine) stakeholders(set *policies.Set, inc *store.Incident) []stakeholder {
+	cfg := set.Config()
 	var out []stakeholder
 	seen := map[string]bool{}
 	for _, d := range cfg.Departments {
@@ -316,10 +318,10 @@ func reportChannel(u *config.User) string {
 }
 
 // stakeholderMessages are the outbox entries of one report to every stakeholder.
-func (e *Engine) stakeholderMessages(inc *store.Incident, kind string) []store.Timer {
+func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kind string) []store.Timer {
 	now := e.now()
 	var out []store.Timer
-	for _, s := range e.stakeholders(inc) {
+	for _, s := range e.stakeholders(set, inc) {
 		if s.channel == "" {
 			continue
 		}
@@ -332,14 +334,15 @@ func (e *Engine) stakeholderMessages(inc *store.Incident, kind string) []store.T
 // report sends a stakeholder update and schedules the next while the
 // incident is open; the update says when the next one comes.
 func (e *Engine) report(ctx context.Context, c store.Claim) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status == store.StatusResolved {
 			return nil, nil // the final report went out with the resolution
 		}
 		now := e.now()
 		inc := *cur
-		ch := &store.Change{Incident: &inc, Schedule: e.stakeholderMessages(&inc, "report")}
-		if every := e.updateEvery(&inc); every > 0 {
+		ch := &store.Change{Incident: &inc, Schedule: e.stakeholderMessages(set, &inc, "report")}
+		if every := e.updateEvery(set, &inc); every > 0 {
 			ch.Schedule = append(ch.Schedule, reportTimer(&inc, now.Add(every)))
 		}
 		ch.Events = append(ch.Events, event(now, "stakeholders_informed", "", "recipients", strconv.Itoa(len(ch.Schedule))))

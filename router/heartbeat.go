@@ -110,11 +110,12 @@ func missing(t *store.Timer) bool {
 
 // heartbeatBack resolves the heartbeat's incident, if one is open, saying why.
 func (e *Engine) heartbeatBack(ctx context.Context, name string, at time.Time, why string) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	res, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(name), func(cur *store.Incident) (*store.Change, error) {
 		if cur == nil {
 			return nil, nil
 		}
-		ch := e.resolveChange(cur, "hikyaku", "heartbeat")
+		ch := e.resolveChange(set, cur, "hikyaku", "heartbeat")
 		why := event(e.now(), why, "hikyaku", "heartbeat", name, "received_at", stamp(at))
 		ch.Events = append([]store.Event{why}, ch.Events...)
 		return ch, nil
@@ -211,7 +212,7 @@ func (e *Engine) openHeartbeatIncident(ctx context.Context, h *config.Heartbeat,
 		if cur != nil {
 			return nil, nil
 		}
-		ch := e.open(heartbeatKey(h.Name), d, msg, raw)
+		ch := e.open(set, heartbeatKey(h.Name), d, msg, raw)
 		// open's first event says Alertmanager created it: here hikyaku did.
 		ch.Events[0] = event(now, "created", "hikyaku", "heartbeat", h.Name)
 		ch.Events = append(ch.Events[:1], append([]store.Event{event(now, "heartbeat_missing", "hikyaku",

@@ -28,8 +28,8 @@ var waitReasons = map[policies.Action]string{
 }
 
 // wait is what an incident decided d waits for, or nil when d is final.
-func (e *Engine) wait(d policies.Decision, now time.Time) *store.Wait {
-	until, ok := e.Policies().MutedUntil(d, now)
+func (e *Engine) wait(set *policies.Set, d policies.Decision, now time.Time) *store.Wait {
+	until, ok := set.MutedUntil(d, now)
 	if !ok {
 		return nil
 	}
@@ -44,6 +44,7 @@ func (e *Engine) wait(d policies.Decision, now time.Time) *store.Wait {
 
 // recheck routes a waiting incident again when its wait is over.
 func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		e.log.Error("bad recheck timer payload: dropping it", "timer", c.ID, "err", err)
@@ -53,7 +54,7 @@ func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
 		if cur.Status != store.StatusOpen || cur.Wait == nil || cur.Escalation.Generation != p.Gen {
 			return nil, nil // resolved, acked, or paging already: nothing waits
 		}
-		ch := e.rerouteChange(cur)
+		ch := e.rerouteChange(set, cur)
 		if ch != nil {
 			ch.Cancel = append(ch.Cancel, c.ID)
 		}
@@ -91,12 +92,12 @@ func (e *Engine) afterReroute(inc *store.Incident, paged bool) {
 // next of overlapping windows, a later hold), or nothing (a drop route, or
 // a continue route gone). nil means the decision is the wait already in force.
 // Its Outcome is rerouted{paged: true} when the escalation starts.
-func (e *Engine) rerouteChange(cur *store.Incident) *store.Change {
+func (e *Engine) rerouteChange(set *policies.Set, cur *store.Incident) *store.Change {
 	now := e.now()
 	old := *cur.Wait
 	inc := *cur
 	ch := &store.Change{Incident: &inc}
-	d, why := e.decisionFor(cur, now)
+	d, why := e.decisionFor(set, cur, now)
 	kind := old.Reason + "_ended"
 	if why != "" {
 		inc.Wait = nil
@@ -106,7 +107,7 @@ func (e *Engine) rerouteChange(cur *store.Incident) *store.Change {
 	}
 	var w *store.Wait
 	if d.Action != policies.ActionDrop {
-		w = e.wait(d, now)
+		w = e.wait(set, d, now)
 	}
 	if w != nil && w.Reason == old.Reason && w.Window == old.Window {
 		if w.Until.Equal(old.Until) {
@@ -142,7 +143,7 @@ func (e *Engine) rerouteChange(cur *store.Incident) *store.Change {
 		ch.Outcome = rerouted{paged: true}
 		ch.Schedule = append(ch.Schedule, stepTimer(&inc, 0, 0, now))
 	}
-	if !reporting && e.hasStakeholders(&inc) {
+	if !reporting && e.hasStakeholders(set, &inc) {
 		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
 		reporting = true
 	}
@@ -157,7 +158,7 @@ func (e *Engine) rerouteChange(cur *store.Incident) *store.Change {
 // incident, the first decision (the route that takes the group now). A
 // continue route's incident whose route no longer matches has none: why
 // says so, and the group's other incidents page.
-func (e *Engine) decisionFor(cur *store.Incident, now time.Time) (policies.Decision, string) {
+func (e *Engine) decisionFor(set *policies.Set, cur *store.Incident, now time.Time) (policies.Decision, string) {
 	msg, err := DecodeMessage(cur.Message)
 	if err != nil {
 		// The store refuses messages that are not JSON, so this is a decoder
@@ -166,7 +167,7 @@ func (e *Engine) decisionFor(cur *store.Incident, now time.Time) (policies.Decis
 		return policies.Decision{Route: cur.Route, Department: cur.Department, Policy: cur.Policy, Severity: cur.Severity,
 			Action: policies.ActionPage, Note: "stored message unreadable: paging as opened"}, ""
 	}
-	ds := e.Policies().Route(msg.Labels(), now)
+	ds := set.Route(msg.Labels(), now)
 	for _, d := range ds {
 		if d.Route == cur.Route {
 			return d, ""
@@ -192,6 +193,7 @@ func isFirst(inc *store.Incident) bool {
 // leaves the incident's own recheck timer, which still fires at its old
 // time; the error says how many could not be routed again.
 func (e *Engine) recheckWaiting(ctx context.Context) error {
+	set := e.Policies() // one config for the whole sweep, however often the store runs each update
 	incs, err := e.opts.Store.List(ctx, store.ListOptions{Status: store.StatusOpen})
 	if err != nil {
 		return fmt.Errorf("list open incidents: %w", err)
@@ -205,7 +207,7 @@ func (e *Engine) recheckWaiting(ctx context.Context) error {
 			if cur.Status != store.StatusOpen || cur.Wait == nil {
 				return nil, nil
 			}
-			return e.rerouteChange(cur), nil
+			return e.rerouteChange(set, cur), nil
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("incident %d: %w", listed.ID, err))
