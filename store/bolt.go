@@ -260,22 +260,26 @@ func indexIncident(tx *bolt.Tx, cur, next *Incident) error {
 	switch {
 	case holdsKey(next.Status) && holder != nil && !bytes.Equal(holder, id):
 		return fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
-	case holdsKey(next.Status):
+	case holdsKey(next.Status) && holder == nil:
 		err = keys.Put(indexed, id)
-	case bytes.Equal(holder, id):
+	case !holdsKey(next.Status) && bytes.Equal(holder, id):
 		err = keys.Delete(indexed)
 	}
 	if err != nil {
 		return err
 	}
-	statuses := tx.Bucket(bucketStatuses)
-	if cur != nil {
-		if err := statuses.Delete(statusKey(cur.Status, next.ID)); err != nil {
+	// A page is rewritten whole once touched, so what is already in place
+	// is left alone: most writes keep the key and the status.
+	if cur == nil || cur.Status != next.Status {
+		statuses := tx.Bucket(bucketStatuses)
+		if cur != nil {
+			if err := statuses.Delete(statusKey(cur.Status, next.ID)); err != nil {
+				return err
+			}
+		}
+		if err := statuses.Put(statusKey(next.Status, next.ID), nil); err != nil {
 			return err
 		}
-	}
-	if err := statuses.Put(statusKey(next.Status, next.ID), nil); err != nil {
-		return err
 	}
 	return writeIndex(tx, next)
 }
