@@ -49,8 +49,17 @@ type Receiver interface {
 	// provider reports taken (a call initiated, an SMS sent), so a replica
 	// taking it over after its sender vanished does not send it again.
 	DeliveryAccepted(ctx context.Context, token, providerID string) error
-	// Note puts an event on an incident's timeline (a refused reply).
+	// Note puts an event on an incident's timeline (a refused reply);
+	// ErrNoIncident when there is no such incident.
 	Note(ctx context.Context, incident int64, ev Note) error
+
+	// For the email reply listener (channels/email).
+
+	// Noted are the events of type typ on an incident's timeline, oldest
+	// first: what earlier Notes recorded (how many refusals it holds, who
+	// was told); ErrNoIncident when there is no such incident.
+	Noted(ctx context.Context, incident int64, typ string) ([]Note, error)
+
 	// Send sends m through its channel's current sender, outside any page:
 	// a confirmation or a notice. Nothing is retried or failed over.
 	Send(ctx context.Context, m *Message) (Receipt, error)
@@ -104,6 +113,12 @@ type Result struct {
 	Incident Incident // zero when NotFound
 	// Reason says why a Forbidden action was refused, for the person.
 	Reason string
+
+	// Retry says a Done action had acted already: a provider's retry of a
+	// request still in the incident's window of handled requests. Its
+	// answer was given the first time; a channel that sends one separately
+	// (an email confirmation) does not send it again.
+	Retry bool
 }
 
 // Delivery is one message hikyaku sent: who was reached, when, on which

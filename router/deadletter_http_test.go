@@ -3,16 +3,11 @@ package router
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"net"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/hikyaku/hikyaku/store"
 )
@@ -124,45 +119,22 @@ func TestDeadLetterAPI(t *testing.T) {
 		"timer_dead_lettered:", "timer_dead_letter_discarded:bob"})
 }
 
-// panickyBackend's sessions panic on DATA.
-type panickyBackend struct{}
-
-func (panickyBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return panickySession{}, nil }
-
-type panickySession struct{}
-
-func (panickySession) Mail(string, *smtp.MailOptions) error { return nil }
-func (panickySession) Rcpt(string, *smtp.RcptOptions) error { return nil }
-func (panickySession) Data(r io.Reader) error               { io.Copy(io.Discard, r); panic("boom in DATA") }
-func (panickySession) Reset()                               {}
-func (panickySession) Logout() error                        { return nil }
-
-func TestPanicInMailSessionIsCountedAndAnswered451(t *testing.T) {
+// TestRecoveredSMTPCountsAndLogs: the hook the email reply listener calls
+// with a panic of one of its sessions counts it as where=smtp and logs it
+// at ERROR with its stack and what ran (the listener's side, answering 451,
+// is channels/email's TestPanicInMailSessionIsAnswered451).
+func TestRecoveredSMTPCountsAndLogs(t *testing.T) {
 	h, logs := faultHarness(t, nil, nil)
-	if _, ok := NewMailServer(h.engine, MailOptions{}).srv.Backend.(recoverSMTP); !ok {
-		t.Fatal("the reply listener's sessions are not guarded against panics")
-	}
-	srv := smtp.NewServer(recoverSMTP{panickyBackend{}, h.engine})
-	srv.Domain = "hikyaku.test"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	rig := &mailRig{harness: h, listen: ln.Addr().String()}
-	err = rig.deliver("alice@example.com", []string{"reply@hikyaku.test"}, []byte("Subject: ack\r\n\r\nack\r\n"))
-	var se *smtp.SMTPError
-	if !errors.As(err, &se) || se.Code != 451 {
-		t.Fatalf("DATA with a panicking session: %v, want 451 so the relay retries", err)
-	}
+	func() {
+		defer func() { h.engine.RecoveredSMTP(recover(), "command", "DATA") }()
+		panic("boom in DATA")
+	}()
 	if got := counterValue(t, h.engine.metrics.faults.panics.WithLabelValues(panicSMTP)); got != 1 {
 		t.Fatalf("hikyaku_panics_total{where=smtp} = %v, want 1", got)
 	}
-	if l := logs.String(); !strings.Contains(l, `level=ERROR msg="panic recovered; hikyaku keeps running" where=smtp`) ||
-		!strings.Contains(l, "runtime/debug.Stack") {
-		t.Fatalf("panic not logged at ERROR with its stack:\n%.2000s", l)
+	if l := logs.String(); !strings.Contains(l, `level=ERROR msg="panic recovered; hikyaku keeps running" where=smtp panic="boom in DATA"`) ||
+		!strings.Contains(l, "runtime/debug.Stack") || !strings.Contains(l, "command=DATA") {
+		t.Fatalf("panic not logged at ERROR with its stack and command:\n%.2000s", l)
 	}
 }
 

@@ -84,10 +84,6 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
-	mux.HandleFunc("POST /api/v1/twilio/status", s.bounded(maxTwilioForm, s.twilioStatus))
-	mux.HandleFunc("POST /api/v1/twilio/sms", s.bounded(maxTwilioForm, s.twilioSMS))
-	mux.HandleFunc("POST /api/v1/twilio/voice/gather", s.bounded(maxTwilioForm, s.twilioGather))
-	mux.HandleFunc("POST /api/v1/slack/interactions", s.bounded(maxInteractionBytes, s.slackInteraction))
 	for _, rt := range s.Inbound {
 		mux.HandleFunc(rt.Pattern, s.bounded(rt.MaxBody, rt.Handler.ServeHTTP))
 	}

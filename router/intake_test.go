@@ -56,7 +56,7 @@ var boundedConfig = strings.Replace(testConfig, "  timezone: Asia/Tokyo\n",
 // the retry is taken.
 func TestWebhookBodiesBeyondTheBoundGet503(t *testing.T) {
 	h := newHarness(t, boundedConfig)
-	handler := (&Server{Engine: h.engine}).Handler()
+	handler := inboundServer(h.engine).Handler()
 	good := fixture(t, "firing-one-alert-en.json")
 
 	type held struct {

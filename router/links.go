@@ -154,6 +154,14 @@ func (e *Engine) usedLink(ctx context.Context, l link, lang string) string {
 // whom), and the text when the timeline shows no such line.
 type usedWords struct{ done, unknown string }
 
+// wordsFor picks a text table by language, English when there is none.
+func wordsFor[T any](texts map[string]T, lang string) T {
+	if wd, ok := texts[lang]; ok {
+		return wd
+	}
+	return texts["en"]
+}
+
 var usedTexts = map[string]usedWords{
 	"en": {done: "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
 		unknown: "This %s link was used before. It acts once; nothing was changed now."},

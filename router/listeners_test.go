@@ -59,7 +59,8 @@ func TestLinkPagesCarrySecurityHeaders(t *testing.T) {
 func TestAdminPathsAreNotPublic(t *testing.T) {
 	h := newHarness(t, testConfig)
 	reloads := 0
-	s := &Server{Engine: h.engine, Reload: func(context.Context) error { reloads++; return nil }}
+	s := inboundServer(h.engine)
+	s.Reload = func(context.Context) error { reloads++; return nil }
 	public := httptest.NewServer(s.PublicHandler())
 	defer public.Close()
 	admin := httptest.NewServer(s.AdminHandler())

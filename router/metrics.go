@@ -31,7 +31,6 @@ type Metrics struct {
 	reloadOK        prometheus.Gauge
 	reloadTime      prometheus.Gauge
 	unknownSenders  *prometheus.CounterVec
-	mail            *mailMetrics
 	heartbeat       heartbeatMetrics
 	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
@@ -106,7 +105,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		f(c)
 	}
 	m.initLabels()
-	m.mail = newMailMetrics(reg)
 	m.heartbeat = newHeartbeatMetrics(reg)
 	m.faults = newFaultMetrics(f)
 	m.retention = newRetentionMetrics(f)

@@ -13,6 +13,10 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
+// retryScan is how many resolved incidents ActedOn looks through to
+// recognise a provider's retry of a request that already resolved one.
+const retryScan = 50
+
 // receiver is the engine as the channels' inbound sides see it: every
 // reply, key press and delivery report reaches incidents through it.
 type receiver struct{ e *Engine }
@@ -65,8 +69,10 @@ func (r receiver) Act(ctx context.Context, a channels.Action) (channels.Result, 
 		return res, err
 	case inc == nil:
 		return res, fmt.Errorf("router: acting on incident %d returned no incident", a.Incident)
-	case done, a.Dedup != "" && slices.Contains(inc.Handled, a.Dedup):
+	case done:
 		res.Outcome = channels.Done
+	case a.Dedup != "" && slices.Contains(inc.Handled, a.Dedup):
+		res.Outcome, res.Retry = channels.Done, true
 	case inc.Status == store.StatusResolved:
 		res.Outcome = channels.AlreadyResolved
 	default:
@@ -173,7 +179,11 @@ func (r receiver) DeliveryAccepted(ctx context.Context, token, providerID string
 
 func (r receiver) Note(ctx context.Context, id int64, n channels.Note) error {
 	ev := store.Event{At: r.e.now(), Type: n.Type, Actor: n.Actor, Detail: n.Detail}
-	return r.e.record(ctx, id, nil, ev)
+	err := r.e.record(ctx, id, nil, ev)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("incident %d: %w", id, channels.ErrNoIncident)
+	}
+	return err
 }
 
 func (r receiver) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
@@ -187,4 +197,23 @@ func (r receiver) Send(ctx context.Context, m *channels.Message) (channels.Recei
 func (r receiver) Unknown(_ context.Context, channel, addr string) {
 	r.e.log.Warn("request from an address no user has: not answered, nothing changed", "channel", channel, "from", addr)
 	r.e.metrics.unknownSenders.WithLabelValues(channel).Inc()
+}
+
+// For the email reply listener (channels/email).
+
+func (r receiver) Noted(ctx context.Context, id int64, typ string) ([]channels.Note, error) {
+	evs, err := r.e.opts.Store.Timeline(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("incident %d: %w", id, channels.ErrNoIncident)
+	case err != nil:
+		return nil, fmt.Errorf("timeline of incident %d: %w", id, err)
+	}
+	var out []channels.Note
+	for _, ev := range evs {
+		if ev.Type == typ {
+			out = append(out, channels.Note{Type: ev.Type, Actor: ev.Actor, Detail: ev.Detail})
+		}
+	}
+	return out, nil
 }

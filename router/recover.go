@@ -3,17 +3,19 @@ package router
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
-
-	"github.com/emersion/go-smtp"
 )
 
 // panicError is a recovered panic, as the error of what panicked.
 type panicError struct{ value any }
 
 func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+// RecoveredSMTP logs and counts a panic recovered in a session of the email
+// reply listener (hikyaku_panics_total{where="smtp"}): the listener's hook,
+// which lives in channels/email and counts through the engine's metrics.
+func (e *Engine) RecoveredSMTP(v any, kv ...any) { e.recovered(panicSMTP, v, kv...) }
 
 // recovered logs and counts a panic recovered at where, with its stack, and
 // returns it as an error. kv are slog attributes saying what was running.
@@ -47,47 +49,4 @@ func (s *Server) recoverHTTP(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// recoverSMTP gives the reply listener's sessions the same treatment: a
-// panic while taking a message is logged with its stack, counted, and
-// answered 451, so the sending server tries again later.
-type recoverSMTP struct {
-	smtp.Backend
-	e *Engine
-}
-
-func (b recoverSMTP) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	s, err := b.Backend.NewSession(c)
-	if err != nil {
-		return nil, err
-	}
-	return &recoveringSession{Session: s, e: b.e}, nil
-}
-
-type recoveringSession struct {
-	smtp.Session
-	e *Engine
-}
-
-func (s *recoveringSession) guard(cmd string, err *error) {
-	if v := recover(); v != nil {
-		s.e.recovered(panicSMTP, v, "command", cmd)
-		*err = errTryLater
-	}
-}
-
-func (s *recoveringSession) Mail(from string, opts *smtp.MailOptions) (err error) {
-	defer s.guard("MAIL", &err)
-	return s.Session.Mail(from, opts)
-}
-
-func (s *recoveringSession) Rcpt(to string, opts *smtp.RcptOptions) (err error) {
-	defer s.guard("RCPT", &err)
-	return s.Session.Rcpt(to, opts)
-}
-
-func (s *recoveringSession) Data(r io.Reader) (err error) {
-	defer s.guard("DATA", &err)
-	return s.Session.Data(r)
 }

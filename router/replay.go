@@ -9,18 +9,10 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// How long a request's replay record lasts: longer than the request could
-// still be accepted. Twilio signs no timestamp, so a captured SMS or
-// keypad post verifies forever: its id is kept 30 days, a bound on the
-// record's size. Slack requests are refused more than five minutes either
-// side of their X-Slack-Request-Timestamp (verifySlack): one request is
-// accepted for at most ten minutes of our clock. A link works until its
-// expiry; replicas' clocks may differ, hence the margin.
-const (
-	inboundKeep = 30 * 24 * time.Hour
-	slackKeep   = 15 * time.Minute
-	linkSkew    = time.Hour
-)
+// linkSkew is how long past its expiry a link's replay record lasts: a
+// link works until its expiry, and replicas' clocks may differ. The
+// inbound channels' requests are kept as long as each channel says.
+const linkSkew = time.Hour
 
 // ErrReplayed is Act's answer to a request seen before that is no
 // provider's retry of one still in the incident's Handled window: a captured

@@ -57,7 +57,7 @@ func replays(e *Engine, channel string) float64 {
 // too.
 func TestLinkActsOncePerAction(t *testing.T) {
 	h := newHarness(t, withGlobal(testConfig, linkConfig))
-	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	srv := httptest.NewServer(inboundServer(h.engine).Handler())
 	defer srv.Close()
 	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
 	inc, _ := h.st.Get(context.Background(), id)
@@ -279,7 +279,7 @@ func TestLinkWhoseActionFailedWorksAgain(t *testing.T) {
 	links := h.engine.Links(inc, "alice")
 	flaky := &failingUpdates{Store: h.st, fail: 1}
 	h.engine.opts.Store = flaky
-	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	srv := httptest.NewServer(inboundServer(h.engine).Handler())
 	defer srv.Close()
 	esc := srv.URL + strings.TrimPrefix(links["escalate"], "http://hikyaku.test")
 	if code, body := do(t, "POST", esc, "", nil); code != http.StatusServiceUnavailable || !strings.Contains(body, "please try again") {
@@ -294,70 +294,13 @@ func TestLinkWhoseActionFailedWorksAgain(t *testing.T) {
 	}
 }
 
-// TestEmailReplayAfterHandledWindowDoesNothing: carol's emailed "ack",
-// delivered again after 40 other requests acted on the incident (past its
-// Handled window, which reopened it), neither acks it again nor sends her a
-// second confirmation. Before email went through the replay record, it
-// acked the reopened incident and confirmed again.
-func TestEmailReplayAfterHandledWindowDoesNothing(t *testing.T) {
-	r := newMailRig(t)
-	id, pg := r.page()
-	reply := answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID,
-		messageID: "captured-1@mail.example.com", text: "ack\r\n"}
-	raw := reply.build(t)
-	if err := r.deliver(reply.from, reply.rcpt, raw); err != nil {
-		t.Fatalf("reply refused: %v", err)
-	}
-	confirmations := func() int {
-		n := 0
-		for _, m := range r.mailTo("carol@example.com") {
-			if strings.HasPrefix(m.Subject, "Re: ") {
-				n++
-			}
-		}
-		return n
-	}
-	if n := len(r.events(id, "acked")); n != 1 {
-		t.Fatalf("%d acked events after the reply, want 1", n)
-	}
-	if n := confirmations(); n != 1 {
-		t.Fatalf("%d confirmations after the reply, want 1", n)
-	}
-	status := func() store.Status {
-		inc, err := r.st.Get(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return inc.Status
-	}
-	fillHandled(t, r.engine, id, 40) // escalations reopen it
-	if st := status(); st != store.StatusOpen {
-		t.Fatalf("incident is %s, want open again", st)
-	}
-	if err := r.deliver(reply.from, reply.rcpt, raw); err != nil {
-		t.Fatalf("replay refused: %v", err)
-	}
-	if n := len(r.events(id, "acked")); n != 1 {
-		t.Errorf("%d acked events: the replayed reply acked again", n)
-	}
-	if st := status(); st != store.StatusOpen {
-		t.Errorf("after the replay the incident is %s, want open", st)
-	}
-	if n := confirmations(); n != 1 {
-		t.Errorf("%d confirmations: a replay must answer nobody", n)
-	}
-	if got := replays(r.engine, "email"); got != 1 {
-		t.Errorf("hikyaku_inbound_replays_total{channel=email} = %v, want 1", got)
-	}
-}
-
 // TestUsedLinkGETShowsAlreadyDone: opening a link that acted shows the
 // "Already done" page the second press shows, with no button; opening one
 // that did not act shows the button, and opening it records nothing, so
 // its press still acts. Before, a used link's GET offered the button again.
 func TestUsedLinkGETShowsAlreadyDone(t *testing.T) {
 	h := newHarness(t, withGlobal(testConfig, linkConfig))
-	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	srv := httptest.NewServer(inboundServer(h.engine).Handler())
 	defer srv.Close()
 	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
 	inc, _ := h.st.Get(context.Background(), id)

@@ -49,7 +49,7 @@ providers:
 	}
 	senders := map[string]channels.Sender{"sms": h.sent, "voice": h.sent, "email": h.sent, "webhook": h.sent, "slack": sl}
 	h.engine.senders.Store(&senders)
-	handler = (&Server{Engine: h.engine}).Handler()
+	handler = inboundServer(h.engine).Handler()
 	return &slackRig{harness: h, fake: fake, url: srv.URL + "/api/v1/slack/interactions"}
 }
 

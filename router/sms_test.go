@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/record"
 	"github.com/hikyaku/hikyaku/channels/twilio"
@@ -110,13 +111,13 @@ providers:
 `, fake.AccountSID, fake.AuthToken, twilioNumber, fake.URL)
 	h := newHarness(t, cfgText)
 	cfg := h.engine.Policies().Config()
-	tw, err := twilio.New(cfg.Providers.Twilio, cfg.Global.ExternalURL, twilio.WithStatusCallbackURL(TwilioStatusURL(cfg.Global.ExternalURL)))
+	tw, err := twilio.New(cfg.Providers.Twilio, cfg.Global.ExternalURL, twilio.WithStatusCallbackURL(twilio.StatusCallbackURL(cfg.Global.ExternalURL)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	senders := map[string]channels.Sender{"sms": tw.SMS, "voice": tw.Voice, "slack": h.sent, "email": h.sent, "webhook": h.sent}
 	h.engine.senders.Store(&senders)
-	handler = (&Server{Engine: h.engine}).Handler()
+	handler = inboundServer(h.engine).Handler()
 	return &twilioHarness{harness: h, fake: fake, url: srv.URL}
 }
 
@@ -282,13 +283,13 @@ func TestSMSReplies(t *testing.T) {
 		{"bare ack, one open page", "", aliceNumber, "ACK", "#%d acknowledged. Escalation stopped.", store.StatusAcked},
 		{"resolve", "", aliceNumber, "%dr", "#%d resolved.", store.StatusResolved},
 		{"japanese resolve", "ja", kenjiNumber, "解決 %d", "#%d を解決済みにしました。", store.StatusResolved},
-		{"help", "", aliceNumber, "help", smsTexts["en"].help, store.StatusOpen},
-		{"japanese help", "ja", kenjiNumber, "？", smsTexts["ja"].help, store.StatusOpen},
-		{"gibberish", "", aliceNumber, "who is this", smsTexts["en"].notUnderstood + " " + smsTexts["en"].help, store.StatusOpen},
+		{"help", "", aliceNumber, "help", catalog.Text("en", "sms.help"), store.StatusOpen},
+		{"japanese help", "ja", kenjiNumber, "？", catalog.Text("ja", "sms.help"), store.StatusOpen},
+		{"gibberish", "", aliceNumber, "who is this", catalog.Text("en", "sms.not_understood") + " " + catalog.Text("en", "sms.help"), store.StatusOpen},
 		{"unknown number", "", "+819099999999", "ack %d", "", store.StatusOpen},
 		{"hikyaku's own number", "", twilioNumber, "ack %d", "", store.StatusOpen},
 		{"unknown incident", "", aliceNumber, "ack 999", "There is no incident #999. Nothing changed.", store.StatusOpen},
-		{"other person's page", "ja", aliceNumber, "ack", smsTexts["en"].noneOpen, store.StatusOpen},
+		{"other person's page", "ja", aliceNumber, "ack", catalog.Text("en", "sms.none_open"), store.StatusOpen},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newTwilioHarness(t)
@@ -345,7 +346,7 @@ func TestSMSBareAckWithSeveralPages(t *testing.T) {
 		t.Fatalf("reply %q, want %q", got, want)
 	}
 	got, _ = h.sms(aliceNumber, "ack")
-	if got != smsTexts["en"].noneOpen {
+	if got != catalog.Text("en", "sms.none_open") {
 		t.Fatalf("reply %q with no open page left", got)
 	}
 }
@@ -482,7 +483,7 @@ func TestTwilioInboundRefusesForgeries(t *testing.T) {
 // timeline saying why; after START SMS pages go out again.
 func TestSMSStopFailsOverAndStartResumes(t *testing.T) {
 	h := newTwilioHarness(t)
-	if got, _ := h.sms(aliceNumber, "STOP"); got != smsTexts["en"].stop {
+	if got, _ := h.sms(aliceNumber, "STOP"); got != catalog.Text("en", "sms.stop") {
 		t.Fatalf("STOP reply %q", got)
 	}
 	if out, err := h.st.OptedOut(context.Background(), aliceNumber); err != nil || !out {
@@ -503,7 +504,7 @@ func TestSMSStopFailsOverAndStartResumes(t *testing.T) {
 	}
 	h.post("resolved", "g1", map[string]string{"alertname": "A"})
 
-	if got, _ := h.sms(aliceNumber, "start"); got != smsTexts["en"].start {
+	if got, _ := h.sms(aliceNumber, "start"); got != catalog.Text("en", "sms.start") {
 		t.Fatalf("START reply %q", got)
 	}
 	h.post("firing", "g2", map[string]string{"alertname": "B"})
@@ -586,7 +587,7 @@ providers:
 	if _, err := e.ProcessDue(context.Background()); err != nil {
 		f.Fatal(err)
 	}
-	return e, (&Server{Engine: e}).Handler()
+	return e, inboundServer(e).Handler()
 }
 
 // signedRequest is a POST of form to target as Twilio would sign it for
@@ -640,7 +641,7 @@ func FuzzSMSInbound(f *testing.F) {
 		}
 		req := signedRequest(twilio.InboundSMSPath, url.Values{"From": {from}, "Body": {body}, "MessageSid": {sid}})
 		d := serveTwiML(t, h, req)
-		if userByPhone(e.Policies().Config(), from) != nil {
+		if phoneUser(e.Policies().Config(), from) != nil {
 			if len(d.Verbs) != 1 || d.Verbs[0].XMLName.Local != "Message" || strings.TrimSpace(d.Verbs[0].Text) == "" {
 				t.Fatalf("want one non-empty <Message>, got %+v", d.Verbs)
 			}

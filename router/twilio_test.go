@@ -34,13 +34,13 @@ providers:
 `, fake.AccountSID, fake.AuthToken, fake.URL)
 	h := newHarness(t, cfgText)
 	cfg := h.engine.Policies().Config()
-	tw, err := twilio.New(cfg.Providers.Twilio, cfg.Global.ExternalURL, twilio.WithStatusCallbackURL(TwilioStatusURL(cfg.Global.ExternalURL)))
+	tw, err := twilio.New(cfg.Providers.Twilio, cfg.Global.ExternalURL, twilio.WithStatusCallbackURL(twilio.StatusCallbackURL(cfg.Global.ExternalURL)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	senders := map[string]channels.Sender{"sms": tw.SMS, "voice": tw.Voice, "slack": h.sent, "email": h.sent, "webhook": h.sent}
 	h.engine.senders.Store(&senders)
-	handler = (&Server{Engine: h.engine}).Handler()
+	handler = inboundServer(h.engine).Handler()
 
 	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
 	h.advance(0)

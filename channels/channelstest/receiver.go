@@ -35,6 +35,7 @@ type Receiver struct {
 	failed   []string
 	accepted []string
 	notes    []channels.Note
+	noted    map[int64][]channels.Note // Note's events by incident, for Noted
 	sent     []*channels.Message
 	unknowns []string
 }
@@ -212,13 +213,17 @@ func (r *Receiver) Failed() []string {
 	return append([]string(nil), r.failed...)
 }
 
-func (r *Receiver) Note(_ context.Context, _ int64, n channels.Note) error {
+func (r *Receiver) Note(_ context.Context, id int64, n channels.Note) error {
 	if r.Err != nil {
 		return r.Err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.notes = append(r.notes, n)
+	if r.noted == nil {
+		r.noted = map[int64][]channels.Note{}
+	}
+	r.noted[id] = append(r.noted[id], n)
 	return nil
 }
 
@@ -257,4 +262,25 @@ func (r *Receiver) Unknowns() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.unknowns...)
+}
+
+// For the email reply listener (channels/email).
+
+// Noted reads what Note recorded; an incident Delivered lacks does not exist.
+func (r *Receiver) Noted(_ context.Context, id int64, typ string) ([]channels.Note, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
+	if _, ok := r.Delivered[id]; !ok {
+		return nil, channels.ErrNoIncident
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []channels.Note
+	for _, n := range r.noted[id] {
+		if n.Type == typ {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

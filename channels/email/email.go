@@ -1,5 +1,5 @@
 // Package email sends hikyaku's pages and reports as MIME mail through an SMTP
-// smarthost (STARTTLS, implicit TLS or a plain local relay) with AUTH PLAIN.
+// smarthost, and runs the SMTP listener that acts on the replies to them.
 package email
 
 import (

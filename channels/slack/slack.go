@@ -1,5 +1,5 @@
 // Package slack posts pages and reports to Slack users and channels as Block
-// Kit messages with Ack, Resolve and Escalate buttons, and updates them later.
+// Kit messages with Ack, Resolve and Escalate buttons, updates them, and takes the presses.
 package slack
 
 import (

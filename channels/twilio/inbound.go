@@ -7,7 +7,7 @@ import (
 )
 
 // InboundSMSPath, under global.external_url, is the webhook to set as the
-// Twilio number's "A message comes in" URL; the router serves it.
+// Twilio number's "A message comes in" URL; Routes serves it.
 const InboundSMSPath = "/api/v1/twilio/sms"
 
 // ContentType is what TwiML answers are served as.
@@ -58,7 +58,7 @@ func Goodbye(language string) (string, error) {
 
 // Reprompt asks for a key again after a wrong one or none: first (optional)
 // the text, then the keypad prompt inside a Gather that posts to action even
-// when nothing is pressed, so the router counts the silences and ends the
+// when nothing is pressed, so the keypad endpoint counts the silences and ends the
 // call after a few. The verbs after the Gather are reached only if Twilio
 // ignores actionOnEmptyResult.
 func Reprompt(language, action, first string) (string, error) {

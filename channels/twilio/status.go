@@ -12,7 +12,7 @@ import (
 )
 
 // ErrSignature is returned for a request that Twilio did not sign with the
-// account's auth token: the router answers it 403.
+// account's auth token: its endpoint answers it 403.
 var ErrSignature = errors.New("twilio: request is not signed by Twilio")
 
 // Status is what a status callback says about one SMS or call.

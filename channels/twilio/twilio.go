@@ -1,5 +1,5 @@
 // Package twilio pages people by SMS and voice call through Twilio's REST API,
-// and reads the signed status callbacks that tell when a page did not arrive.
+// and serves the signed webhooks Twilio calls back: replies, keys, delivery reports.
 package twilio
 
 import (
@@ -14,7 +14,7 @@ import (
 	"github.com/hikyaku/hikyaku/config"
 )
 
-// Paths under global.external_url that Twilio calls back; the router serves them.
+// Paths under global.external_url that Twilio calls back; Routes serves them.
 const (
 	StatusPath = "/api/v1/twilio/status"
 	GatherPath = "/api/v1/twilio/voice/gather"

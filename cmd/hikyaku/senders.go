@@ -14,7 +14,6 @@ import (
 	"github.com/hikyaku/hikyaku/channels/twilio"
 	"github.com/hikyaku/hikyaku/channels/webhook"
 	"github.com/hikyaku/hikyaku/config"
-	"github.com/hikyaku/hikyaku/router"
 )
 
 // buildSenders makes one sender per channel from the configured providers,
@@ -48,7 +47,7 @@ func buildSenders(log *slog.Logger, dryRun bool) func(cfg *config.Config) (map[s
 		// used by nobody is still built, so a later reload may use it.
 		if tw := cfg.Providers.Twilio; tw != nil {
 			if _, ok := tw.AuthToken.Reveal(); ok {
-				s, err := twilio.New(tw, cfg.Global.ExternalURL, twilio.WithStatusCallbackURL(router.TwilioStatusURL(cfg.Global.ExternalURL)))
+				s, err := twilio.New(tw, cfg.Global.ExternalURL, twilio.WithStatusCallbackURL(twilio.StatusCallbackURL(cfg.Global.ExternalURL)))
 				if err != nil {
 					return nil, fmt.Errorf("twilio: %w", err)
 				}

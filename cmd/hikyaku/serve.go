@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hikyaku/hikyaku/channels/email"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/router"
@@ -50,8 +51,8 @@ func runServe(e *env, args []string) int {
 	adminWebConfig := c.fs.String("web.admin-config.file", "", "Prometheus web config `file` (TLS, basic auth) of the admin listener; empty: plain HTTP")
 	oldListen := c.fs.String("listen", "", "deprecated: one listener serving the public and the admin paths; use --web.listen-address and --web.admin-listen-address")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
-	smtpSessions := c.fs.Int("smtp-max-sessions", router.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
-	smtpBytes := c.fs.Int64("smtp-max-message-bytes", router.DefaultMaxReplyBytes, "largest reply `bytes` the SMTP listener reads; larger mail is refused with 552")
+	smtpSessions := c.fs.Int("smtp-max-sessions", email.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
+	smtpBytes := c.fs.Int64("smtp-max-message-bytes", email.DefaultMaxReplyBytes, "largest reply `bytes` the SMTP listener reads; larger mail is refused with 552")
 	storeURL := c.fs.String("store", "", "Redis store `URL` (redis://, rediss://, redis-sentinel://, redis-cluster://); empty: the embedded store")
 	dataDir := c.fs.String("storage.path", "data", "`directory` of the embedded store")
 	c.fs.StringVar(dataDir, "data-dir", "data", "deprecated alias of --storage.path")
@@ -102,7 +103,7 @@ func runServe(e *env, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	mailOpts := router.MailOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
+	mailOpts := email.ServerOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
 	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, adminListen: *adminListen,
 		webConfig: *webConfig, adminWebConfig: *adminWebConfig, smtpListen: *smtpListen, storeURL: *storeURL,
 		dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts}); err != nil {
@@ -125,7 +126,7 @@ type serveOptions struct {
 	// maxConns bounds open HTTP connections; 0 is defaultMaxConnections.
 	maxConns int
 	// mail bounds the SMTP reply listener (sessions, message size).
-	mail router.MailOptions
+	mail email.ServerOptions
 	// ready, when set, gets the bound public address.
 	ready chan<- string
 }
@@ -166,10 +167,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		buildInfoCollector())
 	metrics := router.NewMetrics(reg)
+	// Registered with SMTP off too, so the series are there at 0 from the start.
+	mailMetrics := email.NewMetrics(reg)
 	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st))
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
-		Reload: func(context.Context) error { return engine.Reload(cfgPath) }}
+		Reload:  func(context.Context) error { return engine.Reload(cfgPath) },
+		Inbound: inboundRoutes(engine.Receiver(), log)}
 
 	if smtpListen != "" {
 		// Replies to pages by email (docs/acknowledge.md). Closed by defer
@@ -178,7 +182,9 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		if err != nil {
 			return fmt.Errorf("smtp listen: %w", err)
 		}
-		smtpSrv := router.NewMailServer(engine, o.mail)
+		mailOpts := o.mail
+		mailOpts.Metrics, mailOpts.Recovered = mailMetrics, engine.RecoveredSMTP
+		smtpSrv := email.NewMailServer(engine.Receiver(), log, mailOpts)
 		go func() {
 			if err := smtpSrv.Serve(sln); err != nil {
 				log.Error("smtp listener stopped", "err", err)

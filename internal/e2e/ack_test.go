@@ -156,7 +156,8 @@ func TestAckByVoice(t *testing.T) {
 // the daemon's SMTP listener as a relay delivers it. Forged replies before
 // it (a stranger on alice's reply address, alice's From under another
 // envelope, a thread reply without DKIM) change nothing and are refused on
-// the timeline; alice is told once.
+// the timeline; alice is told once. The relay's retry of her reply acts and
+// confirms no more.
 func TestAckByEmail(t *testing.T) {
 	t.Parallel()
 	env := startAckEnv(t)
@@ -221,6 +222,15 @@ func TestAckByEmail(t *testing.T) {
 	}
 	t.Logf("confirmation: %q: %q", confirm.subject, strings.TrimSpace(strings.SplitN(text, "\n", 2)[0]))
 	env.noFurtherPages(t, id, control)
+
+	// The relay did not see our 250 and delivers alice's reply again: it
+	// acks nothing more and is not confirmed again (counted below).
+	if err := env.sendMail(aliceEmail, aliceEmail, page.replyTo, hdr, "ack\n\n> "+page.subject+"\n"); err != nil {
+		t.Fatalf("the relay's retry of alice's reply: %v", err)
+	}
+	if acked := env.incident(t, id).events("acked"); len(acked) != 1 {
+		t.Errorf("acked events after the relay's retry: %+v, want 1", acked)
+	}
 
 	// Only one confirmation: strangers get none.
 	n := 0

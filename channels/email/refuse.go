@@ -1,4 +1,4 @@
-package router
+package email
 
 import (
 	"context"
@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
-	"github.com/hikyaku/hikyaku/store"
 )
 
 // eventReplyRefused is the timeline line of a reply whose sender could not
@@ -30,8 +30,8 @@ const kindRefusalNotice channels.Kind = "reply_refused"
 // once per incident and person, is explained to the person the From header
 // names — at their configured address, never at From, which may be forged.
 // Its error (the store) makes the relay try again later.
-func (e *Engine) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *mailReply) error {
-	e.metrics.mail.replies.WithLabelValues(v.result, v.reason).Inc()
+func (in *inbox) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *mailReply) error {
+	in.metrics.count(v.result, v.reason)
 	if v.result != mailRefused {
 		log.Info("email ignored", "reason", v.reason, "detail", v.detail)
 		return nil
@@ -42,22 +42,19 @@ func (e *Engine) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *
 		return nil
 	}
 	log = log.With("incident", v.incident)
-	evs, err := e.opts.Store.Timeline(ctx, v.incident)
+	notes, err := in.r.Noted(ctx, v.incident, eventReplyRefused)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, channels.ErrNoIncident):
 		log.Warn("email reply refused: nothing was changed (no such incident)")
 		return nil
 	case err != nil:
-		return fmt.Errorf("timeline of incident %d: %w", v.incident, err)
+		return fmt.Errorf("refusals of incident %d: %w", v.incident, err)
 	}
-	refused, told := 0, false
-	for _, ev := range evs {
-		if ev.Type == eventReplyRefused {
-			refused++
-			told = told || (v.tell != nil && ev.Detail["told"] == v.tell.ID)
-		}
+	told := false
+	for _, n := range notes {
+		told = told || (v.tell != nil && n.Detail["told"] == v.tell.ID)
 	}
-	if refused >= maxRefusedEvents {
+	if len(notes) >= maxRefusedEvents {
 		log.Warn("email reply refused: nothing was changed (timeline already holds the most refusals it records)", "max", maxRefusedEvents)
 		return nil
 	}
@@ -69,15 +66,15 @@ func (e *Engine) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *
 	if tell {
 		detail["told"] = v.tell.ID
 	}
-	if err := e.record(ctx, v.incident, nil, store.Event{At: e.now(), Type: eventReplyRefused, Detail: detail}); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+	if err := in.r.Note(ctx, v.incident, channels.Note{Type: eventReplyRefused, Detail: detail}); err != nil {
+		if errors.Is(err, channels.ErrNoIncident) {
 			return nil
 		}
 		return err
 	}
 	log.Warn("email reply refused: nothing was changed", "told", tell)
 	if tell {
-		e.tellRefused(ctx, v.tell, v)
+		in.tellRefused(ctx, v.tell, v)
 	}
 	return nil
 }
@@ -85,30 +82,17 @@ func (e *Engine) turnDown(ctx context.Context, log *slog.Logger, v *verdict, r *
 // tellRefused mails the person why their reply did nothing and how to act
 // instead. The mail's own Reply-To is their reply address for the incident,
 // so answering it works. A failure is logged: the refusal is on the timeline.
-func (e *Engine) tellRefused(ctx context.Context, u *config.User, v *verdict) {
-	sender := (*e.senders.Load())[string(config.ChannelEmail)]
-	if sender == nil {
-		e.log.Warn("email refusal notice not sent: no email provider", "incident", v.incident, "user", u.ID)
-		return
-	}
-	ja := u.Language == "ja"
-	subject := fmt.Sprintf("[hikyaku #%d] Your email reply could not be verified", v.incident)
-	text := fmt.Sprintf("A reply from your address about incident #%d could not be verified (%s), so nothing was changed.\n\n"+
-		"To act by email, reply to this message: its reply address proves it is you. "+
-		"Or use the links in the page, Slack, SMS or the hikyaku CLI.\n", v.incident, refusalText(v.reason))
-	if ja {
-		subject = fmt.Sprintf("[hikyaku #%d] メールの返信を確認できませんでした", v.incident)
-		text = fmt.Sprintf("インシデント #%d へのあなたのアドレスからの返信は送信者を確認できなかったため（%s）、何も変更していません。\n\n"+
-			"メールで操作するには、このメールに返信してください（返信先アドレスがご本人であることを証明します）。"+
-			"ページのリンク、Slack、SMS、hikyaku CLI でも操作できます。\n", v.incident, v.reason)
-	}
+func (in *inbox) tellRefused(ctx context.Context, u *config.User, v *verdict) {
+	t := catalog.For(u.Language)
 	m := &channels.Message{IdempotencyKey: "reply_refused/" + strconv.FormatInt(v.incident, 10) + "/" + u.ID,
 		Channel: string(config.ChannelEmail), Kind: kindRefusalNotice, IncidentID: v.incident,
-		To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language, Subject: subject, Text: text}
+		To: u.Contacts.Email, UserID: u.ID, Name: u.Name, Language: u.Language,
+		Subject: t.T("email.refused.subject", v.incident),
+		Text:    t.T("email.refused.text", v.incident, refusalText(v.reason), v.reason)}
 	sctx, cancel := context.WithTimeout(ctx, confirmTimeout)
 	defer cancel()
-	if _, err := sender.Send(sctx, m); err != nil {
-		e.log.Warn("email refusal notice not sent", "incident", v.incident, "user", u.ID, "err", err)
+	if _, err := in.r.Send(sctx, m); err != nil {
+		in.log.Warn("email refusal notice not sent", "incident", v.incident, "user", u.ID, "err", err)
 	}
 }
 

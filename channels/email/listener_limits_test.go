@@ -1,10 +1,12 @@
-package router
+package email
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -60,14 +62,13 @@ func (l *logRecords) attr(msg, key string) (slog.Value, bool) {
 // MAIL FROM, before it sends anything.
 func TestEmailListenerRefusesLargeMail(t *testing.T) {
 	r := newMailRig(t)
-	logs := &logRecords{}
-	r.engine.log = slog.New(logs)
-	srv := NewMailServer(r.engine, MailOptions{LookupTXT: r.dns.LookupTXT})
+	logs := r.logs
+	srv := r.server(ServerOptions{})
 	if srv.MaxMessageBytes() != 256<<10 {
 		t.Fatalf("default limit %d, want 262144", srv.MaxMessageBytes())
 	}
 	r.listen = serveMail(t, srv)
-	_, pg := r.page()
+	pg := r.page(1, "carol")
 
 	head := "From: carol@example.com\r\nTo: " + pg.ReplyTo + "\r\nSubject: Re: page\r\n\r\nack\r\n"
 	big := append([]byte(head), bytes.Repeat([]byte("ack ack ack ack ack ack ack ack\r\n"), 9<<20/32)...)
@@ -107,7 +108,7 @@ func TestEmailListenerRefusesLargeMail(t *testing.T) {
 // is answered 421 4.7.0 and closed; when one closes, a new one is served.
 func TestEmailListenerSessionLimit(t *testing.T) {
 	r := newMailRig(t)
-	srv := NewMailServer(r.engine, MailOptions{MaxSessions: 2, LookupTXT: r.dns.LookupTXT})
+	srv := r.server(ServerOptions{MaxSessions: 2})
 	addr := serveMail(t, srv)
 	greeting := func() (net.Conn, string) {
 		t.Helper()
@@ -135,17 +136,17 @@ func TestEmailListenerSessionLimit(t *testing.T) {
 	if _, err := bufio.NewReader(third).ReadString('\n'); err == nil {
 		t.Error("the refused connection stays open")
 	}
-	if n := testutil.ToFloat64(r.engine.metrics.mail.sessionsRefused); n != 1 {
+	if n := testutil.ToFloat64(r.metrics.sessionsRefused); n != 1 {
 		t.Errorf("hikyaku_smtp_sessions_refused_total = %v, want 1", n)
 	}
-	if n := testutil.ToFloat64(r.engine.metrics.mail.sessions); n != 2 {
+	if n := testutil.ToFloat64(r.metrics.sessions); n != 2 {
 		t.Errorf("hikyaku_smtp_sessions = %v, want 2", n)
 	}
 
 	first.Close()
 	// The server notices the close when its read returns; wait for the slot.
 	deadline := time.Now().Add(30 * time.Second)
-	for testutil.ToFloat64(r.engine.metrics.mail.sessions) != 1 {
+	for testutil.ToFloat64(r.metrics.sessions) != 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the closed session's slot was never given back")
 		}
@@ -153,5 +154,72 @@ func TestEmailListenerSessionLimit(t *testing.T) {
 	}
 	if _, g := greeting(); !strings.HasPrefix(g, "220 ") {
 		t.Errorf("after a session closed: %q, want 220", g)
+	}
+}
+
+// panickyBackend's sessions panic on DATA.
+type panickyBackend struct{}
+
+func (panickyBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return panickySession{}, nil }
+
+type panickySession struct{}
+
+func (panickySession) Mail(string, *smtp.MailOptions) error { return nil }
+func (panickySession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (panickySession) Data(r io.Reader) error               { io.Copy(io.Discard, r); panic("boom in DATA") }
+func (panickySession) Reset()                               {}
+func (panickySession) Logout() error                        { return nil }
+
+// TestPanicInMailSessionIsAnswered451: the listener's sessions are guarded;
+// a panic in one is handed to the Recovered hook (which serve points at
+// hikyaku_panics_total{where="smtp"}) with the command that ran, and the
+// relay gets 451 so it tries again.
+func TestPanicInMailSessionIsAnswered451(t *testing.T) {
+	r := newMailRig(t)
+	if _, ok := r.srv.srv.Backend.(recoverSMTP); !ok {
+		t.Fatal("the reply listener's sessions are not guarded against panics")
+	}
+	var mu sync.Mutex
+	var got []string
+	hook := func(v any, kv ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, fmt.Sprintln(append([]any{v}, kv...)...))
+	}
+	srv := smtp.NewServer(recoverSMTP{panickyBackend{}, hook})
+	srv.Domain = "hikyaku.test"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	r.listen = ln.Addr().String()
+	err = r.deliver("alice@example.com", []string{"reply@hikyaku.test"}, []byte("Subject: ack\r\n\r\nack\r\n"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 451 {
+		t.Fatalf("DATA with a panicking session: %v, want 451 so the relay retries", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != "boom in DATA command DATA\n" {
+		t.Fatalf("the hook got %q, want the panic and command DATA once", got)
+	}
+}
+
+// TestPanicWithoutHookIsLogged: with no Recovered hook the listener still
+// logs a session's panic at ERROR with its stack.
+func TestPanicWithoutHookIsLogged(t *testing.T) {
+	r := newMailRig(t)
+	rec := r.srv.srv.Backend.(recoverSMTP).recovered
+	func() {
+		defer func() { rec(recover(), "command", "RCPT") }()
+		panic("boom in RCPT")
+	}()
+	if v, ok := r.logs.attr("panic recovered; hikyaku keeps running", "stack"); !ok || !strings.Contains(v.String(), "runtime/debug.Stack") {
+		t.Fatalf("no ERROR line with the stack (found %v)", ok)
+	}
+	if v, _ := r.logs.attr("panic recovered; hikyaku keeps running", "command"); v.String() != "RCPT" {
+		t.Errorf("command = %q, want RCPT", v.String())
 	}
 }

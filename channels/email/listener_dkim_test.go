@@ -1,4 +1,4 @@
-package router
+package email
 
 import (
 	"bytes"
@@ -12,13 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-smtp"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
-	"github.com/hikyaku/hikyaku/store"
 )
 
 // fakeDNS answers DKIM key queries from keys the test published; any other
@@ -77,26 +73,6 @@ func dkimSign(t *testing.T, raw []byte, domain, selector string, key crypto.Sign
 	return out.Bytes()
 }
 
-// refusals are incident id's reply_refused lines.
-func (r *mailRig) refusals(id int64) []store.Event {
-	r.t.Helper()
-	evs, err := r.st.Timeline(context.Background(), id)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	var out []store.Event
-	for _, ev := range evs {
-		if ev.Type == eventReplyRefused {
-			out = append(out, ev)
-		}
-	}
-	return out
-}
-
-func (r *mailRig) repliesCounted(result, reason string) float64 {
-	return testutil.ToFloat64(r.engine.metrics.mail.replies.WithLabelValues(result, reason))
-}
-
 // threadReply is carol's answer without the reply address: her client
 // replied to From, so only In-Reply-To/References name the incident.
 func threadReply(pg sent, messageID, text string) answer {
@@ -110,15 +86,15 @@ func threadReply(pg sent, messageID, text string) answer {
 // metric say why; carol is told once, at her configured address.
 func TestEmailForgedThreadReplyIsRefused(t *testing.T) {
 	r := newMailRig(t)
-	id, pg := r.page()
+	const id = 1
+	pg := r.page(id, "carol")
 	for i, msgID := range []string{"forged-1@evil.example", "forged-2@evil.example"} {
 		if err := r.send(threadReply(pg, msgID, "resolve")); err != nil {
 			t.Fatalf("forged reply %d: %v, want 250 (a forger learns nothing)", i, err)
 		}
 	}
-	inc, _ := r.st.Get(context.Background(), id)
-	if inc.Status != store.StatusOpen || inc.AckedBy != "" {
-		t.Fatalf("a forged reply changed the incident: %s by %q", inc.Status, inc.AckedBy)
+	if got := r.rcv.Actions(); len(got) != 0 {
+		t.Fatalf("a forged reply acted: %+v", got)
 	}
 	refused := r.refusals(id)
 	if len(refused) != 2 {
@@ -133,7 +109,10 @@ func TestEmailForgedThreadReplyIsRefused(t *testing.T) {
 		t.Errorf("carol was told twice: %+v", refused[1])
 	}
 	got := r.mailTo("carol@example.com")
-	if len(got) != 2 || !strings.Contains(got[1].Text, "インシデント #1 へのあなたのアドレスからの返信は送信者を確認できなかった") {
+	const notice = "インシデント #1 へのあなたのアドレスからの返信は送信者を確認できなかったため（dkim_none）、何も変更していません。\n\n" +
+		"メールで操作するには、このメールに返信してください（返信先アドレスがご本人であることを証明します）。" +
+		"ページのリンク、Slack、SMS、hikyaku CLI でも操作できます。\n"
+	if len(got) != 2 || !strings.Contains(strings.ReplaceAll(got[1].Text, "\r\n", "\n"), notice) || got[1].Subject != "[hikyaku #1] メールの返信を確認できませんでした" {
 		t.Fatalf("want the page and one notice to carol, got %+v", got)
 	}
 	if got[1].ReplyTo == "" || got[1].ReplyTo != pg.ReplyTo {
@@ -142,17 +121,15 @@ func TestEmailForgedThreadReplyIsRefused(t *testing.T) {
 	if n := r.repliesCounted("refused", "dkim_none"); n != 2 {
 		t.Errorf("hikyaku_email_replies_total{result=refused,reason=dkim_none} = %v, want 2", n)
 	}
-	// Escalation goes on: round 2 pages carol at +5m.
-	r.advance(5 * time.Minute)
-	if got := r.mailTo("carol@example.com"); len(got) != 3 {
-		t.Errorf("escalation stopped after a forged reply: %d mails to carol", len(got))
+	if sent := r.rcv.Sent(); len(sent) != 1 || sent[0].Kind != kindRefusalNotice || sent[0].IdempotencyKey != "reply_refused/1/carol" {
+		t.Errorf("the notice asked of the engine: %+v", sent)
 	}
 	// Answering the notice, through its reply address, works.
 	if err := r.send(answer{from: "carol@example.com", rcpt: []string{got[1].ReplyTo}, messageID: "real@example.com", text: "ack"}); err != nil {
 		t.Fatal(err)
 	}
-	if inc, _ := r.st.Get(context.Background(), id); inc.Status != store.StatusAcked || inc.AckedBy != "carol" {
-		t.Errorf("carol's reply to the notice: %s by %q", inc.Status, inc.AckedBy)
+	if got := r.acted(); len(got) != 1 || got[0] != "1 ack carol" {
+		t.Errorf("carol's reply to the notice: %q, want an ack by carol", got)
 	}
 }
 
@@ -200,21 +177,21 @@ func TestEmailDKIMSignedThreadReplyActs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newMailRig(t)
-			id, pg := r.page()
+			const id = 1
+			pg := r.page(id, "carol")
 			raw := threadReply(pg, "signed@example.com", "了解").build(t)
 			if err := r.deliver("carol@example.com", []string{"hikyaku@example.com"}, tc.sign(r, raw)); err != nil {
 				t.Fatalf("reply: %v, want 250", err)
 			}
-			inc, _ := r.st.Get(context.Background(), id)
-			refused := r.refusals(id)
+			acted, refused := r.acted(), r.refusals(id)
 			if tc.reason == "" {
-				if inc.Status != store.StatusAcked || inc.AckedBy != "carol" || len(refused) != 0 {
-					t.Fatalf("want acked by carol, got %s by %q, refusals %+v", inc.Status, inc.AckedBy, refused)
+				if len(acted) != 1 || acted[0] != "1 ack carol" || len(refused) != 0 {
+					t.Fatalf("want acked by carol, got actions %q, refusals %+v", acted, refused)
 				}
 				return
 			}
-			if inc.Status != store.StatusOpen {
-				t.Fatalf("a refused reply changed the incident: %s by %q", inc.Status, inc.AckedBy)
+			if len(acted) != 0 {
+				t.Fatalf("a refused reply acted: %q", acted)
 			}
 			if len(refused) != 1 || refused[0].Detail["reason"] != tc.reason {
 				t.Fatalf("want one refusal for %s, got %+v", tc.reason, refused)
@@ -227,7 +204,8 @@ func TestEmailDKIMSignedThreadReplyActs(t *testing.T) {
 // the relay is told to try again (451) and nothing is recorded yet.
 func TestEmailDKIMTemporaryFailureDefers(t *testing.T) {
 	r := newMailRig(t)
-	id, pg := r.page()
+	const id = 1
+	pg := r.page(id, "carol")
 	raw := dkimSign(t, threadReply(pg, "signed@example.com", "ack").build(t), "example.com", "s1", r.dns.publish(t, "example.com", "s1"), nil)
 	r.dns.mu.Lock()
 	r.dns.fail = true
@@ -249,8 +227,8 @@ func TestEmailDKIMTemporaryFailureDefers(t *testing.T) {
 	if err := r.deliver("carol@example.com", []string{"hikyaku@example.com"}, raw); err != nil {
 		t.Fatal(err)
 	}
-	if inc, _ := r.st.Get(context.Background(), id); inc.Status != store.StatusAcked {
-		t.Errorf("the relay's retry: %s", inc.Status)
+	if got := r.acted(); len(got) != 1 || got[0] != "1 ack carol" {
+		t.Errorf("the relay's retry: actions %q, want an ack by carol", got)
 	}
 }
 
@@ -259,7 +237,7 @@ func TestEmailDKIMTemporaryFailureDefers(t *testing.T) {
 // no DNS amplifier for strangers.
 func TestEmailStrangersCauseNoDNS(t *testing.T) {
 	r := newMailRig(t)
-	_, pg := r.page()
+	pg := r.page(1, "carol")
 	raw := dkimSign(t, answer{from: "mallory@evil.example", rcpt: []string{"hikyaku@example.com"}, inReplyTo: pg.MessageID, text: "ack"}.build(t),
 		"evil.example", "s1", r.dns.publish(t, "evil.example", "s1"), nil)
 	if err := r.deliver("mallory@evil.example", []string{"hikyaku@example.com"}, raw); err != nil {
@@ -279,10 +257,10 @@ func TestEmailStrangersCauseNoDNS(t *testing.T) {
 func TestEmailReplyAddressBindsALongUserID(t *testing.T) {
 	const dave = "dave-from-the-corporate-directory-service-01"
 	r := newMailRig(t, func(cfg string) string {
-		cfg = strings.Replace(cfg, "  - id: boss\n", "  - id: "+dave+"\n    contacts: {email: dave@example.com}\n  - id: boss\n", 1)
-		return strings.Replace(cfg, "targets: {users: [carol]}", "targets: {users: [carol, "+dave+"]}", 1)
+		return strings.Replace(cfg, "  - id: boss\n", "  - id: "+dave+"\n    contacts: {email: dave@example.com}\n  - id: boss\n", 1)
 	})
-	id, _ := r.page()
+	r.page(1, "carol")
+	r.page(1, dave)
 	pages := r.mailTo("dave@example.com")
 	if len(pages) != 1 || pages[0].ReplyTo == "" || strings.Contains(pages[0].ReplyTo, "dave-from") {
 		t.Fatalf("want one page to dave with a reply address not naming him, got %+v", pages)
@@ -290,8 +268,8 @@ func TestEmailReplyAddressBindsALongUserID(t *testing.T) {
 	if err := r.send(answer{from: "carol@example.com", rcpt: []string{pages[0].ReplyTo}, messageID: "c@example.com", text: "resolve"}); err != nil {
 		t.Fatal(err)
 	}
-	if inc, _ := r.st.Get(context.Background(), id); inc.Status != store.StatusOpen {
-		t.Fatalf("carol acted through dave's reply address: %s", inc.Status)
+	if got := r.rcv.Actions(); len(got) != 0 {
+		t.Fatalf("carol acted through dave's reply address: %+v", got)
 	}
 	// To carol the address does not verify: it proves no incident, so only
 	// the log and the metric record it.
@@ -301,8 +279,8 @@ func TestEmailReplyAddressBindsALongUserID(t *testing.T) {
 	if err := r.send(answer{from: "dave@example.com", rcpt: []string{pages[0].ReplyTo}, messageID: "d@example.com", text: "ack"}); err != nil {
 		t.Fatal(err)
 	}
-	if inc, _ := r.st.Get(context.Background(), id); inc.Status != store.StatusAcked || inc.AckedBy != dave {
-		t.Errorf("dave's reply: %s by %q", inc.Status, inc.AckedBy)
+	if got := r.acted(); len(got) != 1 || got[0] != "1 ack "+dave {
+		t.Errorf("dave's reply: actions %q, want an ack by dave", got)
 	}
 }
 
@@ -333,7 +311,8 @@ func TestAligned(t *testing.T) {
 // incident only, so the sender must be proven as for a thread reply.
 func TestEmailLegacyReplyAddressNeedsDKIM(t *testing.T) {
 	r := newMailRig(t)
-	id, _ := r.page()
+	const id = 1
+	r.page(id, "carol")
 	// HMAC-SHA256(signingKey, "hikyaku-reply-v1\x00" "1" "\x00"), 80 bits, computed outside hikyaku.
 	legacy := "hikyaku+1.2466e6px67njiwkc@reply.example.com"
 	a := answer{from: "carol@example.com", rcpt: []string{legacy}, messageID: "legacy@example.com", text: "ack"}
@@ -347,7 +326,25 @@ func TestEmailLegacyReplyAddressNeedsDKIM(t *testing.T) {
 	if err := r.deliver(a.from, a.rcpt, raw); err != nil {
 		t.Fatal(err)
 	}
-	if inc, _ := r.st.Get(context.Background(), id); inc.Status != store.StatusAcked || inc.AckedBy != "carol" {
-		t.Errorf("signed reply to a legacy address: %s by %q", inc.Status, inc.AckedBy)
+	if got := r.acted(); len(got) != 1 || got[0] != "1 ack carol" {
+		t.Errorf("signed reply to a legacy address: actions %q, want an ack by carol", got)
+	}
+}
+
+// TestEmailRefusalNoticeInEnglish: bob's unsigned thread reply is refused
+// and he is told, in English, why and what to do instead.
+func TestEmailRefusalNoticeInEnglish(t *testing.T) {
+	r := newMailRig(t)
+	pg := r.page(1, "bob")
+	a := answer{from: "bob@example.com", rcpt: []string{"hikyaku@example.com"}, inReplyTo: pg.MessageID, messageID: "b@example.com", text: "ack"}
+	if err := r.send(a); err != nil {
+		t.Fatal(err)
+	}
+	const want = "A reply from your address about incident #1 could not be verified (it carries no DKIM signature of your mail domain), so nothing was changed.\n\n" +
+		"To act by email, reply to this message: its reply address proves it is you. Or use the links in the page, Slack, SMS or the hikyaku CLI.\n"
+	got := r.mailTo("bob@example.com")
+	if len(got) != 2 || !strings.Contains(strings.ReplaceAll(got[1].Text, "\r\n", "\n"), want) ||
+		got[1].Subject != "[hikyaku #1] Your email reply could not be verified" {
+		t.Fatalf("want the page and the notice %q, got %+v", want, got)
 	}
 }

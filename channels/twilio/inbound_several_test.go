@@ -1,4 +1,4 @@
-package router
+package twilio
 
 import (
 	"regexp"
@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hikyaku/hikyaku/channels/twilio"
+	"github.com/hikyaku/hikyaku/catalog"
+	"github.com/hikyaku/hikyaku/channels"
 )
 
 // TestSeveralReplyFitsOneSMS: a bare "ack" from someone paged for many
@@ -17,8 +18,8 @@ func TestSeveralReplyFitsOneSMS(t *testing.T) {
 		ids = append(ids, int64(1000+i))
 	}
 	for _, lang := range []string{"en", "ja"} {
-		got := severalReply(smsTexts[lang], ids, "ack")
-		if n := twilio.Segments(got); n != 1 {
+		got := severalReply(catalog.For(lang), ids, channels.Ack)
+		if n := Segments(got); n != 1 {
 			t.Errorf("%s: %d segments: %q", lang, n, got)
 		}
 		if !strings.Contains(got, "1000, 1001") {
@@ -33,7 +34,7 @@ func TestSeveralReplyFitsOneSMS(t *testing.T) {
 			t.Errorf("%s: %d listed, reply does not say %d more: %q", lang, listed, 40-listed, got)
 		}
 	}
-	if got := severalReply(smsTexts["en"], []int64{3, 5}, "ack"); got != "Open: 3, 5. Reply with the id, e.g. '3 ack'." {
+	if got := severalReply(catalog.For("en"), []int64{3, 5}, channels.Ack); got != "Open: 3, 5. Reply with the id, e.g. '3 ack'." {
 		t.Errorf("two ids: %q", got)
 	}
 }

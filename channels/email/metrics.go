@@ -1,4 +1,4 @@
-package router
+package email
 
 import "github.com/prometheus/client_golang/prometheus"
 
@@ -49,15 +49,17 @@ var mailReasons = map[string][]string{
 	mailDeferred: {reasonStore, reasonDNS},
 }
 
-// mailMetrics count what the reply listener did.
-type mailMetrics struct {
+// Metrics count what the reply listener did. serve registers them whether
+// or not it listens for mail, so dashboards and alerts see the series at 0.
+type Metrics struct {
 	replies         *prometheus.CounterVec
 	sessions        prometheus.Gauge
 	sessionsRefused prometheus.Counter
 }
 
-func newMailMetrics(reg prometheus.Registerer) *mailMetrics {
-	m := &mailMetrics{
+// NewMetrics registers the reply listener's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		replies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_email_replies_total",
 			Help: "Mail received by the reply listener, by result (acted, unchanged, ignored, refused, deferred) and reason."},
 			[]string{"result", "reason"}),
@@ -75,3 +77,6 @@ func newMailMetrics(reg prometheus.Registerer) *mailMetrics {
 	reg.MustRegister(m.replies, m.sessions, m.sessionsRefused)
 	return m
 }
+
+// count adds one received mail to hikyaku_email_replies_total.
+func (m *Metrics) count(result, reason string) { m.replies.WithLabelValues(result, reason).Inc() }

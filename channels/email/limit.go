@@ -1,4 +1,4 @@
-package router
+package email
 
 import (
 	"log/slog"
@@ -19,7 +19,7 @@ type sessionLimit struct {
 	net.Listener
 	slots   chan struct{}
 	greet   []byte
-	metrics *mailMetrics
+	metrics *Metrics
 	log     *slog.Logger
 
 	mu        sync.Mutex
@@ -27,7 +27,7 @@ type sessionLimit struct {
 	sinceLast int
 }
 
-func newSessionLimit(l net.Listener, max int, domain string, m *mailMetrics, log *slog.Logger) *sessionLimit {
+func newSessionLimit(l net.Listener, max int, domain string, m *Metrics, log *slog.Logger) *sessionLimit {
 	return &sessionLimit{Listener: l, slots: make(chan struct{}, max), metrics: m, log: log,
 		greet: []byte("421 4.7.0 " + domain + " Too many connections, try again later\r\n")}
 }
