@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The embedded file's layout. Layout 1 kept each incident's Alertmanager
@@ -19,7 +18,7 @@ import (
 const boltLayout = 2
 
 var (
-	bucketMessages = []byte("messages") // incident id → a bucket of its own holding keyMessage → its Alertmanager message (layout 2)
+	bucketMessages = []byte("messages") // incident id → its Alertmanager message, a large one in a bucket of its own (see ownBucketMin) (layout 2)
 	keyMessage     = []byte("m")
 	bucketMeta     = []byte("meta") // keyLayout → layout version; absent in layout 1
 	keyLayout      = []byte("layout")
@@ -193,14 +192,23 @@ func putIncident(tx *bolt.Tx, cur, next *Incident) (bool, error) {
 	return true, putJSON(incidents, id, &bare)
 }
 
-// Each message sits in a bucket of its own. In one shared bucket a message
-// shares its B-tree leaf with its neighbours, and bbolt rewrites a leaf
+// A message of ownBucketMin bytes or more sits in a bucket of its own
+// (incident id → bucket, keyMessage → message); a smaller one is a plain
+// value (incident id → message). In one shared bucket a large message
+// shares its B-tree leaf with its neighbours and bbolt rewrites a leaf
 // whole: storing incident n's message rewrote incident n-1's too, megabytes
-// per intake. A bucket this large is never inlined in its parent, so adding
-// one rewrites only the parent's leaf of 16-byte bucket headers.
+// per intake. A bucket that large is never inlined in its parent, so adding
+// one rewrites only the parent's leaf of 16-byte bucket headers. A small
+// message costs less as a plain value: a bucket of its own would take a
+// page of its own.
+const ownBucketMin = 4096
+
 func getMessage(msgs *bolt.Bucket, id []byte) []byte {
 	if msgs == nil {
 		return nil
+	}
+	if m := msgs.Get(id); m != nil {
+		return m
 	}
 	if b := msgs.Bucket(id); b != nil {
 		return b.Get(keyMessage)
@@ -209,7 +217,13 @@ func getMessage(msgs *bolt.Bucket, id []byte) []byte {
 }
 
 func putMessage(msgs *bolt.Bucket, id, msg []byte) error {
-	b, err := msgs.CreateBucketIfNotExists(id)
+	if err := deleteMessage(msgs, id); err != nil {
+		return err
+	}
+	if len(msg) < ownBucketMin {
+		return msgs.Put(id, msg)
+	}
+	b, err := msgs.CreateBucket(id)
 	if err != nil {
 		return err
 	}
@@ -217,8 +231,8 @@ func putMessage(msgs *bolt.Bucket, id, msg []byte) error {
 }
 
 func deleteMessage(msgs *bolt.Bucket, id []byte) error {
-	if err := msgs.DeleteBucket(id); err != nil && !errors.Is(err, bolterrors.ErrBucketNotFound) {
-		return err
+	if msgs.Bucket(id) != nil {
+		return msgs.DeleteBucket(id)
 	}
-	return nil
+	return msgs.Delete(id)
 }

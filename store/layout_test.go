@@ -119,7 +119,7 @@ func TestBoltOpensLayout1File(t *testing.T) {
 			return nil
 		})
 		for _, id := range []byte{1, 3} {
-			if m := tx.Bucket([]byte("messages")).Bucket([]byte{0, 0, 0, 0, 0, 0, 0, id}).Get([]byte("m")); string(m) != fixtureMsgs[int64(id)] {
+			if m := tx.Bucket([]byte("messages")).Get([]byte{0, 0, 0, 0, 0, 0, 0, id}); string(m) != fixtureMsgs[int64(id)] {
 				t.Errorf("messages[%d] = %s, want %s", id, m, fixtureMsgs[int64(id)])
 			}
 		}

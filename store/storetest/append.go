@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,15 +51,22 @@ func testAppendKeepsRecord(t *testing.T, s store.Store) {
 	check("changed", 2, string(msg))
 	write(func(inc *store.Incident) { inc.Message = json.RawMessage(`{"receiver":"r","alerts":[2]}`) }, "alerts_changed")
 	check("alerts_changed", 3, `{"receiver":"r","alerts":[2]}`)
+	// Past a page and back: a store may keep large messages otherwise.
+	big := `{"receiver":"r","pad":"` + strings.Repeat("x", 5000) + `"}`
+	write(func(inc *store.Incident) { inc.Message = json.RawMessage(big) }, "grew")
+	check("grew", 4, big)
+	write(func(inc *store.Incident) { inc.Message = json.RawMessage(`{"receiver":"r"}`) }, "shrank")
+	check("shrank", 5, `{"receiver":"r"}`)
+	write(func(inc *store.Incident) { inc.Message = json.RawMessage(big) }, "grew_again")
 	write(func(inc *store.Incident) { inc.Message = nil }, "emptied")
-	check("emptied", 4, "")
+	check("emptied", 7, "")
 
 	evs, err := s.Timeline(ctx(t), id)
-	if err != nil || len(evs) != 5 || evs[1].Type != "notified" || evs[4].Type != "emptied" {
-		t.Fatalf("timeline = %+v (%v), want created, notified, changed, alerts_changed, emptied", evs, err)
+	if err != nil || len(evs) != 8 || evs[1].Type != "notified" || evs[7].Type != "emptied" {
+		t.Fatalf("timeline = %+v (%v), want created, notified, changed, alerts_changed, grew, shrank, grew_again, emptied", evs, err)
 	}
-	if n, err := s.Pending(ctx(t)); err != nil || n != 4 {
-		t.Fatalf("Pending = %d (%v), want the 4 timers scheduled", n, err)
+	if n, err := s.Pending(ctx(t)); err != nil || n != 7 {
+		t.Fatalf("Pending = %d (%v), want the 7 timers scheduled", n, err)
 	}
 }
 
