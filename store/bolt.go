@@ -195,8 +195,11 @@ func applyChange(tx *bolt.Tx, cur *Incident, key string, fn UpdateFunc) (Result,
 		res.Outcome = ch.Outcome
 	}
 	next, err := nextState(cur, ch, key)
-	if err != nil || next == nil {
-		return res, err
+	if err != nil {
+		return Result{}, err
+	}
+	if next == nil {
+		return res, nil
 	}
 	if ch.Complete != nil {
 		if err := checkClaim(tx, *ch.Complete); err != nil {

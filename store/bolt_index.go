@@ -231,7 +231,7 @@ func deleteIncident(tx *bolt.Tx, id int64) (bool, error) {
 	if err != nil || m == nil {
 		return false, err
 	}
-	inc, _, err := getRecord(tx, id)
+	inc, err := getRecord(tx, id)
 	if err != nil {
 		return false, err
 	}

@@ -129,21 +129,21 @@ func upgradeLayout(db *bolt.DB) (int, error) {
 
 // getRecord reads incident id's record, without its message unless the
 // record still holds it (layout 1).
-func getRecord(tx *bolt.Tx, id int64) (*Incident, []byte, error) {
+func getRecord(tx *bolt.Tx, id int64) (*Incident, error) {
 	v := tx.Bucket(bucketIncidents).Get(u64(uint64(id)))
 	if v == nil {
-		return nil, nil, ErrNotFound
+		return nil, ErrNotFound
 	}
 	var inc Incident
 	if err := json.Unmarshal(v, &inc); err != nil {
-		return nil, nil, fmt.Errorf("decode incident %d: %w", id, err)
+		return nil, fmt.Errorf("decode incident %d: %w", id, err)
 	}
-	return &inc, v, nil
+	return &inc, nil
 }
 
 // getIncident reads incident id with its message.
 func getIncident(tx *bolt.Tx, id int64) (*Incident, error) {
-	inc, _, err := getRecord(tx, id)
+	inc, err := getRecord(tx, id)
 	if err != nil {
 		return nil, err
 	}
