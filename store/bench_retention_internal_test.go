@@ -1,6 +1,7 @@
 package store
 
 import (
+	"flag"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -13,10 +14,14 @@ import (
 	"github.com/hikyaku/hikyaku/internal/redistest"
 )
 
+// -bench.retention.batch is the deletes per retention batch; 500 is router's.
+var benchRetentionBatch = flag.Int("bench.retention.batch", 500, "incidents one retention batch deletes")
+
 // BenchmarkIntakeDuringRetention measures the latency of intake's write (a
 // new incident with its message, two events and its step timer) offered at
 // 1,000/s, first alone, then while retention deletes -bench.incidents
-// expired incidents as router's job does (batches of 500, 50 ms apart):
+// expired incidents as router's job does (batches of 500, 50 ms apart;
+// -bench.retention.batch changes the 500):
 //
 //	go test ./store/ -run '^$' -bench BenchmarkIntakeDuringRetention -benchtime 1x -v -args -bench.incidents=100000
 func BenchmarkIntakeDuringRetention(b *testing.B) {
@@ -39,7 +44,8 @@ func BenchmarkIntakeDuringRetention(b *testing.B) {
 }
 
 func intakeDuringRetention(b *testing.B, s Store) {
-	const rate, batch, pause = 1000, 500, 50 * time.Millisecond
+	const rate, pause = 1000, 50 * time.Millisecond
+	batch := *benchRetentionBatch
 	keys := 0
 	// intake offers writes at rate until stop closes and returns their latencies.
 	intake := func(stop <-chan struct{}) []time.Duration {
@@ -101,7 +107,7 @@ func intakeDuringRetention(b *testing.B, s Store) {
 		}()
 		during := intake(stop)
 		b.Logf("intake alone: %s", percentiles(alone))
-		b.Logf("intake while retention deleted %d in %s: %s", deleted, elapsed, percentiles(during))
+		b.Logf("intake while retention deleted %d in %s (batches of %d): %s", deleted, elapsed, batch, percentiles(during))
 	}
 }
 
