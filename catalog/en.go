@@ -61,4 +61,25 @@ var en = Messages{
 	// template. and report. (channels/template, router/bundle.go)
 
 	// ntfy. (channels/ntfy)
+
+	// console. (access/, router/console.go: sign-in and the console)
+	"console.sign_in":            "Sign in",
+	"console.sign_out":           "Sign out",
+	"console.signed_in_as":       "Signed in as %s (%s)",
+	"console.open_incidents":     "Open incidents",
+	"console.no_incidents":       "No open incidents.",
+	"console.ack":                "Acknowledge",
+	"console.acked":              "Incident #%d acknowledged by %s.",
+	"console.ack_failed":         "Incident #%d was not acknowledged: %s",
+	"console.back":               "Back to the incidents",
+	"console.not_signed_in":      "You are not signed in.",
+	"console.signed_out":         "You are signed out.",
+	"console.no_oidc":            "Sign-in by OpenID Connect is not configured here.",
+	"console.provider_down":      "The identity provider cannot be reached right now. Paging is not affected; try again in a minute.",
+	"console.refused_flow":       "This sign-in started too long ago or in another browser. Start again.",
+	"console.refused_provider":   "The identity provider refused the sign-in (%s).",
+	"console.refused_token":      "The identity provider's answer could not be verified (%s). Sign in again; if it keeps happening, tell an admin.",
+	"console.refused_unverified": "Your identity provider does not say that the email address %s is verified, so hikyaku cannot tell that it is yours.",
+	"console.refused_unknown":    "No user in hikyaku's configuration has the email address %s. Ask an admin to set it as your user's contacts.email.",
+	"console.refused_csrf":       "This form was refused: %s. Reload the page and try again.",
 }

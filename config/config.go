@@ -25,6 +25,7 @@ type Config struct {
 	Maintenance   []*Maintenance      `yaml:"maintenance_windows"`
 	Heartbeats    []*Heartbeat        `yaml:"heartbeats"`
 	Templates     Templates           `yaml:"templates"`
+	SignIn        *SignIn             `yaml:"sign_in"`
 	File          string              `yaml:"-"` // path it was loaded from
 	Warnings      []Error             `yaml:"-"` // problems that do not stop loading (unset secrets)
 	// ProviderProblems are the channels in use whose provider is missing or

@@ -94,6 +94,7 @@ func (l *loader) validate(c *Config) {
 		l.validateChatChannel(c, ch, fmt.Sprintf("chat_channels[%d]", i))
 	}
 	l.checkProviders(c)
+	l.validateSignIn(c)
 	l.validateTemplates(c)
 	// Index every department, rotation and schedule before checking references,
 	// so a reference may point forward in the file.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/store"
@@ -33,6 +34,9 @@ type Server struct {
 	// Inbound are the channels' own endpoints (replies, key presses,
 	// delivery reports), served on the public listener.
 	Inbound []channels.Route
+	// Auth signs people in to the console (sign_in in the configuration);
+	// nil serves no console, sign-in or /api/v1/me.
+	Auth *access.Auth
 	// AdminBasicAuth says the admin listener's web config checks basic
 	// auth: the user it proved is then the audit stream's actor of a reload.
 	AdminBasicAuth bool
@@ -89,6 +93,9 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	}
 	mux.Handle("GET /act/{token}", htmlPage(s.actLink))
 	mux.Handle("POST /act/{token}", htmlPage(s.actLink))
+	if s.Auth != nil {
+		s.consoleRoutes(mux)
+	}
 }
 
 func (s *Server) adminRoutes(mux *http.ServeMux) {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/channels/email"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
@@ -43,12 +44,13 @@ const (
 
 // runServe runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
 func runServe(e *env, args []string) int {
-	c := newFlags(e, "serve", "serve --config.file FILE [--dry-run] [--web.listen-address ADDR] [--web.admin-listen-address ADDR] [--web.config.file FILE] [--web.admin-config.file FILE] [--max-connections N] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --storage.path DIR]")
+	c := newFlags(e, "serve", "serve --config.file FILE [--dry-run] [--web.listen-address ADDR] [--web.admin-listen-address ADDR] [--web.config.file FILE] [--web.admin-config.file FILE] [--web.external-url URL] [--max-connections N] [--smtp-listen ADDR [--smtp-max-sessions N] [--smtp-max-message-bytes N]] [--store URL | --storage.path DIR]")
 	dryRun := c.fs.Bool("dry-run", false, "send nothing: record every message in the log (a demo, a trial run); without it serve refuses a channel whose provider is not configured")
 	listen := c.fs.String("web.listen-address", defaultListen, "public HTTP listen `address`: Alertmanager's webhook, Twilio and Slack callbacks, action links, the incident API")
 	adminListen := c.fs.String("web.admin-listen-address", defaultAdminListen, "admin HTTP listen `address`: /metrics, /-/healthy, /-/ready, /-/reload, the dead-letter API")
 	webConfig := c.fs.String("web.config.file", "", "Prometheus web config `file` (TLS, basic auth) of the public listener; empty: plain HTTP")
 	adminWebConfig := c.fs.String("web.admin-config.file", "", "Prometheus web config `file` (TLS, basic auth) of the admin listener; empty: plain HTTP")
+	externalURL := c.fs.String("web.external-url", "", "`URL` people reach hikyaku at (behind a reverse proxy, its public URL); the console's sign-in redirect is under it; empty: global.external_url")
 	oldListen := c.fs.String("listen", "", "deprecated: one listener serving the public and the admin paths; use --web.listen-address and --web.admin-listen-address")
 	smtpListen := c.fs.String("smtp-listen", "", "SMTP listen `address` for email replies (e.g. :2525); empty: off")
 	smtpSessions := c.fs.Int("smtp-max-sessions", email.DefaultMaxMailSessions, "SMTP connections the reply listener holds at once; more are refused with 421")
@@ -106,7 +108,7 @@ func runServe(e *env, args []string) int {
 	mailOpts := email.ServerOptions{MaxSessions: *smtpSessions, MaxMessageBytes: *smtpBytes}
 	if err := serve(ctx, log, serveOptions{config: c.config, listen: *listen, adminListen: *adminListen,
 		webConfig: *webConfig, adminWebConfig: *adminWebConfig, smtpListen: *smtpListen, storeURL: *storeURL,
-		dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts}); err != nil {
+		dataDir: *dataDir, dryRun: *dryRun, maxConns: *maxConns, mail: mailOpts, externalURL: *externalURL}); err != nil {
 		log.Error("hikyaku stopped", "err", err)
 		return exitFail
 	}
@@ -127,6 +129,8 @@ type serveOptions struct {
 	maxConns int
 	// mail bounds the SMTP reply listener (sessions, message size).
 	mail email.ServerOptions
+	// externalURL is --web.external-url; empty is global.external_url.
+	externalURL string
 	// ready, when set, gets the bound public address.
 	ready chan<- string
 }
@@ -148,7 +152,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	}
 	// Refused before the store is opened: a config serve must not run with
 	// takes no lock and leaves nothing behind.
-	build := buildSenders(log, o.dryRun)
+	build := withExternalURL(o.externalURL, buildSenders(log, o.dryRun))
 	senders, err := build(cfg)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
@@ -174,6 +178,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload:  func(context.Context) error { return engine.Reload(cfgPath) },
 		Inbound: inboundRoutes(engine.Receiver(), log)}
+	var signInMetrics *access.Metrics
+	if cfg.SignIn != nil {
+		signInMetrics = access.NewMetrics(reg)
+	}
+	if srv.Auth, err = signIn(log, cfg, engine, signInMetrics, o); err != nil {
+		return fmt.Errorf("sign-in: %w", err)
+	}
 
 	if smtpListen != "" {
 		// Replies to pages by email (docs/acknowledge.md). Closed by defer
