@@ -108,7 +108,7 @@ func TestBareSMSAckReadsDeliveries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return inc.ID
+		return inc.Incident.ID
 	}
 	told := open("told", &store.Change{Events: []store.Event{{At: t0, Type: "notified",
 		Detail: map[string]string{"to": "alice", "channel": "sms", "kind": "page", "provider_id": "SM1"}}}})

@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
 )
 
 // policyFor is the incident's policy in the config in force. When a reload
 // removed it, the incident falls back to its route's, then its department's
 // policy, so a config change never leaves an open incident without pages.
-func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
-	cfg := e.Policies().Config()
+func (e *Engine) policyFor(set *policies.Set, inc *store.Incident) *config.Policy {
+	cfg := set.Config()
 	if p := cfg.Policy(inc.Policy); p != nil {
 		return p
 	}
@@ -42,30 +43,29 @@ func (e *Engine) policyFor(inc *store.Incident) *config.Policy {
 // step, the next round, or the end. All of it is one store write, so a crash
 // either fired the step completely or not at all; firing it again is a no-op.
 func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	var p stepPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		return poison(fmt.Errorf("decode step timer payload: %w", err))
 	}
-	var fired, written bool
-	var found stepFound
-	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		fired, written, found = false, false, stepFound{}
+	res, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		var found stepFound
 		esc := cur.Escalation
 		if cur.Status != store.StatusOpen || esc.Generation != p.Gen ||
 			esc.Round > p.Round || (esc.Round == p.Round && esc.Step >= p.Step) {
 			return nil, nil // acked, resolved, or already fired: stale
 		}
-		written = true
 		now := e.now()
 		inc := *cur
 		inc.UpdatedAt = now
 		inc.Escalation.Round, inc.Escalation.Step = p.Round, p.Step
 		// The step's timer goes in the same write that fires it: no Complete round trip.
 		ch := &store.Change{Incident: &inc, Cancel: []string{c.ID}}
-		pol := e.policyFor(&inc)
+		pol := e.policyFor(set, &inc)
 		if pol == nil {
 			found.noPolicy = true
 			ch.Events = append(ch.Events, event(now, "no_policy", "", "policy", inc.Policy))
+			ch.Outcome = found
 			return ch, nil
 		}
 		if pol.ID != inc.Policy {
@@ -75,17 +75,18 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 		if p.Step >= len(pol.Steps) {
 			// The policy shrank under a reload: what is left is the end of the round.
 			ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, len(pol.Steps)-1, now, true))
+			ch.Outcome = found
 			return ch, nil
 		}
-		fired = true
-		sf := e.Policies().StepTargets(pol, p.Step, now)
+		found.fired = true
+		sf := set.StepTargets(pol, p.Step, now)
 		found.empty, found.fallback = sf.Empty, sf.Fallback
 		ch.Events = append(ch.Events, event(now, "step_fired", "",
 			"step", strconv.Itoa(p.Step+1), "round", strconv.Itoa(p.Round+1),
 			"users", strings.Join(sf.Users, ","), "chat_channels", strings.Join(sf.ChatChannels, ","),
 			"fallback", sf.Fallback, "empty", boolString(sf.Empty)))
 		for _, u := range sf.Users {
-			pages := e.Policies().NotifyPages(u, now)
+			pages := set.NotifyPages(u, now)
 			if len(pages) == 0 {
 				found.unreachable = append(found.unreachable, u)
 			}
@@ -96,7 +97,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			}
 		}
 		for _, id := range sf.ChatChannels {
-			if cc := e.Policies().Config().ChatChannel(id); cc != nil {
+			if cc := set.Config().ChatChannel(id); cc != nil {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", ChatChannel: id, Channel: chatChannelKind(cc),
 					Step: p.Step, Round: p.Round}, 0, atOnce(now, now, c.Due)))
@@ -105,20 +106,22 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			}
 		}
 		ch.Schedule = append(ch.Schedule, e.next(&inc, pol, p.Round, p.Step, now, sf.Empty))
+		ch.Outcome = found
 		return ch, nil
 	})
 	if err != nil {
 		return fmt.Errorf("fire step: %w", err)
 	}
-	if written {
+	found := store.OutcomeOf[stepFound](res)
+	if inc := res.Incident; res.Written {
 		found.log(e.log.With("incident", c.IncidentID, "policy", inc.Policy, "department", inc.Department,
 			"step", p.Step+1, "round", p.Round+1))
 	}
-	if fired {
+	if found.fired {
 		e.metrics.stepsFired.Inc()
 		e.kick() // pages due now are waiting
 	}
-	if written {
+	if res.Written {
 		return errDone
 	}
 	return nil
@@ -142,6 +145,7 @@ type stepFound struct {
 	empty       bool
 	fallback    string
 	unreachable []string // targets with no way to be paged: no notification rules, or gone from the config
+	fired       bool     // the step's targets were paged (not a policy gone or shrunk)
 }
 
 func (f *stepFound) log(l *slog.Logger) {
@@ -177,9 +181,9 @@ func (e *Engine) next(inc *store.Incident, pol *config.Policy, round, step int, 
 }
 
 // updateEvery is the shortest report period among the incident's stakeholders' departments.
-func (e *Engine) updateEvery(inc *store.Incident) time.Duration {
+func (e *Engine) updateEvery(set *policies.Set, inc *store.Incident) time.Duration {
 	var every time.Duration
-	for _, d := range e.Policies().Config().Departments {
+	for _, d := range set.Config().Departments {
 		st := d.Stakeholders
 		if len(st.Users)+len(st.ChatChannels) == 0 {
 			continue
@@ -214,13 +218,10 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		return poison(fmt.Errorf("decode exhaust timer payload: %w", err))
 	}
-	var done bool
-	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		done = false
+	res, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status != store.StatusOpen || cur.Escalation.Generation != p.Gen || cur.Escalation.Exhausted {
 			return nil, nil
 		}
-		done = true
 		now := e.now()
 		inc := *cur
 		inc.Escalation.Exhausted, inc.UpdatedAt = true, now
@@ -230,7 +231,7 @@ func (e *Engine) exhaust(ctx context.Context, c store.Claim) error {
 	if err != nil {
 		return fmt.Errorf("exhaust: %w", err)
 	}
-	if done {
+	if inc := res.Incident; res.Written {
 		e.metrics.exhausted.WithLabelValues(inc.Department).Inc()
 		e.log.Error("escalation exhausted: nobody acknowledged", "incident", inc.ID,
 			"department", inc.Department, "policy", inc.Policy, "severity", inc.Severity,
@@ -266,8 +267,8 @@ func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
 }
 
 // hasStakeholders tells whether anyone is to be informed of this incident.
-func (e *Engine) hasStakeholders(inc *store.Incident) bool {
-	return len(e.stakeholders(inc)) > 0
+func (e *Engine) hasStakeholders(set *policies.Set, inc *store.Incident) bool {
+	return len(e.stakeholders(set, inc)) > 0
 }
 
 type stakeholder struct {
@@ -276,8 +277,8 @@ type stakeholder struct {
 
 // stakeholders lists who is informed of inc: its department's stakeholders,
 // and every department whose stakeholders asked for this severity.
-func (e *Engine) stakeholders(inc *store.Incident) []stakeholder {
-	cfg := e.Policies().Config()
+func (e *Engine) stakeholders(set *policies.Set, inc *store.Incident) []stakeholder {
+	cfg := set.Config()
 	var out []stakeholder
 	seen := map[string]bool{}
 	for _, d := range cfg.Departments {
@@ -318,10 +319,10 @@ func reportChannel(cfg *config.Config, u *config.User) string {
 }
 
 // stakeholderMessages are the outbox entries of one report to every stakeholder.
-func (e *Engine) stakeholderMessages(inc *store.Incident, kind string) []store.Timer {
+func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kind string) []store.Timer {
 	now := e.now()
 	var out []store.Timer
-	for _, s := range e.stakeholders(inc) {
+	for _, s := range e.stakeholders(set, inc) {
 		if s.channel == "" {
 			continue
 		}
@@ -334,14 +335,15 @@ func (e *Engine) stakeholderMessages(inc *store.Incident, kind string) []store.T
 // report sends a stakeholder update and schedules the next while the
 // incident is open; the update says when the next one comes.
 func (e *Engine) report(ctx context.Context, c store.Claim) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status == store.StatusResolved {
 			return nil, nil // the final report went out with the resolution
 		}
 		now := e.now()
 		inc := *cur
-		ch := &store.Change{Incident: &inc, Schedule: e.stakeholderMessages(&inc, "report")}
-		if every := e.updateEvery(&inc); every > 0 {
+		ch := &store.Change{Incident: &inc, Schedule: e.stakeholderMessages(set, &inc, "report")}
+		if every := e.updateEvery(set, &inc); every > 0 {
 			ch.Schedule = append(ch.Schedule, reportTimer(&inc, now.Add(every)))
 		}
 		ch.Events = append(ch.Events, event(now, "stakeholders_informed", "", "recipients", strconv.Itoa(len(ch.Schedule))))

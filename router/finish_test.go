@@ -18,9 +18,9 @@ type blipStore struct {
 	fail atomic.Int32
 }
 
-func (s *blipStore) Update(ctx context.Context, id int64, fn func(*store.Incident) (*store.Change, error)) (*store.Incident, error) {
+func (s *blipStore) Update(ctx context.Context, id int64, fn store.UpdateFunc) (store.Result, error) {
 	if s.fail.Add(-1) >= 0 {
-		return nil, errors.New("connection refused")
+		return store.Result{}, errors.New("connection refused")
 	}
 	return s.Store.Update(ctx, id, fn)
 }

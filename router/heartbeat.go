@@ -110,14 +110,12 @@ func missing(t *store.Timer) bool {
 
 // heartbeatBack resolves the heartbeat's incident, if one is open, saying why.
 func (e *Engine) heartbeatBack(ctx context.Context, name string, at time.Time, why string) error {
-	var resolved bool
-	inc, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(name), func(cur *store.Incident) (*store.Change, error) {
-		resolved = false
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
+	res, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(name), func(cur *store.Incident) (*store.Change, error) {
 		if cur == nil {
 			return nil, nil
 		}
-		resolved = true
-		ch := e.resolveChange(cur, "hikyaku", "heartbeat")
+		ch := e.resolveChange(set, cur, "hikyaku", "heartbeat")
 		why := event(e.now(), why, "hikyaku", "heartbeat", name, "received_at", stamp(at))
 		ch.Events = append([]store.Event{why}, ch.Events...)
 		return ch, nil
@@ -125,9 +123,9 @@ func (e *Engine) heartbeatBack(ctx context.Context, name string, at time.Time, w
 	if err != nil {
 		return fmt.Errorf("router: heartbeat %q: resolve its incident: %w", name, err)
 	}
-	if resolved {
-		e.observeResolved(inc)
-		e.log.Info("heartbeat back: its incident is resolved", "heartbeat", name, "incident", inc.ID, "why", why)
+	if res.Written {
+		e.observeResolved(res.Incident)
+		e.log.Info("heartbeat back: its incident is resolved", "heartbeat", name, "incident", res.Incident.ID, "why", why)
 		e.kick()
 	}
 	return nil
@@ -210,13 +208,11 @@ func (e *Engine) openHeartbeatIncident(ctx context.Context, h *config.Heartbeat,
 		d.Action, d.Maintenance = policies.ActionMaintenance, name
 	}
 	msg := &Message{Data: &template.Data{Receiver: "hikyaku"}, GroupKey: heartbeatKey(h.Name)}
-	var opened bool
-	inc, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(h.Name), func(cur *store.Incident) (*store.Change, error) {
-		opened = cur == nil
+	res, err := e.opts.Store.UpdateByKey(ctx, heartbeatKey(h.Name), func(cur *store.Incident) (*store.Change, error) {
 		if cur != nil {
 			return nil, nil
 		}
-		ch := e.open(heartbeatKey(h.Name), d, msg, raw)
+		ch := e.open(set, heartbeatKey(h.Name), d, msg, raw)
 		// open's first event says Alertmanager created it: here hikyaku did.
 		ch.Events[0] = event(now, "created", "hikyaku", "heartbeat", h.Name)
 		ch.Events = append(ch.Events[:1], append([]store.Event{event(now, "heartbeat_missing", "hikyaku",
@@ -226,7 +222,7 @@ func (e *Engine) openHeartbeatIncident(ctx context.Context, h *config.Heartbeat,
 	if err != nil {
 		return fmt.Errorf("router: heartbeat %q: open its incident: %w", h.Name, err)
 	}
-	if opened {
+	if inc := res.Incident; res.Written {
 		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
 		e.log.Error("heartbeat missing: the monitoring pipeline is silent; incident opened", "heartbeat", h.Name,
 			watched, stamp(since), "timeout", h.Timeout.String(), "incident", inc.ID, "department", inc.Department,

@@ -47,11 +47,8 @@ func (e *Engine) SetRole(ctx context.Context, c RoleChange) (inc *store.Incident
 	if c.User != "" && e.Policies().Config().User(c.User) == nil {
 		return nil, false, fmt.Errorf("user %q: %w", c.User, ErrNotUser)
 	}
-	inc, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
-		done = false
-		ch := roleChange(cur, c.Role, c.User, c.Actor, c.Via, e.now())
-		done = ch != nil
-		return ch, nil
+	inc, done, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
+		return roleChange(cur, c.Role, c.User, c.Actor, c.Via, e.now()), nil
 	})
 	if err != nil {
 		return inc, false, err

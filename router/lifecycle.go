@@ -52,7 +52,7 @@ func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store
 	}
 	var stored []string // continue keys the first incident lists
 	var firstRoute string
-	inc, err := e.ingestKey(ctx, group, group, first, msg, raw, func(cur *store.Incident) []string {
+	inc, err := e.ingestKey(ctx, set, group, group, first, msg, raw, func(cur *store.Incident) []string {
 		stored, firstRoute = nil, ""
 		if cur != nil {
 			stored, firstRoute = cur.Continued, cur.Route
@@ -73,7 +73,7 @@ func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store
 	for _, d := range continued(routed, firstRoute) {
 		key := group + "#" + d.Route
 		seen[key] = true
-		inc, err := e.ingestKey(ctx, group, key, &d, msg, raw, nil)
+		inc, err := e.ingestKey(ctx, set, group, key, &d, msg, raw, nil)
 		if err != nil {
 			return out, err
 		}
@@ -87,7 +87,7 @@ func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store
 			continue
 		}
 		seen[key] = true
-		inc, err := e.ingestKey(ctx, group, key, nil, msg, raw, nil)
+		inc, err := e.ingestKey(ctx, set, group, key, nil, msg, raw, nil)
 		if err != nil {
 			return out, err
 		}
@@ -123,11 +123,9 @@ func continued(routed []policies.Decision, firstRoute string) []policies.Decisio
 // ingestKey applies msg to the incident open under key: it refreshes or
 // resolves it, or, when none is open and d is set, opens one for d. lists,
 // for the group's first incident, gives the continue keys it must list.
-func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.Decision, msg *Message, raw []byte,
+func (e *Engine) ingestKey(ctx context.Context, set *policies.Set, group, key string, d *policies.Decision, msg *Message, raw []byte,
 	lists func(cur *store.Incident) []string) (*store.Incident, error) {
-	var opened, resolved bool
-	inc, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
-		opened, resolved = false, false
+	res, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
 		var keys []string
 		if lists != nil {
 			keys = lists(cur)
@@ -136,13 +134,16 @@ func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.D
 		case cur == nil && (!msg.Firing() || d == nil):
 			return nil, nil // resolved before we ever saw it firing, dropped, or not ours
 		case cur == nil:
-			opened = true
-			ch := e.open(key, *d, msg, raw)
+			ch := e.open(set, key, *d, msg, raw)
 			ch.Incident.Group, ch.Incident.Continued = group, keys
+			ch.Outcome = ingestOpened
 			return ch, nil
 		case !msg.Firing():
-			resolved = true
-			return e.resolveChange(cur, "alertmanager", "alertmanager"), nil
+			ch := e.resolveChange(set, cur, "alertmanager", "alertmanager")
+			if ch != nil {
+				ch.Outcome = ingestResolved
+			}
+			return ch, nil
 		default:
 			ch := e.refresh(cur, msg, raw)
 			if merged, grew := union(cur.Continued, keys); grew {
@@ -158,17 +159,26 @@ func (e *Engine) ingestKey(ctx context.Context, group, key string, d *policies.D
 	if err != nil {
 		return nil, fmt.Errorf("router: ingest group %q: %w", msg.GroupKey, err)
 	}
+	inc := res.Incident
 	switch {
-	case inc == nil:
-	case opened:
+	case !res.Written:
+	case res.Outcome == ingestOpened:
 		e.metrics.opened.WithLabelValues(inc.Department, inc.Severity).Inc()
 		e.log.Info("incident opened", "incident", inc.ID, "route", inc.Route, "department", inc.Department, "policy", inc.Policy, "action", string(d.Action))
 		e.observeDetect(inc, msg)
-	case resolved:
+	case res.Outcome == ingestResolved:
 		e.observeResolved(inc)
 	}
 	return inc, nil
 }
+
+// What an Alertmanager post did to the incident under its key.
+type ingestOutcome int
+
+const (
+	ingestOpened ingestOutcome = iota + 1
+	ingestResolved
+)
 
 // union is have with the keys it lacks appended, and whether it grew.
 func union(have, keys []string) ([]string, bool) {
@@ -182,7 +192,7 @@ func union(have, keys []string) ([]string, bool) {
 }
 
 // open builds a new incident for one routing decision.
-func (e *Engine) open(key string, d policies.Decision, msg *Message, raw []byte) *store.Change {
+func (e *Engine) open(set *policies.Set, key string, d policies.Decision, msg *Message, raw []byte) *store.Change {
 	now := e.now()
 	inc := &store.Incident{
 		Key: key, Status: store.StatusOpen, CreatedAt: now, UpdatedAt: now, LastAlertAt: now,
@@ -206,14 +216,14 @@ func (e *Engine) open(key string, d policies.Decision, msg *Message, raw []byte)
 		ch.Events = append(ch.Events, event(now, "stakeholders_only", "", "route", d.Route))
 	}
 	// Nobody is paged yet: route the incident again when the decision ends.
-	if w := e.wait(d, now); w != nil {
+	if w := e.wait(set, d, now); w != nil {
 		inc.Wait = w
 		ch.Schedule = append(ch.Schedule, recheckTimer(inc, w.Until))
 		if d.Action == policies.ActionMaintenance {
 			return ch // recorded, nobody is paged or informed
 		}
 	}
-	if e.hasStakeholders(inc) {
+	if e.hasStakeholders(set, inc) {
 		ch.Schedule = append(ch.Schedule, reportTimer(inc, now))
 		if inc.Wait != nil {
 			inc.Wait.Reporting = true
@@ -272,14 +282,14 @@ func alertSet(m *Message) string {
 
 // resolveChange closes an incident: every pending page is cancelled and the
 // stakeholders get their final report.
-func (e *Engine) resolveChange(cur *store.Incident, actor, via string) *store.Change {
+func (e *Engine) resolveChange(set *policies.Set, cur *store.Incident, actor, via string) *store.Change {
 	now := e.now()
 	inc := *cur
 	inc.Status, inc.ResolvedAt, inc.UpdatedAt = store.StatusResolved, now, now
 	inc.Escalation.Generation++
 	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 		Events: []store.Event{event(now, "resolved", actor, "via", via)}}
-	ch.Schedule = append(ch.Schedule, e.stakeholderMessages(&inc, "resolved")...)
+	ch.Schedule = append(ch.Schedule, e.stakeholderMessages(set, &inc, "resolved")...)
 	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
 	return ch
 }
@@ -315,6 +325,7 @@ const handledKeep = 32
 // stands, and done=false when nothing changed (already acked, or a retry of a
 // request already handled).
 func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done bool, err error) {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	defer func() { e.auditAct(ctx, a, done, err) }()
 	switch a.Verb {
 	case "ack", "resolve", "escalate":
@@ -324,8 +335,7 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 	if err := e.authorize(ctx, a); err != nil {
 		return nil, false, err
 	}
-	inc, err = e.update(ctx, a.Incident, func(cur *store.Incident) (*store.Change, error) {
-		done = false
+	inc, done, err = e.update(ctx, a.Incident, func(cur *store.Incident) (*store.Change, error) {
 		if a.Dedup != "" && slices.Contains(cur.Handled, a.Dedup) {
 			return nil, nil
 		}
@@ -336,19 +346,18 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 		var err error
 		switch a.Verb {
 		case "ack":
-			ch, err = e.ackChange(cur, a.User, a.Via)
+			ch, err = e.ackChange(set, cur, a.User, a.Via)
 		case "resolve":
 			if cur.Status == store.StatusResolved {
 				return nil, ErrResolved
 			}
-			ch = e.resolveChange(cur, a.User, a.Via)
+			ch = e.resolveChange(set, cur, a.User, a.Via)
 		case "escalate":
-			ch, err = e.escalateChange(cur, a.User, a.Via)
+			ch, err = e.escalateChange(set, cur, a.User, a.Via)
 		}
 		if err != nil || ch == nil {
 			return nil, err
 		}
-		done = true
 		if a.Dedup != "" {
 			ch.Incident.Handled = append(slices.Clone(cur.Handled), a.Dedup)
 			if n := len(ch.Incident.Handled); n > handledKeep {
@@ -394,7 +403,7 @@ func (e *Engine) Escalate(ctx context.Context, id int64, actor, via string) (*st
 	return inc, err
 }
 
-func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Change, error) {
+func (e *Engine) ackChange(set *policies.Set, cur *store.Incident, actor, via string) (*store.Change, error) {
 	switch cur.Status {
 	case store.StatusResolved:
 		return nil, ErrResolved
@@ -408,10 +417,10 @@ func (e *Engine) ackChange(cur *store.Incident, actor, via string) (*store.Chang
 	inc.Wait = nil // someone has it: an ack timeout pages, not the end of a wait
 	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 		Events: []store.Event{event(now, "acked", actor, "via", via)}}
-	if pol := e.Policies().Config().Policy(inc.Policy); pol != nil && pol.AckTimeout > 0 {
+	if pol := set.Config().Policy(inc.Policy); pol != nil && pol.AckTimeout > 0 {
 		ch.Schedule = append(ch.Schedule, genTimer(&inc, kindAckTimeout, now.Add(pol.AckTimeout.D())))
 	}
-	if e.hasStakeholders(&inc) {
+	if e.hasStakeholders(set, &inc) {
 		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
 	}
 	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
@@ -425,7 +434,7 @@ func (e *Engine) observeResolved(inc *store.Incident) {
 	e.log.Info("incident resolved", "incident", inc.ID)
 }
 
-func (e *Engine) escalateChange(cur *store.Incident, actor, via string) (*store.Change, error) {
+func (e *Engine) escalateChange(set *policies.Set, cur *store.Incident, actor, via string) (*store.Change, error) {
 	if cur.Status == store.StatusResolved {
 		return nil, ErrResolved
 	}
@@ -435,7 +444,7 @@ func (e *Engine) escalateChange(cur *store.Incident, actor, via string) (*store.
 	inc.Escalation.Generation++
 	inc.Wait = nil // escalated by hand: the escalation has started
 	round, step := inc.Escalation.Round, inc.Escalation.Step+1
-	if pol := e.policyFor(&inc); pol != nil && step >= len(pol.Steps) {
+	if pol := e.policyFor(set, &inc); pol != nil && step >= len(pol.Steps) {
 		round, step = round+1, 0
 	}
 	// The step timer's (round, step) must be ahead of what fired, or it
@@ -446,26 +455,24 @@ func (e *Engine) escalateChange(cur *store.Incident, actor, via string) (*store.
 		Schedule: []store.Timer{stepTimer(&inc, round, step, now)}}, nil
 }
 
-// update is store.Update with the engine's error vocabulary.
-func (e *Engine) update(ctx context.Context, id int64, fn func(*store.Incident) (*store.Change, error)) (*store.Incident, error) {
-	inc, err := e.opts.Store.Update(ctx, id, fn)
+// update is store.Update with the engine's error vocabulary. It returns the
+// incident as written, or as it stands when fn wrote nothing, and whether
+// fn's Change was written.
+func (e *Engine) update(ctx context.Context, id int64, fn store.UpdateFunc) (*store.Incident, bool, error) {
+	res, err := e.opts.Store.Update(ctx, id, fn)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, ErrNotFound
+		return nil, false, ErrNotFound
 	case errors.Is(err, ErrResolved):
-		return inc, ErrResolved
+		return nil, false, ErrResolved
 	case errors.Is(err, ErrReplayed):
 		cur, gerr := e.opts.Store.Get(ctx, id)
 		if gerr != nil {
-			return nil, fmt.Errorf("router: incident %d: %w", id, gerr)
+			return nil, false, fmt.Errorf("router: incident %d: %w", id, gerr)
 		}
-		return cur, ErrReplayed
+		return cur, false, ErrReplayed
 	case err != nil:
-		return nil, fmt.Errorf("router: incident %d: %w", id, err)
+		return nil, false, fmt.Errorf("router: incident %d: %w", id, err)
 	}
-	if inc == nil {
-		// fn wrote nothing: report the incident as it stands.
-		return e.opts.Store.Get(ctx, id)
-	}
-	return inc, nil
+	return res.Incident, res.Written, nil
 }

@@ -90,7 +90,8 @@ func (e *Engine) templatesFor(cfg *config.Config) *template.Templates {
 
 // incidentInfo is what messages say about the incident beyond Alertmanager's data.
 func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.Incident {
-	cfg := e.Policies().Config()
+	set := e.Policies() // one config for the whole message
+	cfg := set.Config()
 	info := channels.Incident{ID: inc.ID, Status: string(inc.Status), Severity: inc.Severity,
 		Department: inc.Department, DepartmentID: inc.Department, Route: inc.Route, Policy: inc.Policy,
 		CreatedAt: inc.CreatedAt, AckedBy: inc.AckedBy}
@@ -101,7 +102,7 @@ func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.In
 		info.Step = p.Step + 1
 	}
 	if p.Kind == "report" {
-		if every := e.updateEvery(inc); every > 0 {
+		if every := e.updateEvery(set, inc); every > 0 {
 			info.NextUpdate = e.now().Add(every)
 		}
 	}

@@ -97,7 +97,7 @@ func (e *Engine) AddNote(ctx context.Context, n Note) (inc *store.Incident, err 
 	if err := n.check(); err != nil {
 		return nil, err
 	}
-	return e.update(ctx, n.Incident, func(cur *store.Incident) (*store.Change, error) {
+	inc, _, err = e.update(ctx, n.Incident, func(cur *store.Incident) (*store.Change, error) {
 		now := e.now()
 		inc := *cur
 		rep := reportOf(cur)
@@ -112,6 +112,7 @@ func (e *Engine) AddNote(ctx context.Context, n Note) (inc *store.Incident, err 
 		inc.Report, inc.UpdatedAt = &rep, now
 		return &store.Change{Incident: &inc, Events: []store.Event{event(now, "note", n.Actor, kv...)}}, nil
 	})
+	return inc, err
 }
 
 // reportOf is a copy of inc's report fields, to change.
@@ -171,13 +172,11 @@ func (e *Engine) ChangeSeverity(ctx context.Context, c SeverityChange) (inc *sto
 	if err := checkText("reason", c.Reason, maxNoteField, false); err != nil {
 		return nil, false, err
 	}
-	inc, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
-		done = false
+	inc, done, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
 		from := CurrentSeverity(cur)
 		if from == c.Severity {
 			return nil, nil
 		}
-		done = true
 		now := e.now()
 		inc := *cur
 		rep := reportOf(cur)

@@ -28,8 +28,8 @@ var waitReasons = map[policies.Action]string{
 }
 
 // wait is what an incident decided d waits for, or nil when d is final.
-func (e *Engine) wait(d policies.Decision, now time.Time) *store.Wait {
-	until, ok := e.Policies().MutedUntil(d, now)
+func (e *Engine) wait(set *policies.Set, d policies.Decision, now time.Time) *store.Wait {
+	until, ok := set.MutedUntil(d, now)
 	if !ok {
 		return nil
 	}
@@ -44,20 +44,18 @@ func (e *Engine) wait(d policies.Decision, now time.Time) *store.Wait {
 
 // recheck routes a waiting incident again when its wait is over.
 func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
+	set := e.Policies() // one config for the whole operation, however often the store runs its update
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		e.log.Error("bad recheck timer payload: dropping it", "timer", c.ID, "err", err)
 		return nil
 	}
-	var written, paged bool
-	inc, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-		written, paged = false, false
+	res, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 		if cur.Status != store.StatusOpen || cur.Wait == nil || cur.Escalation.Generation != p.Gen {
 			return nil, nil // resolved, acked, or paging already: nothing waits
 		}
-		ch := e.rerouteChange(cur, &paged)
+		ch := e.rerouteChange(set, cur)
 		if ch != nil {
-			written = true
 			ch.Cancel = append(ch.Cancel, c.ID)
 		}
 		return ch, nil
@@ -69,12 +67,15 @@ func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
 	if err != nil {
 		return fmt.Errorf("recheck: %w", err)
 	}
-	e.afterReroute(inc, paged)
-	if written {
+	e.afterReroute(res.Incident, store.OutcomeOf[rerouted](res).paged)
+	if res.Written {
 		return errDone
 	}
 	return nil
 }
+
+// rerouted is what rerouteChange started.
+type rerouted struct{ paged bool }
 
 // afterReroute logs and wakes the scheduler for what rerouteChange started.
 func (e *Engine) afterReroute(inc *store.Incident, paged bool) {
@@ -90,12 +91,13 @@ func (e *Engine) afterReroute(inc *store.Incident, paged bool) {
 // now and starts what the decision says: its escalation, another wait (the
 // next of overlapping windows, a later hold), or nothing (a drop route, or
 // a continue route gone). nil means the decision is the wait already in force.
-func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
+// Its Outcome is rerouted{paged: true} when the escalation starts.
+func (e *Engine) rerouteChange(set *policies.Set, cur *store.Incident) *store.Change {
 	now := e.now()
 	old := *cur.Wait
 	inc := *cur
 	ch := &store.Change{Incident: &inc}
-	d, why := e.decisionFor(cur, now)
+	d, why := e.decisionFor(set, cur, now)
 	kind := old.Reason + "_ended"
 	if why != "" {
 		inc.Wait = nil
@@ -105,7 +107,7 @@ func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
 	}
 	var w *store.Wait
 	if d.Action != policies.ActionDrop {
-		w = e.wait(d, now)
+		w = e.wait(set, d, now)
 	}
 	if w != nil && w.Reason == old.Reason && w.Window == old.Window {
 		if w.Until.Equal(old.Until) {
@@ -138,10 +140,10 @@ func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
 			return ch
 		}
 	default:
-		*paged = true
+		ch.Outcome = rerouted{paged: true}
 		ch.Schedule = append(ch.Schedule, stepTimer(&inc, 0, 0, now))
 	}
-	if !reporting && e.hasStakeholders(&inc) {
+	if !reporting && e.hasStakeholders(set, &inc) {
 		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
 		reporting = true
 	}
@@ -156,7 +158,7 @@ func (e *Engine) rerouteChange(cur *store.Incident, paged *bool) *store.Change {
 // incident, the first decision (the route that takes the group now). A
 // continue route's incident whose route no longer matches has none: why
 // says so, and the group's other incidents page.
-func (e *Engine) decisionFor(cur *store.Incident, now time.Time) (policies.Decision, string) {
+func (e *Engine) decisionFor(set *policies.Set, cur *store.Incident, now time.Time) (policies.Decision, string) {
 	msg, err := DecodeMessage(cur.Message)
 	if err != nil {
 		// The store refuses messages that are not JSON, so this is a decoder
@@ -165,7 +167,7 @@ func (e *Engine) decisionFor(cur *store.Incident, now time.Time) (policies.Decis
 		return policies.Decision{Route: cur.Route, Department: cur.Department, Policy: cur.Policy, Severity: cur.Severity,
 			Action: policies.ActionPage, Note: "stored message unreadable: paging as opened"}, ""
 	}
-	ds := e.Policies().Route(msg.Labels(), now)
+	ds := set.Route(msg.Labels(), now)
 	for _, d := range ds {
 		if d.Route == cur.Route {
 			return d, ""
@@ -191,6 +193,7 @@ func isFirst(inc *store.Incident) bool {
 // leaves the incident's own recheck timer, which still fires at its old
 // time; the error says how many could not be routed again.
 func (e *Engine) recheckWaiting(ctx context.Context) error {
+	set := e.Policies() // one config for the whole sweep, however often the store runs each update
 	incs, err := e.opts.Store.List(ctx, store.ListOptions{Status: store.StatusOpen})
 	if err != nil {
 		return fmt.Errorf("list open incidents: %w", err)
@@ -200,19 +203,17 @@ func (e *Engine) recheckWaiting(ctx context.Context) error {
 		if listed.Wait == nil {
 			continue
 		}
-		var paged bool
-		inc, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
-			paged = false
+		res, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
 			if cur.Status != store.StatusOpen || cur.Wait == nil {
 				return nil, nil
 			}
-			return e.rerouteChange(cur, &paged), nil
+			return e.rerouteChange(set, cur), nil
 		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("incident %d: %w", listed.ID, err))
 			continue
 		}
-		e.afterReroute(inc, paged)
+		e.afterReroute(res.Incident, store.OutcomeOf[rerouted](res).paged)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%d waiting incidents not routed again (their timers still fire): %w", len(errs), errors.Join(errs...))

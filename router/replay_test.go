@@ -261,10 +261,10 @@ type failingUpdates struct {
 	fail int
 }
 
-func (f *failingUpdates) Update(ctx context.Context, id int64, fn func(*store.Incident) (*store.Change, error)) (*store.Incident, error) {
+func (f *failingUpdates) Update(ctx context.Context, id int64, fn store.UpdateFunc) (store.Result, error) {
 	if f.fail > 0 {
 		f.fail--
-		return nil, fmt.Errorf("store unreachable (test)")
+		return store.Result{}, fmt.Errorf("store unreachable (test)")
 	}
 	return f.Store.Update(ctx, id, fn)
 }

@@ -113,13 +113,10 @@ func (e *Engine) reportStale(ctx context.Context, now time.Time, staleAfter time
 			if now.Sub(listed.StaleReportedAt) < staleReportEvery {
 				continue
 			}
-			var reported bool
-			_, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
-				reported = false
+			res, err := e.opts.Store.Update(ctx, listed.ID, func(cur *store.Incident) (*store.Change, error) {
 				if cur.Status == store.StatusResolved || now.Sub(lastAlert(cur)) < staleAfter || now.Sub(cur.StaleReportedAt) < staleReportEvery {
 					return nil, nil
 				}
-				reported = true
 				cur.StaleReportedAt = now
 				return &store.Change{Incident: cur, Events: []store.Event{{At: now, Type: "stale", Actor: "hikyaku",
 					Detail: map[string]string{"last_alert": lastAlert(cur).UTC().Format(time.RFC3339), "stale_after": staleAfter.String()}}}}, nil
@@ -127,7 +124,7 @@ func (e *Engine) reportStale(ctx context.Context, now time.Time, staleAfter time
 			if err != nil {
 				return fmt.Errorf("report stale incident %d: %w", listed.ID, err)
 			}
-			if reported {
+			if res.Written {
 				e.log.Warn("incident is stale: no Alertmanager post for a long time; it stays open until resolved by hand or by Alertmanager",
 					"incident", listed.ID, "status", string(listed.Status), "last_alert", lastAlert(listed).UTC().Format(time.RFC3339), "stale_after", staleAfter.String())
 			}

@@ -634,6 +634,11 @@ func FuzzSMSInbound(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// An append keeps Version: the timeline tells one.
+		evsBefore, err := e.Store().Timeline(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
 		req := signedRequest(twilio.InboundSMSPath, url.Values{"From": {from}, "Body": {body}, "MessageSid": {sid}})
 		d := serveTwiML(t, h, req)
 		if phoneUser(e.Policies().Config(), from) != nil {
@@ -649,7 +654,11 @@ func FuzzSMSInbound(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after.Version != before.Version {
+		evsAfter, err := e.Store().Timeline(ctx, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Version != before.Version || len(evsAfter) != len(evsBefore) {
 			t.Fatalf("an SMS from %q changed the incident: %+v", from, after)
 		}
 		if out, _ := e.Store().OptedOut(ctx, from); out {

@@ -29,7 +29,7 @@ var (
 	bucketIncidentTimers = []byte("incident_timers") // incident id, timer id → nil, for CancelIncidentTimers
 )
 
-var allBuckets = [][]byte{bucketIncidents, bucketKeys, bucketStatuses, bucketTimeline, bucketTimers, bucketDue, bucketClaims, bucketIncidentTimers}
+var allBuckets = [][]byte{bucketMessages, bucketIncidents, bucketKeys, bucketStatuses, bucketTimeline, bucketTimers, bucketDue, bucketClaims, bucketIncidentTimers}
 
 // lockTimeout bounds the wait for the file lock, so a second daemon on the same
 // data dir fails fast instead of hanging.
@@ -107,14 +107,18 @@ func OpenBolt(path string) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: prepare %s: %w", path, err)
 	}
+	if _, err := upgradeLayout(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	return &Bolt{db: db, w: newGroupCommit(db)}, nil
 }
 
-func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn UpdateFunc) (Result, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
+		return Result{}, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
-	var out *Incident
+	var out Result
 	err := s.w.update(func(tx *bolt.Tx) error {
 		var cur *Incident
 		if id := tx.Bucket(bucketKeys).Get([]byte(IndexKey(key))); id != nil {
@@ -128,7 +132,7 @@ func (s *Bolt) UpdateByKey(ctx context.Context, key string, fn func(cur *Inciden
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: update %q: %w", errKey(key), err)
+		return Result{}, fmt.Errorf("store: update %q: %w", errKey(key), err)
 	}
 	return out, nil
 }
@@ -162,11 +166,11 @@ func indexLongKeys(tx *bolt.Tx) error {
 	return nil
 }
 
-func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+func (s *Bolt) Update(ctx context.Context, id int64, fn UpdateFunc) (Result, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
+		return Result{}, fmt.Errorf("store: update incident %d: %w", id, err)
 	}
-	var out *Incident
+	var out Result
 	err := s.w.update(func(tx *bolt.Tx) error {
 		cur, err := getIncident(tx, id)
 		if err != nil {
@@ -176,7 +180,7 @@ func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Ch
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: update incident %d: %w", id, err)
+		return Result{}, fmt.Errorf("store: update incident %d: %w", id, err)
 	}
 	return out, nil
 }
@@ -184,91 +188,109 @@ func (s *Bolt) Update(ctx context.Context, id int64, fn func(cur *Incident) (*Ch
 // applyChange runs fn on cur and writes its Change inside tx.
 // bbolt has a single writer, so fn never races; it runs again only when a
 // write sharing its group commit failed.
-func applyChange(tx *bolt.Tx, cur *Incident, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error) {
+func applyChange(tx *bolt.Tx, cur *Incident, key string, fn UpdateFunc) (Result, error) {
 	ch, err := fn(cloneIncident(cur))
 	if err != nil {
-		return nil, err
+		return Result{}, err
+	}
+	res := Result{Incident: cur}
+	if ch != nil {
+		res.Outcome = ch.Outcome
 	}
 	next, err := nextState(cur, ch, key)
-	if err != nil || next == nil {
-		return cur, err
+	if err != nil {
+		return Result{}, err
+	}
+	if next == nil {
+		return res, nil
 	}
 	if ch.Complete != nil {
 		if err := checkClaim(tx, *ch.Complete); err != nil {
-			return nil, err
+			return Result{}, err
 		}
 	}
-	incidents := tx.Bucket(bucketIncidents)
 	if next.ID == 0 {
-		seq, err := incidents.NextSequence()
+		seq, err := tx.Bucket(bucketIncidents).NextSequence()
 		if err != nil {
-			return nil, err
+			return Result{}, err
 		}
 		next.ID = int64(seq)
 	}
-	id := u64(uint64(next.ID))
-
-	keys := tx.Bucket(bucketKeys)
-	indexed := []byte(IndexKey(next.Key))
-	holder := keys.Get(indexed)
-	switch {
-	case holdsKey(next.Status) && holder != nil && !bytes.Equal(holder, id):
-		return nil, fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
-	case holdsKey(next.Status):
-		err = keys.Put(indexed, id)
-	case bytes.Equal(holder, id):
-		err = keys.Delete(indexed)
-	}
+	rewritten, err := putIncident(tx, cur, next)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
-
-	statuses := tx.Bucket(bucketStatuses)
-	if cur != nil {
-		if err := statuses.Delete(statusKey(cur.Status, next.ID)); err != nil {
-			return nil, err
+	if rewritten {
+		if err := indexIncident(tx, cur, next); err != nil {
+			return Result{}, err
 		}
 	}
-	if err := statuses.Put(statusKey(next.Status, next.ID), nil); err != nil {
-		return nil, err
-	}
-	if err := putJSON(incidents, id, next); err != nil {
-		return nil, err
-	}
-	if err := writeIndex(tx, next); err != nil {
-		return nil, err
-	}
-
+	id := u64(uint64(next.ID))
 	timeline := tx.Bucket(bucketTimeline)
 	for _, ev := range ch.Events {
 		seq, err := timeline.NextSequence()
 		if err != nil {
-			return nil, err
+			return Result{}, err
 		}
 		if err := putJSON(timeline, join(id, u64(seq)), ev); err != nil {
-			return nil, err
+			return Result{}, err
 		}
 	}
-
 	if err := writeDeliveries(tx, cur, next, ch.Deliveries); err != nil {
-		return nil, err
+		return Result{}, err
 	}
 
 	schedule := scheduleFor(ch, next.ID)
 	if err := cancelTimers(tx, next.ID, ch, schedule); err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	if ch.Complete != nil {
 		if err := removeTimer(tx, ch.Complete.ID); err != nil {
-			return nil, err
+			return Result{}, err
 		}
 	}
 	for _, t := range schedule {
 		if err := addTimer(tx, t); err != nil {
-			return nil, err
+			return Result{}, err
 		}
 	}
-	return next, nil
+	res.Incident, res.Written = next, true
+	return res, nil
+}
+
+// indexIncident moves next's dedup key, status and query index entries from
+// where cur (nil when new) had them.
+func indexIncident(tx *bolt.Tx, cur, next *Incident) error {
+	id := u64(uint64(next.ID))
+	keys := tx.Bucket(bucketKeys)
+	indexed := []byte(IndexKey(next.Key))
+	holder := keys.Get(indexed)
+	var err error
+	switch {
+	case holdsKey(next.Status) && holder != nil && !bytes.Equal(holder, id):
+		return fmt.Errorf("incident %d cannot reopen: %w", next.ID, ErrKeyConflict)
+	case holdsKey(next.Status) && holder == nil:
+		err = keys.Put(indexed, id)
+	case !holdsKey(next.Status) && bytes.Equal(holder, id):
+		err = keys.Delete(indexed)
+	}
+	if err != nil {
+		return err
+	}
+	// A page is rewritten whole once touched, so what is already in place
+	// is left alone: most writes keep the key and the status.
+	if cur == nil || cur.Status != next.Status {
+		statuses := tx.Bucket(bucketStatuses)
+		if cur != nil {
+			if err := statuses.Delete(statusKey(cur.Status, next.ID)); err != nil {
+				return err
+			}
+		}
+		if err := statuses.Put(statusKey(next.Status, next.ID), nil); err != nil {
+			return err
+		}
+	}
+	return writeIndex(tx, next)
 }
 
 // cancelTimers removes ch.Cancel and, if asked, the incident's other timers not in schedule.
@@ -652,18 +674,6 @@ func (s *Bolt) Close() error {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
-}
-
-func getIncident(tx *bolt.Tx, id int64) (*Incident, error) {
-	v := tx.Bucket(bucketIncidents).Get(u64(uint64(id)))
-	if v == nil {
-		return nil, ErrNotFound
-	}
-	var inc Incident
-	if err := json.Unmarshal(v, &inc); err != nil {
-		return nil, fmt.Errorf("decode incident %d: %w", id, err)
-	}
-	return &inc, nil
 }
 
 func getTimer(tx *bolt.Tx, id string) (*boltTimer, error) {

@@ -25,7 +25,7 @@ func TestBoltCompactShrinksAfterRetention(t *testing.T) {
 	resolvedAt := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	var keep int64
 	for i := range 400 {
-		inc, err := s.UpdateByKey(t.Context(), fmt.Sprintf("c/%d", i), func(*store.Incident) (*store.Change, error) {
+		incRes, err := s.UpdateByKey(t.Context(), fmt.Sprintf("c/%d", i), func(*store.Incident) (*store.Change, error) {
 			st := store.StatusResolved
 			if i == 399 {
 				st = store.StatusOpen
@@ -33,6 +33,7 @@ func TestBoltCompactShrinksAfterRetention(t *testing.T) {
 			return &store.Change{Incident: &store.Incident{Status: st, ResolvedAt: resolvedAt, Message: msg},
 				Events: []store.Event{{At: resolvedAt, Type: "created"}}}, nil
 		})
+		inc := incRes.Incident
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -231,7 +231,7 @@ func deleteIncident(tx *bolt.Tx, id int64) (bool, error) {
 	if err != nil || m == nil {
 		return false, err
 	}
-	inc, err := getIncident(tx, id)
+	inc, err := getRecord(tx, id)
 	if err != nil {
 		return false, err
 	}
@@ -271,6 +271,9 @@ func deleteIncident(tx *bolt.Tx, id int64) (bool, error) {
 		return false, err
 	}
 	if err := deleteDeliveries(tx, id); err != nil {
+		return false, err
+	}
+	if err := deleteMessage(tx.Bucket(bucketMessages), key); err != nil {
 		return false, err
 	}
 	return true, tx.Bucket(bucketIncidents).Delete(key)

@@ -50,7 +50,7 @@ func seedBefore(t *testing.T, s store.Store) (open, acked, resolved int64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, inc.ID)
+		ids = append(ids, inc.Incident.ID)
 	}
 	return ids[0], ids[1], ids[2]
 }
@@ -167,7 +167,7 @@ func TestRedisRetentionLeavesNoDeliveryKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Update(t.Context(), inc.ID, func(cur *store.Incident) (*store.Change, error) {
+		_, err = s.Update(t.Context(), inc.Incident.ID, func(cur *store.Incident) (*store.Change, error) {
 			cur.Status, cur.ResolvedAt = store.StatusResolved, tUpgrade
 			return &store.Change{Incident: cur}, nil
 		})

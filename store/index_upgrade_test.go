@@ -20,10 +20,11 @@ func seedIncidents(t *testing.T, s store.Store, n int) []int64 {
 	t.Helper()
 	var ids []int64
 	for i := range n {
-		inc, err := s.UpdateByKey(t.Context(), fmt.Sprintf("up/%d", i), func(*store.Incident) (*store.Change, error) {
+		incRes, err := s.UpdateByKey(t.Context(), fmt.Sprintf("up/%d", i), func(*store.Incident) (*store.Change, error) {
 			return &store.Change{Incident: &store.Incident{Department: "db",
 				CreatedAt: time.Date(2030, 1, 1, 0, i, 0, 0, time.UTC)}}, nil
 		})
+		inc := incRes.Incident
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -42,9 +42,10 @@ func TestIndexKey(t *testing.T) {
 // openIncident creates an incident for key and returns its id.
 func openIncident(t *testing.T, s store.Store, key string) int64 {
 	t.Helper()
-	inc, err := s.UpdateByKey(t.Context(), key, func(cur *store.Incident) (*store.Change, error) {
+	incRes, err := s.UpdateByKey(t.Context(), key, func(cur *store.Incident) (*store.Change, error) {
 		return &store.Change{Incident: &store.Incident{Status: store.StatusOpen}}, nil
 	})
+	inc := incRes.Incident
 	if err != nil {
 		t.Fatal(err)
 	}

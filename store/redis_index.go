@@ -156,24 +156,26 @@ func (s *Redis) fill(ctx context.Context, page Page, ids []string) (Page, error)
 	if len(ids) == 0 {
 		return page, nil
 	}
-	keys := make([]string, len(ids))
+	// Each incident's record, then its message.
+	keys := make([]string, 2*len(ids))
 	for i, id := range ids {
-		keys[i] = s.base + "incident:" + id
+		keys[2*i], keys[2*i+1] = s.base+"incident:"+id, s.base+"message:"+id
 	}
 	vals, err := s.rdb.MGet(ctx, keys...).Result()
 	if err != nil {
 		return Page{}, err
 	}
-	for i, v := range vals {
-		str, ok := v.(string)
+	for i, id := range ids {
+		str, ok := vals[2*i].(string)
 		if !ok {
 			continue // deleted by retention between the two reads
 		}
-		var inc Incident
-		if err := json.Unmarshal([]byte(str), &inc); err != nil {
-			return Page{}, fmt.Errorf("decode incident %s: %w", ids[i], err)
+		n, _ := strconv.ParseInt(id, 10, 64)
+		inc, _, err := decodeIncident(n, str, vals[2*i+1])
+		if err != nil {
+			return Page{}, err
 		}
-		page.Incidents = append(page.Incidents, &inc)
+		page.Incidents = append(page.Incidents, inc)
 	}
 	return page, nil
 }

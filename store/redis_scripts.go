@@ -32,10 +32,13 @@ var (
 	luaDeleteResolved string
 	//go:embed lua/reindex.lua
 	luaReindex string
+	//go:embed lua/move_message.lua
+	luaMoveMessage string
 )
 
 var (
 	scriptLoadByKey     = redis.NewScript(luaLoadByKey)
+	scriptMoveMessage   = redis.NewScript(luaMoveMessage)
 	scriptWriteIncident = redis.NewScript(luaTimerLib + luaIndexLib + luaDeliveryLib + luaWriteIncident)
 	scriptClaimDue      = redis.NewScript(luaTimerLib + luaClaimDue)
 	scriptComplete      = redis.NewScript(luaTimerLib + luaComplete)

@@ -35,9 +35,10 @@ func TestRedisSentinelFailoverKeepsAcknowledgedIncidents(t *testing.T) {
 	write := func(i int) error {
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
-		inc, err := s.UpdateByKey(ctx, fmt.Sprintf("r/%d", i), func(*store.Incident) (*store.Change, error) {
+		incRes, err := s.UpdateByKey(ctx, fmt.Sprintf("r/%d", i), func(*store.Incident) (*store.Change, error) {
 			return &store.Change{Incident: &store.Incident{}, Events: []store.Event{{Type: "created"}}}, nil
 		})
+		inc := incRes.Incident
 		if err == nil {
 			acked = append(acked, inc.ID)
 		}

@@ -1,12 +1,8 @@
 package store
 
-import (
-	"crypto/sha1"
-	"encoding/hex"
-	"sync"
-)
+import "sync"
 
-// maxSnapshotBytes bounds the JSON the snapshot cache holds; an incident
+// maxSnapshotBytes bounds the bytes the snapshot cache holds; an incident
 // carries its Alertmanager message, so a count alone would not bound memory.
 const maxSnapshotBytes = 32 << 20
 
@@ -39,13 +35,13 @@ func (c *snapshots) get(id int64) (snapshot, bool) {
 	return snapshot{cur: cs.inc, key: cs.inc.Key, sha: cs.sha}, true
 }
 
-// put remembers inc as stored in raw; inc must not be modified afterwards.
-func (c *snapshots) put(inc *Incident, raw []byte) {
-	if len(raw) > maxSnapshotBytes/64 {
+// put remembers inc, whose record as stored has sha1 sha and which takes
+// size bytes with its message; inc must not be modified afterwards.
+func (c *snapshots) put(inc *Incident, sha string, size int) {
+	if size > maxSnapshotBytes/64 {
 		return // a huge message would evict many others for one guess
 	}
-	sum := sha1.Sum(raw)
-	cs := cachedSnapshot{inc: inc, sha: hex.EncodeToString(sum[:]), size: len(raw)}
+	cs := cachedSnapshot{inc: inc, sha: sha, size: size}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {

@@ -24,9 +24,10 @@ func TestRedisUpdateAfterAnotherReplicaWrote(t *testing.T) {
 	}
 	a, b := open(), open()
 	ctx := t.Context()
-	inc, err := a.UpdateByKey(ctx, "r/g", func(*store.Incident) (*store.Change, error) {
+	incRes, err := a.UpdateByKey(ctx, "r/g", func(*store.Incident) (*store.Change, error) {
 		return &store.Change{Incident: &store.Incident{Severity: "warning"}}, nil
 	})
+	inc := incRes.Incident
 	if err != nil {
 		t.Fatal(err)
 	}

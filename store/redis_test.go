@@ -59,10 +59,11 @@ func testSurviveRestart(t *testing.T, srv *redistest.Server) {
 	ctx := t.Context()
 	var ids []int64
 	for i := range 5 {
-		inc, err := s.UpdateByKey(ctx, fmt.Sprintf("r/%d", i), func(cur *store.Incident) (*store.Change, error) {
+		incRes, err := s.UpdateByKey(ctx, fmt.Sprintf("r/%d", i), func(cur *store.Incident) (*store.Change, error) {
 			return &store.Change{Incident: &store.Incident{Status: store.StatusOpen},
 				Schedule: []store.Timer{{ID: fmt.Sprint("step-", i), Due: time.Unix(int64(i), 0)}}}, nil
 		})
+		inc := incRes.Incident
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,9 +82,10 @@ func testSurviveRestart(t *testing.T, srv *redistest.Server) {
 		t.Fatalf("Pending after restart = %d, %v; want 5", n, err)
 	}
 	// The counter survived too: the next incident does not reuse an id.
-	inc, err := s.UpdateByKey(ctx, "r/new", func(cur *store.Incident) (*store.Change, error) {
+	incRes, err := s.UpdateByKey(ctx, "r/new", func(cur *store.Incident) (*store.Change, error) {
 		return &store.Change{Incident: &store.Incident{}}, nil
 	})
+	inc := incRes.Incident
 	if err != nil || inc.ID != ids[len(ids)-1]+1 {
 		t.Fatalf("new incident after restart = %+v, %v; want id %d", inc, err, ids[len(ids)-1]+1)
 	}

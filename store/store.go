@@ -35,7 +35,7 @@ type Incident struct {
 	Severity   string          `json:"severity,omitempty"`
 	Escalation Escalation      `json:"escalation"`
 	Message    json.RawMessage `json:"message,omitempty"` // the latest Alertmanager webhook message, as received
-	Version    int64           `json:"version"`           // bumped by the store on every write
+	Version    int64           `json:"version"`           // bumped by the store on every write of a changed field; appending events or changing timers keeps it
 	// Handled keeps the last inbound requests (Twilio MessageSid, Slack action ids…)
 	// that acted on this incident, so a provider's retry does not act twice.
 	Handled []string `json:"handled,omitempty"`
@@ -128,6 +128,10 @@ type Change struct {
 	// Deliveries are the messages this write records as sent (deliveries.go);
 	// Incident is filled in by the store.
 	Deliveries []Delivery
+	// Outcome is what fn found out, handed back in the Result (see
+	// OutcomeOf); the store never reads it. A Change with only an Outcome
+	// writes nothing.
+	Outcome any
 }
 
 var (
@@ -153,16 +157,60 @@ type ListOptions struct {
 	Cursor string
 }
 
-// Store is the engine's persistence. Implementations are safe for concurrent use,
-// also from several processes sharing one Redis.
+// Store is the engine's persistence: every part below, implemented together
+// so one write can span them (an incident, its timeline and its timers in one
+// atomic write). Implementations are safe for concurrent use, also from
+// several processes sharing one Redis. A fake, or a future store, can be built
+// part by part: the conformance suite (store/storetest) tests each part on its own.
 type Store interface {
+	Incidents
+	Timelines
+	Timers
+	RateWindows
+	OptOuts
+	DeadLetters
+	Replays
+	Tokens
+	Deliveries
+	// Ping checks the store can serve writes, for readiness: Redis answers
+	// PING; the embedded file takes a small write and has room to grow.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// UpdateFunc decides an update: given the incident as it stands (nil if
+// none), it returns the Change to write. It may be called more than once
+// (optimistic concurrency) and must have no side effects; what it found out
+// goes in Change.Outcome, which the Result of the run that counted carries.
+type UpdateFunc func(cur *Incident) (*Change, error)
+
+// Result is what an update did.
+type Result struct {
+	// Incident is the incident as written, or as it stands when nothing was
+	// written (nil when UpdateByKey found none and wrote none).
+	Incident *Incident
+	// Written is set when the Change was applied: its incident, events and timers.
+	Written bool
+	// Outcome is the Outcome of the Change the counting run of fn returned
+	// (nil when it returned none).
+	Outcome any
+}
+
+// OutcomeOf is r's Outcome as a T, or T's zero value when it has none.
+func OutcomeOf[T any](r Result) T {
+	v, _ := r.Outcome.(T)
+	return v
+}
+
+// Incidents holds the incidents and their indexes.
+type Incidents interface {
 	// UpdateByKey loads the non-resolved incident with this key (nil if none), calls fn, and writes the Change atomically.
-	// fn may be called more than once (optimistic concurrency) and must have no side effects.
 	// If fn returns a Change whose Incident has ID 0, the store assigns the next ID (so a new incident is created).
 	// Two concurrent callers with the same key must never create two incidents. Writing an incident with Status resolved frees the key.
-	UpdateByKey(ctx context.Context, key string, fn func(cur *Incident) (*Change, error)) (*Incident, error)
+	// An error, fn's own (wrapped) or the store's, comes with an empty Result.
+	UpdateByKey(ctx context.Context, key string, fn UpdateFunc) (Result, error)
 	// Update is UpdateByKey for a known id; ErrNotFound when missing.
-	Update(ctx context.Context, id int64, fn func(cur *Incident) (*Change, error)) (*Incident, error)
+	Update(ctx context.Context, id int64, fn UpdateFunc) (Result, error)
 	Get(ctx context.Context, id int64) (*Incident, error)
 	List(ctx context.Context, opt ListOptions) ([]*Incident, error) // newest first
 	// Query is List with pagination: one page of at most opt.Limit (capped
@@ -173,7 +221,16 @@ type Store interface {
 	// first, and returns how many it deleted. Open and acked incidents are
 	// never deleted. Safe to run from several replicas at once.
 	DeleteResolved(ctx context.Context, cutoff time.Time, max int) (int, error)
+}
+
+// Timelines reads the incidents' timelines; events are appended through an
+// incident's Change, never rewriting the incident.
+type Timelines interface {
 	Timeline(ctx context.Context, id int64) ([]Event, error)
+}
+
+// Timers are the durable due-time jobs: claimed by one owner at a time, under a lease.
+type Timers interface {
 	// ClaimDue hands out up to max timers with Due <= now that nobody holds (or whose lease expired), each to exactly one caller.
 	// Redis ignores now and claims on its own clock (TIME), with leases that
 	// stop running while Redis is away (docs/store.md); bbolt uses now.
@@ -196,30 +253,30 @@ type Store interface {
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Pending counts timers not yet completed (for the outbox-depth metric).
 	Pending(ctx context.Context) (int, error)
-	// Take admits one send under key when fewer than limit were admitted in
-	// the sliding window (now-window, now], and records it; otherwise ok is
-	// false and next is when a slot frees. Concurrent callers, also on other
-	// replicas, never get more than limit admitted per window.
-	Take(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, next time.Time, err error)
-	// SetOptOut records that address (an SMS number) sent STOP, or with out false
-	// that it sent START again. Every replica must see it, as it sees incidents.
-	SetOptOut(ctx context.Context, address string, out bool) error
-	// OptedOut says whether address has opted out and not back in.
-	OptedOut(ctx context.Context, address string) (bool, error)
 	// SetTimer applies op to a timer that belongs to no incident (IncidentID
 	// 0), such as a heartbeat's deadline, and returns the timer as it was
 	// before, nil if there was none. For TimerGet and TimerRemove only t.ID
 	// counts. A timer that belongs to an incident is refused, unchanged: it
 	// changes only with its incident.
 	SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error)
-	DeadLetters
-	Replays
-	Tokens
-	Deliveries
-	// Ping checks the store can serve writes, for readiness: Redis answers
-	// PING; the embedded file takes a small write and has room to grow.
-	Ping(ctx context.Context) error
-	Close() error
+}
+
+// RateWindows are the sliding-window send limits, shared by every replica.
+type RateWindows interface {
+	// Take admits one send under key when fewer than limit were admitted in
+	// the sliding window (now-window, now], and records it; otherwise ok is
+	// false and next is when a slot frees. Concurrent callers, also on other
+	// replicas, never get more than limit admitted per window.
+	Take(ctx context.Context, key string, limit int, window time.Duration, now time.Time) (ok bool, next time.Time, err error)
+}
+
+// OptOuts are the addresses that said STOP.
+type OptOuts interface {
+	// SetOptOut records that address (an SMS number) sent STOP, or with out false
+	// that it sent START again. Every replica must see it, as it sees incidents.
+	SetOptOut(ctx context.Context, address string, out bool) error
+	// OptedOut says whether address has opted out and not back in.
+	OptedOut(ctx context.Context, address string) (bool, error)
 }
 
 // TimerOp is what SetTimer does.

@@ -21,7 +21,7 @@ for _, member in ipairs(members) do
   else
     drop_index(base, id, meta)
     drop_deliveries(base, id)
-    redis.call('DEL', base .. 'incident:' .. sid, base .. 'timeline:' .. sid)
+    redis.call('DEL', base .. 'incident:' .. sid, base .. 'message:' .. sid, base .. 'timeline:' .. sid)
     redis.call('ZREM', base .. 'incidents', sid)
     redis.call('ZREM', base .. 'status:resolved', sid)
     local its = incident_timers(base, id)

@@ -8,14 +8,20 @@
 -- ARGV: key base,
 --       expected dedup holder ('' = do not check: Update by id checks the incident),
 --       current id (0 = new), sha1 of the current incident JSON as read,
---       current status ('' if new), next status, next incident JSON (id 0 if new),
+--       current status ('' if new), next status,
+--       next incident record JSON (id 0 if new; '' = the record is unchanged:
+--       only events and timers are written),
 --       n events, the n event JSONs,
 --       claimed timer id and token this write completes ('' '' = none),
 --       index meta JSON (indexlib.lua),
+--       message op ('' = unchanged, 'set', 'del') and the message,
 --       n deliveries, the n delivery JSONs (deliverylib.lua),
 --       cancel-all flag, n cancel ids, the n ids,
 --       then per timer to schedule: id, due score, timer JSON, incident id (0 = this new incident)
--- Returns {1, incident id} when written; {0, holder, incident JSON or false}
+-- The Alertmanager message is kept apart (message:<id>), written only when it
+-- changes; a record's sha1 covers it, since every message change rewrites the
+-- record with a new version.
+-- Returns {1, incident id} when written; {0, holder, record JSON or false, message or false}
 -- when the state changed under the caller, who retries from what it holds
 -- (the holder's incident, or the incident by id) without another read;
 -- {-2} when the write would leave two non-resolved incidents with the key;
@@ -28,14 +34,15 @@ local held = redis.call('GET', dedup)
 if not held and legacy then held = redis.call('GET', legacy) end
 local holder = tonumber(held or '0')
 if ARGV[2] ~= '' and holder ~= tonumber(ARGV[2]) then
-  if holder == 0 then return {0, 0, false} end
-  return {0, holder, redis.call('GET', base .. 'incident:' .. holder)}
+  if holder == 0 then return {0, 0, false, false} end
+  return {0, holder, redis.call('GET', base .. 'incident:' .. holder), redis.call('GET', base .. 'message:' .. holder)}
 end
 if id ~= 0 then
   local raw = redis.call('GET', base .. 'incident:' .. ARGV[3])
   if not raw or redis.sha1hex(raw) ~= ARGV[4] then
-    if ARGV[2] ~= '' then return {0, holder, raw} end
-    return {0, 0, raw}
+    local msg = redis.call('GET', base .. 'message:' .. ARGV[3])
+    if ARGV[2] ~= '' then return {0, holder, raw, msg} end
+    return {0, 0, raw, msg}
   end
 end
 
@@ -49,7 +56,7 @@ local holds = next_status ~= 'resolved'
 local is_new = id == 0
 if is_new then
   if holds and holder ~= 0 then -- someone created it meanwhile
-    return {0, holder, redis.call('GET', base .. 'incident:' .. holder)}
+    return {0, holder, redis.call('GET', base .. 'incident:' .. holder), redis.call('GET', base .. 'message:' .. holder)}
   end
   id = redis.call('INCR', seq)
   -- The client encoded id 0 first: {"id":0,...
@@ -58,20 +65,23 @@ elseif holds and holder ~= 0 and holder ~= id then
   return {-2}
 end
 local sid = string.format('%d', id)
+local rewrite = data ~= ''
 
-if is_new then redis.call('ZADD', base .. 'incidents', id, sid) end
-redis.call('SET', base .. 'incident:' .. sid, data)
-if cur_status ~= '' and cur_status ~= next_status then
-  redis.call('ZREM', base .. 'status:' .. cur_status, sid)
-end
-redis.call('ZADD', base .. 'status:' .. next_status, id, sid)
-if holds then
-  redis.call('SET', dedup, sid)
-elseif holder == id then
-  redis.call('DEL', dedup)
-end
-if legacy and tonumber(redis.call('GET', legacy) or '0') == id then
-  redis.call('DEL', legacy)
+if rewrite then
+  if is_new then redis.call('ZADD', base .. 'incidents', id, sid) end
+  redis.call('SET', base .. 'incident:' .. sid, data)
+  if cur_status ~= '' and cur_status ~= next_status then
+    redis.call('ZREM', base .. 'status:' .. cur_status, sid)
+  end
+  redis.call('ZADD', base .. 'status:' .. next_status, id, sid)
+  if holds then
+    redis.call('SET', dedup, sid)
+  elseif holder == id then
+    redis.call('DEL', dedup)
+  end
+  if legacy and tonumber(redis.call('GET', legacy) or '0') == id then
+    redis.call('DEL', legacy)
+  end
 end
 
 local i = 8
@@ -80,8 +90,13 @@ if nevents > 0 then
   redis.call('RPUSH', base .. 'timeline:' .. sid, unpack(ARGV, i + 1, i + nevents))
 end
 i = i + nevents + 1 + 2 -- the fence, checked above
-write_index(base, id, ARGV[i])
-i = i + 1
+if rewrite then write_index(base, id, ARGV[i]) end
+if ARGV[i + 1] == 'set' then
+  redis.call('SET', base .. 'message:' .. sid, ARGV[i + 2])
+elseif ARGV[i + 1] == 'del' then
+  redis.call('DEL', base .. 'message:' .. sid)
+end
+i = i + 3
 i = write_deliveries(base, id, cur_status, next_status, i)
 
 local cancel_all = ARGV[i]

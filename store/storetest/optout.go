@@ -8,7 +8,7 @@ import (
 
 // testOptOut: STOP marks exactly one address, START clears it, both are
 // idempotent, and the mark is stored, not cached by the caller.
-func testOptOut(t *testing.T, s store.Store) {
+func testOptOut(t *testing.T, s store.OptOuts) {
 	const a, b = "+819000000001", "+819000000002"
 	want := func(addr string, out bool) {
 		t.Helper()

@@ -12,11 +12,12 @@ import (
 // createWith opens a new incident for key, shaped by fn before it is written.
 func createWith(t *testing.T, s store.Store, key string, fn func(inc *store.Incident)) *store.Incident {
 	t.Helper()
-	inc, err := s.UpdateByKey(ctx(t), key, func(cur *store.Incident) (*store.Change, error) {
+	incRes, err := s.UpdateByKey(ctx(t), key, func(cur *store.Incident) (*store.Change, error) {
 		n := newIncident()
 		fn(n)
 		return &store.Change{Incident: n, Events: []store.Event{{At: n.CreatedAt, Type: "created"}}}, nil
 	})
+	inc := incRes.Incident
 	if err != nil {
 		t.Fatalf("create %q: %v", key, err)
 	}

@@ -13,7 +13,7 @@ import (
 // testSeenOnceUntilExpiry: a key is first once, then not while its record
 // lasts, and first again after it expired or was forgotten; keys are
 // independent, long keys work, and bad arguments are refused.
-func testSeenOnceUntilExpiry(t *testing.T, s store.Store) {
+func testSeenOnceUntilExpiry(t *testing.T, s store.Replays) {
 	seen := func(key string, ttl time.Duration, want bool) {
 		t.Helper()
 		first, err := s.Seen(ctx(t), key, ttl)
@@ -57,7 +57,7 @@ func testSeenOnceUntilExpiry(t *testing.T, s store.Store) {
 
 // testSeenConcurrentOneFirst: of many concurrent callers with one key,
 // exactly one is first.
-func testSeenConcurrentOneFirst(t *testing.T, s store.Store) {
+func testSeenConcurrentOneFirst(t *testing.T, s store.Replays) {
 	const callers = 16
 	var (
 		wg     sync.WaitGroup
@@ -91,7 +91,7 @@ func testSeenConcurrentOneFirst(t *testing.T, s store.Store) {
 
 // testSeenSweepsExpired: expired records are dropped as Seen is used, and
 // the keys still valid among them are kept.
-func testSeenSweepsExpired(t *testing.T, s store.Store) {
+func testSeenSweepsExpired(t *testing.T, s store.Replays) {
 	for i := range 150 {
 		if _, err := s.Seen(ctx(t), fmt.Sprint("old", i), 20*time.Millisecond); err != nil {
 			t.Fatal(err)
@@ -115,7 +115,7 @@ func testSeenSweepsExpired(t *testing.T, s store.Store) {
 // testWasSeenReadsWithoutWriting: WasSeen is true exactly while Seen would
 // answer "not first", and looking records nothing: a key only looked at is
 // still first afterwards.
-func testWasSeenReadsWithoutWriting(t *testing.T, s store.Store) {
+func testWasSeenReadsWithoutWriting(t *testing.T, s store.Replays) {
 	was := func(key string, want bool) {
 		t.Helper()
 		got, err := s.WasSeen(ctx(t), key)

@@ -10,7 +10,7 @@ import (
 )
 
 // take calls Take and fails the test on error.
-func take(t *testing.T, s store.Store, key string, limit int, window time.Duration, now time.Time) (bool, time.Time) {
+func take(t *testing.T, s store.RateWindows, key string, limit int, window time.Duration, now time.Time) (bool, time.Time) {
 	t.Helper()
 	ok, next, err := s.Take(ctx(t), key, limit, window, now)
 	if err != nil {
@@ -19,7 +19,7 @@ func take(t *testing.T, s store.Store, key string, limit int, window time.Durati
 	return ok, next
 }
 
-func testTakeSlidingWindow(t *testing.T, s store.Store) {
+func testTakeSlidingWindow(t *testing.T, s store.RateWindows) {
 	for i, at := range []time.Duration{0, 10 * time.Second, 20 * time.Second} {
 		if ok, _ := take(t, s, "rate/alice/sms", 3, time.Minute, t0.Add(at)); !ok {
 			t.Fatalf("send %d at +%s refused with the window not full", i+1, at)
@@ -59,7 +59,7 @@ func testTakeSlidingWindow(t *testing.T, s store.Store) {
 	}
 }
 
-func testTakeConcurrentNeverExceeds(t *testing.T, s store.Store) {
+func testTakeConcurrentNeverExceeds(t *testing.T, s store.RateWindows) {
 	const limit, callers, each = 5, 8, 10
 	var admitted atomic.Int64
 	var wg sync.WaitGroup
