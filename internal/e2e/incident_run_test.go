@@ -30,10 +30,16 @@ func TestIncidentRunThroughDaemon(t *testing.T) {
 		t.Fatalf("after alice's ack the IC is %q, want alice", got)
 	}
 
+	// The shared api_token acts as the service "api"; alice acts with her own.
+	created, err := exec.Command(binary, "token", "create", "--user", "alice", "--name", "run", "--server", env.External).Output()
+	if err != nil {
+		t.Fatalf("hikyaku token create --user alice: %v", err)
+	}
+	aliceToken := strings.TrimSpace(string(created))
 	cli := func(args ...string) string {
 		t.Helper()
 		cmd := exec.Command(binary, append(args, "--server", env.External)...)
-		cmd.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+apiToken, "HIKYAKU_USER=alice", "HIKYAKU_SERVER=")
+		cmd.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+aliceToken, "HIKYAKU_SERVER=")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("hikyaku %s: %v\n%s", strings.Join(args, " "), err, out)
