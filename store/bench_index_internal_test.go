@@ -22,6 +22,10 @@ import (
 // 100,000 is what a shared 2-core machine generates in reasonable time.
 var benchIncidents = flag.Int("bench.incidents", 100_000, "resolved incidents the query/retention benchmarks generate")
 
+// -bench.keep names a directory where BenchmarkBoltOpen leaves its file (as
+// hikyaku.db, reused when there), so a daemon's start can be timed on it.
+var benchKeep = flag.String("bench.keep", "", "directory where BenchmarkBoltOpen keeps (and reuses) its file")
+
 var benchDepts = []string{"engineering", "payments", "platform", "data", "security", "support", "sales", "ops"}
 
 // benchIncident is the i-th generated incident: created a minute apart,
@@ -195,20 +199,32 @@ func usedMemory(info string) int64 {
 // scanning every page):
 //
 //	go test ./store/ -run '^$' -bench BenchmarkBoltOpen -benchtime 1x -v -args -bench.incidents=1000000
+//
+// With -bench.keep DIR the file stays in DIR for `hikyaku serve --storage.path DIR`.
 func BenchmarkBoltOpen(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "open.db")
+	if *benchKeep != "" {
+		path = filepath.Join(*benchKeep, BoltFileName)
+	}
+	_, statErr := os.Stat(path)
 	s, err := OpenBolt(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	fillBolt(b, s, *benchIncidents, benchBase)
+	if statErr != nil {
+		fillBolt(b, s, *benchIncidents, benchBase)
+	}
 	s.Close()
 	st, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("generated %d+%d incidents in %s: a %d MiB file", *benchIncidents, *benchIncidents/100, time.Since(start), st.Size()>>20)
+	if statErr != nil {
+		b.Logf("generated %d+%d incidents in %s: a %d MiB file", *benchIncidents, *benchIncidents/100, time.Since(start), st.Size()>>20)
+	} else {
+		b.Logf("reused %s: a %d MiB file", path, st.Size()>>20)
+	}
 	for b.Loop() {
 		start = time.Now()
 		s, err = OpenBolt(path)
