@@ -24,6 +24,13 @@ var en = Messages{
 	"sms.start":          "SMS pages resumed.",
 	"sms.failed":         "That could not be recorded. Please try again.",
 
+	"voice.tts.voice":     "Polly.Joanna", // Twilio's <Say> voice and language for this language
+	"voice.tts.language":  "en-US",
+	"voice.intro":         "This is hikyaku. %s, severity %s. %s. %s. Incident number %d.",
+	"voice.alerts.one":    "%d alert firing",
+	"voice.alerts.other":  "%d alerts firing",
+	"voice.prompt":        "Press 1 to acknowledge, 2 to escalate, or 3 to resolve.",
+	"voice.no_answer":     "No answer was received. Goodbye.",
 	"voice.done.ack":      "Acknowledged. Escalation stopped.",
 	"voice.done.escalate": "Escalated to the next step.",
 	"voice.done.resolve":  "Resolved.",
@@ -186,4 +193,17 @@ var en = Messages{
 	"console.gap":              "escalation policy %s pages nobody from %s to %s",
 	"console.no_gaps":          "No coverage gaps in the next 7 days.",
 	"console.times_in":         "Times are in %s (%s).",
+
+	// email.label.: the facts beside a mail's text (channels/email).
+	"email.label.incident":   "Incident",
+	"email.label.severity":   "Severity",
+	"email.label.department": "Department",
+	"email.label.status":     "Status",
+	"email.label.step":       "Escalation step",
+	"email.label.alerts":     "Alerts",
+	"email.label.firing":     "firing",
+	"email.label.resolved":   "resolved",
+	"email.label.more":       "and %d more",
+	"email.label.link":       "Open the incident",
+	"email.label.next":       "Next update",
 }
