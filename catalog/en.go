@@ -133,6 +133,7 @@ var en = Messages{
 	"access.unknown":           "%s is not a configured user: nothing was changed.",
 	"access.viewer":            "You are a viewer in %s: viewers read, they do not act. Nothing was changed.",
 	"access.no_role":           "Incident #%d belongs to %s, where you have no role, and did not page you: nothing was changed.",
+	"access.no_view":           "Incident #%d belongs to %s, where you have no role, and did not page you: you may not see it.",
 	"access.admin_only":        "Only a department admin may %s: nothing was changed.",
 	"access.service_admin":     "The shared api_token acts on incidents only; %s needs an admin's own token. Nothing was changed.",
 	"console.resolve":          "Resolve",

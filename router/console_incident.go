@@ -104,6 +104,11 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
 		return
 	}
+	if d := s.maySee(id.User, inc, tl); !d.Allowed {
+		s.Engine.log.Info("console: incident page refused by the roles", "incident", n, "user", id.User, "department", inc.Department)
+		http.Error(w, d.Reason.Text(lang), http.StatusForbidden)
+		return
+	}
 	v := incidentView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back"), Notice: notice, ID: inc.ID,
 		Summary: summary(inc), CSRF: s.Auth.CSRFToken(id.Session), TimelineHeading: t.T("console.timeline"),
 		TimesIn: t.T("console.times_in", s.Engine.now().In(loc).Format("MST"), loc.String()),
@@ -195,7 +200,11 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrForbidden) {
 			code = http.StatusForbidden
 		}
-		s.renderIncident(w, r, id, n, catalog.Text(lang, "console.act_failed", n, verb, err.Error()), code)
+		why := err.Error()
+		if reason := ForbiddenReason(s.Engine.Policies().Config(), err, id.User); reason != "" {
+			why = reason // the roles' reason, in the person's language
+		}
+		s.renderIncident(w, r, id, n, catalog.Text(lang, "console.act_failed", n, verb, why), code)
 		return
 	}
 	s.renderIncident(w, r, id, n, catalog.Text(lang, "console.acted", n, verb, id.User), http.StatusOK)
