@@ -8,6 +8,7 @@ import (
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 )
 
@@ -162,37 +163,22 @@ func lang(l string) string {
 // ackHint says how to acknowledge on each channel. Replies carry the id, so
 // someone paged for two incidents acknowledges the right one.
 func ackHint(channel, lang string, inc *channels.Incident) string {
-	ja, id := lang == "ja", inc.ID
+	t, id := catalog.For(lang), inc.ID
 	switch channel {
 	case "sms":
-		if ja {
-			return fmt.Sprintf("了解は「%d ack」と返信", id)
-		}
-		return fmt.Sprintf("Reply \"%d ack\" to acknowledge", id)
+		return t.T("hint.ack.sms", id)
 	case "email":
-		if ja {
-			return fmt.Sprintf("了解するにはこのメールに「%d ack」と返信してください", id)
-		}
-		return fmt.Sprintf("Reply \"%d ack\" to this email to acknowledge", id)
+		return t.T("hint.ack.email", id)
 	case "voice":
-		if ja {
-			return "了解する場合は1を押してください"
-		}
-		return "Press 1 to acknowledge"
+		return t.T("hint.ack.voice")
 	case "slack":
-		if ja {
-			return "「了解」ボタンで了解できます"
-		}
-		return "Press Ack to acknowledge"
+		return t.T("hint.ack.slack")
 	}
 	target := fmt.Sprintf("/api/v1/incidents/%d/ack", id)
 	if inc.URL != "" {
 		target = inc.URL + "/ack"
 	}
-	if ja {
-		return "了解は POST " + target
-	}
-	return "Acknowledge: POST " + target
+	return t.T("hint.ack.api", target)
 }
 
 // formatTime writes t in its own zone (the router puts it in the
