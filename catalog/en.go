@@ -248,4 +248,7 @@ var en = Messages{
 	"bundle.subject":     "%d incidents: %s",
 	"bundle.subject_sep": "; ",
 	"bundle.text":        "[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
+
+	// time.layout: how a time of day is written in messages (a Go time layout).
+	"time.layout": "Mon 2 Jan 15:04 MST",
 }

@@ -240,4 +240,6 @@ var ja = Messages{
 	"bundle.subject":     "%d件のインシデント: %s",
 	"bundle.subject_sep": "、",
 	"bundle.text":        "[hikyaku] %d件のインシデントで呼び出しています\n%s\n了解は%sと返信",
+
+	"time.layout": "1月2日 15:04 (MST)",
 }

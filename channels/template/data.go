@@ -184,8 +184,5 @@ func ackHint(channel, lang string, inc *channels.Incident) string {
 // formatTime writes t in its own zone (the router puts it in the
 // recipient's) the way each language writes a time of day.
 func formatTime(t time.Time, lang string) string {
-	if lang == "ja" {
-		return t.Format("1月2日 15:04 (MST)")
-	}
-	return t.Format("Mon 2 Jan 15:04 MST")
+	return t.Format(catalog.Text(lang, "time.layout"))
 }
