@@ -3,6 +3,7 @@ package template
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"slices"
 	"time"
 
@@ -152,10 +153,11 @@ func appendNew(list []string, v string) []string {
 	return append(list, v)
 }
 
-// lang maps anything but Japanese to English, the fallback of every template.
+// lang is l when hikyaku has default templates in it, else English, the
+// fallback of every template.
 func lang(l string) string {
-	if l == "ja" {
-		return "ja"
+	if _, err := fs.Stat(defaultFiles, "defaults/"+l+".tmpl"); err == nil {
+		return l
 	}
 	return "en"
 }
