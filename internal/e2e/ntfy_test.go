@@ -66,7 +66,7 @@ func TestProviderNtfyAckButton(t *testing.T) {
 		t.Fatal(err)
 	}
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-	env := &ackEnv{External: "http://" + listen}
+	env := &ackEnv{External: "http://" + listen, step: ackEscalateAfter}
 	cfg := filepath.Join(dir, "hikyaku.yml")
 	text := fmt.Sprintf(ntfyConfig, env.External, apiToken, signingKey, fake.URL(), tokenFile, webhookToken, int(ackEscalateAfter.Seconds()))
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
