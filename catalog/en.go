@@ -207,4 +207,49 @@ var en = Messages{
 	"email.label.more":       "and %d more",
 	"email.label.link":       "Open the incident",
 	"email.label.next":       "Next update",
+
+	// ntfy. (channels/ntfy) and slack. buttons and labels (channels/slack).
+	"ntfy.button.ack":        "Ack",
+	"ntfy.button.resolve":    "Resolve",
+	"ntfy.ack_hint":          "Press Ack on this notification to acknowledge",
+	"slack.button.ack":       "Ack",
+	"slack.button.resolve":   "Resolve",
+	"slack.button.escalate":  "Escalate",
+	"slack.button.runbook":   "Runbook",
+	"slack.button.dashboard": "Dashboard",
+	"slack.button.open":      "Open incident",
+	"slack.label.severity":   "Severity",
+	"slack.label.department": "Department",
+	"slack.label.incident":   "Incident",
+	"slack.label.step":       "Step",
+	"slack.status.acked_by":  "Acknowledged by %s",
+	"slack.status.acked":     "Acknowledged",
+	"slack.status.resolved":  "Resolved",
+
+	// link. The action-link pages (router/links.go).
+	"link.verb.ack":          "Acknowledge",
+	"link.verb.resolve":      "Resolve",
+	"link.verb.escalate":     "Escalate",
+	"link.used.done":         "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
+	"link.used.unknown":      "This %s link was used before. It acts once; nothing was changed now.",
+	"link.error.user_gone":   "this link's user is no longer configured",
+	"link.error.no_incident": "no such incident",
+	"link.error.resolved":    "already resolved",
+	"link.error.failed":      "could not record it, please try again",
+
+	// hint.ack.: how to acknowledge, per channel (channels/template); bundle.:
+	// one SMS for several pages (router/bundle.go).
+	"hint.ack.sms":       "Reply \"%d ack\" to acknowledge",
+	"hint.ack.email":     "Reply \"%d ack\" to this email to acknowledge",
+	"hint.ack.voice":     "Press 1 to acknowledge",
+	"hint.ack.slack":     "Press Ack to acknowledge",
+	"hint.ack.api":       "Acknowledge: POST %s",
+	"bundle.hint":        "\"%d ack\"",
+	"bundle.hint_sep":    " or ",
+	"bundle.subject":     "%d incidents: %s",
+	"bundle.subject_sep": "; ",
+	"bundle.text":        "[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
+
+	// time.layout: how a time of day is written in messages (a Go time layout).
+	"time.layout": "Mon 2 Jan 15:04 MST",
 }
