@@ -30,7 +30,7 @@ td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #d
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 <h1>#{{.ID}} {{.Summary}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
-{{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{.Label}}</button></form>
+{{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><input type="hidden" name="from" value="incident"><button>{{.Label}}</button></form>
 {{end}}
 <p class="muted">{{.TimesIn}}</p>
 <div class="cols"><section><h2>{{.PlanHeading}}</h2><p class="muted">{{.PlanNote}}</p>
@@ -171,16 +171,17 @@ func eventDetail(d map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
-// consoleAct resolves or escalates as the signed-in user through
-// Engine.Act and shows the incident again with what happened.
+// consoleAct acts as the signed-in user through Engine.Act and shows the
+// incident again with what happened; an ack from the Now page (no
+// from=incident) answers with the Now page instead.
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.signedIn(w, r)
 	if !ok {
 		return
 	}
 	verb := r.PathValue("verb")
-	if verb == "ack" {
-		s.consoleAck(w, r)
+	if verb == "ack" && r.PostFormValue("from") != "incident" {
+		s.consoleAck(w, r) // the Now page's button: the answer is the Now page
 		return
 	}
 	if !slices.Contains(consoleVerbs, verb) {
@@ -194,7 +195,7 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, _, _ := s.viewer(id)
 	ctx := WithAuditSource(r.Context(), AuditSource{Addr: r.RemoteAddr, User: id.User})
-	_, _, err = s.Engine.Act(ctx, Action{Incident: n, Verb: verb, User: id.User, Via: "console"})
+	inc, _, err := s.Engine.Act(ctx, Action{Incident: n, Verb: verb, User: id.User, Via: "console"})
 	if err != nil {
 		code := apiStatus(err)
 		if errors.Is(err, ErrForbidden) {
@@ -207,5 +208,9 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 		s.renderIncident(w, r, id, n, catalog.Text(lang, "console.act_failed", n, verb, why), code)
 		return
 	}
-	s.renderIncident(w, r, id, n, catalog.Text(lang, "console.acted", n, verb, id.User), http.StatusOK)
+	notice := catalog.Text(lang, "console.acted", n, verb, id.User)
+	if verb == "ack" {
+		notice = catalog.Text(lang, "console.acked", inc.ID, inc.AckedBy)
+	}
+	s.renderIncident(w, r, id, n, notice, http.StatusOK)
 }
