@@ -29,7 +29,11 @@ const DefaultServer = "https://ntfy.sh"
 // refuses it where attachments are off.
 const maxMessageBytes = 4000
 
-// maxErrorBody bounds how much of a refusal is read and quoted.
+// maxAnswer bounds how much of an answer is read: ntfy echoes the whole
+// message, its text and buttons' signed links, which is where the id is.
+const maxAnswer = 64 << 10
+
+// maxErrorBody bounds how much of a refusal is quoted.
 const maxErrorBody = 512
 
 // Sender publishes to the server of providers.ntfy, and to the servers a
@@ -136,7 +140,7 @@ func (s *Sender) do(req *http.Request, t target, what string) (answer, int, erro
 		return answer{}, 0, fmt.Errorf("ntfy: %s to %s: %w", what, t.server.Host, err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	var a answer
 	_ = json.Unmarshal(raw, &a) // an answer that is no JSON is quoted below
 	if resp.StatusCode/100 == 2 {
@@ -154,8 +158,9 @@ func (s *Sender) do(req *http.Request, t target, what string) (answer, int, erro
 func refusal(status int, a answer, raw []byte, own bool) error {
 	what := a.Error
 	if what == "" {
-		what = strings.TrimSpace(string(raw))
+		what = string(raw)
 	}
+	what = cut(strings.ToValidUTF8(strings.TrimSpace(what), "?"), maxErrorBody)
 	code := strconv.Itoa(status)
 	if a.Code != 0 {
 		code = strconv.Itoa(a.Code)

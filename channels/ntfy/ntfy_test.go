@@ -168,8 +168,13 @@ func TestLongTextIsCutOnARune(t *testing.T) {
 	defer fake.Close()
 	m := page("critical")
 	m.Text = strings.Repeat("障", 2000) // 6000 bytes
-	if _, err := sender(t, fake, "").Send(context.Background(), m); err != nil {
+	rc, err := sender(t, fake, "").Send(context.Background(), m)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// ntfy's answer echoes the whole message: the id is read past its text.
+	if want := "alice-pager/" + fake.Messages("")[0].ID; rc.ProviderID != want {
+		t.Errorf("receipt %q, want %q", rc.ProviderID, want)
 	}
 	got := fake.Messages("")[0].Message
 	if len(got) > 4000 || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
