@@ -200,4 +200,3 @@ func boltList[T any](ctx context.Context, s *Bolt, bucket []byte) ([]T, error) {
 	})
 	return out, err
 }
-
