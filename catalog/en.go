@@ -163,6 +163,7 @@ var en = Messages{
 	"console.none_match":       "No incident matches.",
 	"console.next_page":        "Older incidents",
 	"console.bad_filter":       "The filter was not understood: %s",
+	"console.read_only":        "You may read this incident; your roles do not let you act on it.",
 	"console.plan":             "Escalation plan",
 	"console.plan_note":        "Who the policy pages, from the opening, if nobody acknowledges: the configuration in force now, over 24 hours.",
 	"console.no_plan":          "The plan pages nobody within 24 hours.",

@@ -160,6 +160,7 @@ var ja = Messages{
 	"console.none_match":       "該当するインシデントはありません。",
 	"console.next_page":        "さらに古いインシデント",
 	"console.bad_filter":       "絞り込み条件を解釈できませんでした: %s",
+	"console.read_only":        "このインシデントは閲覧できますが、あなたの役割では操作できません。",
 	"console.plan":             "エスカレーション計画",
 	"console.plan_note":        "誰も了解しない場合に、発生時からポリシーが呼び出す相手 (現在有効な設定で 24 時間分)。",
 	"console.no_plan":          "24 時間以内に計画が呼び出す相手はいません。",
