@@ -133,6 +133,7 @@ var en = Messages{
 	"access.unknown":           "%s is not a configured user: nothing was changed.",
 	"access.viewer":            "You are a viewer in %s: viewers read, they do not act. Nothing was changed.",
 	"access.no_role":           "Incident #%d belongs to %s, where you have no role, and did not page you: nothing was changed.",
+	"access.no_view":           "Incident #%d belongs to %s, where you have no role, and did not page you: you may not see it.",
 	"access.admin_only":        "Only a department admin may %s: nothing was changed.",
 	"access.service_admin":     "The shared api_token acts on incidents only; %s needs an admin's own token. Nothing was changed.",
 	"console.resolve":          "Resolve",
@@ -162,6 +163,7 @@ var en = Messages{
 	"console.none_match":       "No incident matches.",
 	"console.next_page":        "Older incidents",
 	"console.bad_filter":       "The filter was not understood: %s",
+	"console.read_only":        "You may read this incident; your roles do not let you act on it.",
 	"console.plan":             "Escalation plan",
 	"console.plan_note":        "Who the policy pages, from the opening, if nobody acknowledges: the configuration in force now, over 24 hours.",
 	"console.no_plan":          "The plan pages nobody within 24 hours.",
@@ -206,4 +208,49 @@ var en = Messages{
 	"email.label.more":       "and %d more",
 	"email.label.link":       "Open the incident",
 	"email.label.next":       "Next update",
+
+	// ntfy. (channels/ntfy) and slack. buttons and labels (channels/slack).
+	"ntfy.button.ack":        "Ack",
+	"ntfy.button.resolve":    "Resolve",
+	"ntfy.ack_hint":          "Press Ack on this notification to acknowledge",
+	"slack.button.ack":       "Ack",
+	"slack.button.resolve":   "Resolve",
+	"slack.button.escalate":  "Escalate",
+	"slack.button.runbook":   "Runbook",
+	"slack.button.dashboard": "Dashboard",
+	"slack.button.open":      "Open incident",
+	"slack.label.severity":   "Severity",
+	"slack.label.department": "Department",
+	"slack.label.incident":   "Incident",
+	"slack.label.step":       "Step",
+	"slack.status.acked_by":  "Acknowledged by %s",
+	"slack.status.acked":     "Acknowledged",
+	"slack.status.resolved":  "Resolved",
+
+	// link. The action-link pages (router/links.go).
+	"link.verb.ack":          "Acknowledge",
+	"link.verb.resolve":      "Resolve",
+	"link.verb.escalate":     "Escalate",
+	"link.used.done":         "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
+	"link.used.unknown":      "This %s link was used before. It acts once; nothing was changed now.",
+	"link.error.user_gone":   "this link's user is no longer configured",
+	"link.error.no_incident": "no such incident",
+	"link.error.resolved":    "already resolved",
+	"link.error.failed":      "could not record it, please try again",
+
+	// hint.ack.: how to acknowledge, per channel (channels/template); bundle.:
+	// one SMS for several pages (router/bundle.go).
+	"hint.ack.sms":       "Reply \"%d ack\" to acknowledge",
+	"hint.ack.email":     "Reply \"%d ack\" to this email to acknowledge",
+	"hint.ack.voice":     "Press 1 to acknowledge",
+	"hint.ack.slack":     "Press Ack to acknowledge",
+	"hint.ack.api":       "Acknowledge: POST %s",
+	"bundle.hint":        "\"%d ack\"",
+	"bundle.hint_sep":    " or ",
+	"bundle.subject":     "%d incidents: %s",
+	"bundle.subject_sep": "; ",
+	"bundle.text":        "[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
+
+	// time.layout: how a time of day is written in messages (a Go time layout).
+	"time.layout": "Mon 2 Jan 15:04 MST",
 }

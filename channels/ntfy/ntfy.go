@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
 )
@@ -158,12 +159,12 @@ func (s *Sender) body(m *channels.Message) publish {
 		return p
 	}
 	ack, resolve := m.Links["ack"], m.Links["resolve"]
-	ja := m.Language == "ja"
+	t := catalog.For(m.Language)
 	if ack != "" {
-		p.Actions = append(p.Actions, action{Action: "http", Label: label(ja, "了解", "Ack"), URL: ack, Method: http.MethodPost, Clear: true})
+		p.Actions = append(p.Actions, action{Action: "http", Label: t.T("ntfy.button.ack"), URL: ack, Method: http.MethodPost, Clear: true})
 	}
 	if resolve != "" {
-		p.Actions = append(p.Actions, action{Action: "http", Label: label(ja, "解決", "Resolve"), URL: resolve, Method: http.MethodPost, Clear: true})
+		p.Actions = append(p.Actions, action{Action: "http", Label: t.T("ntfy.button.resolve"), URL: resolve, Method: http.MethodPost, Clear: true})
 	}
 	return p
 }
@@ -175,17 +176,7 @@ func (s *Sender) AckHint(m *channels.Message) string {
 	if m.Links["ack"] == "" {
 		return ""
 	}
-	if m.Language == "ja" {
-		return "通知の「了解」ボタンで了解できます"
-	}
-	return "Press Ack on this notification to acknowledge"
-}
-
-func label(ja bool, jaText, enText string) string {
-	if ja {
-		return jaText
-	}
-	return enText
+	return catalog.Text(m.Language, "ntfy.ack_hint")
 }
 
 // priority is ntfy's 1–5 for m: a critical page is 5 (urgent: it rings
