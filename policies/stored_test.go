@@ -129,7 +129,7 @@ func TestMutesDecideMaintenance(t *testing.T) {
 		{pay, utcAt(5, 10, 0), "mute:m1", utcAt(5, 10, 30)},
 		{pay, utcAt(5, 10, 29), "mute:m1", utcAt(5, 10, 30)},
 		{pay, utcAt(5, 10, 30), "", time.Time{}},
-		{other, utcAt(5, 10, 10), "", time.Time{}},            // default route: ops, not muted then
+		{other, utcAt(5, 10, 10), "", time.Time{}},             // default route: ops, not muted then
 		{other, utcAt(5, 11, 10), "mute:m2", utcAt(5, 11, 30)}, // ops muted
 		{pay, utcAt(5, 11, 10), "", time.Time{}},               // payments is eng's
 	} {
