@@ -172,6 +172,7 @@ type Store interface {
 	Replays
 	Tokens
 	Deliveries
+	Overrides
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error

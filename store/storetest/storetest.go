@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("Replays", func(t *testing.T) { RunReplays(t, func(t *testing.T) store.Replays { return open(t) }) })
 	t.Run("Tokens", func(t *testing.T) { RunTokens(t, open) })
 	t.Run("Deliveries", func(t *testing.T) { RunDeliveries(t, open) })
+	t.Run("Overrides", func(t *testing.T) { RunOverrides(t, open) })
 }
 
 // RunTokens tests store.Tokens.
