@@ -171,6 +171,7 @@ type Store interface {
 	DeadLetters
 	Replays
 	Tokens
+	CalendarTokens
 	Deliveries
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
