@@ -183,4 +183,21 @@ var ja = Messages{
 	"console.gap":              "エスカレーションポリシー %s は %s から %s まで誰も呼び出しません",
 	"console.no_gaps":          "今後 7 日間に担当の空白はありません。",
 	"console.times_in":         "時刻は %s (%s) です。",
+
+	// calendar. (router/calendar_*.go)
+	"calendar.name_mine":  "hikyaku: 自分のオンコール",
+	"calendar.name_feed":  "hikyaku: %s / %s",
+	"calendar.shift_mine": "オンコール: %s / %s",
+	"calendar.shift_of":   "%s がオンコール: %s / %s",
+	"calendar.override":   " (代理)",
+	"calendar.heading":    "カレンダー配信",
+	"calendar.explain":    "このリンクを Google カレンダー (他のカレンダー → URL で追加) や Outlook (カレンダーを追加 → Web から購読) に登録すると、確定した自分の担当が 1 週間前から 8 週間先まで表示され、カレンダーアプリが更新します。リンクを知る人は誰でも担当を見られるので、人に渡さないでください。",
+	"calendar.new_link":   "新しいリンク (表示はこの一度だけです。今コピーしてください):",
+	"calendar.has_link":   "リンクは %s に作成済みです。リンクは作成時にしか表示されません。新しく作ると古いリンクは使えなくなります。",
+	"calendar.no_link":    "カレンダーのリンクはまだありません。",
+	"calendar.make":       "カレンダーのリンクを作る",
+	"calendar.regenerate": "新しいリンクを作る (古いリンクは無効)",
+	"calendar.made":       "新しいカレンダーのリンクを作りました。古いリンクはもう使えません。",
+	"calendar.no_url":     "カレンダーのリンクには hikyaku の公開 URL (--web.external-url または global.external_url) が必要ですが、設定されていません。",
+	"calendar.failed":     "カレンダーのリンクを作れませんでした: %s",
 }
