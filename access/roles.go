@@ -21,17 +21,18 @@ const (
 // Action is what a person asks of hikyaku.
 type Action string
 
-// The actions. Ack, Resolve and Escalate act on one incident; Reload
-// changes the whole daemon.
+// The actions. Ack, Resolve and Escalate act on one incident; View reads
+// one (the console's incident page); Reload changes the whole daemon.
 const (
 	Ack      Action = "ack"
 	Resolve  Action = "resolve"
 	Escalate Action = "escalate"
+	View     Action = "view"
 	Reload   Action = "reload"
 )
 
-// OnIncident says whether a acts on one incident.
-func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate }
+// OnIncident says whether a concerns one incident.
+func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate || a == View }
 
 // ServiceActor is the identity of the shared global.api_token: a script
 // of the deployment, not a person.
@@ -105,7 +106,10 @@ func responds(cfg *config.Config, user string) bool {
 //   - otherwise admins and responders act on their departments' incidents,
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
-//   - reload is an admin's, of any department.
+//   - reload is an admin's, of any department;
+//   - viewing an incident (View) is for anyone with a role in its
+//     department, viewers included, and anyone it paged: the viewer role
+//     is what lets a person read a department's incidents without acting.
 func Decide(cfg *config.Config, req Request) Decision {
 	if req.User == ServiceActor {
 		if req.Action.OnIncident() {
@@ -128,6 +132,14 @@ func Decide(cfg *config.Config, req Request) Decision {
 		return Decision{Allowed: true}
 	}
 	role := RoleIn(cfg, req.Department, req.User)
+	if req.Action == View {
+		if role != NoRole || req.Paged {
+			return Decision{Allowed: true}
+		}
+		d := refuse("access.no_view", req.Incident, req.Department)
+		d.PagedWouldAllow = true
+		return d
+	}
 	switch {
 	case role == Admin || role == Responder:
 		return Decision{Allowed: true}

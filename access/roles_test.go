@@ -59,12 +59,14 @@ func TestDecideMatrix(t *testing.T) {
 			Ack:      {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
 			Resolve:  {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
 			Escalate: {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
+			View:     {"", "", "", "access.no_view", "", "access.unknown", ""},
 			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
 		},
 		"any_user": {
 			Ack:      {"", "", "", "", "", "access.unknown", ""},
 			Resolve:  {"", "", "", "", "", "access.unknown", ""},
 			Escalate: {"", "", "", "", "", "access.unknown", ""},
+			View:     {"", "", "", "", "", "access.unknown", ""},
 			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
 		},
 	}
@@ -96,6 +98,22 @@ func TestPagedViewerStillRefused(t *testing.T) {
 	d := Decide(cfg, Request{User: "vic", Action: Ack, Incident: 7, Department: "ops", Paged: true})
 	if d.Allowed || d.Reason.Key != "access.viewer" || d.PagedWouldAllow {
 		t.Fatalf("paged viewer: %+v, want refused as a viewer", d)
+	}
+}
+
+// Being paged lets anyone configured see the incident, role or not: the
+// page asked them to look.
+func TestPagedSeesWithoutRole(t *testing.T) {
+	cfg := load(t, "roles")
+	d := Decide(cfg, Request{User: "oto", Action: View, Incident: 7, Department: "ops"})
+	if d.Allowed || d.Reason.Key != "access.no_view" || !d.PagedWouldAllow {
+		t.Fatalf("oto, not paged: %+v, want refused, a page would allow", d)
+	}
+	if d := Decide(cfg, Request{User: "oto", Action: View, Incident: 7, Department: "ops", Paged: true}); !d.Allowed {
+		t.Fatalf("oto, paged: %+v, want allowed", d)
+	}
+	if got := d.Reason.Text("en"); got != "Incident #7 belongs to ops, where you have no role, and did not page you: you may not see it." {
+		t.Errorf("en: %q", got)
 	}
 }
 

@@ -108,6 +108,9 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 		MePage: s.Auth.Path("/console/me"), MeText: t.T("console.my_oncall"),
 		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
+	if err == nil {
+		page.Incidents, err = s.visible(r.Context(), id.User, page.Incidents)
+	}
 	if err != nil {
 		s.Engine.log.Error("console: listing open incidents failed", "user", id.User, "err", err)
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)

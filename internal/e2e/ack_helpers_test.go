@@ -128,6 +128,9 @@ type ackEnv struct {
 	Twilio   *faketwilio.Server
 	Mail     *fakesmtp.Server
 	Slack    *fakeslack.Server
+	// step is each escalation step's wait (ackEscalateAfter unless the
+	// test chose another).
+	step time.Duration
 }
 
 // startAckEnv starts the fakes and a daemon on ports chosen beforehand:
@@ -148,7 +151,14 @@ func startAckEnvWith(t *testing.T, sections string, serveArgs ...string) *ackEnv
 // YAML flow mapping, "" for none).
 func startAckEnvRoles(t *testing.T, roles, sections string, serveArgs ...string) *ackEnv {
 	t.Helper()
-	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken)}
+	return startAckEnvStep(t, ackEscalateAfter, roles, sections, serveArgs...)
+}
+
+// startAckEnvStep is startAckEnvRoles with each escalation step waiting
+// step: a browser needs longer than an HTTP client to answer a page.
+func startAckEnvStep(t *testing.T, step time.Duration, roles, sections string, serveArgs ...string) *ackEnv {
+	t.Helper()
+	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken), step: step}
 	t.Cleanup(env.Slack.Close)
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	env.SMTP = "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
@@ -161,7 +171,7 @@ func startAckEnvRoles(t *testing.T, roles, sections string, serveArgs ...string)
 		"SMTPAddr": env.Mail.Addr, "ReplyDomain": replyDomain,
 		"SlackToken": slackBotToken, "SlackSecret": slackSecret, "SlackURL": env.Slack.URL(),
 		"AlicePhone": alicePhone, "AliceEmail": aliceEmail, "AliceSlack": aliceSlack, "BobPhone": bobPhone, "BobSlack": bobSlack,
-		"EscalateAfter": fmt.Sprintf("%ds", int(ackEscalateAfter.Seconds())), "Roles": roles,
+		"EscalateAfter": fmt.Sprintf("%ds", int(step.Seconds())), "Roles": roles,
 	})
 	if err != nil {
 		t.Fatalf("config template: %v", err)
@@ -243,7 +253,7 @@ func (env *ackEnv) wantAcked(t *testing.T, id int64, user, via string) *incident
 func (env *ackEnv) noFurtherPages(t *testing.T, id, control int64) {
 	t.Helper()
 	start := time.Now()
-	deadline := start.Add(ackEscalateAfter + 10*time.Second)
+	deadline := start.Add(env.step + 10*time.Second)
 	for !env.paged(t, control, "bob") {
 		if time.Now().After(deadline) {
 			t.Fatalf("control incident %d never paged bob at step 2: the escalation did not run, so its absence proves nothing", control)

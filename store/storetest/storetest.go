@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		RunCalendarTokens(t, func(t *testing.T) store.CalendarTokens { return open(t) })
 	})
 	t.Run("Deliveries", func(t *testing.T) { RunDeliveries(t, open) })
+	t.Run("Overrides", func(t *testing.T) { RunOverrides(t, open) })
 }
 
 // RunTokens tests store.Tokens.
