@@ -38,7 +38,7 @@ type storedMute struct {
 	EndedAt    time.Time `json:"ended_at,omitzero"`
 }
 
-const overrideUsage = `Usage: hikyaku override add --for USER --by USER [--rotation ID] [--start T] (--end T | --duration D) [--reason TEXT]
+const overrideUsage = `Usage: hikyaku override add --for USER --covered-by USER [--rotation ID] [--start T] (--end T | --duration D) [--reason TEXT]
        hikyaku override list [--all]
        hikyaku override remove ID
 Times are RFC 3339 or "2006-01-02 15:04" in --tz (default: the --config's global.timezone, else local).`
@@ -61,9 +61,9 @@ func runOverride(e *env, args []string) int {
 }
 
 func runOverrideAdd(e *env, args []string) int {
-	c := newClient(e, "override add", "override add --for USER --by USER [--rotation ID] [--start T] (--end T | --duration D) [--reason TEXT] [--tz ZONE | --config FILE]")
+	c := newClient(e, "override add", "override add --for USER --covered-by USER [--rotation ID] [--start T] (--end T | --duration D) [--reason TEXT] [--tz ZONE | --config FILE]")
 	who := c.fs.String("for", "", "whose shifts are covered (required; a responder names themself)")
-	by := c.fs.String("by", "", "who covers them (required)")
+	by := c.fs.String("covered-by", "", "who covers them (required)")
 	rotation := c.fs.String("rotation", "", "only in this rotation or schedule `id` (default: every one)")
 	reason := c.fs.String("reason", "", "why, for the list")
 	tz := c.fs.String("tz", "", "read times in this IANA `zone` (default: the --config's global.timezone, else local)")
@@ -82,7 +82,7 @@ func runOverrideAdd(e *env, args []string) int {
 	case *who == "":
 		return clientUsage(e, c, "override add: --for is required: whose shifts are covered")
 	case *by == "":
-		return clientUsage(e, c, "override add: --by is required: who covers them")
+		return clientUsage(e, c, "override add: --covered-by is required: who covers them")
 	case (end.raw == "") == (dur == 0):
 		return clientUsage(e, c, "override add: give --end or --duration, one of them")
 	}
