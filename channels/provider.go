@@ -62,7 +62,7 @@ type AckHinter interface {
 }
 
 // Updater is a Sender that can rewrite a message it posted, given the
-// receipt's ProviderID (the Slack sender): acked and resolved pages stop
+// receipt's ProviderID (the Slack and ntfy senders): acked and resolved pages stop
 // offering to acknowledge.
 type Updater interface {
 	Update(ctx context.Context, providerID string, m *Message) error

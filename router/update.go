@@ -29,7 +29,7 @@ func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
 }
 
 // updatable are the channels, in registry order, whose sender in force can
-// rewrite what it posted (channels.Updater: Slack).
+// rewrite what it posted (channels.Updater: Slack, ntfy).
 func (e *Engine) updatable() []string {
 	var out []string
 	senders := *e.senders.Load()

@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzRefusal reads whatever a server answers with an error status: the
-// error is never nil, and only 401 is taken as hikyaku's credentials.
+// error is never nil, and only 401 from providers.ntfy's own server is
+// taken as hikyaku's credentials; a contact's own server never is.
 func FuzzRefusal(f *testing.F) {
 	f.Add(401, []byte(`{"code":40101,"http":401,"error":"unauthorized"}`))
 	f.Add(429, []byte(`{"code":42901,"http":429,"error":"limit reached: too many requests"}`))
@@ -20,15 +21,17 @@ func FuzzRefusal(f *testing.F) {
 		}
 		var a answer
 		_ = json.Unmarshal(raw, &a)
-		err := refusal(status, a, raw)
-		if err == nil {
-			t.Fatal("nil error")
-		}
-		if channels.IsAuthFailure(err) != (status == 401) {
-			t.Errorf("status %d: auth failure %v", status, channels.IsAuthFailure(err))
-		}
-		if retried := !channels.IsPermanent(err); retried != (status == 429 || status == 408 || status >= 500) {
-			t.Errorf("status %d: retried %v", status, retried)
+		for _, own := range []bool{false, true} {
+			err := refusal(status, a, raw, own)
+			if err == nil {
+				t.Fatal("nil error")
+			}
+			if channels.IsAuthFailure(err) != (status == 401 && !own) {
+				t.Errorf("status %d (own %v): auth failure %v", status, own, channels.IsAuthFailure(err))
+			}
+			if retried := !channels.IsPermanent(err); retried != (status == 429 || status == 408 || status >= 500) {
+				t.Errorf("status %d (own %v): retried %v", status, own, retried)
+			}
 		}
 	})
 }

@@ -19,8 +19,12 @@ func (Provider) Account() string { return "ntfy" }
 // message, so it comes before SMS for stakeholder reports.
 func (Provider) ReportRank() int { return 35 }
 
-// CheckContact applies ntfy's rule for topic names.
-func (Provider) CheckContact(topic string) error { return checkTopic(topic) }
+// CheckContact reads a contact as the sender will: a topic (ntfy's rule
+// for its names), or the topic's URL on a server of the person's own.
+func (Provider) CheckContact(address string) error {
+	_, _, err := parseAddress(address)
+	return err
+}
 
 // NewSender is the sender of providers.ntfy, nil when it is absent or its
 // token does not resolve (config reports either as a provider problem).

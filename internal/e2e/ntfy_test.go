@@ -55,7 +55,10 @@ default_route:
 // priority of a critical page and Ack and Resolve buttons; pressing Ack as
 // the ntfy app does (an http action: POST to the signed link) acknowledges
 // it, and escalation stops: bob's topic never hears of it, while a control
-// incident nobody answers reaches him at step 2.
+// incident nobody answers reaches him at step 2. The page is then rewritten
+// in place (same sequence id) to say alice acknowledged it, quietly, with
+// only a Resolve button; pressing that resolves the incident, and the
+// notification is rewritten as resolved and cleared from the phone.
 func TestProviderNtfyAckButton(t *testing.T) {
 	t.Parallel()
 	fake := fakentfy.New(ntfyToken)
@@ -106,7 +109,7 @@ func TestProviderNtfyAckButton(t *testing.T) {
 		t.Errorf("buttons %v, want Ack and Resolve", labels)
 	}
 	if n := len(fake.Refused()); n != 0 {
-		t.Errorf("the fake refused %d publishes: %+v", n, fake.Refused())
+		t.Errorf("the fake refused %d requests: %+v", n, fake.Refused())
 	}
 
 	status, err := fakentfy.Press(t.Context(), page, "Ack")
@@ -114,6 +117,42 @@ func TestProviderNtfyAckButton(t *testing.T) {
 		t.Fatalf("pressing Ack: %d, %v", status, err)
 	}
 	env.wantAcked(t, id, "alice", "link")
+
+	revision := func(n int) fakentfy.Notification {
+		t.Helper()
+		var got fakentfy.Notification
+		waitFor(t, fmt.Sprintf("revision %d of alice's page", n), 10*time.Second, func() bool {
+			got, _ = fake.Notification("alice-pager", page.ID)
+			return got.Revisions >= n
+		})
+		return got
+	}
+	acked := revision(2)
+	if m := acked.Message; m.Message != "Acknowledged by alice" || m.Priority != 2 || m.Title != page.Title || acked.Cleared ||
+		len(m.Actions) != 1 || m.Actions[0].Label != "Resolve" || !strings.HasPrefix(m.Actions[0].URL, env.External+"/act/") {
+		t.Errorf("after the ack: %+v, want the page rewritten as acknowledged by alice, quiet, with Resolve alone", acked)
+	}
+	status, err = fakentfy.Press(t.Context(), acked.Message, "Resolve")
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("pressing Resolve: %d, %v", status, err)
+	}
+	resolved := revision(3)
+	waitFor(t, "alice's page cleared", 10*time.Second, func() bool {
+		resolved, _ = fake.Notification("alice-pager", page.ID)
+		return resolved.Cleared
+	})
+	if m := resolved.Message; m.Message != "Resolved" || m.Priority != 1 || len(m.Actions) != 0 || resolved.Deleted {
+		t.Errorf("after the resolve: %+v, want the page rewritten as resolved, without buttons, and cleared", resolved)
+	}
+	waitFor(t, "two messages_updated events", 10*time.Second, func() bool { return len(env.incident(t, id).events("messages_updated")) == 2 })
+	for _, ev := range env.incident(t, id).events("messages_updated") {
+		if ev.Detail["channel"] != "ntfy" || ev.Detail["count"] != "1" {
+			t.Errorf("event %+v, want one ntfy message updated", ev)
+		}
+	}
+	if failed := env.incident(t, id).events("update_failed"); len(failed) != 0 {
+		t.Errorf("update_failed: %+v", failed)
+	}
 
 	waitFor(t, "the control incident's page to bob at step 2", ackEscalateAfter+10*time.Second,
 		func() bool { return len(about("bob-pager", control)) > 0 })
@@ -123,5 +162,8 @@ func TestProviderNtfyAckButton(t *testing.T) {
 	}
 	if fired := env.incident(t, id).events("step_fired"); len(fired) != 1 {
 		t.Errorf("incident %d fired %d steps, want only step 1", id, len(fired))
+	}
+	if n := len(fake.Refused()); n != 0 {
+		t.Errorf("the fake refused %d requests: %+v", n, fake.Refused())
 	}
 }
