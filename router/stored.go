@@ -24,6 +24,10 @@ import (
 // in the configuration where it is reviewed.
 const MaxMute = 7 * 24 * time.Hour
 
+// StoredKeep is how long retention keeps an ended override or mute, so
+// the lists (--all) can say what was in force last week.
+const StoredKeep = 30 * 24 * time.Hour
+
 // livePolicies is the configuration in force with the stored covers and
 // mutes on top. A store that cannot answer fails the caller: deciding
 // without them would page the person who asked to be covered, or page

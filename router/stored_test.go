@@ -227,3 +227,25 @@ func TestStoredOverridesSeenByEveryReplica(t *testing.T) {
 		t.Fatalf("after a ended the mute, paged %q by sms, want only %s", got, otherSMS)
 	}
 }
+
+func TestRetentionDeletesEndedOverrides(t *testing.T) {
+	h := newHarness(t, testConfig)
+	ctx := context.Background()
+	if _, err := h.engine.AddOverride(ctx, "alice", CoverRequest{For: "alice", By: "bob", Start: t0, End: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(time.Hour + 30*24*time.Hour - time.Second)
+	if _, err := h.engine.RetentionPass(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if os, _ := h.st.ListOverrides(ctx); len(os) != 1 {
+		t.Fatalf("retention 1s before 30 days after the end left %d overrides, want 1", len(os))
+	}
+	h.clock.Add(2 * time.Second)
+	if _, err := h.engine.RetentionPass(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if os, _ := h.st.ListOverrides(ctx); len(os) != 0 {
+		t.Fatalf("retention 30 days after the end left %+v, want none", os)
+	}
+}
