@@ -198,6 +198,23 @@ var en = Messages{
 	"console.no_gaps":          "No coverage gaps in the next 7 days.",
 	"console.times_in":         "Times are in %s (%s).",
 
+	// calendar. (router/calendar_*.go): the feeds' texts and My on-call's
+	// subscribe section.
+	"calendar.name_mine":  "hikyaku: my on-call shifts",
+	"calendar.name_feed":  "hikyaku: %s / %s",
+	"calendar.shift_mine": "On call: %s / %s",
+	"calendar.shift_of":   "%s on call: %s / %s",
+	"calendar.override":   " (override)",
+	"calendar.heading":    "Calendar feed",
+	"calendar.explain":    "Subscribe to this link in Google Calendar (Other calendars, From URL) or Outlook (Add calendar, Subscribe from web): it shows your final shifts, 1 week back and 8 weeks ahead, refreshed by the calendar app. Whoever has the link sees your shifts: keep it private.",
+	"calendar.new_link":   "Your new link (shown this once; copy it now):",
+	"calendar.has_link":   "You have a link, made %s. It is shown only when made; making a new one ends the old one.",
+	"calendar.no_link":    "You have no calendar link yet.",
+	"calendar.make":       "Make a calendar link",
+	"calendar.regenerate": "Make a new link (ends the old one)",
+	"calendar.made":       "A new calendar link was made; the old one, if any, no longer works.",
+	"calendar.no_url":     "Calendar links need hikyaku's public URL (--web.external-url or global.external_url), and none is set.",
+	"calendar.failed":     "The calendar link could not be made: %s",
 	// email.label.: the facts beside a mail's text (channels/email).
 	"email.label.incident":   "Incident",
 	"email.label.severity":   "Severity",

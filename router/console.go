@@ -27,6 +27,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
 	mux.Handle("GET /console/calendar/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleCalendar)).ServeHTTP))
 	mux.Handle("GET /console/me", htmlPage(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
+	mux.Handle("POST /console/me/calendar", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCalendarLink))).ServeHTTP))
 	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
 	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
 	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))

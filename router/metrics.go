@@ -37,6 +37,7 @@ type Metrics struct {
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 	replays         *prometheus.CounterVec
 	authFailures    *prometheus.CounterVec // apiauth.go
+	feedRequests    *prometheus.CounterVec // calendar_http.go
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -111,6 +112,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.faults = newFaultMetrics(f)
 	m.retention = newRetentionMetrics(f)
 	m.authFailures = newAuthFailures(f)
+	m.feedRequests = newFeedRequests(f)
 	m.detect = newDetectMetrics(f)
 	return m
 }

@@ -171,6 +171,7 @@ type Store interface {
 	DeadLetters
 	Replays
 	Tokens
+	CalendarTokens
 	Deliveries
 	Overrides
 	// Ping checks the store can serve writes, for readiness: Redis answers
