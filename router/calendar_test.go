@@ -12,6 +12,8 @@ import (
 	ics "github.com/arran4/golang-ical"
 
 	"github.com/hikyaku/hikyaku/access"
+	"github.com/hikyaku/hikyaku/config"
+	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -384,5 +386,55 @@ func TestFeedRepeatedHourInUTC(t *testing.T) {
 	want := []wantEvent{{"x", "2027-11-07T05:30:00Z", "2027-11-07T06:30:00Z"}, {"y", "2027-11-07T07:00:00Z", "2027-11-07T14:00:00Z"}}
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("events %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkCalendarFeed: one me.ics and one rotation feed of 9 weeks of
+// daily shifts, built and written (no HTTP).
+func BenchmarkCalendarFeed(b *testing.B) {
+	cfg, err := config.Parse([]byte(calendarConfig), "test.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := policies.Compile(cfg)
+	from, to := feedNow.Add(-feedBack), feedNow.Add(feedAhead)
+	ny, _ := time.LoadLocation("America/New_York")
+	for b.Loop() {
+		for _, feed := range []string{feedMe, "us/us-days"} {
+			name, evs, err := buildFeed(set, "en", "nina", feed, from, to)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := writeFeed(io.Discard, name, ny, feedNow, from, to, evs); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// TestCalendarFeedAfterReload: a link whose person or rotation the
+// configuration no longer has is the bare 404, counted as such.
+func TestCalendarFeedAfterReload(t *testing.T) {
+	c := newCalendarHarness(t)
+	nick := c.link("nick", "")
+	rot := c.link("nina", `{"rotation": "eu/eu-days"}`)
+	cfgText := strings.Replace(calendarConfig, "  - {id: nick, timezone: America/New_York, contacts: {email: nick@example.com}, notify: [{after: 0s, channels: [email]}]}\n", "", 1)
+	cfgText = strings.Replace(cfgText, "members: [nina, nick]", "members: [nina]", 1)
+	cfgText = strings.Replace(cfgText, "      - id: eu-days\n", "      - id: eu-nights\n", 1)
+	cfgText = strings.Replace(cfgText, "rotations: [eu-days]", "rotations: [eu-nights]", 1)
+	cfg, err := config.Parse([]byte(cfgText), "test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.engine.SetPolicies(policies.Compile(cfg))
+	_, _, notFound := fetchFeed(t, c.srv.URL+"/nowhere")
+	for _, u := range []string{nick.URL, rot.URL} {
+		if code, _, body := fetchFeed(t, u); code != http.StatusNotFound || body != notFound {
+			t.Errorf("%s after the reload: %d %q, want the plain 404", u, code, body)
+		}
+	}
+	m := c.engine.metrics.feedRequests
+	if a, b := counterValue(t, m.WithLabelValues(feedNoUser)), counterValue(t, m.WithLabelValues(feedGone)); a != 1 || b != 1 {
+		t.Errorf("no_user %v, gone %v; want 1 each", a, b)
 	}
 }
