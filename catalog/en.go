@@ -136,6 +136,8 @@ var en = Messages{
 	"access.no_view":           "Incident #%d belongs to %s, where you have no role, and did not page you: you may not see it.",
 	"access.admin_only":        "Only a department admin may %s: nothing was changed.",
 	"access.service_admin":     "The shared api_token acts on incidents only; %s needs an admin's own token. Nothing was changed.",
+	"access.cover_own":         "Only a department admin may change who covers %s's shifts; a responder covers their own. Nothing was changed.",
+	"access.mute_admin":        "Only an admin of %s may mute it: nothing was changed.",
 	"console.resolve":          "Resolve",
 	"console.escalate":         "Escalate now",
 	"console.acted":            "Incident #%d: %s done by %s.",

@@ -133,6 +133,8 @@ var ja = Messages{
 	"access.no_view":           "インシデント #%d は %s のもので、あなたはそこで役割がなく、呼び出されてもいないため、表示できません。",
 	"access.admin_only":        "%s は部署の管理者だけが行えます。何も変更していません。",
 	"access.service_admin":     "共有の api_token はインシデントの操作だけができます。%s には管理者自身のトークンが必要です。何も変更していません。",
+	"access.cover_own":         "%s のシフトの代わりを設定できるのは部署の管理者だけです（対応者は自分のシフトのみ）。何も変更していません。",
+	"access.mute_admin":        "%s をミュートできるのはその管理者だけです。何も変更していません。",
 	"console.resolve":          "解決",
 	"console.escalate":         "今すぐエスカレーション",
 	"console.acted":            "インシデント #%d: %s を %s が実行しました。",

@@ -50,7 +50,12 @@ func (s *Server) consoleMe(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, id access.Identity, notice, newLink string, code int) {
 	lang, loc, _ := s.viewer(id)
 	t := catalog.For(lang)
-	set := s.Engine.Policies()
+	set, err := s.Engine.livePolicies(r.Context())
+	if err != nil {
+		s.Engine.log.Error("console: reading the stored overrides failed", "user", id.User, "err", err)
+		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	cfg := set.Config()
 	now := s.Engine.now()
 	v := myView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back_now"), Heading: t.T("console.my_oncall"),
