@@ -30,6 +30,7 @@ td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #d
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 <h1>#{{.ID}} {{.Summary}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
+{{if .ReadOnly}}<p class="muted">{{.ReadOnly}}</p>{{end}}
 {{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><input type="hidden" name="from" value="incident"><button>{{.Label}}</button></form>
 {{end}}
 <p class="muted">{{.TimesIn}}</p>
@@ -54,15 +55,15 @@ type planRow struct{ At, Step, Who, Channel string }
 const planHorizon = 24 * time.Hour
 
 type incidentView struct {
-	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn string
-	ID                                                                    int64
-	Facts                                                                 [][2]string
-	Forms                                                                 []consoleForm
-	Columns                                                               []string
-	Events                                                                []consoleEvent
-	PlanHeading, PlanNote, NoPlan                                         string
-	PlanColumns                                                           []string
-	Plan                                                                  []planRow
+	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn, ReadOnly string
+	ID                                                                              int64
+	Facts                                                                           [][2]string
+	Forms                                                                           []consoleForm
+	Columns                                                                         []string
+	Events                                                                          []consoleEvent
+	PlanHeading, PlanNote, NoPlan                                                   string
+	PlanColumns                                                                     []string
+	Plan                                                                            []planRow
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -104,7 +105,7 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
 		return
 	}
-	if d := s.maySee(id.User, inc, tl); !d.Allowed {
+	if d := s.decideOn(id.User, access.View, inc, tl); !d.Allowed {
 		s.Engine.log.Info("console: incident page refused by the roles", "incident", n, "user", id.User, "department", inc.Department)
 		http.Error(w, d.Reason.Text(lang), http.StatusForbidden)
 		return
@@ -123,7 +124,13 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 	if inc.AckedBy != "" {
 		v.Facts = append(v.Facts, [2]string{t.T("console.fact_acked"), inc.AckedBy + ", " + viewerTime(inc.AckedAt, loc)})
 	}
-	if inc.Status != store.StatusResolved {
+	// Ack, resolve and escalate follow one rule: a person it refuses sees
+	// no buttons to press, only why (the posts are refused all the same).
+	mayAct := s.decideOn(id.User, access.Ack, inc, tl).Allowed
+	if !mayAct {
+		v.ReadOnly = t.T("console.read_only")
+	}
+	if inc.Status != store.StatusResolved && mayAct {
 		for _, verb := range consoleVerbs {
 			if verb == "ack" && inc.Status != store.StatusOpen {
 				continue
