@@ -29,6 +29,8 @@ const (
 	Escalate Action = "escalate"
 	View     Action = "view"
 	Reload   Action = "reload"
+	// Report reads a department's on-call health report (Department).
+	Report Action = "report"
 )
 
 // OnIncident says whether a concerns one incident.
@@ -109,16 +111,24 @@ func responds(cfg *config.Config, user string) bool {
 //   - reload is an admin's, of any department;
 //   - viewing an incident (View) is for anyone with a role in its
 //     department, viewers included, and anyone it paged: the viewer role
-//     is what lets a person read a department's incidents without acting.
+//     is what lets a person read a department's incidents without acting;
+//   - a department's health report (Report) is for anyone with a role in
+//     it, and for the shared api_token, which reads as the incident list does.
 func Decide(cfg *config.Config, req Request) Decision {
 	if req.User == ServiceActor {
-		if req.Action.OnIncident() {
+		if req.Action.OnIncident() || req.Action == Report {
 			return Decision{Allowed: true}
 		}
 		return refuse("access.service_admin", string(req.Action))
 	}
 	if cfg.User(req.User) == nil {
 		return refuse("access.unknown", req.User)
+	}
+	if req.Action == Report {
+		if cfg.Global.Authorization == config.AuthorizationAnyUser || RoleIn(cfg, req.Department, req.User) != NoRole {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.no_report", req.Department)
 	}
 	if !req.Action.OnIncident() {
 		for _, d := range cfg.Departments {

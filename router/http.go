@@ -89,6 +89,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.Handle("GET /api/v1/reports/health", s.api(s.getHealthReport))
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
