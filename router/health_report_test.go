@@ -320,3 +320,32 @@ func FuzzParseHealthReportQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestHealthReportDocs keeps docs/reports.md honest: its JSON example is
+// the report of the data above, and its text example the English golden.
+func TestHealthReportDocs(t *testing.T) {
+	doc, err := os.ReadFile("../docs/reports.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```json\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/reports.md has no ```json example")
+	}
+	e, _ := seedReport(t)
+	r, err := e.HealthReport(context.Background(), "infra", reportFrom, reportTo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.MarshalIndent(r, "", "  ")
+	if strings.TrimSpace(example) != string(got) {
+		t.Errorf("docs/reports.md's JSON example is not the report's:\n%s", got)
+	}
+	if !strings.Contains(string(doc), "```\n"+r.Text("en")+"```") {
+		t.Error("docs/reports.md's text example is not the report's English text")
+	}
+	if !strings.Contains(string(doc), "```markdown\n"+r.Markdown("ja")+"```") {
+		t.Error("docs/reports.md's Markdown example is not the report's Japanese Markdown")
+	}
+}
