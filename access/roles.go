@@ -31,6 +31,10 @@ const (
 	Reload   Action = "reload"
 	// Report reads a department's on-call health report (Department).
 	Report Action = "report"
+	// Cover makes or removes a stored override of Request.For's shifts;
+	// Mute starts or ends a mute of Request.Department.
+	Cover Action = "cover"
+	Mute  Action = "mute"
 )
 
 // OnIncident says whether a concerns one incident.
@@ -50,6 +54,8 @@ type Request struct {
 	// Paged says the incident paged User; the caller reads it only when
 	// Decision.PagedWouldAllow asks, since it costs a timeline read.
 	Paged bool
+	// For is whose shifts a Cover changes.
+	For string
 }
 
 // Decision is the rule's answer. A refusal carries its Reason.
@@ -113,7 +119,12 @@ func responds(cfg *config.Config, user string) bool {
 //     department, viewers included, and anyone it paged: the viewer role
 //     is what lets a person read a department's incidents without acting;
 //   - a department's health report (Report) is for anyone with a role in
-//     it, and for the shared api_token, which reads as the incident list does.
+//     it, and for the shared api_token, which reads as the incident list does;
+//   - a cover of one's own shifts is any responder's or admin's, of
+//     anyone's an admin's, of any department (shifts cross departments);
+//   - a mute is an admin's of the department muted;
+//   - under any_user, where nobody has a role, every configured user
+//     covers anyone's shifts and mutes anything.
 func Decide(cfg *config.Config, req Request) Decision {
 	if req.User == ServiceActor {
 		if req.Action.OnIncident() || req.Action == Report {
@@ -130,11 +141,26 @@ func Decide(cfg *config.Config, req Request) Decision {
 		}
 		return refuse("access.no_report", req.Department)
 	}
+	switch {
+	case (req.Action == Cover || req.Action == Mute) && cfg.Global.Authorization == config.AuthorizationAnyUser:
+		return Decision{Allowed: true}
+	case req.Action == Cover:
+		if req.For == req.User && responds(cfg, req.User) {
+			return Decision{Allowed: true}
+		}
+		if adminAnywhere(cfg, req.User) {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.cover_own", req.For)
+	case req.Action == Mute:
+		if RoleIn(cfg, req.Department, req.User) == Admin {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.mute_admin", req.Department)
+	}
 	if !req.Action.OnIncident() {
-		for _, d := range cfg.Departments {
-			if RoleIn(cfg, d.ID, req.User) == Admin {
-				return Decision{Allowed: true}
-			}
+		if adminAnywhere(cfg, req.User) {
+			return Decision{Allowed: true}
 		}
 		return refuse("access.admin_only", string(req.Action))
 	}
@@ -162,6 +188,15 @@ func Decide(cfg *config.Config, req Request) Decision {
 	}
 	d.PagedWouldAllow = !req.Paged && responds(cfg, req.User)
 	return d
+}
+
+func adminAnywhere(cfg *config.Config, user string) bool {
+	for _, d := range cfg.Departments {
+		if RoleIn(cfg, d.ID, user) == Admin {
+			return true
+		}
+	}
+	return false
 }
 
 func refuse(key catalog.Key, args ...any) Decision {
