@@ -214,6 +214,7 @@ var en = Messages{
 	"calendar.regenerate": "Make a new link (ends the old one)",
 	"calendar.made":       "A new calendar link was made; the old one, if any, no longer works.",
 	"calendar.no_url":     "Calendar links need hikyaku's public URL (--web.external-url or global.external_url), and none is set.",
+	"calendar.unreadable": "Your calendar links cannot be read right now (the store did not answer); reload in a moment.",
 	"calendar.failed":     "The calendar link could not be made: %s",
 	// email.label.: the facts beside a mail's text (channels/email).
 	"email.label.incident":   "Incident",

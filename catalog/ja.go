@@ -210,6 +210,7 @@ var ja = Messages{
 	"calendar.regenerate":    "新しいリンクを作る (古いリンクは無効)",
 	"calendar.made":          "新しいカレンダーのリンクを作りました。古いリンクはもう使えません。",
 	"calendar.no_url":        "カレンダーのリンクには hikyaku の公開 URL (--web.external-url または global.external_url) が必要ですが、設定されていません。",
+	"calendar.unreadable":    "カレンダーのリンクを今は読み出せません (ストアが応答しません)。しばらくして再読み込みしてください。",
 	"calendar.failed":        "カレンダーのリンクを作れませんでした: %s",
 	"email.label.incident":   "インシデント",
 	"email.label.severity":   "重大度",

@@ -89,7 +89,16 @@ func (s *Server) calendarFeed(w http.ResponseWriter, r *http.Request) {
 		refuse(feedWrongFeed, id)
 		return
 	}
-	set := s.Engine.Policies()
+	// The stored covers count as the configuration's overrides do: a feed
+	// without them would show the covered person on call.
+	set, err := s.Engine.livePolicies(r.Context())
+	if err != nil {
+		s.Engine.metrics.feedRequests.WithLabelValues(feedFailed).Inc()
+		s.Engine.log.Error("calendar feed: the stored overrides cannot be read", "token", id, "err", err)
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "store unavailable; retry", http.StatusServiceUnavailable)
+		return
+	}
 	cfg := set.Config()
 	u := cfg.User(tok.User)
 	if u == nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -436,5 +437,34 @@ func TestCalendarFeedAfterReload(t *testing.T) {
 	m := c.engine.metrics.feedRequests
 	if a, b := counterValue(t, m.WithLabelValues(feedNoUser)), counterValue(t, m.WithLabelValues(feedGone)); a != 1 || b != 1 {
 		t.Errorf("no_user %v, gone %v; want 1 each", a, b)
+	}
+}
+
+// TestCalendarFeedStoredCover: a cover stored at run time (hikyaku
+// override add) is in both feeds at once, marked as an override.
+func TestCalendarFeedStoredCover(t *testing.T) {
+	c := newCalendarHarness(t)
+	mine := c.link("nina", "")
+	rot := c.link("nick", `{"rotation": "us/us-days"}`)
+	// 2027-03-24 is nick's day (09:00 EDT = 13:00Z to 13:00Z); nina takes 15:00Z-19:00Z.
+	if _, err := c.engine.AddOverride(t.Context(), "nick", CoverRequest{For: "nick", By: "nina",
+		Start: time.Date(2027, 3, 24, 15, 0, 0, 0, time.UTC), End: time.Date(2027, 3, 24, 19, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body := fetchFeed(t, mine.URL)
+	_, got := eventsOf(t, body)
+	if w := (wantEvent{"On call: US ops / us-days (override)", "2027-03-24T15:00:00Z", "2027-03-24T19:00:00Z"}); !slices.Contains(got, w) {
+		t.Errorf("nina's feed lacks %+v:\n%+v", w, got)
+	}
+	_, _, body = fetchFeed(t, rot.URL)
+	_, got = eventsOf(t, body)
+	for _, w := range []wantEvent{
+		{"nick on call: US ops / us-days", "2027-03-24T13:00:00Z", "2027-03-24T15:00:00Z"},
+		{"Nina (nina) on call: US ops / us-days (override)", "2027-03-24T15:00:00Z", "2027-03-24T19:00:00Z"},
+		{"nick on call: US ops / us-days", "2027-03-24T19:00:00Z", "2027-03-25T13:00:00Z"},
+	} {
+		if !slices.Contains(got, w) {
+			t.Errorf("the rotation's feed lacks %+v:\n%+v", w, got)
+		}
 	}
 }

@@ -36,6 +36,8 @@ func (s *Server) calendarSection(r *http.Request, id access.Identity, t catalog.
 	toks, err := s.Engine.Store().CalendarTokensOf(r.Context(), id.User)
 	if err != nil {
 		s.Engine.log.Error("console: reading the calendar links failed", "user", id.User, "err", err)
+		v.CanMake, v.NoLink = false, t.T("calendar.unreadable")
+		return v
 	}
 	for _, tk := range toks {
 		if tk.Feed == feedMe {

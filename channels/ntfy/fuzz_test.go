@@ -35,3 +35,35 @@ func FuzzRefusal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAddress reads any contact: one taken is a valid topic, on no server
+// or on an http(s) server with a host and no credentials, and the same
+// contact written back from its parts reads the same.
+func FuzzAddress(f *testing.F) {
+	for _, s := range []string{"alice-pager", "https://ntfy.example.com/alice", "http://h:80/base/a/", "https://u:p@h/a",
+		"https://h/a?b", "https://h/%2F", "HTTPS://H/a", "https:///a", "https://h/a#x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		server, topic, err := parseAddress(s)
+		if err != nil {
+			return
+		}
+		if checkTopic(topic) != nil {
+			t.Fatalf("%q: topic %q taken", s, topic)
+		}
+		if server == nil {
+			if topic != s {
+				t.Fatalf("%q: bare topic %q", s, topic)
+			}
+			return
+		}
+		if (server.Scheme != "http" && server.Scheme != "https") || server.Host == "" || server.User != nil || server.RawQuery != "" {
+			t.Fatalf("%q: server %v", s, server)
+		}
+		again, topic2, err := parseAddress(server.String() + "/" + topic)
+		if err != nil || topic2 != topic || !sameServer(again, server) {
+			t.Fatalf("%q: written back as %s/%s reads %v %q %v", s, server, topic, again, topic2, err)
+		}
+	})
+}

@@ -14,7 +14,8 @@ import (
 
 // TestCalendarFeedThroughDaemon: alice makes her calendar link with the
 // CLI and her own token, a calendar app's plain GET gets an RFC 5545 feed
-// that parses with her shift now in it, and after calendar revoke the
+// that parses with her shift now in it, a cover stored with hikyaku
+// override add shows in the rotation's feed, and after calendar revoke the
 // same URL is a bare 404, counted.
 func TestCalendarFeedThroughDaemon(t *testing.T) {
 	t.Parallel()
@@ -74,6 +75,29 @@ func TestCalendarFeedThroughDaemon(t *testing.T) {
 		t.Errorf("events lack the zone:\n%s", body)
 	}
 
+	// A cover stored now (hikyaku override add) is in the rotation's feed.
+	cli("override", "add", "--for", "alice", "--covered-by", "bob", "--duration", "1h")
+	rot := cli("calendar", "url", "--rotation", "ops/primary")
+	code, _, body = get(rot)
+	if code != http.StatusOK {
+		t.Fatalf("GET the rotation's feed: %d %s", code, body)
+	}
+	if cal, err = ics.ParseCalendar(strings.NewReader(body)); err != nil {
+		t.Fatalf("the rotation's feed does not parse: %v", err)
+	}
+	found = false
+	for _, e := range cal.Events() {
+		start, _ := e.GetStartAt()
+		end, _ := e.GetEndAt()
+		if s := e.GetProperty(ics.ComponentPropertySummary); s != nil && s.Value == "Bob (bob) がオンコール: Ops / primary (代理)" &&
+			start.Before(time.Now()) && end.After(time.Now()) && end.Sub(start) <= time.Hour {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no event of bob's cover around now in the rotation's feed:\n%s", body)
+	}
+
 	if out := cli("calendar", "revoke"); out != "1 calendar link(s) of alice's me feed revoked" {
 		t.Errorf("calendar revoke printed %q", out)
 	}
@@ -84,7 +108,7 @@ func TestCalendarFeedThroughDaemon(t *testing.T) {
 	if got := metric(t, env.Addr, `hikyaku_calendar_feed_requests_total{result="bad_token"}`); got != "1" {
 		t.Errorf("bad_token refusals on /metrics: %q, want 1", got)
 	}
-	if got := metric(t, env.Addr, `hikyaku_calendar_feed_requests_total{result="served"}`); got != "1" {
-		t.Errorf("served feeds on /metrics: %q, want 1", got)
+	if got := metric(t, env.Addr, `hikyaku_calendar_feed_requests_total{result="served"}`); got != "2" {
+		t.Errorf("served feeds on /metrics: %q, want 2", got)
 	}
 }

@@ -14,10 +14,14 @@ import (
 	"github.com/hikyaku/hikyaku/internal/redistest"
 )
 
-const ntfyToken = "tk_e2e0ntfy0access0token0000000"
+const (
+	ntfyToken    = "tk_e2e0ntfy0access0token0000000"
+	bobNtfyToken = "tk_e2e0bob0own0server0token0000"
+)
 
 // ntfyConfig pages alice at step 1 and bob at step 2, both by ntfy alone;
-// the access token is read from a file, as a secret should be.
+// the access token is read from a file, as a secret should be. Bob's topic
+// is on a server of his own, with his own token, from a file of his own.
 const ntfyConfig = `# written by internal/e2e's ntfy test: the ntfy server is a local fake
 global:
   external_url: %[1]s
@@ -34,7 +38,7 @@ receivers:
     bearer_token: {value: %[6]s}
 users:
   - {id: alice, name: Alice, contacts: {ntfy: alice-pager}}
-  - {id: bob, name: Bob, contacts: {ntfy: bob-pager}}
+  - {id: bob, name: Bob, contacts: {ntfy: {topic: bob-pager, server: %[8]s, token: {file: %[9]s}}}}
 departments:
   - id: ops
     name: Ops
@@ -58,20 +62,27 @@ default_route:
 // incident nobody answers reaches him at step 2. The page is then rewritten
 // in place (same sequence id) to say alice acknowledged it, quietly, with
 // only a Resolve button; pressing that resolves the incident, and the
-// notification is rewritten as resolved and cleared from the phone.
+// notification is rewritten as resolved and cleared from the phone. Bob's
+// contact names a server of his own with his own token: his page goes
+// there, and neither server sees the other's token.
 func TestProviderNtfyAckButton(t *testing.T) {
 	t.Parallel()
-	fake := fakentfy.New(ntfyToken)
+	fake, bobs := fakentfy.New(ntfyToken), fakentfy.New(bobNtfyToken)
 	t.Cleanup(fake.Close)
+	t.Cleanup(bobs.Close)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "ntfy-token")
 	if err := os.WriteFile(tokenFile, []byte(ntfyToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	bobTokenFile := filepath.Join(dir, "bob-ntfy-token")
+	if err := os.WriteFile(bobTokenFile, []byte(bobNtfyToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	env := &ackEnv{External: "http://" + listen, step: ackEscalateAfter}
 	cfg := filepath.Join(dir, "hikyaku.yml")
-	text := fmt.Sprintf(ntfyConfig, env.External, apiToken, signingKey, fake.URL(), tokenFile, webhookToken, int(ackEscalateAfter.Seconds()))
+	text := fmt.Sprintf(ntfyConfig, env.External, apiToken, signingKey, fake.URL(), tokenFile, webhookToken, int(ackEscalateAfter.Seconds()), bobs.URL(), bobTokenFile)
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +97,11 @@ func TestProviderNtfyAckButton(t *testing.T) {
 	id, control := env.alert(t, "AckByNtfy"), env.alert(t, "AckByNtfyControl")
 	about := func(topic string, id int64) []fakentfy.Message {
 		var out []fakentfy.Message
-		for _, m := range fake.Messages(topic) {
+		server := fake
+		if topic == "bob-pager" {
+			server = bobs
+		}
+		for _, m := range server.Messages(topic) {
 			if strings.HasPrefix(m.Title, fmt.Sprintf("[hikyaku #%d]", id)) {
 				out = append(out, m)
 			}
@@ -163,7 +178,25 @@ func TestProviderNtfyAckButton(t *testing.T) {
 	if fired := env.incident(t, id).events("step_fired"); len(fired) != 1 {
 		t.Errorf("incident %d fired %d steps, want only step 1", id, len(fired))
 	}
-	if n := len(fake.Refused()); n != 0 {
-		t.Errorf("the fake refused %d requests: %+v", n, fake.Refused())
+	if n := len(fake.Refused()) + len(bobs.Refused()); n != 0 {
+		t.Errorf("the fakes refused %d requests: %+v %+v", n, fake.Refused(), bobs.Refused())
+	}
+	// Each server got its own token and no other.
+	for _, tc := range []struct {
+		server *fakentfy.Server
+		want   string
+	}{{fake, "Bearer " + ntfyToken}, {bobs, "Bearer " + bobNtfyToken}} {
+		auths := tc.server.Authorizations()
+		if len(auths) == 0 {
+			t.Errorf("a server got no request")
+		}
+		for _, a := range auths {
+			if a != tc.want {
+				t.Errorf("a server got Authorization %q, want %q", a, tc.want)
+			}
+		}
+	}
+	if got := fake.Messages("bob-pager"); len(got) != 0 {
+		t.Errorf("bob's page went to the global server: %+v", got)
 	}
 }

@@ -34,8 +34,8 @@ var (
 
 // Server is a fake ntfy server reached at URL(). It is safe for concurrent use.
 type Server struct {
-	srv   *httptest.Server
-	token string // "": anonymous publishing is allowed
+	srv    *httptest.Server
+	tokens []string // none: anonymous publishing is allowed
 
 	mu       sync.Mutex
 	messages []Message
@@ -86,7 +86,10 @@ type Refusal struct {
 
 // New starts a fake server that takes publishes bearing token ("" for none needed).
 func New(token string) *Server {
-	s := &Server{token: token}
+	s := &Server{}
+	if token != "" {
+		s.tokens = []string{token}
+	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -131,6 +134,13 @@ func (s *Server) Refused() []Refusal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.refused)
+}
+
+// Accept takes tok too (another user's access token on this server).
+func (s *Server) Accept(tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = append(s.tokens, tok)
 }
 
 // Legacy makes the server answer as ntfy before v2.16.0: no sequence
@@ -226,10 +236,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, http.StatusNotFound, 40401, "page not found")
 		return
 	}
-	if s.token != "" {
+	s.mu.Lock()
+	tokens := slices.Clone(s.tokens)
+	s.mu.Unlock()
+	if len(tokens) > 0 {
 		auth := r.Header.Get("Authorization")
 		tok, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || tok != s.token {
+		if !ok || !slices.Contains(tokens, tok) {
 			s.refuse(w, http.StatusUnauthorized, 40101, "unauthorized")
 			return
 		}
