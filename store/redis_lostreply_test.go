@@ -273,3 +273,50 @@ func TestRedisClaimAcrossFreezeIsAnswered(t *testing.T) {
 		t.Fatalf("ClaimDue across the freeze = %+v; want notify-1, the claim Redis made for this call", cs)
 	}
 }
+
+// A send's record (events and the claim's completion, one write) whose
+// answer was lost is written once: go-redis sends it again, and the copy
+// finds the claim completed by this very write. Old code: the copy answered
+// "claim lost" (ErrStaleClaim), and the sender wrote its events again
+// without the fence: one page, two notified events. Seen as "the claim on a
+// sent message was lost before its send was recorded" in the fault suite's
+// SIGSTOP row.
+func TestRedisRecordWhoseReplyWasLost(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Options{})
+	p := newReplyLoser(t, srv.Addr())
+	holder, err := store.Open(t.Context(), p.url()+"?prefix=lost", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { holder.Close() })
+	scheduleAt(t, holder, time.Now().Add(-time.Second))
+	cs, err := holder.ClaimDue(t.Context(), time.Now(), "holder", lease, 10)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("ClaimDue = %+v, %v", cs, err)
+	}
+	c := cs[0]
+	p.loseReplyTo("notified-once", false)
+	_, err = holder.Update(t.Context(), c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+		return &store.Change{Incident: cur, Complete: &c, Events: []store.Event{{At: time.Now(), Type: "notified-once"}}}, nil
+	})
+	if err != nil {
+		t.Fatalf("the fenced record whose answer was lost: %v; want it written, once", err)
+	}
+	evs, err := holder.Timeline(t.Context(), c.IncidentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == "notified-once" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d notified-once events, want 1", n)
+	}
+	if n, err := holder.Pending(t.Context()); err != nil || n != 0 {
+		t.Fatalf("Pending = %d, %v; want the claim completed", n, err)
+	}
+}
