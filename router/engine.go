@@ -117,6 +117,7 @@ func New(set *policies.Set, opts Options) *Engine {
 	e.metrics.initChannels(set.Config())
 	e.metrics.configLoaded(true, e.now())
 	e.senders.Store(&opts.Senders)
+	e.initUpdates()
 	if opts.DryRun {
 		e.metrics.dryRun.Set(1)
 	}
@@ -162,6 +163,7 @@ func (e *Engine) Reload(path string) error {
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.metrics.initDepartments(cfg)
 	e.metrics.initChannels(cfg)
+	e.initUpdates()
 	e.metrics.configLoaded(true, e.now())
 	e.log.Info("configuration loaded", "file", path)
 	// The new configuration is in force either way: a waiting incident not

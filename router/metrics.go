@@ -38,6 +38,7 @@ type Metrics struct {
 	replays         *prometheus.CounterVec
 	authFailures    *prometheus.CounterVec // apiauth.go
 	feedRequests    *prometheus.CounterVec // calendar_http.go
+	updates         *prometheus.CounterVec // update_metrics.go
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -113,6 +114,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.retention = newRetentionMetrics(f)
 	m.authFailures = newAuthFailures(f)
 	m.feedRequests = newFeedRequests(f)
+	m.updates = newUpdateMetrics(f)
 	m.detect = newDetectMetrics(f)
 	return m
 }

@@ -66,8 +66,9 @@ func sameServer(a, b *url.URL) bool {
 }
 
 // target is where address goes for user, and with which token: the
-// person's own for their own server, providers.ntfy's for its server, and
-// none for any other. providers.ntfy's token never leaves its server.
+// person's own on their own server (or on providers.ntfy's when they name
+// none), else providers.ntfy's on its server, and none on any other.
+// providers.ntfy's token never leaves its server.
 func (s *Sender) target(user, address string) (target, error) {
 	server, topic, err := parseAddress(address)
 	if err != nil {
@@ -79,11 +80,18 @@ func (s *Sender) target(user, address string) (target, error) {
 	if server == nil {
 		return target{}, fmt.Errorf("contact %q names no server and providers.ntfy is not configured", address)
 	}
-	if e, ok := s.own[user]; ok && sameServer(e.server, server) {
+	if e, ok := s.own[user]; ok && sameServer(e.server, server) && given(e.token) {
 		return target{server: server, topic: topic, token: e.token, own: true}, nil
 	}
 	if sameServer(s.def.server, server) {
 		return target{server: server, topic: topic, token: s.def.token}, nil
 	}
 	return target{server: server, topic: topic, own: true}, nil
+}
+
+// given tells whether a contact gave a token of its own, resolved or not:
+// one that did not resolve must not fall back to providers.ntfy's.
+func given(tok config.Secret) bool {
+	_, ok := tok.Reveal()
+	return ok || !tok.IsZero()
 }

@@ -19,7 +19,7 @@ const (
 
 // ownConfig: providers.ntfy on global; alice on her own server with her
 // own token; bob a topic on global; carol a URL on a third, open server;
-// dave a topic on global with his own token.
+// dave a topic on global with his own token; erin global's topic URL.
 func ownConfig(global, alice, carol *fakentfy.Server) *config.Config {
 	user := func(id, contact string, ep *config.Endpoint) *config.User {
 		u := &config.User{ID: id, Contacts: config.Contacts{"ntfy": contact}}
@@ -33,7 +33,13 @@ func ownConfig(global, alice, carol *fakentfy.Server) *config.Config {
 		user("bob", "bob-pager", nil),
 		user("carol", carol.URL()+"/carol-pager", &config.Endpoint{Server: carol.URL()}),
 		user("dave", "dave-pager", &config.Endpoint{Token: config.NewSecret(daveToken)}),
+		user("erin", "erin-pager", nil),
 	}}
+	if global != nil {
+		// Erin names providers.ntfy's server as her own, without a token: its token applies.
+		cfg.Users[4].Contacts["ntfy"] = global.URL() + "/erin-pager"
+		cfg.Users[4].Endpoints = map[config.Channel]config.Endpoint{"ntfy": {Server: global.URL()}}
+	}
 	if global != nil {
 		cfg.Providers.Others = map[string]*config.ProviderSettings{"ntfy": {URL: global.URL(), Token: config.NewSecret(globalToken)}}
 	}
@@ -73,7 +79,7 @@ func TestEachContactsOwnServerAndToken(t *testing.T) {
 	if got := topics(alice); !slices.Equal(got, []string{"alice-pager"}) {
 		t.Errorf("alice's server got %v", got)
 	}
-	if got := topics(global); !slices.Equal(got, []string{"bob-pager", "dave-pager"}) {
+	if got := topics(global); !slices.Equal(got, []string{"bob-pager", "dave-pager", "erin-pager"}) {
 		t.Errorf("the global server got %v", got)
 	}
 	if got := topics(carol); !slices.Equal(got, []string{"carol-pager"}) {
@@ -82,7 +88,7 @@ func TestEachContactsOwnServerAndToken(t *testing.T) {
 	if got := alice.Authorizations(); !slices.Equal(got, []string{"Bearer " + aliceToken}) {
 		t.Errorf("alice's server saw %q", got)
 	}
-	if got := global.Authorizations(); !slices.Equal(got, []string{"Bearer " + globalToken, "Bearer " + daveToken}) {
+	if got := global.Authorizations(); !slices.Equal(got, []string{"Bearer " + globalToken, "Bearer " + daveToken, "Bearer " + globalToken}) {
 		t.Errorf("the global server saw %q", got)
 	}
 	// Carol's server is open and not providers.ntfy's: it gets no token at all.
@@ -100,7 +106,7 @@ func TestEachContactsOwnServerAndToken(t *testing.T) {
 	if n, _ := alice.Notification("alice-pager", alice.Messages("")[0].ID); n.Revisions != 2 {
 		t.Errorf("alice's page after the update: %+v", n)
 	}
-	if got := alice.Authorizations(); len(got) != 2 || got[1] != "Bearer "+aliceToken || len(global.Authorizations()) != 2 {
+	if got := alice.Authorizations(); len(got) != 2 || got[1] != "Bearer "+aliceToken || len(global.Authorizations()) != 3 {
 		t.Errorf("update: alice's server saw %q, global %d requests", got, len(global.Authorizations()))
 	}
 }
