@@ -28,6 +28,9 @@ const (
 	Resolve  Action = "resolve"
 	Escalate Action = "escalate"
 	Reload   Action = "reload"
+	// Report sends an incident's stakeholder report now, edits the next
+	// one's draft or changes its period: the Comm holder's or an admin's.
+	Report Action = "report"
 )
 
 // OnIncident says whether a acts on one incident.
@@ -47,6 +50,8 @@ type Request struct {
 	// Paged says the incident paged User; the caller reads it only when
 	// Decision.PagedWouldAllow asks, since it costs a timeline read.
 	Paged bool
+	// Comm is who holds the incident's Comm role ("" for nobody), for Report.
+	Comm string
 }
 
 // Decision is the rule's answer. A refusal carries its Reason.
@@ -105,8 +110,14 @@ func responds(cfg *config.Config, user string) bool {
 //   - otherwise admins and responders act on their departments' incidents,
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
-//   - reload is an admin's, of any department.
+//   - reload is an admin's, of any department;
+//   - a report action is the incident's Comm holder's or its department's
+//     admins', whatever global.authorization says, and never the shared
+//     api_token's: what stakeholders read is a person's to say.
 func Decide(cfg *config.Config, req Request) Decision {
+	if req.Action == Report {
+		return decideReport(cfg, req)
+	}
 	if req.User == ServiceActor {
 		if req.Action.OnIncident() {
 			return Decision{Allowed: true}
@@ -144,4 +155,18 @@ func Decide(cfg *config.Config, req Request) Decision {
 
 func refuse(key catalog.Key, args ...any) Decision {
 	return Decision{Reason: Reason{Key: key, Args: args}}
+}
+
+func decideReport(cfg *config.Config, req Request) Decision {
+	if req.User != ServiceActor && cfg.User(req.User) == nil {
+		return refuse("access.unknown", req.User)
+	}
+	if req.User != ServiceActor && (req.User == req.Comm || RoleIn(cfg, req.Department, req.User) == Admin) {
+		return Decision{Allowed: true}
+	}
+	comm := req.Comm
+	if comm == "" {
+		comm = "-"
+	}
+	return refuse("access.comm_only", req.Incident, comm, req.Department)
 }

@@ -88,6 +88,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	s.incidentRunRoutes(mux)
+	s.reportRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	// Provider callbacks are read whole before their signature can be
