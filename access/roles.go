@@ -21,20 +21,27 @@ const (
 // Action is what a person asks of hikyaku.
 type Action string
 
-// The actions. Ack, Resolve and Escalate act on one incident; Reload
-// changes the whole daemon.
+// The actions. Ack, Resolve and Escalate act on one incident; View reads
+// one (the console's incident page); Reload changes the whole daemon.
 const (
 	Ack      Action = "ack"
 	Resolve  Action = "resolve"
 	Escalate Action = "escalate"
+	View     Action = "view"
 	Reload   Action = "reload"
-	// Report sends an incident's stakeholder report now, edits the next
-	// one's draft or changes its period: the Comm holder's or an admin's.
+	// StakeholderReport sends an incident's stakeholder report now, edits
+	// the next one's draft or changes its period: the Comm holder's or an admin's.
+	StakeholderReport Action = "stakeholder_report"
+	// Report reads a department's on-call health report (Department).
 	Report Action = "report"
+	// Cover makes or removes a stored override of Request.For's shifts;
+	// Mute starts or ends a mute of Request.Department.
+	Cover Action = "cover"
+	Mute  Action = "mute"
 )
 
-// OnIncident says whether a acts on one incident.
-func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate }
+// OnIncident says whether a concerns one incident.
+func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate || a == View }
 
 // ServiceActor is the identity of the shared global.api_token: a script
 // of the deployment, not a person.
@@ -50,8 +57,10 @@ type Request struct {
 	// Paged says the incident paged User; the caller reads it only when
 	// Decision.PagedWouldAllow asks, since it costs a timeline read.
 	Paged bool
-	// Comm is who holds the incident's Comm role ("" for nobody), for Report.
+	// Comm is who holds the incident's Comm role ("" for nobody), for StakeholderReport.
 	Comm string
+	// For is whose shifts a Cover changes.
+	For string
 }
 
 // Decision is the rule's answer. A refusal carries its Reason.
@@ -111,15 +120,25 @@ func responds(cfg *config.Config, user string) bool {
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
 //   - reload is an admin's, of any department;
-//   - a report action is the incident's Comm holder's or its department's
+//   - a stakeholder report action is the incident's Comm holder's or its department's
 //     admins', whatever global.authorization says, and never the shared
 //     api_token's: what stakeholders read is a person's to say.
+//   - viewing an incident (View) is for anyone with a role in its
+//     department, viewers included, and anyone it paged: the viewer role
+//     is what lets a person read a department's incidents without acting;
+//   - a department's health report (Report) is for anyone with a role in
+//     it, and for the shared api_token, which reads as the incident list does;
+//   - a cover of one's own shifts is any responder's or admin's, of
+//     anyone's an admin's, of any department (shifts cross departments);
+//   - a mute is an admin's of the department muted;
+//   - under any_user, where nobody has a role, every configured user
+//     covers anyone's shifts and mutes anything.
 func Decide(cfg *config.Config, req Request) Decision {
-	if req.Action == Report {
+	if req.Action == StakeholderReport {
 		return decideReport(cfg, req)
 	}
 	if req.User == ServiceActor {
-		if req.Action.OnIncident() {
+		if req.Action.OnIncident() || req.Action == Report {
 			return Decision{Allowed: true}
 		}
 		return refuse("access.service_admin", string(req.Action))
@@ -127,11 +146,32 @@ func Decide(cfg *config.Config, req Request) Decision {
 	if cfg.User(req.User) == nil {
 		return refuse("access.unknown", req.User)
 	}
+	if req.Action == Report {
+		if cfg.Global.Authorization == config.AuthorizationAnyUser || RoleIn(cfg, req.Department, req.User) != NoRole {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.no_report", req.Department)
+	}
+	switch {
+	case (req.Action == Cover || req.Action == Mute) && cfg.Global.Authorization == config.AuthorizationAnyUser:
+		return Decision{Allowed: true}
+	case req.Action == Cover:
+		if req.For == req.User && responds(cfg, req.User) {
+			return Decision{Allowed: true}
+		}
+		if adminAnywhere(cfg, req.User) {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.cover_own", req.For)
+	case req.Action == Mute:
+		if RoleIn(cfg, req.Department, req.User) == Admin {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.mute_admin", req.Department)
+	}
 	if !req.Action.OnIncident() {
-		for _, d := range cfg.Departments {
-			if RoleIn(cfg, d.ID, req.User) == Admin {
-				return Decision{Allowed: true}
-			}
+		if adminAnywhere(cfg, req.User) {
+			return Decision{Allowed: true}
 		}
 		return refuse("access.admin_only", string(req.Action))
 	}
@@ -139,6 +179,14 @@ func Decide(cfg *config.Config, req Request) Decision {
 		return Decision{Allowed: true}
 	}
 	role := RoleIn(cfg, req.Department, req.User)
+	if req.Action == View {
+		if role != NoRole || req.Paged {
+			return Decision{Allowed: true}
+		}
+		d := refuse("access.no_view", req.Incident, req.Department)
+		d.PagedWouldAllow = true
+		return d
+	}
 	switch {
 	case role == Admin || role == Responder:
 		return Decision{Allowed: true}
@@ -151,6 +199,15 @@ func Decide(cfg *config.Config, req Request) Decision {
 	}
 	d.PagedWouldAllow = !req.Paged && responds(cfg, req.User)
 	return d
+}
+
+func adminAnywhere(cfg *config.Config, user string) bool {
+	for _, d := range cfg.Departments {
+		if RoleIn(cfg, d.ID, user) == Admin {
+			return true
+		}
+	}
+	return false
 }
 
 func refuse(key catalog.Key, args ...any) Decision {

@@ -59,13 +59,17 @@ func TestDecideMatrix(t *testing.T) {
 			Ack:      {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
 			Resolve:  {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
 			Escalate: {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
+			View:     {"", "", "", "access.no_view", "", "access.unknown", ""},
 			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
+			Report:   {"", "", "access.no_report", "access.no_report", "", "access.unknown", ""},
 		},
 		"any_user": {
 			Ack:      {"", "", "", "", "", "access.unknown", ""},
 			Resolve:  {"", "", "", "", "", "access.unknown", ""},
 			Escalate: {"", "", "", "", "", "access.unknown", ""},
+			View:     {"", "", "", "", "", "access.unknown", ""},
 			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
+			Report:   {"", "", "", "", "", "access.unknown", ""},
 		},
 	}
 	for mode, actions := range want {
@@ -73,7 +77,7 @@ func TestDecideMatrix(t *testing.T) {
 		for action, keys := range actions {
 			for i, w := range who {
 				req := Request{User: w.user, Action: action}
-				if action.OnIncident() {
+				if action.OnIncident() || action == Report {
 					req.Incident, req.Department = 7, "ops"
 				}
 				d := Decide(cfg, req)
@@ -99,6 +103,22 @@ func TestPagedViewerStillRefused(t *testing.T) {
 	}
 }
 
+// Being paged lets anyone configured see the incident, role or not: the
+// page asked them to look.
+func TestPagedSeesWithoutRole(t *testing.T) {
+	cfg := load(t, "roles")
+	d := Decide(cfg, Request{User: "oto", Action: View, Incident: 7, Department: "ops"})
+	if d.Allowed || d.Reason.Key != "access.no_view" || !d.PagedWouldAllow {
+		t.Fatalf("oto, not paged: %+v, want refused, a page would allow", d)
+	}
+	if d := Decide(cfg, Request{User: "oto", Action: View, Incident: 7, Department: "ops", Paged: true}); !d.Allowed {
+		t.Fatalf("oto, paged: %+v, want allowed", d)
+	}
+	if got := d.Reason.Text("en"); got != "Incident #7 belongs to ops, where you have no role, and did not page you: you may not see it." {
+		t.Errorf("en: %q", got)
+	}
+}
+
 func TestReasonsInEveryLanguage(t *testing.T) {
 	cfg := load(t, "roles")
 	d := Decide(cfg, Request{User: "oto", Action: Ack, Incident: 7, Department: "ops"})
@@ -107,5 +127,42 @@ func TestReasonsInEveryLanguage(t *testing.T) {
 	}
 	if got := d.Reason.Text("ja"); got != "インシデント #7 は ops のもので、あなたはそこで役割がなく、呼び出されてもいません。何も変更していません。" {
 		t.Errorf("ja: %q", got)
+	}
+}
+
+// A responder covers their own shifts, an admin anyone's; a mute is an
+// admin's of the department muted. Under any_user every configured user
+// does both; the shared token never.
+func TestDecideCoverAndMute(t *testing.T) {
+	for _, mode := range []string{"roles", "any_user"} {
+		cfg := load(t, mode)
+		for _, tc := range []struct {
+			req  Request
+			want catalog.Key
+		}{
+			{Request{User: "rei", Action: Cover, For: "rei"}, ""},
+			{Request{User: "pat", Action: Cover, For: "pat"}, ""},
+			{Request{User: "rei", Action: Cover, For: "pat"}, "access.cover_own"},
+			{Request{User: "vic", Action: Cover, For: "vic"}, "access.cover_own"},
+			{Request{User: "ada", Action: Cover, For: "pat"}, ""},
+			{Request{User: "api", Action: Cover, For: "rei"}, "access.service_admin"},
+			{Request{User: "mallory", Action: Cover, For: "mallory"}, "access.unknown"},
+			{Request{User: "ada", Action: Mute, Department: "ops"}, ""},
+			{Request{User: "ada", Action: Mute, Department: "db"}, "access.mute_admin"},
+			{Request{User: "rei", Action: Mute, Department: "ops"}, "access.mute_admin"},
+			{Request{User: "api", Action: Mute, Department: "ops"}, "access.service_admin"},
+		} {
+			if mode == "any_user" && tc.want != "access.service_admin" && tc.want != "access.unknown" {
+				tc.want = ""
+			}
+			d := Decide(cfg, tc.req)
+			if d.Allowed != (tc.want == "") || d.Reason.Key != tc.want {
+				t.Errorf("%s: %+v: allowed %v reason %q, want %q", mode, tc.req, d.Allowed, d.Reason.Key, tc.want)
+			}
+		}
+	}
+	d := Decide(load(t, "roles"), Request{User: "rei", Action: Cover, For: "pat"})
+	if got := d.Reason.Text("en"); got != "Only a department admin may change who covers pat's shifts; a responder covers their own. Nothing was changed." {
+		t.Errorf("en: %q", got)
 	}
 }

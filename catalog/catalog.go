@@ -1,5 +1,10 @@
 // Package catalog holds every fixed text hikyaku says to people, one file
 // per language: adding a language is adding one file that calls Add.
+//
+// The configuration accepts a language once it is here. The default message
+// templates are the one other place texts live (Alertmanager templates that
+// admins override, channels/template/defaults/<lang>.tmpl); a language with
+// no such file is paged with the English ones until it has one.
 package catalog
 
 import (

@@ -5,11 +5,14 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/alertmanager/timeinterval"
+
+	"github.com/hikyaku/hikyaku/catalog"
 )
 
 // Defaults applied by Load where the file says nothing.
@@ -191,13 +194,26 @@ func (l *loader) location(path, name string, fallback *time.Location) *time.Loca
 	return loc
 }
 
+// quoteList writes ["en" "ja"] as "en" and "ja".
+func quoteList(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = strconv.Quote(s)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
 func (l *loader) language(path string, lang *string, fallback string) {
 	switch *lang {
 	case "":
 		*lang = fallback
-	case "ja", "en":
 	default:
-		l.errAt(path, fmt.Sprintf("language %q: hikyaku speaks \"ja\" and \"en\"", *lang))
+		if !catalog.Has(*lang) {
+			l.errAt(path, fmt.Sprintf("language %q: hikyaku speaks %s", *lang, quoteList(catalog.Languages())))
+		}
 	}
 }
 
@@ -466,6 +482,8 @@ func (l *loader) validateContacts(c *Config, u *User, p string) {
 			l.errAt(path, fmt.Sprintf("unknown contact %q: want %s", k, channelNames(c.channels)))
 		case u.Contacts[k] == "":
 			delete(u.Contacts, k) // an empty value is no contact, as an absent key
+		case spec.Endpoint != "":
+			l.validateEndpoint(u, k, spec, path)
 		case spec.Check != nil:
 			if err := spec.Check(u.Contacts[k]); err != nil {
 				l.errAt(path, err.Error())

@@ -83,12 +83,17 @@ func (e *Engine) pagedUser(ctx context.Context, id int64, user string) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("router: timeline of incident %d: %w", id, err)
 	}
+	return pagedIn(evs, user), nil
+}
+
+// pagedIn says whether timeline evs has a page that reached user.
+func pagedIn(evs []store.Event, user string) bool {
 	for _, ev := range evs {
 		if ev.Type == "notified" && ev.Detail["kind"] == "page" && ev.Detail["to"] == user {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // apiReload is POST /api/v1/reload: a reload by an admin's own token, from

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/template"
 	"github.com/hikyaku/hikyaku/store"
@@ -270,7 +271,7 @@ func bundleMessage(msgs []*channels.Message, key string, items []bundled) *chann
 	// names every incident, instead of the first group's summary.
 	m.Data = nil
 	m.BodyTemplate = ""
-	ja := m.Language == "ja"
+	t := catalog.For(m.Language)
 	var lines, hints, spoken []string
 	firing := 0
 	for _, bm := range msgs {
@@ -288,22 +289,11 @@ func bundleMessage(msgs []*channels.Message, key string, items []bundled) *chann
 		lines = append(lines, line+" "+title)
 		spoken = append(spoken, fmt.Sprintf("%d %s", bm.IncidentID, title))
 		firing += bm.Incident.FiringAlerts
-		if ja {
-			hints = append(hints, fmt.Sprintf("「%d ack」", bm.IncidentID))
-		} else {
-			hints = append(hints, fmt.Sprintf("\"%d ack\"", bm.IncidentID))
-		}
+		hints = append(hints, t.T("bundle.hint", bm.IncidentID))
 	}
 	m.Incident.FiringAlerts = firing
-	if ja {
-		m.Subject = fmt.Sprintf("%d件のインシデント: %s", len(msgs), strings.Join(spoken, "、"))
-		m.Text = fmt.Sprintf("[hikyaku] %d件のインシデントで呼び出しています\n%s\n了解は%sと返信",
-			len(msgs), strings.Join(lines, "\n"), strings.Join(hints, ""))
-	} else {
-		m.Subject = fmt.Sprintf("%d incidents: %s", len(msgs), strings.Join(spoken, "; "))
-		m.Text = fmt.Sprintf("[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
-			len(msgs), strings.Join(lines, "\n"), strings.Join(hints, " or "))
-	}
+	m.Subject = t.T("bundle.subject", len(msgs), strings.Join(spoken, t.T("bundle.subject_sep")))
+	m.Text = t.T("bundle.text", len(msgs), strings.Join(lines, "\n"), strings.Join(hints, t.T("bundle.hint_sep")))
 	cb := callback{Incident: items[0].inc.ID, Payload: items[0].p, Sent: sentKey(m.IdempotencyKey)}
 	for _, it := range items[1:] {
 		cb.More = append(cb.More, callback{Incident: it.inc.ID, Payload: it.p})

@@ -24,13 +24,14 @@ var incidentPage = template.Must(template.New("incident").Parse(`<!doctype html>
 <title>#{{.ID}} hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
 form{display:inline}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
-td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}.muted{color:#555;font-size:.9em}
-@media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 1.4fr;gap:2em}}</style></head>
+td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}td:first-child,td:nth-child(2){white-space:nowrap}td:last-child{overflow-wrap:anywhere}.muted{color:#555;font-size:.9em}
+@media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 2fr;gap:2em}}</style></head>
 <body><p><a href="{{.Home}}">{{.BackText}}</a></p>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 <h1>#{{.ID}} {{.Summary}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
-{{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{.Label}}</button></form>
+{{if .ReadOnly}}<p class="muted">{{.ReadOnly}}</p>{{end}}
+{{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><input type="hidden" name="from" value="incident"><button>{{.Label}}</button></form>
 {{end}}
 <p class="muted">{{.TimesIn}}</p>
 <div class="cols"><section><h2>{{.PlanHeading}}</h2><p class="muted">{{.PlanNote}}</p>
@@ -54,15 +55,15 @@ type planRow struct{ At, Step, Who, Channel string }
 const planHorizon = 24 * time.Hour
 
 type incidentView struct {
-	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn string
-	ID                                                                    int64
-	Facts                                                                 [][2]string
-	Forms                                                                 []consoleForm
-	Columns                                                               []string
-	Events                                                                []consoleEvent
-	PlanHeading, PlanNote, NoPlan                                         string
-	PlanColumns                                                           []string
-	Plan                                                                  []planRow
+	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn, ReadOnly string
+	ID                                                                              int64
+	Facts                                                                           [][2]string
+	Forms                                                                           []consoleForm
+	Columns                                                                         []string
+	Events                                                                          []consoleEvent
+	PlanHeading, PlanNote, NoPlan                                                   string
+	PlanColumns                                                                     []string
+	Plan                                                                            []planRow
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -104,6 +105,11 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
 		return
 	}
+	if d := s.decideOn(id.User, access.View, inc, tl); !d.Allowed {
+		s.Engine.log.Info("console: incident page refused by the roles", "incident", n, "user", id.User, "department", inc.Department)
+		http.Error(w, d.Reason.Text(lang), http.StatusForbidden)
+		return
+	}
 	v := incidentView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back"), Notice: notice, ID: inc.ID,
 		Summary: summary(inc), CSRF: s.Auth.CSRFToken(id.Session), TimelineHeading: t.T("console.timeline"),
 		TimesIn: t.T("console.times_in", s.Engine.now().In(loc).Format("MST"), loc.String()),
@@ -118,7 +124,13 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 	if inc.AckedBy != "" {
 		v.Facts = append(v.Facts, [2]string{t.T("console.fact_acked"), inc.AckedBy + ", " + viewerTime(inc.AckedAt, loc)})
 	}
-	if inc.Status != store.StatusResolved {
+	// Ack, resolve and escalate follow one rule: a person it refuses sees
+	// no buttons to press, only why (the posts are refused all the same).
+	mayAct := s.decideOn(id.User, access.Ack, inc, tl).Allowed
+	if !mayAct {
+		v.ReadOnly = t.T("console.read_only")
+	}
+	if inc.Status != store.StatusResolved && mayAct {
 		for _, verb := range consoleVerbs {
 			if verb == "ack" && inc.Status != store.StatusOpen {
 				continue
@@ -166,16 +178,17 @@ func eventDetail(d map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
-// consoleAct resolves or escalates as the signed-in user through
-// Engine.Act and shows the incident again with what happened.
+// consoleAct acts as the signed-in user through Engine.Act and shows the
+// incident again with what happened; an ack from the Now page (no
+// from=incident) answers with the Now page instead.
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.signedIn(w, r)
 	if !ok {
 		return
 	}
 	verb := r.PathValue("verb")
-	if verb == "ack" {
-		s.consoleAck(w, r)
+	if verb == "ack" && r.PostFormValue("from") != "incident" {
+		s.consoleAck(w, r) // the Now page's button: the answer is the Now page
 		return
 	}
 	if !slices.Contains(consoleVerbs, verb) {
@@ -189,14 +202,22 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, _, _ := s.viewer(id)
 	ctx := WithAuditSource(r.Context(), AuditSource{Addr: r.RemoteAddr, User: id.User})
-	_, _, err = s.Engine.Act(ctx, Action{Incident: n, Verb: verb, User: id.User, Via: "console"})
+	inc, _, err := s.Engine.Act(ctx, Action{Incident: n, Verb: verb, User: id.User, Via: "console"})
 	if err != nil {
 		code := apiStatus(err)
 		if errors.Is(err, ErrForbidden) {
 			code = http.StatusForbidden
 		}
-		s.renderIncident(w, r, id, n, catalog.Text(lang, "console.act_failed", n, verb, err.Error()), code)
+		why := err.Error()
+		if reason := ForbiddenReason(s.Engine.Policies().Config(), err, id.User); reason != "" {
+			why = reason // the roles' reason, in the person's language
+		}
+		s.renderIncident(w, r, id, n, catalog.Text(lang, "console.act_failed", n, verb, why), code)
 		return
 	}
-	s.renderIncident(w, r, id, n, catalog.Text(lang, "console.acted", n, verb, id.User), http.StatusOK)
+	notice := catalog.Text(lang, "console.acted", n, verb, id.User)
+	if verb == "ack" {
+		notice = catalog.Text(lang, "console.acked", inc.ID, inc.AckedBy)
+	}
+	s.renderIncident(w, r, id, n, notice, http.StatusOK)
 }

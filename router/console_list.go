@@ -81,6 +81,9 @@ func (s *Server) consoleList(w http.ResponseWriter, r *http.Request) {
 	var page store.Page
 	if err == nil {
 		page, err = s.Engine.Store().Query(r.Context(), opt)
+		if err == nil {
+			page.Incidents, err = s.visible(r.Context(), id.User, page.Incidents)
+		}
 		if err != nil && !errors.Is(err, store.ErrBadCursor) {
 			s.Engine.log.Error("console: listing incidents failed", "user", id.User, "err", err)
 			http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)

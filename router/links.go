@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/store"
 )
 
@@ -125,11 +126,8 @@ var linkEvents = map[string]string{"ack": "acked", "resolve": "resolved", "escal
 // usedLink tells the person pressing a link that already acted what it did
 // and when; the incident's timeline has the line.
 func (e *Engine) usedLink(ctx context.Context, l link, lang string) string {
-	words := wordsFor(usedTexts, lang)
-	verb := actionWords["en"][l.Action]
-	if w, ok := actionWords[lang][l.Action]; ok {
-		verb = w
-	}
+	t := catalog.For(lang)
+	verb := t.T(catalog.Key("link.verb." + l.Action))
 	tl, err := e.opts.Store.Timeline(ctx, l.Incident)
 	if err != nil {
 		e.log.Warn("reading the timeline for a used link's page failed", "incident", l.Incident, "err", err)
@@ -144,34 +142,10 @@ func (e *Engine) usedLink(ctx context.Context, l link, lang string) string {
 	for i := len(tl) - 1; i >= 0; i-- {
 		ev := tl[i]
 		if ev.Type == linkEvents[l.Action] && ev.Actor == l.User && ev.Detail["via"] == "link" {
-			return fmt.Sprintf(words.done, verb, ev.At.In(loc).Format("2006-01-02 15:04:05 MST"), l.User)
+			return t.T("link.used.done", verb, ev.At.In(loc).Format("2006-01-02 15:04:05 MST"), l.User)
 		}
 	}
-	return fmt.Sprintf(words.unknown, verb)
-}
-
-// usedWords are the used-link page's texts: what was done (verb, time, by
-// whom), and the text when the timeline shows no such line.
-type usedWords struct{ done, unknown string }
-
-// wordsFor picks a text table by language, English when there is none.
-func wordsFor[T any](texts map[string]T, lang string) T {
-	if wd, ok := texts[lang]; ok {
-		return wd
-	}
-	return texts["en"]
-}
-
-var usedTexts = map[string]usedWords{
-	"en": {done: "Already done: %s at %s by %s. This link acts once; nothing was changed now.",
-		unknown: "This %s link was used before. It acts once; nothing was changed now."},
-	"ja": {done: "実行済みです: %s（%s、%s）。このリンクは一度だけ有効です。今回は何も変更していません。",
-		unknown: "この「%s」リンクは使用済みです。一度だけ有効です。今回は何も変更していません。"},
-}
-
-var actionWords = map[string]map[string]string{
-	"en": {"ack": "Acknowledge", "resolve": "Resolve", "escalate": "Escalate"},
-	"ja": {"ack": "了解（エスカレーション停止）", "resolve": "解決", "escalate": "エスカレーション"},
+	return t.T("link.used.unknown", verb)
 }
 
 var linkPage = template.Must(template.New("link").Parse(`<!doctype html>
@@ -207,22 +181,20 @@ func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 		linkPage.Execute(w, linkView{Error: err.Error()})
 		return
 	}
-	lang := "en"
+	var lang string
 	if u := e.Policies().Config().User(l.User); u != nil {
 		lang = u.Language
 	} else {
 		w.WriteHeader(http.StatusForbidden)
-		linkPage.Execute(w, linkView{ID: l.Incident, Error: "this link's user is no longer configured"})
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: catalog.Text(e.Policies().Config().Global.Language, "link.error.user_gone")})
 		return
 	}
-	words := actionWords[lang]
-	if words == nil {
-		words = actionWords["en"]
-	}
+	t := catalog.For(lang)
+	verb := t.T(catalog.Key("link.verb." + l.Action))
 	inc, err := e.opts.Store.Get(r.Context(), l.Incident)
 	if err != nil {
 		w.WriteHeader(http.StatusNotFound)
-		linkPage.Execute(w, linkView{ID: l.Incident, Error: "no such incident"})
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: t.T("link.error.no_incident")})
 		return
 	}
 	// A link acts once: it is a bearer token, and a browser's resubmit, a
@@ -240,7 +212,7 @@ func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 			linkPage.Execute(w, linkView{ID: l.Incident, Done: e.usedLink(r.Context(), l, lang)})
 			return
 		}
-		linkPage.Execute(w, linkView{ID: inc.ID, Summary: summary(inc), Button: words[l.Action]})
+		linkPage.Execute(w, linkView{ID: inc.ID, Summary: summary(inc), Button: verb})
 		return
 	}
 	a := Action{Incident: l.Incident, Verb: l.Action, User: l.User, Via: "link", Dedup: linkKey(token)}
@@ -250,15 +222,15 @@ func (s *Server) actLink(w http.ResponseWriter, r *http.Request) {
 		linkPage.Execute(w, linkView{ID: l.Incident, Done: e.usedLink(r.Context(), l, lang)})
 	case errors.Is(err, ErrResolved):
 		w.WriteHeader(http.StatusConflict)
-		linkPage.Execute(w, linkView{ID: l.Incident, Error: "already resolved"})
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: t.T("link.error.resolved")})
 	case errors.Is(err, ErrForbidden):
 		w.WriteHeader(http.StatusForbidden)
 		linkPage.Execute(w, linkView{ID: l.Incident, Error: ForbiddenReason(e.Policies().Config(), err, l.User)})
 	case err != nil:
 		w.WriteHeader(http.StatusServiceUnavailable)
-		linkPage.Execute(w, linkView{ID: l.Incident, Error: "could not record it, please try again"})
+		linkPage.Execute(w, linkView{ID: l.Incident, Error: t.T("link.error.failed")})
 	default:
-		linkPage.Execute(w, linkView{ID: inc.ID, Done: fmt.Sprintf("%s: %s (%s)", words[l.Action], inc.Status, l.User)})
+		linkPage.Execute(w, linkView{ID: inc.ID, Done: fmt.Sprintf("%s: %s (%s)", verb, inc.Status, l.User)})
 	}
 }
 

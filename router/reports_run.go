@@ -125,13 +125,13 @@ func (e *Engine) authorizeReport(ctx context.Context, c ReportChange) error {
 		return fmt.Errorf("router: incident %d: %w", c.Incident, err)
 	}
 	cfg := e.Policies().Config()
-	d := access.Decide(cfg, access.Request{User: c.Actor, Action: access.Report, Incident: c.Incident,
+	d := access.Decide(cfg, access.Request{User: c.Actor, Action: access.StakeholderReport, Incident: c.Incident,
 		Department: cur.Department, Comm: cur.Roles["comm"]})
 	if d.Allowed {
 		return nil
 	}
 	refusal := &ForbiddenError{Reason: d.Reason}
-	ev := event(e.now(), "refused", c.Actor, "verb", string(access.Report), "via", c.Via, "reason", refusal.Error())
+	ev := event(e.now(), "refused", c.Actor, "verb", string(access.StakeholderReport), "via", c.Via, "reason", refusal.Error())
 	if err := e.record(ctx, c.Incident, nil, ev); err != nil && !errors.Is(err, store.ErrNotFound) {
 		e.log.Error("a refused report action could not be put on the timeline", "incident", c.Incident, "user", c.Actor, "err", err)
 	}

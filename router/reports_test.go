@@ -14,9 +14,9 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// reportConfig is runConfig with a Japanese stakeholder beside boss, an
+// stakeholderReportConfig is runConfig with a Japanese stakeholder beside boss, an
 // admin (carol) and responders (alice, bob) in the department.
-var reportConfig = strings.Replace(strings.Replace(runConfig,
+var stakeholderReportConfig = strings.Replace(strings.Replace(runConfig,
 	"  - {id: boss, contacts: {email: boss@example.com}}",
 	"  - {id: boss, contacts: {email: boss@example.com}}\n  - {id: kumi, language: ja, contacts: {email: kumi@example.com}}", 1),
 	"      users: [boss]\n      update_every: 30m",
@@ -57,7 +57,7 @@ func (h *harness) advanceToUTC(hhmm string) {
 // that moves it again, and the final report, in English and Japanese; and
 // a second incident resolved with no field known.
 func TestReportsContentAndTiming(t *testing.T) {
-	h := newHarness(t, reportConfig)
+	h := newHarness(t, stakeholderReportConfig)
 	ctx := context.Background()
 	id := h.post("firing", "g1", map[string]string{"alertname": "DiskFull", "instance": "db-1"})[0].ID
 	h.advance(0) // 05:00Z, 06:00 CET: the initial report
@@ -143,7 +143,7 @@ func TestReportsContentAndTiming(t *testing.T) {
 // TestReportActionsAreCommsOrAdmins: the Comm holder and a department admin
 // may; another responder and the shared token get 403 and a refused event.
 func TestReportActionsAreCommsOrAdmins(t *testing.T) {
-	h := newHarness(t, reportConfig)
+	h := newHarness(t, stakeholderReportConfig)
 	s := &Server{Engine: h.engine}
 	srv := httptest.NewServer(s.Handler())
 	admin := httptest.NewServer(s.AdminHandler())

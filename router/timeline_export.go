@@ -387,9 +387,10 @@ func (s *Server) getTimeline(_ http.ResponseWriter, r *http.Request) (any, error
 	switch lang {
 	case "":
 		lang = cfg.Global.Language
-	case "en", "ja":
 	default:
-		return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("lang %q: want en or ja", lang)}
+		if !catalog.Has(lang) {
+			return nil, &httpError{http.StatusBadRequest, fmt.Sprintf("lang %q: want one of %s", lang, strings.Join(catalog.Languages(), ", "))}
+		}
 	}
 	inc, err := s.Engine.Store().Get(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {

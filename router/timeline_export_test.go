@@ -102,7 +102,7 @@ func TestTimelineJSONFigures(t *testing.T) {
 		want  string
 	}{
 		{"?format=pdf", 400, `format "pdf": want json or markdown`},
-		{"?lang=fr", 400, `lang "fr": want en or ja`},
+		{"?lang=fr", 400, `lang "fr": want one of en, ja`},
 	} {
 		if code, body := do(t, "GET", api+"/1/timeline"+tc.query, "test-api-token", nil); code != tc.code || !strings.Contains(body, tc.want) {
 			t.Errorf("%s: %d %s", tc.query, code, body)

@@ -9,6 +9,7 @@ import (
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 )
 
@@ -30,26 +31,14 @@ type alertLine struct {
 	Status, Name, Summary string
 }
 
-// words are the labels of the facts, per language.
-var words = map[string]map[string]string{
-	"en": {"incident": "Incident", "severity": "Severity", "department": "Department", "status": "Status",
-		"step": "Escalation step", "alerts": "Alerts", "firing": "firing", "resolved": "resolved",
-		"more": "and %d more", "link": "Open the incident", "next": "Next update"},
-	"ja": {"incident": "インシデント", "severity": "重大度", "department": "部署", "status": "状態",
-		"step": "エスカレーション段階", "alerts": "アラート", "firing": "発報中", "resolved": "解決済み",
-		"more": "ほか%d件", "link": "インシデントを開く", "next": "次回の報告"},
-}
-
 func newBody(m *channels.Message) body {
-	w := words["en"]
-	if m.Language == "ja" {
-		w = words["ja"]
-	}
+	t := catalog.For(m.Language)
+	w := func(k string) string { return t.T(catalog.Key("email.label." + k)) }
 	inc := m.Incident
-	b := body{Text: m.Text, URL: inc.URL, LinkTag: w["link"]}
+	b := body{Text: m.Text, URL: inc.URL, LinkTag: w("link")}
 	add := func(k, v string) {
 		if v != "" {
-			b.Facts = append(b.Facts, [2]string{w[k], v})
+			b.Facts = append(b.Facts, [2]string{w(k), v})
 		}
 	}
 	if inc.ID != 0 {
@@ -62,7 +51,7 @@ func newBody(m *channels.Message) body {
 		add("step", fmt.Sprint(inc.Step))
 	}
 	if inc.FiringAlerts+inc.ResolvedAlerts > 0 {
-		add("alerts", fmt.Sprintf("%d %s, %d %s", inc.FiringAlerts, w["firing"], inc.ResolvedAlerts, w["resolved"]))
+		add("alerts", fmt.Sprintf("%d %s, %d %s", inc.FiringAlerts, w("firing"), inc.ResolvedAlerts, w("resolved")))
 	}
 	if !inc.NextUpdate.IsZero() {
 		add("next", inc.NextUpdate.Format("2006-01-02 15:04 MST"))
@@ -80,9 +69,9 @@ func newBody(m *channels.Message) body {
 			if summary == "" {
 				summary = a.Annotations["description"]
 			}
-			status := w["firing"]
+			status := w("firing")
 			if a.Status == "resolved" {
-				status = w["resolved"]
+				status = w("resolved")
 			}
 			// The instance tells apart alerts of one group that share a summary.
 			name := a.Labels["alertname"]
@@ -93,7 +82,7 @@ func newBody(m *channels.Message) body {
 		}
 	}
 	if b.More > 0 {
-		b.Alerts = append(b.Alerts, alertLine{Summary: fmt.Sprintf(w["more"], b.More)})
+		b.Alerts = append(b.Alerts, alertLine{Summary: t.T("email.label.more", b.More)})
 	}
 	return b
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/template"
 )
@@ -29,19 +30,18 @@ type labels struct {
 	ack, resolve, escalate, severity, department, incident, step, runbook, dashboard, open string
 }
 
-var words = map[string]labels{
-	"en": {"Ack", "Resolve", "Escalate", "Severity", "Department", "Incident", "Step", "Runbook", "Dashboard", "Open incident"},
-	"ja": {"了解", "解決", "エスカレート", "重大度", "部門", "インシデント", "ステップ", "手順書", "ダッシュボード", "インシデントを開く"},
+func labelsFor(lang string) labels {
+	t := catalog.For(lang)
+	return labels{t.T("slack.button.ack"), t.T("slack.button.resolve"), t.T("slack.button.escalate"),
+		t.T("slack.label.severity"), t.T("slack.label.department"), t.T("slack.label.incident"), t.T("slack.label.step"),
+		t.T("slack.button.runbook"), t.T("slack.button.dashboard"), t.T("slack.button.open")}
 }
 
 // Blocks lays m out: the subject as header, the text, a context line with
 // severity, department and incident id, link buttons, and, while a page is
 // open, the Ack / Resolve / Escalate buttons.
 func Blocks(m *channels.Message) []slack.Block {
-	w, ok := words[m.Language]
-	if !ok {
-		w = words["en"]
-	}
+	w := labelsFor(m.Language)
 	inc := m.Incident
 	id := strconv.FormatInt(m.IncidentID, 10)
 	if inc.ID != 0 {
@@ -101,23 +101,15 @@ func Blocks(m *channels.Message) []slack.Block {
 
 // status says who acted once the incident is no longer open.
 func status(lang string, inc *channels.Incident) string {
-	ja := lang == "ja"
+	t := catalog.For(lang)
 	switch inc.Status {
 	case "acked":
-		switch {
-		case ja && inc.AckedBy != "":
-			return "対応中 (担当: " + inc.AckedBy + ")"
-		case ja:
-			return "対応中"
-		case inc.AckedBy != "":
-			return "Acknowledged by " + inc.AckedBy
+		if inc.AckedBy != "" {
+			return t.T("slack.status.acked_by", inc.AckedBy)
 		}
-		return "Acknowledged"
+		return t.T("slack.status.acked")
 	case "resolved":
-		if ja {
-			return "解決済み"
-		}
-		return "Resolved"
+		return t.T("slack.status.resolved")
 	}
 	return ""
 }

@@ -37,10 +37,6 @@ const budget = 2500 * time.Millisecond
 // message the button was on, a few kilobytes.
 const maxInteractionBytes = 1 << 20
 
-// The answers stay English, as they were before the catalog held them:
-// the presser's language is a change of its own (issue 10 moves code only).
-const answerLanguage = "en"
-
 var verbs = map[string]channels.Verb{
 	ActionAck:      channels.Ack,
 	ActionResolve:  channels.Resolve,
@@ -143,7 +139,9 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 	if act == nil {
 		return "" // a link button (runbook, dashboard): Slack opened the URL
 	}
-	t := catalog.For(answerLanguage)
+	// Someone hikyaku does not know is answered in global.language; a user
+	// in their own.
+	t := catalog.For(in.r.Config().Global.Language)
 	log := in.log.With("slack_user", cb.User.ID, "action", act.ActionID, "value", act.Value)
 	var u *config.User
 	if cb.User.ID != "" {
@@ -155,6 +153,7 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 		log.Warn("slack button pressed by someone who is no hikyaku user: nothing changed")
 		return t.T("slack.not_user", cb.User.ID)
 	}
+	t = catalog.For(u.Language)
 	id, err := strconv.ParseInt(act.Value, 10, 64)
 	if err != nil || id <= 0 {
 		log.Warn("slack button with a value that is no incident id")

@@ -128,36 +128,46 @@ func TestPressActs(t *testing.T) {
 	}
 }
 
-// TestPressOutcomes: what the presser alone is told.
+// TestPressOutcomes: what the presser alone is told, in the presser's
+// language: kenji's is ja, alice's the default en.
 func TestPressOutcomes(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		res  channels.Result
-		err  error
-		want []string
+		name   string
+		res    channels.Result
+		err    error
+		en, ja []string
 	}{
-		{"acked by another", channels.Result{Outcome: channels.AlreadyAcked, Incident: channels.Incident{AckedBy: "alice"}}, nil,
-			[]string{"Incident #12 was already acknowledged by alice."}},
-		{"resolved", channels.Result{Outcome: channels.AlreadyResolved}, nil, []string{"Incident #12 is already resolved: nothing was changed."}},
-		{"not found", channels.Result{Outcome: channels.NotFound}, nil, []string{"There is no incident #12: nothing was changed."}},
-		{"forbidden", channels.Result{Outcome: channels.Forbidden, Reason: "You are a viewer in ops: viewers read, they do not act. Nothing was changed."}, nil,
-			[]string{"You are a viewer in ops: viewers read, they do not act. Nothing was changed."}},
-		{"store down", channels.Result{}, errors.New("store down"), []string{"Could not record that for incident #12, please try again."}},
-		{"replayed", channels.Result{Outcome: channels.Replayed}, nil, nil},
+		{"acked by another", channels.Result{Outcome: channels.AlreadyAcked, Incident: channels.Incident{AckedBy: "bob"}}, nil,
+			[]string{"Incident #12 was already acknowledged by bob."}, []string{"インシデント #12 はbobさんが既に了解済みです。"}},
+		{"resolved", channels.Result{Outcome: channels.AlreadyResolved}, nil,
+			[]string{"Incident #12 is already resolved: nothing was changed."}, []string{"インシデント #12 は既に解決済みです。何も変更していません。"}},
+		{"not found", channels.Result{Outcome: channels.NotFound}, nil,
+			[]string{"There is no incident #12: nothing was changed."}, []string{"インシデント #12 はありません。何も変更していません。"}},
+		{"forbidden", channels.Result{Outcome: channels.Forbidden, Reason: "the engine's reason"}, nil,
+			[]string{"the engine's reason"}, []string{"the engine's reason"}},
+		{"store down", channels.Result{}, errors.New("store down"),
+			[]string{"Could not record that for incident #12, please try again."}, []string{"インシデント #12 への操作を記録できませんでした。もう一度押してください。"}},
+		{"replayed", channels.Result{Outcome: channels.Replayed}, nil, nil, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := newPressRig(t)
-			p.r.ActFunc = func(channels.Action) (channels.Result, error) { return tc.res, tc.err }
-			if code := p.press("U0KENJI", ActionAck, "12", "1700000100.000001"); code != http.StatusOK {
-				t.Errorf("answered Slack %d, want 200", code)
-			}
-			if got := p.answers(); !slices.Equal(got, tc.want) {
-				t.Errorf("told %q, want %q", got, tc.want)
-			}
-			if held := p.r.WasSeen("slack:U0KENJI:1700000100.000001"); held == (tc.err != nil) {
-				t.Errorf("replay record held: %v", held)
-			}
-		})
+		for _, who := range []struct{ slackID, lang string }{{"U0ALICE", "en"}, {"U0KENJI", "ja"}} {
+			t.Run(tc.name+"/"+who.lang, func(t *testing.T) {
+				p := newPressRig(t)
+				p.r.ActFunc = func(channels.Action) (channels.Result, error) { return tc.res, tc.err }
+				if code := p.press(who.slackID, ActionAck, "12", "1700000100.000001"); code != http.StatusOK {
+					t.Errorf("answered Slack %d, want 200", code)
+				}
+				want := tc.en
+				if who.lang == "ja" {
+					want = tc.ja
+				}
+				if got := p.answers(); !slices.Equal(got, want) {
+					t.Errorf("told %q, want %q", got, want)
+				}
+				if held := p.r.WasSeen("slack:" + who.slackID + ":1700000100.000001"); held == (tc.err != nil) {
+					t.Errorf("replay record held: %v", held)
+				}
+			})
+		}
 	}
 }
 

@@ -3,11 +3,13 @@ package template
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"slices"
 	"time"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 )
 
@@ -154,10 +156,11 @@ func appendNew(list []string, v string) []string {
 	return append(list, v)
 }
 
-// lang maps anything but Japanese to English, the fallback of every template.
+// lang is l when hikyaku has default templates in it, else English, the
+// fallback of every template.
 func lang(l string) string {
-	if l == "ja" {
-		return "ja"
+	if _, err := fs.Stat(defaultFiles, "defaults/"+l+".tmpl"); err == nil {
+		return l
 	}
 	return "en"
 }
@@ -165,44 +168,26 @@ func lang(l string) string {
 // ackHint says how to acknowledge on each channel. Replies carry the id, so
 // someone paged for two incidents acknowledges the right one.
 func ackHint(channel, lang string, inc *channels.Incident) string {
-	ja, id := lang == "ja", inc.ID
+	t, id := catalog.For(lang), inc.ID
 	switch channel {
 	case "sms":
-		if ja {
-			return fmt.Sprintf("了解は「%d ack」と返信", id)
-		}
-		return fmt.Sprintf("Reply \"%d ack\" to acknowledge", id)
+		return t.T("hint.ack.sms", id)
 	case "email":
-		if ja {
-			return fmt.Sprintf("了解するにはこのメールに「%d ack」と返信してください", id)
-		}
-		return fmt.Sprintf("Reply \"%d ack\" to this email to acknowledge", id)
+		return t.T("hint.ack.email", id)
 	case "voice":
-		if ja {
-			return "了解する場合は1を押してください"
-		}
-		return "Press 1 to acknowledge"
+		return t.T("hint.ack.voice")
 	case "slack":
-		if ja {
-			return "「了解」ボタンで了解できます"
-		}
-		return "Press Ack to acknowledge"
+		return t.T("hint.ack.slack")
 	}
 	target := fmt.Sprintf("/api/v1/incidents/%d/ack", id)
 	if inc.URL != "" {
 		target = inc.URL + "/ack"
 	}
-	if ja {
-		return "了解は POST " + target
-	}
-	return "Acknowledge: POST " + target
+	return t.T("hint.ack.api", target)
 }
 
 // formatTime writes t in its own zone (the router puts it in the
 // recipient's) the way each language writes a time of day.
 func formatTime(t time.Time, lang string) string {
-	if lang == "ja" {
-		return t.Format("1月2日 15:04 (MST)")
-	}
-	return t.Format("Mon 2 Jan 15:04 MST")
+	return t.Format(catalog.Text(lang, "time.layout"))
 }

@@ -27,14 +27,6 @@ func SMSReply(text string) (string, error) {
 	return doc, nil
 }
 
-// speechFor is the voice and prompts of language, English for any other.
-func speechFor(language string) speech {
-	if sp, ok := speeches[language]; ok {
-		return sp
-	}
-	return speeches["en"]
-}
-
 // SayAndHangUp answers a keypad press: text read in the person's language,
 // then the call ends. An empty text only hangs up.
 func SayAndHangUp(language, text string) (string, error) {

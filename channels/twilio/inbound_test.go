@@ -38,7 +38,7 @@ func TestSayAndHangUpSpeaksTheLanguage(t *testing.T) {
 		}
 	}
 	doc, _ := Goodbye("ja")
-	if r := parseTwiML(t, doc); r.Verbs[0].Text != speeches["ja"].noAnswer {
+	if r := parseTwiML(t, doc); r.Verbs[0].Text != speechFor("ja").noAnswer {
 		t.Errorf("Goodbye(ja) = %s", doc)
 	}
 }
@@ -67,7 +67,7 @@ func TestRepromptReportsSilence(t *testing.T) {
 	if g.Action != action || g.ActionOnEmptyResult != "true" || g.NumDigits != "1" {
 		t.Fatalf("gather %+v", g)
 	}
-	if !slices.Equal(g.Say, []string{"Sorry.", speeches["en"].prompt}) {
+	if !slices.Equal(g.Say, []string{"Sorry.", speechFor("en").prompt}) {
 		t.Fatalf("said %q", g.Say)
 	}
 	if got := names(parseTwiML(t, doc).Verbs); !slices.Equal(got, []string{"Gather", "Say", "Hangup"}) {

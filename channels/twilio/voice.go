@@ -11,6 +11,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 	"github.com/twilio/twilio-go/twiml"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 )
 
@@ -68,7 +69,9 @@ func (v *Voice) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 	return rc, nil
 }
 
-// speech is what a call says in one language.
+// speech is what a call says in one language, from the catalog: the
+// text-to-speech voice and language are a language's texts too, so adding a
+// language is adding its catalog file.
 type speech struct {
 	voice, language string
 	intro           func(m *channels.Message, summary string) string
@@ -76,29 +79,22 @@ type speech struct {
 	noAnswer        string
 }
 
-var speeches = map[string]speech{
-	"ja": {
-		voice: "Polly.Mizuki", language: "ja-JP",
+// speechFor is language's speech; the catalog falls back to English for a
+// language it does not have.
+func speechFor(language string) speech {
+	t := catalog.For(language)
+	return speech{
+		voice: t.T("voice.tts.voice"), language: t.T("voice.tts.language"),
 		intro: func(m *channels.Message, summary string) string {
-			return fmt.Sprintf("飛脚からの呼び出しです。%s、重大度%s。%s。アラート%d件。インシデント番号%d。",
-				m.Incident.Department, m.Incident.Severity, summary, m.Incident.FiringAlerts, m.IncidentID)
-		},
-		prompt:   "了解するには1を、エスカレーションするには2を、解決済みにするには3を押してください。",
-		noAnswer: "応答がありませんでした。通話を終了します。",
-	},
-	"en": {
-		voice: "Polly.Joanna", language: "en-US",
-		intro: func(m *channels.Message, summary string) string {
-			alerts := "alerts"
+			alerts := t.T("voice.alerts.other", m.Incident.FiringAlerts)
 			if m.Incident.FiringAlerts == 1 {
-				alerts = "alert"
+				alerts = t.T("voice.alerts.one", m.Incident.FiringAlerts)
 			}
-			return fmt.Sprintf("This is hikyaku. %s, severity %s. %s. %d %s firing. Incident number %d.",
-				m.Incident.Department, m.Incident.Severity, summary, m.Incident.FiringAlerts, alerts, m.IncidentID)
+			return t.T("voice.intro", m.Incident.Department, m.Incident.Severity, summary, alerts, m.IncidentID)
 		},
-		prompt:   "Press 1 to acknowledge, 2 to escalate, or 3 to resolve.",
-		noAnswer: "No answer was received. Goodbye.",
-	},
+		prompt:   t.T("voice.prompt"),
+		noAnswer: t.T("voice.no_answer"),
+	}
 }
 
 // TwiML is the call's script: the page read in the person's language with
@@ -106,10 +102,7 @@ var speeches = map[string]speech{
 // <Gather> so a key pressed while it is still being read counts. Without a
 // gather URL (no external_url) the call can only read the page.
 func (v *Voice) TwiML(m *channels.Message) (string, error) {
-	sp, ok := speeches[m.Language]
-	if !ok {
-		sp = speeches["en"]
-	}
+	sp := speechFor(m.Language)
 	say := func(text string) twiml.Element {
 		return &twiml.VoiceSay{Message: text, Voice: sp.voice, Language: sp.language}
 	}

@@ -125,9 +125,13 @@ type ackEnv struct {
 	*daemon
 	External string // global.external_url: the URL the fakes call and sign
 	SMTP     string // the reply listener (--smtp-listen)
+	Config   string // the configuration file serve runs
 	Twilio   *faketwilio.Server
 	Mail     *fakesmtp.Server
 	Slack    *fakeslack.Server
+	// step is each escalation step's wait (ackEscalateAfter unless the
+	// test chose another).
+	step time.Duration
 }
 
 // startAckEnv starts the fakes and a daemon on ports chosen beforehand:
@@ -148,7 +152,14 @@ func startAckEnvWith(t *testing.T, sections string, serveArgs ...string) *ackEnv
 // YAML flow mapping, "" for none).
 func startAckEnvRoles(t *testing.T, roles, sections string, serveArgs ...string) *ackEnv {
 	t.Helper()
-	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken)}
+	return startAckEnvStep(t, ackEscalateAfter, roles, sections, serveArgs...)
+}
+
+// startAckEnvStep is startAckEnvRoles with each escalation step waiting
+// step: a browser needs longer than an HTTP client to answer a page.
+func startAckEnvStep(t *testing.T, step time.Duration, roles, sections string, serveArgs ...string) *ackEnv {
+	t.Helper()
+	env := &ackEnv{Twilio: faketwilio.Start(t), Mail: fakesmtp.Start(t, fakesmtp.Options{}), Slack: fakeslack.New(slackBotToken), step: step}
 	t.Cleanup(env.Slack.Close)
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	env.SMTP = "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
@@ -161,7 +172,7 @@ func startAckEnvRoles(t *testing.T, roles, sections string, serveArgs ...string)
 		"SMTPAddr": env.Mail.Addr, "ReplyDomain": replyDomain,
 		"SlackToken": slackBotToken, "SlackSecret": slackSecret, "SlackURL": env.Slack.URL(),
 		"AlicePhone": alicePhone, "AliceEmail": aliceEmail, "AliceSlack": aliceSlack, "BobPhone": bobPhone, "BobSlack": bobSlack,
-		"EscalateAfter": fmt.Sprintf("%ds", int(ackEscalateAfter.Seconds())), "Roles": roles,
+		"EscalateAfter": fmt.Sprintf("%ds", int(step.Seconds())), "Roles": roles,
 	})
 	if err != nil {
 		t.Fatalf("config template: %v", err)
@@ -171,6 +182,7 @@ func startAckEnvRoles(t *testing.T, roles, sections string, serveArgs ...string)
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
+	env.Config = cfg
 	args := append([]string{"serve", "--config", cfg, "--listen", listen,
 		"--smtp-listen", env.SMTP, "--data-dir", t.TempDir(), "--log-format", "json"}, serveArgs...)
 	env.daemon = startProcess(t, "hikyaku", binary, args...)
@@ -243,7 +255,7 @@ func (env *ackEnv) wantAcked(t *testing.T, id int64, user, via string) *incident
 func (env *ackEnv) noFurtherPages(t *testing.T, id, control int64) {
 	t.Helper()
 	start := time.Now()
-	deadline := start.Add(ackEscalateAfter + 10*time.Second)
+	deadline := start.Add(env.step + 10*time.Second)
 	for !env.paged(t, control, "bob") {
 		if time.Now().After(deadline) {
 			t.Fatalf("control incident %d never paged bob at step 2: the escalation did not run, so its absence proves nothing", control)

@@ -1,0 +1,162 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/oauth2-proxy/mockoidc"
+)
+
+// browserStep is each escalation step's wait in the browser test: time for
+// Chromium to load three pages and press a button between step 1 and 2 on
+// a loaded machine, short enough to keep the test well under a minute.
+const browserStep = 8 * time.Second
+
+// shownPage is what the browser shows after a navigation: the answer's status
+// and the page's text as a person reads it (innerText).
+type shownPage struct {
+	code int64
+	text string
+}
+
+// visit runs nav (a Navigate or a Click that loads a page) and reads the
+// page it leads to.
+func visit(t *testing.T, ctx context.Context, what string, nav chromedp.Action[chromedp.Void]) shownPage {
+	t.Helper()
+	resp, err := chromedp.RunResponse(ctx, nav)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		t.Fatalf("%s: reading the page: %v", what, err)
+	}
+	return shownPage{code: resp.Status, text: text}
+}
+
+// want fails unless the page answered 200 and says every one of texts.
+func (p shownPage) want(t *testing.T, what string, texts ...string) {
+	t.Helper()
+	if p.code != http.StatusOK {
+		t.Errorf("%s: status %d, want 200\n%s", what, p.code, p.text)
+	}
+	for _, s := range texts {
+		if !strings.Contains(p.text, s) {
+			t.Errorf("%s does not say %q:\n%s", what, s, p.text)
+		}
+	}
+}
+
+// wantSpan checks that text has one line "FROM<sep>TO<suffix>" and that it
+// spans the 4 weeks from now, cut at both ends: FROM is the minute of now
+// (or the next, should the page have been drawn a minute later).
+func wantSpan(t *testing.T, what, text, sep, suffix string, now time.Time) {
+	t.Helper()
+	const layout = "2006-01-02 15:04 MST"
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasSuffix(l, suffix) {
+			lines = append(lines, strings.TrimSuffix(l, suffix))
+		}
+	}
+	if len(lines) != 1 {
+		t.Errorf("%s: %d lines ending %q, want 1:\n%s", what, len(lines), suffix, text)
+		return
+	}
+	from, to, _ := strings.Cut(lines[0], sep)
+	start, err1 := time.Parse(layout, from)
+	end, err2 := time.Parse(layout, to)
+	lo := now.Truncate(time.Minute)
+	if err1 != nil || err2 != nil || start.Before(lo) || start.After(lo.Add(time.Minute)) || end.Sub(start) != 28*24*time.Hour {
+		t.Errorf("%s: %q, want the 4 weeks from %s (%v, %v)", what, lines[0], lo.Format(layout), err1, err2)
+	}
+}
+
+// TestConsoleInBrowser drives a headless Chromium through a running
+// `hikyaku serve` as a person would: a real OpenID sign-in (mockoidc on
+// loopback), the Now page saying who is on call, the incident opened from
+// it and acknowledged with its button between step 1 (alice paged) and
+// step 2, after which nobody else is paged (bob's step-2 SMS never reaches
+// the fake Twilio, while a control incident's does); then the calendar and
+// My on-call. Each page is saved as a PNG (HIKYAKU_SCREENSHOTS keeps them).
+func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	ctx := newChromium(t, 1280, 800)
+	shots := screenshotDir(t)
+	idp := startOIDCProvider(t)
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte(idp.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := startAckEnvStep(t, browserStep, "", fmt.Sprintf(`sign_in:
+  oidc:
+    issuer: %s
+    client_id: %s
+    client_secret: {file: %s}
+`, idp.Issuer(), idp.ClientID, secretFile))
+
+	// bob reads English (the screenshots are the docs'); the sign-in goes
+	// to the provider and back to the page asked for.
+	idp.QueueUser(&mockoidc.MockUser{Subject: "sub-bob", Email: "bob@example.com", EmailVerified: true})
+	now := time.Now().UTC()
+	// Independently of policies: primary hands over daily at 00:00 UTC,
+	// secondary weekly on Mondays (its start, 2026-01-05, is a Monday);
+	// each has one member, so the next shift is theirs again.
+	day := now.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	monday := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	week := monday.Add((now.Sub(monday)/(7*24*time.Hour) + 1) * 7 * 24 * time.Hour)
+	const layout = "2006-01-02 15:04 MST"
+	home := visit(t, ctx, "the console before signing in", chromedp.Navigate(env.External+"/"))
+	home.want(t, "the Now page after the sign-in", "Signed in as Bob (bob)", "On call now",
+		"Rotation primary: Alice (alice) until "+day.Format(layout), "next: Alice (alice) from "+day.Format(layout),
+		"Rotation secondary: Bob (bob) until "+week.Format(layout), "No coverage gaps in the next 7 days.", "No open incidents.")
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || loc != env.External+"/" {
+		t.Errorf("after the sign-in the browser is at %q (%v), want %s/", loc, err, env.External)
+	}
+
+	id, control := env.alert(t, "BrowserAck"), env.alert(t, "BrowserAckControl")
+	opened := time.Now()
+	env.smsPage(t, alicePhone, id)
+	home = visit(t, ctx, "the Now page with the incident", chromedp.Reload())
+	home.want(t, "the Now page with the incident", "Open incidents", fmt.Sprintf("#%d", id), "end-to-end test alert BrowserAck")
+	screenshot(t, ctx, shots, "console-now")
+
+	inc := visit(t, ctx, "the incident's link", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/console/incidents/%d"]`, id))))
+	inc.want(t, "the incident page", fmt.Sprintf("#%d", id), "Status\nopen", "Escalation plan", "Timeline", "step_fired", "notified")
+	acked := visit(t, ctx, "the incident page's Acknowledge button",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/console/incidents/%d/ack"] button`, id))))
+	acked.want(t, "the incident page after Acknowledge", fmt.Sprintf("Incident #%d acknowledged by bob.", id),
+		"Status\nacked", "Acknowledged by\nbob", "acked\tbob\tvia=console")
+	if took := time.Since(opened); took >= browserStep {
+		t.Fatalf("the ack came %s after the incident opened, after step 2 was due (%s): the test proves nothing", took, browserStep)
+	} else {
+		t.Logf("acknowledged in the browser %s after the incident opened", took.Round(time.Millisecond))
+	}
+	env.wantAcked(t, id, "bob", "console")
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || loc != fmt.Sprintf("%s/console/incidents/%d/ack", env.External, id) {
+		t.Errorf("after Acknowledge the browser is at %q (%v), want the form's action", loc, err)
+	}
+	screenshot(t, ctx, shots, "console-incident")
+
+	home = visit(t, ctx, "the Now page", chromedp.Navigate(env.External+"/"))
+	cal := visit(t, ctx, "the calendar link of primary", chromedp.Click(chromedp.CSS(`a[href="/console/calendar/primary"]`)))
+	cal.want(t, "primary's calendar", "Shifts of primary, next 4 weeks", "Times are in UTC (UTC).")
+	// alice's one turn after another are one stretch, cut at now and 4 weeks.
+	wantSpan(t, "primary's calendar", cal.text, " – ", ": Alice (alice)", now)
+	screenshot(t, ctx, shots, "console-calendar")
+
+	home = visit(t, ctx, "the Now page", chromedp.Navigate(env.External+"/"))
+	me := visit(t, ctx, "the My on-call link", chromedp.Click(chromedp.CSS(`a[href="/console/me"]`)))
+	me.want(t, "bob's My on-call", "My on-call", "My shifts in the next 4 weeks", "after 0s: sms, email, slack", "sms: "+bobPhone, "email: bob@example.com", "slack: "+bobSlack)
+	wantSpan(t, "bob's My on-call", me.text, " to ", ": ops, secondary", now)
+	screenshot(t, ctx, shots, "console-me")
+
+	env.noFurtherPages(t, id, control)
+}
