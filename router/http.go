@@ -89,6 +89,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.Handle("GET /api/v1/reports/health", s.api(s.getHealthReport))
 	s.storedRoutes(mux)
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	s.calendarRoutes(mux)
