@@ -15,6 +15,7 @@ var incidentRunCommands = map[string]func(e *env, args []string) int{
 	"unassign": runAssign(true),
 	"note":     runNote,
 	"severity": runSeverity,
+	"report":   runIncidentReport,
 	"timeline": runTimeline,
 }
 
@@ -60,8 +61,13 @@ func parseWithID(e *env, c *client, name string, args []string) (int64, []string
 
 // post sends one incident-running request and prints the incident it answers.
 func post(e *env, c *client, name string, id int64, action string, body any) int {
+	return send(e, c, name, "POST", id, action, body)
+}
+
+// send is post with the method given.
+func send(e *env, c *client, name, method string, id int64, action string, body any) int {
 	var inc runIncident
-	if err := c.callBody("POST", fmt.Sprintf("/api/v1/incidents/%d/%s", id, action), body, &inc); err != nil {
+	if err := c.callBody(method, fmt.Sprintf("/api/v1/incidents/%d/%s", id, action), body, &inc); err != nil {
 		fmt.Fprintf(e.stderr, "hikyaku incidents %s: %v\n", name, err)
 		return exitFail
 	}
@@ -169,4 +175,37 @@ func runSeverity(e *env, args []string) int {
 		return exitUsage
 	}
 	return post(e, c, "severity", id, "severity", map[string]any{"severity": words[0], "reason": *reason})
+}
+
+// runIncidentReport: hikyaku incidents report ID --now | --draft TEXT [--replace] | --period D,
+// the Comm role's stakeholder-report actions (docs/incidents.md#reports).
+func runIncidentReport(e *env, args []string) int {
+	c := newClient(e, "incidents report", "incidents report ID (--now | --draft TEXT [--replace] | --period DURATION) [--server URL]")
+	now := c.fs.Bool("now", false, "send a report to the stakeholders now; the next periodic one moves a period after it")
+	draft := c.fs.String("draft", "\x00", "`text` for the next report's status part (\"\" clears the draft)")
+	replace := c.fs.Bool("replace", false, "with --draft: the text replaces the status part instead of adding to it")
+	period := c.fs.String("period", "", "report every `duration` (1m to 24h) from now on")
+	id, words, ok := parseWithID(e, c, "report", args)
+	if !ok {
+		return exitUsage
+	}
+	hasDraft := *draft != "\x00"
+	n := 0
+	for _, set := range []bool{*now, hasDraft, *period != ""} {
+		if set {
+			n++
+		}
+	}
+	if len(words) != 0 || n != 1 || (*replace && !hasDraft) {
+		fmt.Fprintln(e.stderr, "hikyaku incidents report: give exactly one of --now, --draft TEXT or --period DURATION")
+		c.fs.Usage()
+		return exitUsage
+	}
+	switch {
+	case *now:
+		return send(e, c, "report", "POST", id, "reports", map[string]any{"send_now": true})
+	case hasDraft:
+		return send(e, c, "report", "PUT", id, "reports/draft", map[string]any{"text": *draft, "replace": *replace})
+	}
+	return send(e, c, "report", "PUT", id, "reports/period", map[string]any{"period": *period})
 }

@@ -30,7 +30,7 @@ var commands = []command{
 	{"shifts", "list the final shifts of a rotation or schedule", runShifts},
 	{"simulate", "route an Alertmanager webhook payload and show who would be paged when", runSimulate},
 	{"serve", "run the daemon: webhook intake, escalation, API and metrics", runServe},
-	{"incidents", "a running server's incidents: list, show, assign, unassign, note, severity, timeline", runIncidents},
+	{"incidents", "a running server's incidents: list, show, assign, unassign, note, severity, report, timeline", runIncidents},
 	{"ack", "acknowledge an incident on a running server: stops its escalation", actCommand("ack")},
 	{"resolve", "resolve an incident on a running server", actCommand("resolve")},
 	{"escalate", "escalate an incident to its next step now", actCommand("escalate")},
