@@ -81,6 +81,8 @@ type Incident struct {
 	// Roles and Report are how the incident is being run (incident_run.go).
 	Roles  []RoleHolder    `json:"roles,omitempty"`
 	Report *IncidentReport `json:"report,omitempty"`
+	// StakeholderReport is the report a report or resolved message carries.
+	StakeholderReport *Report `json:"stakeholder_report,omitempty"`
 }
 
 // Sender delivers messages on one channel. Send returns nil when the provider

@@ -40,6 +40,8 @@ type notifyPayload struct {
 	// Paged is when the step paged this person: failover skips the channels
 	// their rules had already fired by now.
 	Paged time.Time `json:"paged,omitzero"`
+	// Report is what a report or resolved message says (reports.go).
+	Report *reportNote `json:"report,omitempty"`
 }
 
 type genPayload struct {

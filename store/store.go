@@ -56,6 +56,8 @@ type Incident struct {
 	// Roles and Report are how the incident is being run (incident_run.go).
 	Roles  map[string]string `json:"roles,omitempty"`
 	Report *ReportFields     `json:"report,omitempty"`
+	// Reports is when stakeholders hear next and what they heard last.
+	Reports *ReportState `json:"reports,omitempty"`
 }
 
 // Wait is why an incident pages nobody yet, and when it is routed again.
