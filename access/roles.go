@@ -29,6 +29,8 @@ const (
 	Escalate Action = "escalate"
 	View     Action = "view"
 	Reload   Action = "reload"
+	// TestPage sends Request.Target a test page (a contact check).
+	TestPage Action = "test_page"
 )
 
 // OnIncident says whether a concerns one incident.
@@ -48,6 +50,8 @@ type Request struct {
 	// Paged says the incident paged User; the caller reads it only when
 	// Decision.PagedWouldAllow asks, since it costs a timeline read.
 	Paged bool
+	// Target is the person a TestPage pages.
+	Target string
 }
 
 // Decision is the rule's answer. A refusal carries its Reason.
@@ -107,6 +111,8 @@ func responds(cfg *config.Config, user string) bool {
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
 //   - reload is an admin's, of any department;
+//   - a test page is for oneself, or by an admin of a department the
+//     person belongs to (has a role in, or is in a rotation of);
 //   - viewing an incident (View) is for anyone with a role in its
 //     department, viewers included, and anyone it paged: the viewer role
 //     is what lets a person read a department's incidents without acting.
@@ -119,6 +125,9 @@ func Decide(cfg *config.Config, req Request) Decision {
 	}
 	if cfg.User(req.User) == nil {
 		return refuse("access.unknown", req.User)
+	}
+	if req.Action == TestPage {
+		return decideTestPage(cfg, req)
 	}
 	if !req.Action.OnIncident() {
 		for _, d := range cfg.Departments {
@@ -156,4 +165,39 @@ func Decide(cfg *config.Config, req Request) Decision {
 
 func refuse(key catalog.Key, args ...any) Decision {
 	return Decision{Reason: Reason{Key: key, Args: args}}
+}
+
+// decideTestPage: everyone may test their own contact methods; an admin
+// may test anyone of their department, so a drill can be checked by hand.
+// The shared api_token may not (it is refused before): paging a person is
+// a person's decision.
+func decideTestPage(cfg *config.Config, req Request) Decision {
+	if req.Target == req.User {
+		return Decision{Allowed: true}
+	}
+	for _, d := range cfg.Departments {
+		if RoleIn(cfg, d.ID, req.User) == Admin && BelongsTo(cfg, d, req.Target) {
+			return Decision{Allowed: true}
+		}
+	}
+	return refuse("access.test_page", req.Target)
+}
+
+// BelongsTo says whether user is one of department d's people: a role in
+// it, or a member of one of its rotations.
+func BelongsTo(cfg *config.Config, d *config.Department, user string) bool {
+	if RoleIn(cfg, d.ID, user) != NoRole {
+		return true
+	}
+	for _, r := range d.Rotations {
+		if slices.Contains(r.Members, user) {
+			return true
+		}
+		for _, c := range r.Changes {
+			if slices.Contains(c.Members, user) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -89,6 +89,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.Handle("POST /api/v1/test-pages", s.api(s.testPage))
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
@@ -322,8 +323,10 @@ func apiStatus(err error) int {
 		return he.code
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDeadTimerNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, ErrResolved):
+	case errors.Is(err, ErrResolved), errors.Is(err, ErrTestNoEscalate):
 		return http.StatusConflict
+	case errors.Is(err, ErrBadTestPage):
+		return http.StatusBadRequest
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden
 	}

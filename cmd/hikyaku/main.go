@@ -34,6 +34,7 @@ var commands = []command{
 	{"ack", "acknowledge an incident on a running server: stops its escalation", actCommand("ack")},
 	{"resolve", "resolve an incident on a running server", actCommand("resolve")},
 	{"escalate", "escalate an incident to its next step now", actCommand("escalate")},
+	{"test-page", "send a person (or a rotation's on-call) a test page through the real path, acknowledged as any page", runTestPage},
 	{"token", "create, list or revoke per-user API tokens on a running server's admin listener (token create --user U)", runToken},
 	{"timers", "list, retry or discard a running server's dead-lettered timers (timers dead)", runTimers},
 	{"store", "maintain a store offline: compact the embedded file, reindex Redis (store compact, store reindex)", runStore},
