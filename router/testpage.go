@@ -66,7 +66,7 @@ func (e *Engine) TestPage(ctx context.Context, req TestPageRequest) (inc *store.
 			result = auditRefused
 		}
 		e.audit(ctx, "test_page", result, err, slog.String("actor", req.Actor), slog.String("channel", req.Via),
-			slog.String("user", req.User), slog.String("rotation", req.Rotation), slog.String("contact", req.Channel))
+			slog.String("target", req.Target+req.User+req.Rotation), slog.String("contact", req.Channel))
 	}()
 	target, dept, err := testTarget(set, req, now)
 	if err != nil {
