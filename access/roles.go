@@ -29,6 +29,10 @@ const (
 	Escalate Action = "escalate"
 	View     Action = "view"
 	Reload   Action = "reload"
+	// Cover makes or removes a stored override of Request.For's shifts;
+	// Mute starts or ends a mute of Request.Department.
+	Cover Action = "cover"
+	Mute  Action = "mute"
 	// TestPage sends Request.Target a test page (a contact check).
 	TestPage Action = "test_page"
 )
@@ -50,6 +54,8 @@ type Request struct {
 	// Paged says the incident paged User; the caller reads it only when
 	// Decision.PagedWouldAllow asks, since it costs a timeline read.
 	Paged bool
+	// For is whose shifts a Cover changes.
+	For string
 	// Target is the person a TestPage pages.
 	Target string
 }
@@ -115,7 +121,12 @@ func responds(cfg *config.Config, user string) bool {
 //     person belongs to (has a role in, or is in a rotation of);
 //   - viewing an incident (View) is for anyone with a role in its
 //     department, viewers included, and anyone it paged: the viewer role
-//     is what lets a person read a department's incidents without acting.
+//     is what lets a person read a department's incidents without acting;
+//   - a cover of one's own shifts is any responder's or admin's, of
+//     anyone's an admin's, of any department (shifts cross departments);
+//   - a mute is an admin's of the department muted;
+//   - under any_user, where nobody has a role, every configured user
+//     covers anyone's shifts and mutes anything.
 func Decide(cfg *config.Config, req Request) Decision {
 	if req.User == ServiceActor {
 		if req.Action.OnIncident() {
@@ -126,14 +137,28 @@ func Decide(cfg *config.Config, req Request) Decision {
 	if cfg.User(req.User) == nil {
 		return refuse("access.unknown", req.User)
 	}
-	if req.Action == TestPage {
+	switch {
+	case req.Action == TestPage:
 		return decideTestPage(cfg, req)
+	case (req.Action == Cover || req.Action == Mute) && cfg.Global.Authorization == config.AuthorizationAnyUser:
+		return Decision{Allowed: true}
+	case req.Action == Cover:
+		if req.For == req.User && responds(cfg, req.User) {
+			return Decision{Allowed: true}
+		}
+		if adminAnywhere(cfg, req.User) {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.cover_own", req.For)
+	case req.Action == Mute:
+		if RoleIn(cfg, req.Department, req.User) == Admin {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.mute_admin", req.Department)
 	}
 	if !req.Action.OnIncident() {
-		for _, d := range cfg.Departments {
-			if RoleIn(cfg, d.ID, req.User) == Admin {
-				return Decision{Allowed: true}
-			}
+		if adminAnywhere(cfg, req.User) {
+			return Decision{Allowed: true}
 		}
 		return refuse("access.admin_only", string(req.Action))
 	}
@@ -161,6 +186,15 @@ func Decide(cfg *config.Config, req Request) Decision {
 	}
 	d.PagedWouldAllow = !req.Paged && responds(cfg, req.User)
 	return d
+}
+
+func adminAnywhere(cfg *config.Config, user string) bool {
+	for _, d := range cfg.Departments {
+		if RoleIn(cfg, d.ID, user) == Admin {
+			return true
+		}
+	}
+	return false
 }
 
 func refuse(key catalog.Key, args ...any) Decision {

@@ -127,3 +127,40 @@ func TestReasonsInEveryLanguage(t *testing.T) {
 		t.Errorf("ja: %q", got)
 	}
 }
+
+// A responder covers their own shifts, an admin anyone's; a mute is an
+// admin's of the department muted. Under any_user every configured user
+// does both; the shared token never.
+func TestDecideCoverAndMute(t *testing.T) {
+	for _, mode := range []string{"roles", "any_user"} {
+		cfg := load(t, mode)
+		for _, tc := range []struct {
+			req  Request
+			want catalog.Key
+		}{
+			{Request{User: "rei", Action: Cover, For: "rei"}, ""},
+			{Request{User: "pat", Action: Cover, For: "pat"}, ""},
+			{Request{User: "rei", Action: Cover, For: "pat"}, "access.cover_own"},
+			{Request{User: "vic", Action: Cover, For: "vic"}, "access.cover_own"},
+			{Request{User: "ada", Action: Cover, For: "pat"}, ""},
+			{Request{User: "api", Action: Cover, For: "rei"}, "access.service_admin"},
+			{Request{User: "mallory", Action: Cover, For: "mallory"}, "access.unknown"},
+			{Request{User: "ada", Action: Mute, Department: "ops"}, ""},
+			{Request{User: "ada", Action: Mute, Department: "db"}, "access.mute_admin"},
+			{Request{User: "rei", Action: Mute, Department: "ops"}, "access.mute_admin"},
+			{Request{User: "api", Action: Mute, Department: "ops"}, "access.service_admin"},
+		} {
+			if mode == "any_user" && tc.want != "access.service_admin" && tc.want != "access.unknown" {
+				tc.want = ""
+			}
+			d := Decide(cfg, tc.req)
+			if d.Allowed != (tc.want == "") || d.Reason.Key != tc.want {
+				t.Errorf("%s: %+v: allowed %v reason %q, want %q", mode, tc.req, d.Allowed, d.Reason.Key, tc.want)
+			}
+		}
+	}
+	d := Decide(load(t, "roles"), Request{User: "rei", Action: Cover, For: "pat"})
+	if got := d.Reason.Text("en"); got != "Only a department admin may change who covers pat's shifts; a responder covers their own. Nothing was changed." {
+		t.Errorf("en: %q", got)
+	}
+}

@@ -29,6 +29,14 @@ type ContactChecker interface {
 	CheckContact(address string) error
 }
 
+// OwnEndpoint is a provider whose contact may name the person's own server
+// and access token (a self-hosted ntfy): EndpointKey is the key of the
+// address in a contact written as a mapping ({topic: …, server: …, token:
+// …}); config validates the rest and hands it over in User.Endpoints.
+type OwnEndpoint interface {
+	EndpointKey() string
+}
+
 // Written is a provider that delivers text, not a call: it may carry
 // stakeholder reports, in ReportRank order (lowest first), and is paged at
 // once by default. A provider that is not Written rings: it is paged last.
@@ -62,7 +70,7 @@ type AckHinter interface {
 }
 
 // Updater is a Sender that can rewrite a message it posted, given the
-// receipt's ProviderID (the Slack sender): acked and resolved pages stop
+// receipt's ProviderID (the Slack and ntfy senders): acked and resolved pages stop
 // offering to acknowledge.
 type Updater interface {
 	Update(ctx context.Context, providerID string, m *Message) error

@@ -57,6 +57,9 @@ func (r *Registry) Specs() []config.ChannelSpec {
 		if c, ok := p.(ContactChecker); ok {
 			s.Check = c.CheckContact
 		}
+		if e, ok := p.(OwnEndpoint); ok {
+			s.Endpoint = e.EndpointKey()
+		}
 		out = append(out, s)
 	}
 	return out

@@ -31,6 +31,13 @@ type ChannelSpec struct {
 	Metered bool
 	// Check validates a contact address; its error is shown at the contact's FILE:LINE:COL.
 	Check func(address string) error
+	// Endpoint, when set, lets a contact name the person's own server and
+	// token: as a mapping, the address under this key with server: and
+	// token: ({topic: alice, server: https://ntfy.example.com, token:
+	// {env: …}}), or as the address's URL on that server. Contacts then
+	// holds the address (the URL when a server is named) and
+	// User.Endpoints the server and token.
+	Endpoint string
 }
 
 // Written tells whether the channel delivers text rather than a call.
@@ -122,6 +129,13 @@ func openProvider(name string) bool {
 		}
 	}
 	return false
+}
+
+// Endpoint is u's own server and token for channel ch; false when the
+// contact has neither and the provider's section applies.
+func (u *User) Endpoint(ch Channel) (Endpoint, bool) {
+	ep, ok := u.Endpoints[ch]
+	return ep, ok
 }
 
 // Get is the contact address for ch, "" when there is none.

@@ -24,7 +24,10 @@ func testChannels() []ChannelSpec {
 		}},
 		{Name: "email", Provider: "smtp", ReportRank: 10, Check: CheckEmail},
 		{Name: "webhook", Provider: "webhook", NoAccount: true, ReportRank: 30, Check: CheckHTTPURL},
-		{Name: "push", Provider: "pushsvc", ReportRank: 35, Check: func(topic string) error {
+		{Name: "push", Provider: "pushsvc", ReportRank: 35, Endpoint: "topic", Check: func(topic string) error {
+			if rest, ok := strings.CutPrefix(topic, "https://"); ok {
+				topic = rest[strings.LastIndex(rest, "/")+1:]
+			}
 			if strings.Contains(topic, "/") {
 				return errors.New("a push topic has no slash")
 			}

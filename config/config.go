@@ -167,6 +167,9 @@ type User struct {
 	// Notify is the person's own rules: which channels fire how long after they are paged.
 	Notify   []NotifyRule   `yaml:"notify"`
 	Location *time.Location `yaml:"-"`
+	// Endpoints are the contacts that name their own server or token
+	// (ChannelSpec.Endpoint), by channel; Contacts holds their address.
+	Endpoints map[Channel]Endpoint `yaml:"-"`
 }
 
 // Contacts are a person's contact points by channel name (sms: E.164,

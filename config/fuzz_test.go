@@ -35,6 +35,12 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range brokenHeartbeats {
 		f.Add([]byte(complete(tt.yaml)))
 	}
+	// Contacts written as mappings with their own server and token.
+	f.Add([]byte(contactsHead + `users:
+  - {id: alice, contacts: {push: {topic: alice-pager, server: "https://push.example.com", token: {value: tk_x}}}}
+  - {id: bob, contacts: {push: "https://push.example.org/base/bob"}}
+`))
+	f.Add([]byte(contactsHead + "users:\n  - {id: alice, contacts: {push: {topic: a, tokn: {env: X}, server: 1}}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse(data, "hikyaku.yml")
 		if err != nil {
@@ -73,6 +79,12 @@ func FuzzParse(f *testing.F) {
 		for _, u := range cfg.Users {
 			if len(u.Notify) == 0 || u.Location == nil || cfg.User(u.ID) != u {
 				t.Errorf("user %q loaded without notify rules, location or index entry", u.ID)
+			}
+			for ch, ep := range u.Endpoints {
+				spec, ok := cfg.ChannelSpec(ch)
+				if !u.Contacts.Has(ch) || !ok || spec.Endpoint == "" || (spec.Check != nil && spec.Check(u.Contacts.Get(ch)) != nil) {
+					t.Errorf("user %q: endpoint %+v for %s, whose contact %q is missing or refused", u.ID, ep, ch, u.Contacts.Get(ch))
+				}
 			}
 		}
 		for _, p := range cfg.Policies {

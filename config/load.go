@@ -39,7 +39,7 @@ func Parse(data []byte, file string) (cfg *Config, err error) {
 		}
 	}()
 	l := &loader{file: file, positions: map[string]token.Position{}, undecodable: map[string]bool{},
-		unsetCredential: map[string]unsetCredential{}}
+		unsetCredential: map[string]unsetCredential{}, endpoints: map[string]Endpoint{}}
 	cfg = l.decode(data)
 	if len(l.errs) == 0 || cfg != nil {
 		l.validate(cfg)
@@ -87,6 +87,9 @@ type loader struct {
 	// unsetCredential is, by provider, the credential that did not resolve.
 	unsetCredential                    map[string]unsetCredential
 	providerProblems, receiverProblems Errors
+	// endpoints are the contacts written as mappings, by path, until
+	// validation moves them to their user.
+	endpoints map[string]Endpoint
 }
 
 func (l *loader) decode(data []byte) *Config {
@@ -170,6 +173,10 @@ func (l *loader) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) 
 		if _, alias := val.(*ast.AliasNode); alias {
 			l.errAtNode(val, "aliases (*name) are not supported; write the value out")
 			l.undecodable[sub] = true
+			continue
+		}
+		if fv.Type() == contactsType {
+			l.decodeContacts(val, fv, sub)
 			continue
 		}
 		switch {

@@ -48,6 +48,9 @@ func (l *loader) checkProviders(c *Config) {
 	}
 	for i, u := range c.Users {
 		for _, spec := range c.channels {
+			if ep, own := u.Endpoint(spec.Name); own && ep.Server != "" {
+				continue // the contact names its own server: the provider's section is not needed
+			}
 			if !spec.NoAccount && u.Contacts.Has(spec.Name) {
 				use(spec.Provider, fmt.Sprintf("users[%d].contacts.%s", i, spec.Name), fmt.Sprintf("user %q has contacts.%s", u.ID, spec.Name))
 			}

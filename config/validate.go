@@ -482,6 +482,8 @@ func (l *loader) validateContacts(c *Config, u *User, p string) {
 			l.errAt(path, fmt.Sprintf("unknown contact %q: want %s", k, channelNames(c.channels)))
 		case u.Contacts[k] == "":
 			delete(u.Contacts, k) // an empty value is no contact, as an absent key
+		case spec.Endpoint != "":
+			l.validateEndpoint(u, k, spec, path)
 		case spec.Check != nil:
 			if err := spec.Check(u.Contacts[k]); err != nil {
 				l.errAt(path, err.Error())

@@ -8,7 +8,8 @@ import (
 )
 
 // InMaintenance reports the first maintenance window, in file order, that
-// covers department or route at at. A window covers an incident when its
+// covers department or route at at, else the first stored mute that does
+// (WithStored; its name is MuteWindow of its id). A window covers an incident when its
 // department is listed or its route is listed; a window listing neither
 // covers everything, because "maintenance for the whole company" is the
 // common case and should not need every department spelled out.
@@ -21,7 +22,7 @@ func (s *Set) InMaintenance(department, route string, at time.Time) (string, boo
 			return m.Name, true
 		}
 	}
-	return "", false
+	return s.inMute(department, route, at)
 }
 
 // maintenanceActive tells whether m is open at at. One-off windows are
@@ -95,6 +96,9 @@ func (s *Set) maintenanceEnds(name string, at time.Time) time.Time {
 			}
 		}
 		return at
+	}
+	if end, ok := s.muteEnds(name, at); ok {
+		return end
 	}
 	return at
 }

@@ -27,6 +27,10 @@ type Set struct {
 	cfg       *config.Config
 	rotations map[string]*rotation
 	schedules map[string]*schedule
+	// covers and mutes are the stored ones (WithStored), nil in a Set
+	// compiled from the configuration alone.
+	covers []Cover
+	mutes  []Mute
 }
 
 // Config is the configuration the Set was compiled from.
@@ -92,11 +96,16 @@ type source interface {
 }
 
 func (s *Set) source(id string) source {
+	var src source
 	if r := s.rotations[id]; r != nil {
-		return r
+		src = r
+	} else if sc := s.schedules[id]; sc != nil {
+		src = sc
+	} else {
+		return nil
 	}
-	if sc := s.schedules[id]; sc != nil {
-		return sc
+	if len(s.covers) > 0 {
+		return covered{source: src, id: id, covers: s.covers}
 	}
-	return nil
+	return src
 }

@@ -27,6 +27,11 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
 	mux.Handle("GET /console/calendar/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleCalendar)).ServeHTTP))
 	mux.Handle("GET /console/me", htmlPage(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
+	mux.Handle("POST /console/me/cover", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCover))).ServeHTTP))
+	mux.Handle("POST /console/me/cover/{id}/remove", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUncover))).ServeHTTP))
+	mux.Handle("POST /console/mute", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleMute))).ServeHTTP))
+	mux.Handle("POST /console/mute/{id}/end", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUnmute))).ServeHTTP))
+	mux.Handle("POST /console/me/calendar", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCalendarLink))).ServeHTTP))
 	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
 	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
 	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
@@ -93,7 +98,13 @@ func (s *Server) consoleHome(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access.Identity, notice string, code int) {
-	cfg := s.Engine.Policies().Config()
+	set, err := s.Engine.livePolicies(r.Context())
+	if err != nil {
+		s.Engine.log.Error("console: reading the stored overrides failed", "user", id.User, "err", err)
+		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
+		return
+	}
+	cfg := set.Config()
 	u := cfg.User(id.User)
 	lang, name, loc := cfg.Global.Language, id.User, cfg.Global.Location
 	if u != nil {
@@ -105,7 +116,7 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack"),
 		ListPage: s.Auth.Path("/console/incidents"), ListText: t.T("console.all_incidents"),
 		MePage: s.Auth.Path("/console/me"), MeText: t.T("console.my_oncall"),
-		Now: buildNow(s.Engine.Policies(), s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
+		Now: buildNow(set, s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
 	if err == nil {
 		page.Incidents, err = s.visible(r.Context(), id.User, withoutTests(page.Incidents, id.User))

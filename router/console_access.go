@@ -8,11 +8,11 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// maySee applies the roles' View rule (access.Decide) to the signed-in
-// user and one incident whose timeline tl is already read.
-func (s *Server) maySee(user string, inc *store.Incident, tl []store.Event) access.Decision {
+// decideOn applies the roles (access.Decide) to the signed-in user's
+// action on one incident whose timeline tl is already read.
+func (s *Server) decideOn(user string, action access.Action, inc *store.Incident, tl []store.Event) access.Decision {
 	cfg := s.Engine.Policies().Config()
-	req := access.Request{User: user, Action: access.View, Incident: inc.ID, Department: inc.Department}
+	req := access.Request{User: user, Action: action, Incident: inc.ID, Department: inc.Department}
 	d := access.Decide(cfg, req)
 	if d.PagedWouldAllow {
 		req.Paged = pagedIn(tl, user)

@@ -41,7 +41,12 @@ func (s *Server) consoleCalendar(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, loc, _ := s.viewer(id)
 	t := catalog.For(lang)
-	set := s.Engine.Policies()
+	set, err := s.Engine.livePolicies(r.Context())
+	if err != nil {
+		s.Engine.log.Error("console: reading the stored overrides failed", "user", id.User, "err", err)
+		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	src := r.PathValue("id")
 	now := s.Engine.now()
 	end := now.Add(myHorizon)

@@ -200,6 +200,16 @@ func TestConsolePagesByRole(t *testing.T) {
 				strings.TrimSpace(body) != fmt.Sprintf("Incident #%d belongs to eng, where you have no role, and did not page you: you may not see it.", id)):
 				t.Errorf("%s (%s): GET %s %d %q, want 403 with the reason", p.user, p.role, page, code, body)
 			}
+			if p.sees {
+				// A person the roles let act has the buttons; a viewer has
+				// none, only a line saying so.
+				hasForms := strings.Contains(body, `<form method="post" action="`+page+`/`)
+				readOnly := strings.Contains(body, "このインシデントは閲覧できますが、あなたの役割では操作できません。") ||
+					strings.Contains(body, "You may read this incident; your roles do not let you act on it.")
+				if hasForms != (p.actRefusal == "") || readOnly != (p.actRefusal != "") {
+					t.Errorf("%s (%s): the incident page has forms %v, says read-only %v\n%s", p.user, p.role, hasForms, readOnly, body)
+				}
+			}
 			for _, list := range []string{"/", "/console/incidents", "/console/incidents?department=eng"} {
 				code, _, body := c.do(http.MethodGet, srv.URL+list, nil)
 				if code != http.StatusOK || strings.Contains(body, link) != p.sees {

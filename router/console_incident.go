@@ -30,7 +30,8 @@ td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #d
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
 <h1>#{{.ID}} {{.Summary}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
-{{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{.Label}}</button></form>
+{{if .ReadOnly}}<p class="muted">{{.ReadOnly}}</p>{{end}}
+{{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><input type="hidden" name="from" value="incident"><button>{{.Label}}</button></form>
 {{end}}
 <p class="muted">{{.TimesIn}}</p>
 <div class="cols"><section><h2>{{.PlanHeading}}</h2><p class="muted">{{.PlanNote}}</p>
@@ -54,15 +55,15 @@ type planRow struct{ At, Step, Who, Channel string }
 const planHorizon = 24 * time.Hour
 
 type incidentView struct {
-	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn string
-	ID                                                                    int64
-	Facts                                                                 [][2]string
-	Forms                                                                 []consoleForm
-	Columns                                                               []string
-	Events                                                                []consoleEvent
-	PlanHeading, PlanNote, NoPlan                                         string
-	PlanColumns                                                           []string
-	Plan                                                                  []planRow
+	Lang, Home, BackText, Notice, Summary, CSRF, TimelineHeading, TimesIn, ReadOnly string
+	ID                                                                              int64
+	Facts                                                                           [][2]string
+	Forms                                                                           []consoleForm
+	Columns                                                                         []string
+	Events                                                                          []consoleEvent
+	PlanHeading, PlanNote, NoPlan                                                   string
+	PlanColumns                                                                     []string
+	Plan                                                                            []planRow
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -104,7 +105,7 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
 		return
 	}
-	if d := s.maySee(id.User, inc, tl); !d.Allowed {
+	if d := s.decideOn(id.User, access.View, inc, tl); !d.Allowed {
 		s.Engine.log.Info("console: incident page refused by the roles", "incident", n, "user", id.User, "department", inc.Department)
 		http.Error(w, d.Reason.Text(lang), http.StatusForbidden)
 		return
@@ -123,7 +124,13 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 	if inc.AckedBy != "" {
 		v.Facts = append(v.Facts, [2]string{t.T("console.fact_acked"), inc.AckedBy + ", " + viewerTime(inc.AckedAt, loc)})
 	}
-	if inc.Status != store.StatusResolved {
+	// Ack, resolve and escalate follow one rule: a person it refuses sees
+	// no buttons to press, only why (the posts are refused all the same).
+	mayAct := s.decideOn(id.User, access.Ack, inc, tl).Allowed
+	if !mayAct {
+		v.ReadOnly = t.T("console.read_only")
+	}
+	if inc.Status != store.StatusResolved && mayAct {
 		for _, verb := range consoleVerbs {
 			if verb == "ack" && inc.Status != store.StatusOpen {
 				continue
@@ -171,16 +178,17 @@ func eventDetail(d map[string]string) string {
 	return strings.Join(parts, " ")
 }
 
-// consoleAct resolves or escalates as the signed-in user through
-// Engine.Act and shows the incident again with what happened.
+// consoleAct acts as the signed-in user through Engine.Act and shows the
+// incident again with what happened; an ack from the Now page (no
+// from=incident) answers with the Now page instead.
 func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.signedIn(w, r)
 	if !ok {
 		return
 	}
 	verb := r.PathValue("verb")
-	if verb == "ack" {
-		s.consoleAck(w, r)
+	if verb == "ack" && r.PostFormValue("from") != "incident" {
+		s.consoleAck(w, r) // the Now page's button: the answer is the Now page
 		return
 	}
 	if !slices.Contains(consoleVerbs, verb) {
@@ -194,7 +202,7 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 	}
 	lang, _, _ := s.viewer(id)
 	ctx := WithAuditSource(r.Context(), AuditSource{Addr: r.RemoteAddr, User: id.User})
-	_, _, err = s.Engine.Act(ctx, Action{Incident: n, Verb: verb, User: id.User, Via: "console"})
+	inc, _, err := s.Engine.Act(ctx, Action{Incident: n, Verb: verb, User: id.User, Via: "console"})
 	if err != nil {
 		code := apiStatus(err)
 		if errors.Is(err, ErrForbidden) {
@@ -207,5 +215,9 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 		s.renderIncident(w, r, id, n, catalog.Text(lang, "console.act_failed", n, verb, why), code)
 		return
 	}
-	s.renderIncident(w, r, id, n, catalog.Text(lang, "console.acted", n, verb, id.User), http.StatusOK)
+	notice := catalog.Text(lang, "console.acted", n, verb, id.User)
+	if verb == "ack" {
+		notice = catalog.Text(lang, "console.acked", inc.ID, inc.AckedBy)
+	}
+	s.renderIncident(w, r, id, n, notice, http.StatusOK)
 }

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"html"
 	"log/slog"
 	"net/http"
@@ -184,5 +185,33 @@ func TestConsoleCalendar(t *testing.T) {
 	}
 	if code, _, _ := c.do(http.MethodGet, srv.URL+"/console/calendar/nope", nil); code != http.StatusNotFound {
 		t.Errorf("an unknown rotation: %d, want 404", code)
+	}
+}
+
+// Acknowledge on the incident page answers with the incident page; the
+// same post from the Now page (no from=incident) with the Now page.
+func TestConsoleAckAnswersWithItsPage(t *testing.T) {
+	h := newHarness(t, testConfig+consoleSignIn)
+	srv := consoleServer(t, h, slog.New(slog.DiscardHandler))
+	first := h.post("firing", "g1", map[string]string{"alertname": "DiskFull"})[0].ID
+	second := h.post("firing", "g2", map[string]string{"alertname": "CPU"})[0].ID
+	c := signedInAs(t, "carol@example.com")
+	_, _, body := c.do(http.MethodGet, srv.URL+"/console/incidents/1", nil)
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, `<input type="hidden" name="from" value="incident">`) {
+		t.Fatalf("the incident page's forms lack the CSRF token or from=incident:\n%s", body)
+	}
+	code, _, body := c.do(http.MethodPost, fmt.Sprintf("%s/console/incidents/%d/ack", srv.URL, first), url.Values{"csrf_token": {m[1]}, "from": {"incident"}})
+	if code != http.StatusOK || !strings.Contains(body, "インシデント #1 を carol が了解しました。") || !strings.Contains(body, "<h1>#1 UNKNOWN eng (acked): disk full</h1>") {
+		t.Errorf("ack from the incident page: %d, want the incident page saying so\n%s", code, body)
+	}
+	code, _, body = c.do(http.MethodPost, fmt.Sprintf("%s/console/incidents/%d/ack", srv.URL, second), url.Values{"csrf_token": {m[1]}})
+	if code != http.StatusOK || !strings.Contains(body, "インシデント #2 を carol が了解しました。") || !strings.Contains(body, "未解決のインシデント") {
+		t.Errorf("ack from the Now page: %d, want the Now page saying so\n%s", code, body)
+	}
+	for _, id := range []int64{first, second} {
+		if inc, _ := h.st.Get(t.Context(), id); inc.Status != store.StatusAcked || inc.AckedBy != "carol" {
+			t.Errorf("incident %d: %s by %q, want acked by carol", id, inc.Status, inc.AckedBy)
+		}
 	}
 }

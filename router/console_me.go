@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/config"
 )
@@ -14,7 +15,7 @@ import (
 // myHorizon is how far ahead My on-call lists the viewer's shifts.
 const myHorizon = 28 * 24 * time.Hour
 
-var myPage = template.Must(template.New("me").Parse(`<!doctype html>
+var myPage = template.Must(template.New("me").Parse(calendarSection + coverSection + muteSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
@@ -23,12 +24,18 @@ li{margin:.4em 0}.muted{color:#555;font-size:.9em}</style></head>
 <h2>{{.ShiftsHeading}}</h2>{{if .Shifts}}<ul>{{range .Shifts}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>{{.NoShifts}}</p>{{end}}
 <h2>{{.RulesHeading}}</h2>{{if .Rules}}<ul>{{range .Rules}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>{{.NoRules}}</p>{{end}}
 <h2>{{.ContactsHeading}}</h2><ul>{{range .Contacts}}<li>{{.}}</li>{{end}}</ul>
+{{template "cover" .Cover}}
+{{if .Mute.Show}}{{template "mute" .Mute}}{{end}}
+{{template "calendar" .Calendar}}
 </body></html>
 `))
 
 type myView struct {
 	Lang, Home, BackText, Heading, TimesIn, ShiftsHeading, NoShifts, RulesHeading, NoRules, ContactsHeading string
 	Shifts, Rules, Contacts                                                                                 []string
+	Calendar                                                                                                myCalendarView
+	Cover                                                                                                   myCoverView
+	Mute                                                                                                    myMuteView
 }
 
 // consoleMe is GET /console/me: the viewer's shifts in the next four
@@ -39,15 +46,38 @@ func (s *Server) consoleMe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.renderMe(w, r, id, "", "", http.StatusOK)
+}
+
+// renderMe writes My on-call; notice says what a form did, and newLink is
+// a calendar link just made (shown this once).
+func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, id access.Identity, notice, newLink string, code int) {
+	s.renderMePage(w, r, id, meNotes{Calendar: notice, NewLink: newLink}, code)
+}
+
+// meNotes are what My on-call's forms say happened, each in its section.
+type meNotes struct{ Calendar, NewLink, Cover, Mute string }
+
+func (s *Server) renderMePage(w http.ResponseWriter, r *http.Request, id access.Identity, notes meNotes, code int) {
 	lang, loc, _ := s.viewer(id)
 	t := catalog.For(lang)
-	set := s.Engine.Policies()
+	set, err := s.Engine.livePolicies(r.Context())
+	if err != nil {
+		s.Engine.log.Error("console: reading the stored overrides failed", "user", id.User, "err", err)
+		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	cfg := set.Config()
 	now := s.Engine.now()
 	v := myView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back_now"), Heading: t.T("console.my_oncall"),
 		TimesIn: t.T("console.times_in", now.In(loc).Format("MST"), loc.String()), ShiftsHeading: t.T("console.my_shifts"),
 		NoShifts: t.T("console.no_shifts"), RulesHeading: t.T("console.my_rules"), NoRules: t.T("console.no_rules"),
-		ContactsHeading: t.T("console.my_contacts")}
+		ContactsHeading: t.T("console.my_contacts"), Calendar: s.calendarSection(r, id, t, loc, notes.Calendar, notes.NewLink)}
+	if v.Cover, v.Mute, err = s.coverSections(r, id, t, loc, notes); err != nil {
+		s.Engine.log.Error("console: reading the stored overrides failed", "user", id.User, "err", err)
+		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
+		return
+	}
 	type mine struct {
 		start time.Time
 		text  string
@@ -101,6 +131,7 @@ func (s *Server) consoleMe(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
 	if err := myPage.Execute(w, v); err != nil {
 		s.Engine.log.Warn("writing My on-call failed", "err", err)
 	}

@@ -74,6 +74,9 @@ type Engine struct {
 	pacing   pacing // providers.twilio.account_per_second, per replica
 	health   providerHealth
 	lanes    lanes // keeps each recipient's pages in due order (lanes.go)
+	// steps counts step handlers running; runDue claims again only once
+	// they are done, so the pages they write are claimed in due order.
+	steps sync.WaitGroup
 	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
 	heartbeatsChanged atomic.Bool
 }
@@ -114,6 +117,7 @@ func New(set *policies.Set, opts Options) *Engine {
 	e.metrics.initChannels(set.Config())
 	e.metrics.configLoaded(true, e.now())
 	e.senders.Store(&opts.Senders)
+	e.initUpdates()
 	if opts.DryRun {
 		e.metrics.dryRun.Set(1)
 	}
@@ -159,6 +163,7 @@ func (e *Engine) Reload(path string) error {
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.metrics.initDepartments(cfg)
 	e.metrics.initChannels(cfg)
+	e.initUpdates()
 	e.metrics.configLoaded(true, e.now())
 	e.log.Info("configuration loaded", "file", path)
 	// The new configuration is in force either way: a waiting incident not
@@ -245,6 +250,12 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 		}
 		return 1, nil
 	}
+	// A step's pages are new timers, due when the step was (atOnce), and
+	// lanes order only what has been claimed. After downtime a burst of
+	// overdue steps fires at once; claiming while an earlier step is still
+	// writing its pages would start the later steps' pages to the same
+	// person first. A step is one store write, so the wait is short.
+	e.steps.Wait()
 	claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, free)
 	if err != nil {
 		return 0, err
@@ -252,9 +263,16 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 	for _, j := range e.plan(claims) { // pages start first, in due order
 		sem <- struct{}{}
 		e.inflight.Add(1)
+		step := j.claims[0].Kind == kindStep
+		if step {
+			e.steps.Add(1)
+		}
 		wait, done := e.lanes.enter(laneOf(j))
 		go func() {
 			defer func() { <-sem; e.inflight.Done() }()
+			if step {
+				defer e.steps.Done()
+			}
 			defer done()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.

@@ -43,7 +43,12 @@ func (e *Engine) policyFor(set *policies.Set, inc *store.Incident) *config.Polic
 // step, the next round, or the end. All of it is one store write, so a crash
 // either fired the step completely or not at all; firing it again is a no-op.
 func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
-	set := e.Policies() // one config for the whole operation, however often the store runs its update
+	// One config for the whole operation, however often the store runs its
+	// update, with the stored covers as they are now.
+	set, err := e.livePolicies(ctx)
+	if err != nil {
+		return err
+	}
 	var p stepPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		return poison(fmt.Errorf("decode step timer payload: %w", err))

@@ -190,7 +190,10 @@ func (e *Engine) heartbeatDeadline(ctx context.Context, c store.Claim) error {
 // openHeartbeatIncident opens the heartbeat's incident unless one is open
 // (or acknowledged) already.
 func (e *Engine) openHeartbeatIncident(ctx context.Context, h *config.Heartbeat, p heartbeatPayload, now time.Time) error {
-	set := e.Policies()
+	set, err := e.livePolicies(ctx) // a department's mute mutes its heartbeats too
+	if err != nil {
+		return err
+	}
 	cfg := set.Config()
 	since, watched := p.Last, "last_received"
 	if since.IsZero() {

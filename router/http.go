@@ -90,7 +90,9 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.Handle("POST /api/v1/test-pages", s.api(s.testPage))
+	s.storedRoutes(mux)
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
+	s.calendarRoutes(mux)
 	// Provider callbacks are read whole before their signature can be
 	// checked, so they draw on the webhook's budget of bodies in flight.
 	for _, rt := range s.Inbound {
@@ -321,8 +323,10 @@ func apiStatus(err error) int {
 	switch {
 	case errors.As(err, &he):
 		return he.code
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDeadTimerNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrDeadTimerNotFound), errors.Is(err, ErrStoredNotFound):
 		return http.StatusNotFound
+	case errors.Is(err, ErrBadOverride):
+		return http.StatusBadRequest
 	case errors.Is(err, ErrResolved), errors.Is(err, ErrTestNoEscalate):
 		return http.StatusConflict
 	case errors.Is(err, ErrBadTestPage):
@@ -409,7 +413,10 @@ type OnCallView struct {
 }
 
 func (s *Server) oncall(_ http.ResponseWriter, r *http.Request) (any, error) {
-	set := s.Engine.Policies()
+	set, err := s.Engine.livePolicies(r.Context())
+	if err != nil {
+		return nil, err
+	}
 	now := s.Engine.now()
 	out := []OnCallView{}
 	for _, d := range set.Config().Departments {

@@ -34,6 +34,10 @@ func (e *Engine) Ingest(ctx context.Context, msg *Message, raw []byte) ([]*store
 	if hbs := heartbeatsFor(set.Config(), labels); len(hbs) > 0 {
 		return nil, e.beat(ctx, hbs, msg) // a sign of life, not an incident
 	}
+	set, err := e.withStored(ctx, set) // the stored mutes decide too
+	if err != nil {
+		return nil, err
+	}
 	now := e.now()
 	group := msg.Receiver + "/" + msg.GroupKey
 	var routed []policies.Decision

@@ -38,6 +38,8 @@ type Metrics struct {
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 	replays         *prometheus.CounterVec
 	authFailures    *prometheus.CounterVec // apiauth.go
+	feedRequests    *prometheus.CounterVec // calendar_http.go
+	updates         *prometheus.CounterVec // update_metrics.go
 }
 
 // The results of hikyaku_notifications_total. failed and given_up are
@@ -114,6 +116,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.faults = newFaultMetrics(f)
 	m.retention = newRetentionMetrics(f)
 	m.authFailures = newAuthFailures(f)
+	m.feedRequests = newFeedRequests(f)
+	m.updates = newUpdateMetrics(f)
 	m.detect = newDetectMetrics(f)
 	return m
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/store"
 )
 
 // TestOverduePagesGoOutInDueOrder: 20 incidents whose first step came due a
@@ -69,5 +70,67 @@ func TestOverduePagesGoOutInDueOrder(t *testing.T) {
 	}
 	if swapped != 0 {
 		t.Errorf("alice's SMS pages came for incidents %v: %d of %d pairs swapped, want 0", got, swapped, incidents*(incidents-1)/2)
+	}
+}
+
+// slowStepStore makes one incident's store writes slow, as a store under
+// load does to some writes and not others.
+type slowStepStore struct {
+	store.Store
+	slow  int64
+	delay time.Duration
+}
+
+func (s *slowStepStore) Update(ctx context.Context, id int64, fn store.UpdateFunc) (store.Result, error) {
+	if id == s.slow {
+		time.Sleep(s.delay)
+	}
+	return s.Store.Update(ctx, id, fn)
+}
+
+// TestOverduePagesWaitForEarlierSteps: after downtime the overdue steps of
+// 20 incidents fire in parallel, and incident 1's step takes 200 ms to
+// write its pages while the others' take none. Its page to alice still goes
+// out first: pages are claimed only once the steps before them have
+// written theirs. Old code claimed again at once, and the 19 pages already
+// written went out ahead of incident 1's.
+func TestOverduePagesWaitForEarlierSteps(t *testing.T) {
+	const incidents = 20
+	h := newHarness(t, testConfig)
+	var firstID int64
+	for i := range incidents {
+		incs := h.post("firing", fmt.Sprintf("wait-%02d", i), map[string]string{"alertname": fmt.Sprintf("Disk%02d", i), "team": "infra"})
+		if i == 0 {
+			firstID = incs[0].ID
+		}
+		h.clock.Add(time.Second)
+	}
+	h.clock.Add(10 * time.Minute)
+	slow := &slowStepStore{Store: h.st, slow: firstID, delay: 200 * time.Millisecond}
+	h.engine = New(h.engine.Policies(), Options{Store: slow, Senders: h.engine.opts.Senders, Clock: h.clock, Owner: "test"})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- h.engine.Run(ctx) }()
+	aliceSMS := func() []int64 {
+		var out []int64
+		for _, m := range h.sent.Messages() {
+			if m.Kind == channels.KindPage && m.Channel == "sms" && m.To == "+819000000001" {
+				out = append(out, m.IncidentID)
+			}
+		}
+		return out
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(aliceSMS()) < incidents && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-ran; err != nil {
+		t.Fatal(err)
+	}
+	got := aliceSMS()
+	if len(got) != incidents || got[0] != firstID {
+		t.Errorf("alice's SMS pages came for incidents %v, want %d of them, incident %d's first", got, incidents, firstID)
 	}
 }

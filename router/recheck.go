@@ -44,7 +44,12 @@ func (e *Engine) wait(set *policies.Set, d policies.Decision, now time.Time) *st
 
 // recheck routes a waiting incident again when its wait is over.
 func (e *Engine) recheck(ctx context.Context, c store.Claim) error {
-	set := e.Policies() // one config for the whole operation, however often the store runs its update
+	// One config for the whole operation, however often the store runs its
+	// update, with the stored mutes as they are now.
+	set, err := e.livePolicies(ctx)
+	if err != nil {
+		return err
+	}
 	var p genPayload
 	if err := json.Unmarshal(c.Payload, &p); err != nil {
 		e.log.Error("bad recheck timer payload: dropping it", "timer", c.ID, "err", err)
@@ -193,7 +198,10 @@ func isFirst(inc *store.Incident) bool {
 // leaves the incident's own recheck timer, which still fires at its old
 // time; the error says how many could not be routed again.
 func (e *Engine) recheckWaiting(ctx context.Context) error {
-	set := e.Policies() // one config for the whole sweep, however often the store runs each update
+	set, err := e.livePolicies(ctx) // one config for the whole sweep, however often the store runs each update
+	if err != nil {
+		return err
+	}
 	incs, err := e.opts.Store.List(ctx, store.ListOptions{Status: store.StatusOpen})
 	if err != nil {
 		return fmt.Errorf("list open incidents: %w", err)

@@ -77,6 +77,11 @@ func (e *Engine) RetentionPass(ctx context.Context, pause time.Duration) (int, e
 	if deleted > 0 {
 		e.log.Info("retention deleted resolved incidents", "deleted", deleted, "resolved_before", cutoff.Format(time.RFC3339))
 	}
+	if n, err := e.opts.Store.DeleteEnded(ctx, now.Add(-StoredKeep)); err != nil {
+		return deleted, fmt.Errorf("delete overrides and mutes ended before %s: %w", now.Add(-StoredKeep).Format(time.RFC3339), err)
+	} else if n > 0 {
+		e.log.Info("retention deleted ended overrides and mutes", "deleted", n)
+	}
 	if err := e.reportStale(ctx, now, g.StaleAfter.D()); err != nil {
 		return deleted, err
 	}

@@ -29,7 +29,7 @@ func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
 }
 
 // updatable are the channels, in registry order, whose sender in force can
-// rewrite what it posted (channels.Updater: Slack).
+// rewrite what it posted (channels.Updater: Slack, ntfy).
 func (e *Engine) updatable() []string {
 	var out []string
 	senders := *e.senders.Load()
@@ -83,9 +83,10 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		return fmt.Errorf("update messages: %w", err)
 	}
 	var (
-		out       []store.Event
-		updated   = map[string]int{}
-		transient error
+		out         []store.Event
+		updated     = map[string]int{}
+		transient   error
+		transientCh string
 	)
 	updatable := e.updatable()
 	for _, pm := range postedMessages(ds, updatable) {
@@ -104,13 +105,15 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		switch {
 		case err == nil:
 			updated[pm.p.Channel]++
+			e.metrics.updates.WithLabelValues(pm.p.Channel, updateDone, "").Inc()
 		case channels.IsPermanent(err):
+			e.metrics.updates.WithLabelValues(pm.p.Channel, updateFailed, string(channels.ReasonOf(err))).Inc()
 			e.log.Warn("updating a posted message failed", "incident", inc.ID, "person", pm.p.User,
 				"chat_channel", pm.p.ChatChannel, "channel", pm.p.Channel, "reason", string(channels.ReasonOf(err)), "err", err)
 			out = append(out, event(e.now(), "update_failed", "", "to", who(&pm.p), "channel", pm.p.Channel,
 				"provider_id", pm.providerID, "error", err.Error()))
 		default:
-			transient = err
+			transient, transientCh = err, pm.p.Channel
 		}
 	}
 	if transient != nil && c.Attempt+1 < e.opts.MaxAttempts {
@@ -122,6 +125,7 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		return errRetried
 	}
 	if transient != nil {
+		e.metrics.updates.WithLabelValues(transientCh, updateGivenUp, string(channels.ReasonOf(transient))).Inc()
 		e.log.Warn("updating posted messages failed; giving up", "incident", inc.ID, "attempts", c.Attempt+1,
 			"reason", string(channels.ReasonOf(transient)), "err", transient)
 		out = append(out, event(e.now(), "update_failed", "", "error", transient.Error(),

@@ -123,6 +123,10 @@ func TestSlackUpdateThatCannotSucceedIsRecorded(t *testing.T) {
 	if ev := h.events(id, "messages_updated"); len(ev) != 1 || ev[0].Detail["count"] != "1" {
 		t.Errorf("messages_updated = %+v, want the other page updated", ev)
 	}
+	u := h.engine.metrics.updates
+	if failed, done := counterValue(t, u.WithLabelValues("slack", "failed", "client")), counterValue(t, u.WithLabelValues("slack", "updated", "")); failed != 1 || done != 1 {
+		t.Errorf("hikyaku_message_updates_total: failed/client %v, updated %v; want 1 and 1", failed, done)
+	}
 }
 
 func TestNoUpdateTimerWithoutAnUpdatingSender(t *testing.T) {

@@ -34,7 +34,11 @@ var (
 	luaReindex string
 	//go:embed lua/move_message.lua
 	luaMoveMessage string
+	//go:embed lua/calendar_tokens.lua
+	luaCalendarTokens string
 )
+
+var scriptCalendarTokens = redis.NewScript(luaCalendarTokens)
 
 var (
 	scriptLoadByKey     = redis.NewScript(luaLoadByKey)

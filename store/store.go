@@ -182,7 +182,9 @@ type Store interface {
 	DeadLetters
 	Replays
 	Tokens
+	CalendarTokens
 	Deliveries
+	Overrides
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error

@@ -29,15 +29,26 @@ const DefaultServer = "https://ntfy.sh"
 // refuses it where attachments are off.
 const maxMessageBytes = 4000
 
-// maxErrorBody bounds how much of a refusal is read and quoted.
+// maxAnswer bounds how much of an answer is read: ntfy echoes the whole
+// message, its text and buttons' signed links, which is where the id is.
+const maxAnswer = 64 << 10
+
+// maxErrorBody bounds how much of a refusal is quoted.
 const maxErrorBody = 512
 
-// Sender publishes to one ntfy server with one access token. It is safe
-// for concurrent use; printing it never shows the token.
+// Sender publishes to the server of providers.ntfy, and to the servers a
+// person's contact names with their own token. It is safe for concurrent
+// use; printing it never shows a token.
 type Sender struct {
+	def    endpoint // providers.ntfy; server nil when it is absent
+	own    map[string]endpoint
+	client *http.Client
+}
+
+// endpoint is a server and the token hikyaku publishes to it with.
+type endpoint struct {
 	server *url.URL
 	token  config.Secret
-	client *http.Client
 }
 
 // Option adjusts a Sender.
@@ -52,11 +63,11 @@ func New(server string, token config.Secret, opts ...Option) (*Sender, error) {
 	if server == "" {
 		server = DefaultServer
 	}
-	u, err := url.Parse(server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("ntfy: url %q: want an http(s) URL with a host", server)
+	u, err := parseServer(server)
+	if err != nil {
+		return nil, fmt.Errorf("ntfy: url %q: %w", server, err)
 	}
-	s := &Sender{server: u, token: token, client: &http.Client{Timeout: 10 * time.Second}}
+	s := &Sender{def: endpoint{server: u, token: token}, own: map[string]endpoint{}, client: &http.Client{Timeout: 10 * time.Second}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -90,50 +101,66 @@ type answer struct {
 	Error string `json:"error"`
 }
 
-// Send publishes m to the topic m.To.
+// Send publishes m to the topic m.To. The receipt is the address and
+// ntfy's message id (alice-pager/Mc3otamDNcpJ): the id is the sequence an
+// update rewrites, and the address says where, whatever the contact says by then.
 func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
-	if err := checkTopic(m.To); err != nil {
+	t, err := s.target(m.UserID, m.To)
+	if err != nil {
 		return channels.Receipt{}, channels.Permanent("", fmt.Errorf("ntfy: %w", err))
 	}
-	body, err := json.Marshal(s.body(m))
+	body, err := json.Marshal(s.body(t.topic, m))
 	if err != nil {
 		return channels.Receipt{}, channels.Permanent("", fmt.Errorf("ntfy: encode: %w", err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.server.JoinPath("/").String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.server.JoinPath("/").String(), bytes.NewReader(body))
 	if err != nil {
 		return channels.Receipt{}, channels.Permanent("", fmt.Errorf("ntfy: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if tok, ok := s.token.Reveal(); ok {
+	a, _, err := s.do(req, t, "publish")
+	if err != nil {
+		return channels.Receipt{}, err
+	}
+	if a.ID == "" {
+		// Taken, as far as the status says: retrying would page twice.
+		return channels.Receipt{ProviderID: "unknown"}, nil
+	}
+	return channels.Receipt{ProviderID: m.To + "/" + a.ID}, nil
+}
+
+// do sends req to t's server with t's token and reads ntfy's answer and
+// its status (0 when none came).
+func (s *Sender) do(req *http.Request, t target, what string) (answer, int, error) {
+	if tok, ok := t.token.Reveal(); ok {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return channels.Receipt{}, fmt.Errorf("ntfy: publish to %s: %w", s.server.Host, err)
+		return answer{}, 0, fmt.Errorf("ntfy: %s to %s: %w", what, t.server.Host, err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	var a answer
 	_ = json.Unmarshal(raw, &a) // an answer that is no JSON is quoted below
 	if resp.StatusCode/100 == 2 {
-		if a.ID == "" {
-			// Taken, as far as the status says: retrying would page twice.
-			return channels.Receipt{ProviderID: "unknown"}, nil
-		}
-		return channels.Receipt{ProviderID: a.ID}, nil
+		return a, resp.StatusCode, nil
 	}
-	return channels.Receipt{}, refusal(resp.StatusCode, a, raw)
+	return a, resp.StatusCode, refusal(resp.StatusCode, a, raw, t.own)
 }
 
 // refusal classifies ntfy's answer: 401 is hikyaku's token refused (no
-// message can succeed); 429, 408 and 5xx (507: the server's storage is full)
-// pass and are retried; any other 4xx is this message or topic (bad JSON,
-// a topic the token may not write, too large) and fails over at once.
-func refusal(status int, a answer, raw []byte) error {
+// message can succeed), unless own says the server or token was the
+// contact's own (then only that contact fails); 429, 408 and 5xx (507: the
+// server's storage is full) pass and are retried; any other 4xx is this
+// message or topic (bad JSON, a topic the token may not write, too large)
+// and fails over at once.
+func refusal(status int, a answer, raw []byte, own bool) error {
 	what := a.Error
 	if what == "" {
-		what = strings.TrimSpace(string(raw))
+		what = string(raw)
 	}
+	what = cut(strings.ToValidUTF8(strings.TrimSpace(what), "?"), maxErrorBody)
 	code := strconv.Itoa(status)
 	if a.Code != 0 {
 		code = strconv.Itoa(a.Code)
@@ -141,7 +168,7 @@ func refusal(status int, a answer, raw []byte) error {
 	err := fmt.Errorf("ntfy: %d %s: %q", status, http.StatusText(status), what)
 	reason := channels.ReasonForStatus(status)
 	switch {
-	case status == http.StatusUnauthorized:
+	case status == http.StatusUnauthorized && !own:
 		return channels.WithReason(reason, channels.AuthFailure(code, err))
 	case status == http.StatusTooManyRequests, status == http.StatusRequestTimeout, status >= 500:
 		return channels.WithReason(reason, err)
@@ -152,8 +179,8 @@ func refusal(status int, a answer, raw []byte) error {
 
 // body is m as ntfy shows it: the subject as title, priority by severity,
 // and Ack and Resolve buttons when the page carries signed links.
-func (s *Sender) body(m *channels.Message) publish {
-	p := publish{Topic: m.To, Title: m.Subject, Message: cut(m.Text, maxMessageBytes),
+func (s *Sender) body(topic string, m *channels.Message) publish {
+	p := publish{Topic: topic, Title: m.Subject, Message: cut(m.Text, maxMessageBytes),
 		Priority: priority(m), Tags: tags(m)}
 	if m.Kind != channels.KindPage {
 		return p

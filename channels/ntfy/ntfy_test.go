@@ -44,8 +44,8 @@ func TestPageWithButtons(t *testing.T) {
 		t.Fatalf("messages = %+v", got)
 	}
 	m := got[0]
-	if rc.ProviderID != m.ID {
-		t.Errorf("receipt %q, want ntfy's id %q", rc.ProviderID, m.ID)
+	if rc.ProviderID != "alice-pager/"+m.ID {
+		t.Errorf("receipt %q, want the topic and ntfy's id %q", rc.ProviderID, m.ID)
 	}
 	if m.Title != "[hikyaku #7] CRITICAL Payments: checkout down" || m.Message != "FIRING: checkout down" || m.Priority != 5 ||
 		len(m.Tags) != 1 || m.Tags[0] != "rotating_light" {
@@ -168,8 +168,13 @@ func TestLongTextIsCutOnARune(t *testing.T) {
 	defer fake.Close()
 	m := page("critical")
 	m.Text = strings.Repeat("障", 2000) // 6000 bytes
-	if _, err := sender(t, fake, "").Send(context.Background(), m); err != nil {
+	rc, err := sender(t, fake, "").Send(context.Background(), m)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// ntfy's answer echoes the whole message: the id is read past its text.
+	if want := "alice-pager/" + fake.Messages("")[0].ID; rc.ProviderID != want {
+		t.Errorf("receipt %q, want %q", rc.ProviderID, want)
 	}
 	got := fake.Messages("")[0].Message
 	if len(got) > 4000 || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
@@ -195,18 +200,18 @@ func TestProvider(t *testing.T) {
 	}
 	cfg.Providers.Others["ntfy"].URL = ""
 	s, err = p.NewSender(cfg)
-	if err != nil || s.(*Sender).server.String() != DefaultServer {
+	if err != nil || s.(*Sender).def.server.String() != DefaultServer {
 		t.Errorf("without url: %v, %v; want %s", s, err, DefaultServer)
 	}
 }
 
 func TestRefusalWithoutJSON(t *testing.T) {
-	err := refusal(http.StatusBadGateway, answer{}, []byte("<html>bad gateway</html>"))
+	err := refusal(http.StatusBadGateway, answer{}, []byte("<html>bad gateway</html>"), false)
 	if channels.IsPermanent(err) || !strings.Contains(err.Error(), "bad gateway") {
 		t.Errorf("err = %v", err)
 	}
 	var p *channels.PermanentError
-	if err := refusal(400, answer{Code: 40024, Error: "invalid request"}, nil); !errors.As(err, &p) || p.Code != "40024" {
+	if err := refusal(400, answer{Code: 40024, Error: "invalid request"}, nil, false); !errors.As(err, &p) || p.Code != "40024" {
 		t.Errorf("err = %v: want ntfy's code kept", err)
 	}
 }

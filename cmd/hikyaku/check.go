@@ -43,12 +43,13 @@ type checkCounts struct {
 }
 
 func runCheck(e *env, args []string) int {
-	c := newFlags(e, "check", "check [--config FILE] [--horizon 28d] [--from TIME] [--strict] [--output text|json]")
+	c := newFlags(e, "check", "check [--config FILE] [--horizon 28d] [--from TIME] [--strict] [--server URL] [--output text|json]")
 	horizon := durationFlag(defaultHorizon)
 	var from timeFlag
 	c.fs.Var(&horizon, "horizon", "how far ahead to look for coverage gaps")
 	c.fs.Var(&from, "from", "start of the gap search: RFC 3339 or \"2006-01-02 15:04\" in global.timezone (default now)")
 	strict := c.fs.Bool("strict", false, "exit 1 on warnings and coverage gaps too")
+	stored := addStoredFlags(c.fs)
 	if code, ok := c.parse(e, args); !ok {
 		return code
 	}
@@ -75,6 +76,11 @@ func runCheck(e *env, args []string) int {
 	loc := cfg.Global.Location
 	rep.From, rep.To = start.In(loc), end.In(loc)
 	rep.Warnings = append(rep.Warnings, checkWarnings(cfg)...)
+	os, err := stored.overrides()
+	if err != nil {
+		return c.fail(e, err)
+	}
+	rep.Warnings = append(rep.Warnings, storedWarnings(cfg, stored.server, os)...)
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(e.stderr, "%s:%d:%d: warning: %s\n", w.File, w.Line, w.Column, w.Msg)
 	}

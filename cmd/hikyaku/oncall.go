@@ -32,10 +32,11 @@ type oncallEntry struct {
 var nextSearch = []time.Duration{24 * time.Hour, 8 * 24 * time.Hour, 32 * 24 * time.Hour, 366 * 24 * time.Hour}
 
 func runOncall(e *env, args []string) int {
-	c := newFlags(e, "oncall", "oncall [--config FILE] [--at TIME] [--department ID] [--output text|json]")
+	c := newFlags(e, "oncall", "oncall [--config FILE] [--at TIME] [--department ID] [--server URL] [--output text|json]")
 	var at timeFlag
 	c.fs.Var(&at, "at", "the instant asked about: RFC 3339 or \"2006-01-02 15:04\" in global.timezone (default now)")
 	dept := c.fs.String("department", "", "only this department")
+	stored := addStoredFlags(c.fs)
 	if code, ok := c.parse(e, args); !ok {
 		return code
 	}
@@ -56,7 +57,10 @@ func runOncall(e *env, args []string) int {
 		depts = []*config.Department{d}
 	}
 
-	set := policies.Compile(cfg)
+	set, err := stored.apply(policies.Compile(cfg))
+	if err != nil {
+		return c.fail(e, err)
+	}
 	entries := []oncallEntry{}
 	for _, d := range depts {
 		for _, r := range d.Rotations {

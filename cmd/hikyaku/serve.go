@@ -180,7 +180,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	metrics := router.NewMetrics(reg)
 	// Registered with SMTP off too, so the series are there at 0 from the start.
 	mailMetrics := email.NewMetrics(reg)
-	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st))
+	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st), router.NewMuteGauge(st, time.Now))
 	engine := router.New(policies.Compile(cfg), router.Options{Store: st, Senders: senders, BuildSenders: build, Logger: log, Metrics: metrics, DryRun: o.dryRun})
 	srv := &router.Server{Engine: engine, Gatherer: reg,
 		Reload:  func(context.Context) error { return engine.Reload(cfgPath) },

@@ -23,11 +23,12 @@ type shiftJSON struct {
 }
 
 func runShifts(e *env, args []string) int {
-	c := newFlags(e, "shifts", "shifts --rotation ID [--from TIME] [--to TIME] [--config FILE] [--output text|json]")
+	c := newFlags(e, "shifts", "shifts --rotation ID [--from TIME] [--to TIME] [--config FILE] [--server URL] [--output text|json]")
 	id := c.fs.String("rotation", "", "rotation or schedule `id` (required)")
 	var from, to timeFlag
 	c.fs.Var(&from, "from", "start: RFC 3339 or \"2006-01-02 15:04\" in global.timezone (default now)")
 	c.fs.Var(&to, "to", "end, exclusive (default --from plus 14 days)")
+	stored := addStoredFlags(c.fs)
 	if code, ok := c.parse(e, args); !ok {
 		return code
 	}
@@ -53,7 +54,11 @@ func runShifts(e *env, args []string) int {
 		return c.usageErr(e, "--to must be after --from")
 	}
 
-	shifts, err := policies.Compile(cfg).Shifts(*id, start, end)
+	set, err := stored.apply(policies.Compile(cfg))
+	if err != nil {
+		return c.fail(e, err)
+	}
+	shifts, err := set.Shifts(*id, start, end)
 	if err != nil {
 		return c.fail(e, fmt.Errorf("shifts of %s: %w", *id, err))
 	}

@@ -125,6 +125,7 @@ type ackEnv struct {
 	*daemon
 	External string // global.external_url: the URL the fakes call and sign
 	SMTP     string // the reply listener (--smtp-listen)
+	Config   string // the configuration file serve runs
 	Twilio   *faketwilio.Server
 	Mail     *fakesmtp.Server
 	Slack    *fakeslack.Server
@@ -181,6 +182,7 @@ func startAckEnvStep(t *testing.T, step time.Duration, roles, sections string, s
 	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
 		t.Fatalf("write config: %v", err)
 	}
+	env.Config = cfg
 	args := append([]string{"serve", "--config", cfg, "--listen", listen,
 		"--smtp-listen", env.SMTP, "--data-dir", t.TempDir(), "--log-format", "json"}, serveArgs...)
 	env.daemon = startProcess(t, "hikyaku", binary, args...)

@@ -132,15 +132,17 @@ func TestConsoleInBrowser(t *testing.T) {
 	inc.want(t, "the incident page", fmt.Sprintf("#%d", id), "Status\nopen", "Escalation plan", "Timeline", "step_fired", "notified")
 	acked := visit(t, ctx, "the incident page's Acknowledge button",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/console/incidents/%d/ack"] button`, id))))
-	acked.want(t, "the page after Acknowledge", fmt.Sprintf("Incident #%d acknowledged by bob.", id))
+	acked.want(t, "the incident page after Acknowledge", fmt.Sprintf("Incident #%d acknowledged by bob.", id),
+		"Status\nacked", "Acknowledged by\nbob", "acked\tbob\tvia=console")
 	if took := time.Since(opened); took >= browserStep {
 		t.Fatalf("the ack came %s after the incident opened, after step 2 was due (%s): the test proves nothing", took, browserStep)
 	} else {
 		t.Logf("acknowledged in the browser %s after the incident opened", took.Round(time.Millisecond))
 	}
 	env.wantAcked(t, id, "bob", "console")
-	inc = visit(t, ctx, "the acknowledged incident page", chromedp.Navigate(fmt.Sprintf("%s/console/incidents/%d", env.External, id)))
-	inc.want(t, "the acknowledged incident page", "Status\nacked", "Acknowledged by\nbob", "acked\tbob\tvia=console")
+	if loc, err := chromedp.Run(ctx, chromedp.Location()); err != nil || loc != fmt.Sprintf("%s/console/incidents/%d/ack", env.External, id) {
+		t.Errorf("after Acknowledge the browser is at %q (%v), want the form's action", loc, err)
+	}
 	screenshot(t, ctx, shots, "console-incident")
 
 	home = visit(t, ctx, "the Now page", chromedp.Navigate(env.External+"/"))

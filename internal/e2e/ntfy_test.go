@@ -14,10 +14,14 @@ import (
 	"github.com/hikyaku/hikyaku/internal/redistest"
 )
 
-const ntfyToken = "tk_e2e0ntfy0access0token0000000"
+const (
+	ntfyToken    = "tk_e2e0ntfy0access0token0000000"
+	bobNtfyToken = "tk_e2e0bob0own0server0token0000"
+)
 
 // ntfyConfig pages alice at step 1 and bob at step 2, both by ntfy alone;
-// the access token is read from a file, as a secret should be.
+// the access token is read from a file, as a secret should be. Bob's topic
+// is on a server of his own, with his own token, from a file of his own.
 const ntfyConfig = `# written by internal/e2e's ntfy test: the ntfy server is a local fake
 global:
   external_url: %[1]s
@@ -34,7 +38,7 @@ receivers:
     bearer_token: {value: %[6]s}
 users:
   - {id: alice, name: Alice, contacts: {ntfy: alice-pager}}
-  - {id: bob, name: Bob, contacts: {ntfy: bob-pager}}
+  - {id: bob, name: Bob, contacts: {ntfy: {topic: bob-pager, server: %[8]s, token: {file: %[9]s}}}}
 departments:
   - id: ops
     name: Ops
@@ -55,20 +59,30 @@ default_route:
 // priority of a critical page and Ack and Resolve buttons; pressing Ack as
 // the ntfy app does (an http action: POST to the signed link) acknowledges
 // it, and escalation stops: bob's topic never hears of it, while a control
-// incident nobody answers reaches him at step 2.
+// incident nobody answers reaches him at step 2. The page is then rewritten
+// in place (same sequence id) to say alice acknowledged it, quietly, with
+// only a Resolve button; pressing that resolves the incident, and the
+// notification is rewritten as resolved and cleared from the phone. Bob's
+// contact names a server of his own with his own token: his page goes
+// there, and neither server sees the other's token.
 func TestProviderNtfyAckButton(t *testing.T) {
 	t.Parallel()
-	fake := fakentfy.New(ntfyToken)
+	fake, bobs := fakentfy.New(ntfyToken), fakentfy.New(bobNtfyToken)
 	t.Cleanup(fake.Close)
+	t.Cleanup(bobs.Close)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "ntfy-token")
 	if err := os.WriteFile(tokenFile, []byte(ntfyToken+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	bobTokenFile := filepath.Join(dir, "bob-ntfy-token")
+	if err := os.WriteFile(bobTokenFile, []byte(bobNtfyToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	listen := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
 	env := &ackEnv{External: "http://" + listen, step: ackEscalateAfter}
 	cfg := filepath.Join(dir, "hikyaku.yml")
-	text := fmt.Sprintf(ntfyConfig, env.External, apiToken, signingKey, fake.URL(), tokenFile, webhookToken, int(ackEscalateAfter.Seconds()))
+	text := fmt.Sprintf(ntfyConfig, env.External, apiToken, signingKey, fake.URL(), tokenFile, webhookToken, int(ackEscalateAfter.Seconds()), bobs.URL(), bobTokenFile)
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +97,11 @@ func TestProviderNtfyAckButton(t *testing.T) {
 	id, control := env.alert(t, "AckByNtfy"), env.alert(t, "AckByNtfyControl")
 	about := func(topic string, id int64) []fakentfy.Message {
 		var out []fakentfy.Message
-		for _, m := range fake.Messages(topic) {
+		server := fake
+		if topic == "bob-pager" {
+			server = bobs
+		}
+		for _, m := range server.Messages(topic) {
 			if strings.HasPrefix(m.Title, fmt.Sprintf("[hikyaku #%d]", id)) {
 				out = append(out, m)
 			}
@@ -106,7 +124,7 @@ func TestProviderNtfyAckButton(t *testing.T) {
 		t.Errorf("buttons %v, want Ack and Resolve", labels)
 	}
 	if n := len(fake.Refused()); n != 0 {
-		t.Errorf("the fake refused %d publishes: %+v", n, fake.Refused())
+		t.Errorf("the fake refused %d requests: %+v", n, fake.Refused())
 	}
 
 	status, err := fakentfy.Press(t.Context(), page, "Ack")
@@ -114,6 +132,42 @@ func TestProviderNtfyAckButton(t *testing.T) {
 		t.Fatalf("pressing Ack: %d, %v", status, err)
 	}
 	env.wantAcked(t, id, "alice", "link")
+
+	revision := func(n int) fakentfy.Notification {
+		t.Helper()
+		var got fakentfy.Notification
+		waitFor(t, fmt.Sprintf("revision %d of alice's page", n), 10*time.Second, func() bool {
+			got, _ = fake.Notification("alice-pager", page.ID)
+			return got.Revisions >= n
+		})
+		return got
+	}
+	acked := revision(2)
+	if m := acked.Message; m.Message != "Acknowledged by alice" || m.Priority != 2 || m.Title != page.Title || acked.Cleared ||
+		len(m.Actions) != 1 || m.Actions[0].Label != "Resolve" || !strings.HasPrefix(m.Actions[0].URL, env.External+"/act/") {
+		t.Errorf("after the ack: %+v, want the page rewritten as acknowledged by alice, quiet, with Resolve alone", acked)
+	}
+	status, err = fakentfy.Press(t.Context(), acked.Message, "Resolve")
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("pressing Resolve: %d, %v", status, err)
+	}
+	resolved := revision(3)
+	waitFor(t, "alice's page cleared", 10*time.Second, func() bool {
+		resolved, _ = fake.Notification("alice-pager", page.ID)
+		return resolved.Cleared
+	})
+	if m := resolved.Message; m.Message != "Resolved" || m.Priority != 1 || len(m.Actions) != 0 || resolved.Deleted {
+		t.Errorf("after the resolve: %+v, want the page rewritten as resolved, without buttons, and cleared", resolved)
+	}
+	waitFor(t, "two messages_updated events", 10*time.Second, func() bool { return len(env.incident(t, id).events("messages_updated")) == 2 })
+	for _, ev := range env.incident(t, id).events("messages_updated") {
+		if ev.Detail["channel"] != "ntfy" || ev.Detail["count"] != "1" {
+			t.Errorf("event %+v, want one ntfy message updated", ev)
+		}
+	}
+	if failed := env.incident(t, id).events("update_failed"); len(failed) != 0 {
+		t.Errorf("update_failed: %+v", failed)
+	}
 
 	waitFor(t, "the control incident's page to bob at step 2", ackEscalateAfter+10*time.Second,
 		func() bool { return len(about("bob-pager", control)) > 0 })
@@ -123,5 +177,26 @@ func TestProviderNtfyAckButton(t *testing.T) {
 	}
 	if fired := env.incident(t, id).events("step_fired"); len(fired) != 1 {
 		t.Errorf("incident %d fired %d steps, want only step 1", id, len(fired))
+	}
+	if n := len(fake.Refused()) + len(bobs.Refused()); n != 0 {
+		t.Errorf("the fakes refused %d requests: %+v %+v", n, fake.Refused(), bobs.Refused())
+	}
+	// Each server got its own token and no other.
+	for _, tc := range []struct {
+		server *fakentfy.Server
+		want   string
+	}{{fake, "Bearer " + ntfyToken}, {bobs, "Bearer " + bobNtfyToken}} {
+		auths := tc.server.Authorizations()
+		if len(auths) == 0 {
+			t.Errorf("a server got no request")
+		}
+		for _, a := range auths {
+			if a != tc.want {
+				t.Errorf("a server got Authorization %q, want %q", a, tc.want)
+			}
+		}
+	}
+	if got := fake.Messages("bob-pager"); len(got) != 0 {
+		t.Errorf("bob's page went to the global server: %+v", got)
 	}
 }

@@ -1,5 +1,7 @@
 // Package fakentfy is a local ntfy server for tests: JSON publishing checked
-// as ntfy checks it, access tokens, and an http action pressed as the app sends it.
+// as ntfy checks it, access tokens, updating, clearing and deleting a
+// notification by its sequence id (ntfy v2.16.0 and later, or refused with
+// 404 as older servers do), and an http action pressed as the app sends it.
 package fakentfy
 
 import (
@@ -9,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -16,24 +19,31 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // maxBody is ntfy's default message-size-limit plus room for the JSON
 // around it; a larger publish is 413.
 const maxBody = 4096 + 4096
 
-var topicRe = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+var (
+	topicRe = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+	// sequenceRe is ntfy's rule for a sequence id: that of a topic.
+	sequenceRe = regexp.MustCompile(`^[-_A-Za-z0-9]{1,64}$`)
+)
 
 // Server is a fake ntfy server reached at URL(). It is safe for concurrent use.
 type Server struct {
-	srv   *httptest.Server
-	token string // "": anonymous publishing is allowed
+	srv    *httptest.Server
+	tokens []string // none: anonymous publishing is allowed
 
 	mu       sync.Mutex
 	messages []Message
 	refused  []Refusal
 	failures []int
 	denied   []string
+	auths    []string
+	legacy   bool
 }
 
 // Message is one message ntfy accepted, as published.
@@ -48,6 +58,10 @@ type Message struct {
 	Tags     []string `json:"tags,omitempty"`
 	Click    string   `json:"click,omitempty"`
 	Actions  []Action `json:"actions,omitempty"`
+	// SequenceID names the notification a message updates, clears or
+	// deletes; a message published without one starts the sequence of its
+	// own id.
+	SequenceID string `json:"sequence_id,omitempty"`
 }
 
 // Action is a button, as ntfy's JSON publishing takes it.
@@ -72,7 +86,10 @@ type Refusal struct {
 
 // New starts a fake server that takes publishes bearing token ("" for none needed).
 func New(token string) *Server {
-	s := &Server{token: token}
+	s := &Server{}
+	if token != "" {
+		s.tokens = []string{token}
+	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -98,7 +115,8 @@ func (s *Server) Deny(topic string) {
 	s.denied = append(s.denied, topic)
 }
 
-// Messages are the messages accepted on topic ("" for all), in order.
+// Messages are the messages accepted on topic ("" for all), in order:
+// publishes, updates (SequenceID set) and clear and delete events (Event).
 func (s *Server) Messages(topic string) []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -116,6 +134,63 @@ func (s *Server) Refused() []Refusal {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.refused)
+}
+
+// Accept takes tok too (another user's access token on this server).
+func (s *Server) Accept(tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = append(s.tokens, tok)
+}
+
+// Legacy makes the server answer as ntfy before v2.16.0: no sequence
+// routes (404), and a sequence_id in a JSON publish ignored.
+func (s *Server) Legacy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.legacy = true
+}
+
+// Authorizations are the Authorization headers of every request so far, in
+// order ("" for none): which token went to this server.
+func (s *Server) Authorizations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.auths)
+}
+
+// Notification is what a phone subscribed to the topic shows of one
+// sequence: its latest revision, and whether it was cleared or deleted.
+type Notification struct {
+	Message   Message
+	Revisions int // messages published to the sequence, the first included
+	Cleared   bool
+	Deleted   bool
+}
+
+// Notification folds the events of sequence id (a message's own id, or the
+// sequence id it was published with) on topic; false when there are none.
+func (s *Server) Notification(topic, id string) (Notification, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n Notification
+	found := false
+	for _, m := range s.messages {
+		if m.Topic != topic || (m.SequenceID != id && (m.SequenceID != "" || m.ID != id)) {
+			continue
+		}
+		found = true
+		switch m.Event {
+		case "message":
+			n.Message, n.Cleared = m, false // an update shows the notification again
+			n.Revisions++
+		case "message_clear":
+			n.Cleared = true
+		case "message_delete":
+			n.Deleted = true
+		}
+	}
+	return n, found
 }
 
 // errorBody is ntfy's error answer.
@@ -136,15 +211,38 @@ func (s *Server) refuse(w http.ResponseWriter, status, code int, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.auths = append(s.auths, r.Header.Get("Authorization"))
+	legacy := s.legacy
+	s.mu.Unlock()
 	// JSON publishing is a POST or PUT to the root; the topic is in the body.
-	if r.URL.Path != "/" || (r.Method != http.MethodPost && r.Method != http.MethodPut) {
-		s.refuse(w, http.StatusNotFound, 40401, "page not found (this fake serves JSON publishing only)")
+	// From v2.16.0, /<topic>/<sequence_id> publishes (headers and body) to a
+	// sequence, DELETE on it deletes the notification and PUT on .../clear
+	// clears it. An older server has no such routes: 404.
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	var op string
+	switch {
+	case r.URL.Path == "/" && (r.Method == http.MethodPost || r.Method == http.MethodPut):
+		op = "publish"
+	case legacy:
+	case len(parts) == 2 && (r.Method == http.MethodPost || r.Method == http.MethodPut):
+		op = "update"
+	case len(parts) == 2 && r.Method == http.MethodDelete:
+		op = "message_delete"
+	case len(parts) == 3 && parts[2] == "clear" && r.Method == http.MethodPut:
+		op = "message_clear"
+	}
+	if op == "" {
+		s.refuse(w, http.StatusNotFound, 40401, "page not found")
 		return
 	}
-	if s.token != "" {
+	s.mu.Lock()
+	tokens := slices.Clone(s.tokens)
+	s.mu.Unlock()
+	if len(tokens) > 0 {
 		auth := r.Header.Get("Authorization")
 		tok, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || tok != s.token {
+		if !ok || !slices.Contains(tokens, tok) {
 			s.refuse(w, http.StatusUnauthorized, 40101, "unauthorized")
 			return
 		}
@@ -169,14 +267,45 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var m Message
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields() // a misspelt field would be dropped by ntfy: catch it here
-	if err := dec.Decode(&m); err != nil || dec.More() {
-		s.refuse(w, http.StatusBadRequest, 40024, fmt.Sprintf("invalid request: request body must be message JSON: %v", err))
-		return
+	switch op {
+	case "publish":
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields() // a misspelt field would be dropped by ntfy: catch it here
+		if err := dec.Decode(&m); err != nil || dec.More() {
+			s.refuse(w, http.StatusBadRequest, 40024, fmt.Sprintf("invalid request: request body must be message JSON: %v", err))
+			return
+		}
+		if legacy {
+			m.SequenceID = "" // a field it does not know: ntfy before v2.16 publishes anew
+		}
+	default:
+		m.Topic, m.SequenceID = parts[0], parts[1]
+		if !topicRe.MatchString(m.Topic) {
+			s.refuse(w, http.StatusBadRequest, 40009, "invalid request: topic invalid")
+			return
+		}
+		if !sequenceRe.MatchString(m.SequenceID) {
+			s.refuse(w, http.StatusBadRequest, 40049, "invalid request: sequence ID invalid")
+			return
+		}
+		if op == "update" {
+			if msg := fromHeaders(&m, r.Header, raw); msg != "" {
+				s.refuse(w, http.StatusBadRequest, 40000, msg)
+				return
+			}
+		} else if len(raw) > 0 {
+			s.refuse(w, http.StatusBadRequest, 40000, "invalid request: "+op+" takes no body")
+			return
+		}
 	}
-	if msg := check(&m); msg != "" {
-		s.refuse(w, http.StatusBadRequest, 40000, msg)
+	if op == "publish" || op == "update" {
+		if msg := check(&m); msg != "" {
+			s.refuse(w, http.StatusBadRequest, 40000, msg)
+			return
+		}
+	}
+	if m.SequenceID != "" && !sequenceRe.MatchString(m.SequenceID) {
+		s.refuse(w, http.StatusBadRequest, 40049, "invalid request: sequence ID invalid")
 		return
 	}
 	s.mu.Lock()
@@ -186,6 +315,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.ID, m.Time, m.Event = newID(), time.Now().Unix(), "message"
+	if op == "message_clear" || op == "message_delete" {
+		m.Event = op
+	}
 	for i := range m.Actions {
 		m.Actions[i].ID = newID()
 	}
@@ -194,6 +326,79 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(m)
 }
+
+// fromHeaders reads a publish by headers, as ntfy does on /<topic>/<sequence_id>:
+// the body is the message, the rest comes in X-Title, X-Priority, X-Tags and
+// X-Actions (or their short names), MIME-encoded when not ASCII. Stricter
+// than ntfy, it takes actions as JSON only (ntfy also parses a short form)
+// and refuses raw non-ASCII header bytes, which proxies may mangle.
+func fromHeaders(m *Message, h http.Header, body []byte) string {
+	read := func(names ...string) (string, string) {
+		for _, n := range names {
+			v := h.Get(n)
+			if v == "" {
+				continue
+			}
+			d, err := mimeDecoder.DecodeHeader(v)
+			if err != nil {
+				return "", "invalid request: header " + n + ": " + err.Error()
+			}
+			if d == v && strings.IndexFunc(v, func(r rune) bool { return r > 127 }) >= 0 {
+				return "", "invalid request: header " + n + " is not ASCII: encode it (RFC 2047)"
+			}
+			return strings.TrimSpace(d), ""
+		}
+		return "", ""
+	}
+	if !utf8.Valid(body) {
+		return "invalid request: the body is not UTF-8 (ntfy would make it an attachment)"
+	}
+	m.Message = string(body)
+	var bad string
+	if m.Title, bad = read("X-Title", "Title", "t"); bad != "" {
+		return bad
+	}
+	p, bad := read("X-Priority", "Priority", "prio", "p")
+	if bad != "" {
+		return bad
+	}
+	if p != "" {
+		n, ok := priorities[strings.ToLower(p)]
+		if !ok {
+			return "invalid request: priority invalid"
+		}
+		m.Priority = n
+	}
+	tags, bad := read("X-Tags", "Tags", "tag", "ta")
+	if bad != "" {
+		return bad
+	}
+	for _, t := range strings.Split(tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			m.Tags = append(m.Tags, t)
+		}
+	}
+	actions, bad := read("X-Actions", "Actions", "Action")
+	if bad != "" {
+		return bad
+	}
+	if actions != "" {
+		if !strings.HasPrefix(actions, "[") {
+			return "invalid request: this fake parses actions as a JSON array only"
+		}
+		dec := json.NewDecoder(strings.NewReader(actions))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m.Actions); err != nil {
+			return "invalid action: " + err.Error()
+		}
+	}
+	return ""
+}
+
+var priorities = map[string]int{"1": 1, "min": 1, "2": 2, "low": 2, "3": 3, "default": 3,
+	"4": 4, "high": 4, "5": 5, "max": 5, "urgent": 5}
+
+var mimeDecoder mime.WordDecoder
 
 // check is what ntfy refuses in a JSON publish, "" when it takes it.
 func check(m *Message) string {

@@ -33,7 +33,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Run("OptOuts", func(t *testing.T) { RunOptOuts(t, func(t *testing.T) store.OptOuts { return open(t) }) })
 	t.Run("Replays", func(t *testing.T) { RunReplays(t, func(t *testing.T) store.Replays { return open(t) }) })
 	t.Run("Tokens", func(t *testing.T) { RunTokens(t, open) })
+	t.Run("CalendarTokens", func(t *testing.T) {
+		RunCalendarTokens(t, func(t *testing.T) store.CalendarTokens { return open(t) })
+	})
 	t.Run("Deliveries", func(t *testing.T) { RunDeliveries(t, open) })
+	t.Run("Overrides", func(t *testing.T) { RunOverrides(t, open) })
 }
 
 // RunTokens tests store.Tokens.
@@ -781,4 +785,12 @@ func testNextDue(t *testing.T, s store.Store) {
 		t.Fatalf("NextDue with soon claimed = %v, want its lease end t0+6m", at)
 	}
 	wantPending(t, s, 2) // claimed timers are pending until completed
+}
+
+// RunCalendarTokens tests store.CalendarTokens alone.
+func RunCalendarTokens(t *testing.T, open func(t *testing.T) store.CalendarTokens) {
+	runPart(t, open, []test[store.CalendarTokens]{
+		{"CalendarTokens", testCalendarTokens},
+		{"CalendarTokensConcurrentIssue", testCalendarTokensConcurrentIssue},
+	})
 }
