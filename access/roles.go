@@ -29,6 +29,8 @@ const (
 	Escalate Action = "escalate"
 	View     Action = "view"
 	Reload   Action = "reload"
+	// Report reads a department's on-call health report (Department).
+	Report Action = "report"
 	// Cover makes or removes a stored override of Request.For's shifts;
 	// Mute starts or ends a mute of Request.Department.
 	Cover Action = "cover"
@@ -122,6 +124,8 @@ func responds(cfg *config.Config, user string) bool {
 //   - viewing an incident (View) is for anyone with a role in its
 //     department, viewers included, and anyone it paged: the viewer role
 //     is what lets a person read a department's incidents without acting;
+//   - a department's health report (Report) is for anyone with a role in
+//     it, and for the shared api_token, which reads as the incident list does;
 //   - a cover of one's own shifts is any responder's or admin's, of
 //     anyone's an admin's, of any department (shifts cross departments);
 //   - a mute is an admin's of the department muted;
@@ -129,13 +133,19 @@ func responds(cfg *config.Config, user string) bool {
 //     covers anyone's shifts and mutes anything.
 func Decide(cfg *config.Config, req Request) Decision {
 	if req.User == ServiceActor {
-		if req.Action.OnIncident() {
+		if req.Action.OnIncident() || req.Action == Report {
 			return Decision{Allowed: true}
 		}
 		return refuse("access.service_admin", string(req.Action))
 	}
 	if cfg.User(req.User) == nil {
 		return refuse("access.unknown", req.User)
+	}
+	if req.Action == Report {
+		if cfg.Global.Authorization == config.AuthorizationAnyUser || RoleIn(cfg, req.Department, req.User) != NoRole {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.no_report", req.Department)
 	}
 	switch {
 	case req.Action == TestPage:

@@ -61,6 +61,7 @@ func TestDecideMatrix(t *testing.T) {
 			Escalate: {"", "", "", "access.no_role", "access.viewer", "access.unknown", ""},
 			View:     {"", "", "", "access.no_view", "", "access.unknown", ""},
 			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
+			Report:   {"", "", "access.no_report", "access.no_report", "", "access.unknown", ""},
 		},
 		"any_user": {
 			Ack:      {"", "", "", "", "", "access.unknown", ""},
@@ -68,6 +69,7 @@ func TestDecideMatrix(t *testing.T) {
 			Escalate: {"", "", "", "", "", "access.unknown", ""},
 			View:     {"", "", "", "", "", "access.unknown", ""},
 			Reload:   {"", "access.admin_only", "access.admin_only", "access.admin_only", "access.admin_only", "access.unknown", "access.service_admin"},
+			Report:   {"", "", "", "", "", "access.unknown", ""},
 		},
 	}
 	for mode, actions := range want {
@@ -75,7 +77,7 @@ func TestDecideMatrix(t *testing.T) {
 		for action, keys := range actions {
 			for i, w := range who {
 				req := Request{User: w.user, Action: action}
-				if action.OnIncident() {
+				if action.OnIncident() || action == Report {
 					req.Incident, req.Department = 7, "ops"
 				}
 				d := Decide(cfg, req)

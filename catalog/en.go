@@ -105,6 +105,35 @@ var en = Messages{
 	"timeline.decision":                 "Decision",
 	"timeline.role_released":            "%s: nobody (was %s)",
 
+	// health. (router/health_report_render.go: the on-call health report)
+	"health.title":                  "On-call health report: %s",
+	"health.period":                 "Period: %s to %s",
+	"health.business_hours":         "Business hours: %s",
+	"health.business_hours_default": "Monday to Friday 09:00-18:00 (%s)",
+	"health.incidents":              "Incidents",
+	"health.incidents_value":        "%d (acknowledged %d, resolved %d)",
+	"health.mtta":                   "Time to acknowledge",
+	"health.mttr":                   "Time to resolve",
+	"health.spread":                 "p50 %s, p90 %s, max %s (%d incidents)",
+	"health.no_data":                "no data",
+	"health.pages":                  "Pages",
+	"health.pages_value":            "%d (outside business hours %d, at night %d)",
+	"health.step2":                  "Escalations that reached step 2 or later",
+	"health.exhausted":              "Exhausted escalations",
+	"health.gap_total":              "Coverage gaps",
+	"health.gap_value":              "%d (%s in all)",
+	"health.people":                 "People",
+	"health.gaps":                   "Coverage gaps (nobody paged at the first step)",
+	"health.none":                   "none",
+	"health.col.figure":             "Figure",
+	"health.col.value":              "Value",
+	"health.col.user":               "Person",
+	"health.col.pages":              "Pages",
+	"health.col.outside":            "Outside business hours",
+	"health.col.night":              "At night (22:00-07:00)",
+	"health.col.on_call":            "Hours on call",
+	"access.no_report":              "You have no role in %s: you may not read its health report.",
+
 	// ntfy. (channels/ntfy)
 
 	// console. (access/, router/console.go: sign-in and the console)

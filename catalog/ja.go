@@ -103,6 +103,35 @@ var ja = Messages{
 	"timeline.decision":                 "決定",
 	"timeline.role_released":            "%s: 解除 (%s)",
 
+	// health. (router/health_report_render.go: the on-call health report)
+	"health.title":                  "オンコール健全性レポート: %s",
+	"health.period":                 "期間: %s から %s まで",
+	"health.business_hours":         "営業時間: %s",
+	"health.business_hours_default": "月曜から金曜 09:00-18:00 (%s)",
+	"health.incidents":              "インシデント",
+	"health.incidents_value":        "%d 件 (確認済み %d、解決済み %d)",
+	"health.mtta":                   "確認までの時間",
+	"health.mttr":                   "解決までの時間",
+	"health.spread":                 "p50 %s、p90 %s、最大 %s (%d 件)",
+	"health.no_data":                "データなし",
+	"health.pages":                  "呼び出し",
+	"health.pages_value":            "%d 件 (営業時間外 %d、夜間 %d)",
+	"health.step2":                  "ステップ 2 以降に達したエスカレーション",
+	"health.exhausted":              "尽きたエスカレーション",
+	"health.gap_total":              "カバレッジの空白",
+	"health.gap_value":              "%d 件 (合計 %s)",
+	"health.people":                 "担当者",
+	"health.gaps":                   "カバレッジの空白 (最初のステップで誰も呼び出されない時間)",
+	"health.none":                   "なし",
+	"health.col.figure":             "項目",
+	"health.col.value":              "値",
+	"health.col.user":               "担当者",
+	"health.col.pages":              "呼び出し",
+	"health.col.outside":            "営業時間外",
+	"health.col.night":              "夜間 (22:00-07:00)",
+	"health.col.on_call":            "オンコール時間",
+	"access.no_report":              "%s で役割がないため、その健全性レポートは読めません。",
+
 	// ntfy. (channels/ntfy)
 
 	// console. (access/, router/console.go: sign-in and the console)

@@ -18,8 +18,8 @@ import (
 	"github.com/hikyaku/hikyaku/store"
 )
 
-// consoleRolesConfig is rolesConfig with an email for each person, so the
-// trusted proxy signs them in: eng's admin ada, responder rei and viewer
+// consoleRolesConfig is rolesConfig with an external URL and an email for
+// each person, so the trusted proxy signs them in: eng's admin ada, responder rei and viewer
 // vic (Japanese); db's responders pat, whom eng's policy pages, and oto,
 // whom nothing pages.
 var consoleRolesConfig = strings.NewReplacer(
@@ -28,6 +28,9 @@ var consoleRolesConfig = strings.NewReplacer(
 	`{id: pat, contacts: {sms: "+819000000003"}}`, `{id: pat, contacts: {sms: "+819000000003", email: pat@example.com}}`,
 	`{id: oto, contacts: {sms: "+819000000004"}}`, `{id: oto, contacts: {sms: "+819000000004", email: oto@example.com}}`,
 	`{id: vic, language: ja, contacts: {sms: "+819000000005"}}`, `{id: vic, language: ja, contacts: {sms: "+819000000005", email: vic@example.com}}`,
+	// external_url turns on the forms that make links (My on-call's
+	// calendar link); http, so the test's cookie jar keeps the session.
+	"global:\n", "global:\n  external_url: http://hikyaku.example.com\n",
 ).Replace(rolesConfig) + consoleSignIn
 
 // consoleServer serves h's console with the trusted proxy sign-in, its
@@ -129,7 +132,7 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	// The forms known today must be among those found, or the crawl
 	// proves nothing.
 	for _, want := range []string{"/auth/sign-out", fmt.Sprintf("/console/incidents/%d/ack", id),
-		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id)} {
+		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id), "/console/me/calendar"} {
 		if _, ok := forms[want]; !ok {
 			t.Errorf("no form posting to %s found on %d pages", want, len(pages))
 		}

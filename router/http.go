@@ -90,6 +90,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	s.incidentRunRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.Handle("POST /api/v1/test-pages", s.api(s.testPage))
+	mux.Handle("GET /api/v1/reports/health", s.api(s.getHealthReport))
 	s.storedRoutes(mux)
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
 	s.calendarRoutes(mux)

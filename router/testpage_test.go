@@ -165,3 +165,20 @@ func TestTestPageTextJaEn(t *testing.T) {
 		}
 	}
 }
+
+// A test page counts in no health report.
+func TestTestPageNotInHealthReport(t *testing.T) {
+	h := newHarness(t, testConfig)
+	ctx := context.Background()
+	if _, err := h.engine.TestPage(ctx, TestPageRequest{Actor: "alice", User: "alice", Via: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(0)
+	r, err := h.engine.HealthReport(ctx, "eng", time.Date(2026, 1, 7, 0, 0, 0, 0, time.UTC), time.Date(2026, 1, 8, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Incidents != 0 {
+		t.Errorf("health report counts %d incidents, want 0: a test page is none", r.Incidents)
+	}
+}

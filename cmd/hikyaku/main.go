@@ -39,6 +39,7 @@ var commands = []command{
 	{"maintenance", "mute a route or department now on a running server, list or end mutes (maintenance start --route R --for 30m)", runMaintenance},
 	{"calendar", "your calendar feed links on a running server: calendar url [--rotation D/R], calendar revoke", runCalendar},
 	{"token", "create, list or revoke per-user API tokens on a running server's admin listener (token create --user U)", runToken},
+	{"report", "a department's on-call health report over a period, from a running server (report --department D --from T --to T)", runReport},
 	{"timers", "list, retry or discard a running server's dead-lettered timers (timers dead)", runTimers},
 	{"store", "maintain a store offline: compact the embedded file, reindex Redis (store compact, store reindex)", runStore},
 	{"version", "print the version", runVersion},
