@@ -225,7 +225,7 @@ func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incid
 			"error", err.Error(), "reason", string(cause), "attempt", strconv.Itoa(c.Attempt+1), "next_at", due.Format(time.RFC3339))); rerr != nil {
 			return rerr
 		}
-		if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil && !errors.Is(rerr, store.ErrStaleClaim) {
+		if rerr := e.untilStored(ctx, func(ctx context.Context) error { return e.opts.Store.Retry(ctx, c, due) }); rerr != nil && !errors.Is(rerr, store.ErrStaleClaim) {
 			return fmt.Errorf("deliver: retry: %w", rerr)
 		}
 		return errRetried
@@ -234,7 +234,7 @@ func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incid
 		return ferr
 	}
 	// fail records and schedules the failover; the page's own timer is done.
-	if cerr := e.opts.Store.Complete(ctx, c); cerr != nil && !errors.Is(cerr, store.ErrStaleClaim) {
+	if cerr := e.untilStored(ctx, func(ctx context.Context) error { return e.opts.Store.Complete(ctx, c) }); cerr != nil && !errors.Is(cerr, store.ErrStaleClaim) {
 		return fmt.Errorf("deliver: complete failed page: %w", cerr)
 	}
 	return errDone

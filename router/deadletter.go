@@ -52,9 +52,9 @@ func (e *Engine) timerFailed(ctx context.Context, c store.Claim, err error) {
 		return
 	}
 	due := e.now().Add(timerBackoff(c.Attempt))
-	if rerr := e.opts.Store.Retry(ctx, c, due); rerr != nil {
+	if rerr := e.untilStored(ctx, func(ctx context.Context) error { return e.opts.Store.Retry(ctx, c, due) }); rerr != nil {
 		if !errors.Is(rerr, store.ErrStaleClaim) {
-			e.log.Error("timer failed and could not be put back; it is tried again when its lease expires",
+			e.log.Error("timer failed and could not be put back: the store failed for too long; it is tried again when its lease expires",
 				"timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "attempt", attempts, "err", err, "retry_err", rerr)
 		}
 		return
@@ -82,12 +82,12 @@ const errLeaseSpent = "out of attempts when claimed again: the last one's lease 
 // holder decides.
 func (e *Engine) deadLetter(ctx context.Context, c store.Claim, attempts int, reason string) {
 	now := e.now()
-	err := e.opts.Store.DeadLetter(ctx, c, attempts, reason, now)
+	err := e.untilStored(ctx, func(ctx context.Context) error { return e.opts.Store.DeadLetter(ctx, c, attempts, reason, now) })
 	if errors.Is(err, store.ErrStaleClaim) {
 		return
 	}
 	if err != nil {
-		e.log.Error("timer should be dead-lettered but the store refused; it is tried again when its lease expires",
+		e.log.Error("timer should be dead-lettered but the store failed for too long; it is tried again when its lease expires",
 			"timer", c.ID, "kind", c.Kind, "incident", c.IncidentID, "attempts", attempts, "reason", reason, "err", err)
 		return
 	}

@@ -325,8 +325,8 @@ func (e *Engine) handle(ctx context.Context, c store.Claim) {
 		e.timerFailed(ctx, c, err)
 		return
 	}
-	if err := e.opts.Store.Complete(ctx, c); err != nil && !errors.Is(err, store.ErrStaleClaim) {
-		e.log.Warn("completing timer failed", "timer", c.ID, "err", err)
+	if err := e.untilStored(ctx, func(ctx context.Context) error { return e.opts.Store.Complete(ctx, c) }); err != nil && !errors.Is(err, store.ErrStaleClaim) {
+		e.log.Error("completing a timer failed: the store failed for too long; it runs again when its lease expires", "timer", c.ID, "err", err)
 	}
 }
 

@@ -141,50 +141,41 @@ func (e *Engine) fail(ctx context.Context, inc *store.Incident, p *notifyPayload
 // away, so nobody else sends it again and the write succeeds once Redis is
 // back.
 func (e *Engine) finish(ctx context.Context, c store.Claim, ds []store.Delivery, evs ...store.Event) error {
-	ctx, cancel := context.WithTimeout(ctx, finishMaxWait)
-	defer cancel()
-	wait := 50 * time.Millisecond
-	for {
+	err := e.untilStored(ctx, func(ctx context.Context) error {
 		_, err := e.opts.Store.Update(ctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
 			inc := *cur
 			return &store.Change{Incident: &inc, Events: evs, Deliveries: ds, Complete: &c}, nil
 		})
-		if err == nil {
-			return errDone
+		return err
+	})
+	switch {
+	case err == nil:
+		return errDone
+	case errors.Is(err, store.ErrStaleClaim):
+		// Another replica holds the timer now and may send it again:
+		// what went out is still said on the timeline.
+		e.log.Warn("the claim on a sent message was lost before its send was recorded; another replica may send it again",
+			"timer", c.ID, "incident", c.IncidentID)
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer rcancel()
+		_, rerr := e.opts.Store.Update(rctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
+			inc := *cur
+			return &store.Change{Incident: &inc, Events: evs, Deliveries: ds}, nil
+		})
+		if rerr != nil {
+			return fmt.Errorf("record %s: %w", evs[0].Type, rerr)
 		}
-		if errors.Is(err, store.ErrStaleClaim) {
-			// Another replica holds the timer now and may send it again:
-			// what went out is still said on the timeline.
-			e.log.Warn("the claim on a sent message was lost before its send was recorded; another replica may send it again",
-				"timer", c.ID, "incident", c.IncidentID)
-			rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			defer rcancel()
-			_, rerr := e.opts.Store.Update(rctx, c.IncidentID, func(cur *store.Incident) (*store.Change, error) {
-				inc := *cur
-				return &store.Change{Incident: &inc, Events: evs, Deliveries: ds}, nil
-			})
-			if rerr != nil {
-				return fmt.Errorf("record %s: %w", evs[0].Type, rerr)
-			}
-			return errDone
-		}
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("record %s: %w", evs[0].Type, err)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			e.log.Error("a sent message could not be recorded: the store failed for too long; it may be sent again",
-				"timer", c.ID, "incident", c.IncidentID, "tried_for", finishMaxWait, "err", err)
-			return fmt.Errorf("record %s: %w", evs[0].Type, err)
-		case <-t.C:
-		}
-		wait = min(2*wait, time.Second)
+		return errDone
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("record %s: %w", evs[0].Type, err)
 	}
+	e.log.Error("a sent message could not be recorded: the store failed for too long; it may be sent again",
+		"timer", c.ID, "incident", c.IncidentID, "tried_for", finishMaxWait, "err", err)
+	return fmt.Errorf("record %s: %w", evs[0].Type, err)
 }
 
-// finishMaxWait bounds how long finish retries recording a sent message.
+// finishMaxWait bounds how long finish retries recording a sent message,
+// and untilStored any write that ends a claim.
 const finishMaxWait = 10 * time.Minute
 
 // ErrBadCallback is a delivery callback whose token cannot be read: asking

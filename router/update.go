@@ -118,7 +118,7 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 	}
 	if transient != nil && c.Attempt+1 < e.opts.MaxAttempts {
 		due := e.now().Add(backoff(c.Attempt))
-		if err := e.opts.Store.Retry(ctx, c, due); err != nil && !errors.Is(err, store.ErrStaleClaim) {
+		if err := e.untilStored(ctx, func(ctx context.Context) error { return e.opts.Store.Retry(ctx, c, due) }); err != nil && !errors.Is(err, store.ErrStaleClaim) {
 			return fmt.Errorf("update messages: retry: %w", err)
 		}
 		e.log.Warn("updating posted messages failed; retrying", "incident", inc.ID, "next_at", due.Format(time.RFC3339), "err", transient)

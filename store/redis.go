@@ -44,6 +44,9 @@ type Redis struct {
 	// writes pipelines concurrent incident writes (without WAIT, which must
 	// follow its write on the same connection).
 	writes pipeliner
+	// calls numbers ClaimDue calls and gives back what an unanswered one
+	// claimed (redis_claimcalls.go).
+	calls *claimCalls
 	// callerClock makes the timer scripts use the caller's now instead of
 	// Redis TIME, with no lease freezing: for the conformance suite's fake
 	// clock only (export_test.go).
@@ -61,7 +64,7 @@ func NewRedis(rdb redis.UniversalClient, opt RedisOptions) *Redis {
 	base := "hikyaku:{" + opt.Prefix + "}:"
 	return &Redis{rdb: rdb, opt: opt, base: base,
 		timers: base + "timers", due: base + "due", claims: base + "claims", seq: base + "seq",
-		writes: pipeliner{rdb: rdb, script: scriptWriteIncident}}
+		writes: pipeliner{rdb: rdb, script: scriptWriteIncident}, calls: newClaimCalls()}
 }
 
 func (s *Redis) seqKey() string              { return s.seq }
@@ -484,9 +487,12 @@ func (s *Redis) ClaimDue(ctx context.Context, now time.Time, owner string, lease
 	if max <= 0 {
 		return nil, nil
 	}
+	seq, base := s.calls.next(owner), rand.Text()
 	res, err := scriptClaimDue.Run(ctx, s.rdb, s.timerKeys(),
-		s.callerNow(now), lease.Milliseconds(), max, owner, rand.Text(), s.base).StringSlice()
+		s.callerNow(now), lease.Milliseconds(), max, owner, base, s.base, s.calls.caller(owner), seq).StringSlice()
 	if err != nil {
+		// Redis may have claimed for this call all the same.
+		s.abandonClaims(owner, seq, base)
 		return nil, fmt.Errorf("store: claim timers: %w", err)
 	}
 	if len(res) == 0 {
@@ -592,6 +598,7 @@ func (s *Redis) Ping(ctx context.Context) error {
 }
 
 func (s *Redis) Close() error {
+	s.calls.close()
 	if err := s.rdb.Close(); err != nil {
 		return fmt.Errorf("store: close redis: %w", err)
 	}

@@ -20,6 +20,8 @@ var (
 	luaComplete string
 	//go:embed lua/retry.lua
 	luaRetry string
+	//go:embed lua/abandon_claims.lua
+	luaAbandonClaims string
 	//go:embed lua/release.lua
 	luaRelease string
 	//go:embed lua/renew.lua
@@ -48,6 +50,7 @@ var (
 	scriptComplete      = redis.NewScript(luaTimerLib + luaComplete)
 	scriptRetry         = redis.NewScript(luaTimerLib + luaRetry)
 	scriptRelease       = redis.NewScript(luaTimerLib + luaRelease)
+	scriptAbandonClaims = redis.NewScript(luaTimerLib + luaAbandonClaims)
 	scriptSetTimer      = redis.NewScript(luaTimerLib + luaSetTimer)
 	scriptRenew         = redis.NewScript(luaTimerLib + luaRenew)
 	// The query indexes' scripts (redis_index.go).

@@ -49,3 +49,16 @@ local function store_now(base, claims, due, caller_now)
   redis.call('SET', clock, string.format('%d', now))
   return now
 end
+
+-- claim_calls_key holds what one caller's latest ClaimDue call claimed
+-- (claim_due.lua): {seq, base (the call's token base), ids, abandoned}.
+-- caller names one store client and owner; it is kept CLAIM_CALLS_MS after
+-- the caller's last call, longer than a copy of a call can take to reach
+-- Redis: go-redis's retries take seconds, a frozen Redis runs what it holds
+-- as soon as it resumes, and a dropped connection's unsent data dies within
+-- TCP's retransmission limits (about 15 minutes at Linux's default
+-- tcp_retries2).
+local CLAIM_CALLS_MS = 20 * 60 * 1000
+local function claim_calls_key(base, caller)
+  return base .. 'claim_calls:' .. caller
+end
