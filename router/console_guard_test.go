@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/config"
@@ -120,6 +121,17 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	h, logs := rolesHarness(t, consoleRolesConfig)
 	srv := consoleServer(t, h, slog.New(slog.NewTextHandler(logs, nil)))
 	id := pagedIncident(t, h, "CSRF")
+	// A stored cover and mute, so My on-call also has their remove and
+	// end forms.
+	now := h.clock.Now()
+	cover, err := h.engine.AddOverride(t.Context(), "ada", CoverRequest{For: "rei", By: "ada", Start: now.Add(time.Hour), End: now.Add(2 * time.Hour), Reason: "dentist"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mute, err := h.engine.StartMute(t.Context(), "ada", MuteRequest{Department: "eng", For: time.Hour, Reason: "deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ada := signedInAs(t, "ada@example.com")
 	pages := crawl(t, ada, srv.URL)
 	forms := postForms(t, pages)
@@ -132,7 +144,8 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	// The forms known today must be among those found, or the crawl
 	// proves nothing.
 	for _, want := range []string{"/auth/sign-out", fmt.Sprintf("/console/incidents/%d/ack", id),
-		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id), "/console/me/calendar"} {
+		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id), "/console/me/calendar",
+		"/console/me/cover", "/console/me/cover/" + cover.ID + "/remove", "/console/mute", "/console/mute/" + mute.ID + "/end"} {
 		if _, ok := forms[want]; !ok {
 			t.Errorf("no form posting to %s found on %d pages", want, len(pages))
 		}
@@ -165,6 +178,11 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	if inc.Status != store.StatusOpen || len(after) != len(before) {
 		t.Errorf("refused posts changed incident %d: %s, %d timeline entries (were %d)", id, inc.Status, len(after), len(before))
 	}
+	covers, _ := h.st.ListOverrides(t.Context())
+	mutes, _ := h.st.ListMutes(t.Context())
+	if len(covers) != 1 || covers[0].ID != cover.ID || len(mutes) != 1 || mutes[0].ID != mute.ID || !mutes[0].End.Equal(mute.End) {
+		t.Errorf("refused posts changed the stored covers %+v or mutes %+v", covers, mutes)
+	}
 	if code, _, _ := ada.do(http.MethodGet, srv.URL+"/api/v1/me", nil); code != http.StatusOK {
 		t.Errorf("ada was signed out by a refused sign-out: /api/v1/me %d", code)
 	}
@@ -185,12 +203,14 @@ func TestConsolePagesByRole(t *testing.T) {
 		user, role string
 		sees       bool
 		actRefusal string // "" when the person may act
+
+		mutes, coversOwn bool // My on-call's mute of eng, and a cover of one's own shifts
 	}{
-		{"ada", "admin of eng", true, ""},
-		{"rei", "responder of eng", true, ""},
-		{"pat", "responder of db, paged", true, ""},
-		{"vic", "viewer of eng", true, "あなたは eng の閲覧者です。閲覧者は操作できません。何も変更していません。"},
-		{"oto", "responder of db, not paged", false, ""},
+		{"ada", "admin of eng", true, "", true, true},
+		{"rei", "responder of eng", true, "", false, true},
+		{"pat", "responder of db, paged", true, "", false, true},
+		{"vic", "viewer of eng", true, "あなたは eng の閲覧者です。閲覧者は操作できません。何も変更していません。", false, false},
+		{"oto", "responder of db, not paged", false, "", false, true},
 	}
 	for _, p := range people {
 		t.Run(p.user, func(t *testing.T) {
@@ -224,13 +244,32 @@ func TestConsolePagesByRole(t *testing.T) {
 					t.Errorf("%s (%s): GET %s %d, want 200 (who is on call is everyone's)\n%s", p.user, p.role, open, code, body)
 				}
 			}
-			if p.sees && p.actRefusal == "" {
-				return
-			}
 			_, _, home := c.do(http.MethodGet, srv.URL+"/", nil)
 			m := csrfInput.FindStringSubmatch(home)
 			if m == nil {
 				t.Fatalf("no CSRF token on %s's page", p.user)
+			}
+			// My on-call's forms follow the roles of cover and mute.
+			start := h.clock.Now().In(h.engine.Policies().Config().Global.Location).Add(time.Hour)
+			for _, f := range []struct {
+				path string
+				form url.Values
+				want bool
+			}{
+				{"/console/mute", url.Values{"target": {"department:eng"}, "for": {"15m0s"}, "reason": {"deploy"}}, p.mutes},
+				{"/console/me/cover", url.Values{"by": {"ada"}, "start": {start.Format(formTime)}, "end": {start.Add(time.Hour).Format(formTime)}}, p.coversOwn},
+			} {
+				f.form.Set("csrf_token", m[1])
+				if p.user == "ada" {
+					f.form.Set("by", "rei")
+				}
+				code, _, body := c.do(http.MethodPost, srv.URL+f.path, f.form)
+				if want := map[bool]int{true: http.StatusOK, false: http.StatusForbidden}[f.want]; code != want {
+					t.Errorf("%s (%s): POST %s %d, want %d\n%s", p.user, p.role, f.path, code, want, body)
+				}
+			}
+			if p.sees && p.actRefusal == "" {
+				return
 			}
 			before, _ := h.st.Timeline(t.Context(), id)
 			for _, verb := range consoleVerbs {

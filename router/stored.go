@@ -38,13 +38,9 @@ func (e *Engine) livePolicies(ctx context.Context) (*policies.Set, error) {
 
 // withStored is set with the stored covers and mutes on top.
 func (e *Engine) withStored(ctx context.Context, set *policies.Set) (*policies.Set, error) {
-	os, err := e.opts.Store.ListOverrides(ctx)
+	os, ms, err := e.opts.Store.ListStored(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("router: reading the stored overrides: %w", err)
-	}
-	ms, err := e.opts.Store.ListMutes(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("router: reading the stored mutes: %w", err)
+		return nil, fmt.Errorf("router: reading the stored overrides and mutes: %w", err)
 	}
 	return set.WithStored(coversOf(os), mutesOf(ms)), nil
 }

@@ -62,6 +62,18 @@ func (s *Bolt) RemoveOverride(ctx context.Context, id string) (Override, error) 
 	return o, nil
 }
 
+func (s *Bolt) ListStored(ctx context.Context) ([]Override, []Mute, error) {
+	os, err := s.ListOverrides(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := s.ListMutes(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return os, ms, nil
+}
+
 func (s *Bolt) AddMute(ctx context.Context, m Mute) error {
 	if err := checkMute(m); err != nil {
 		return err

@@ -59,6 +59,9 @@ type Overrides interface {
 	// becomes at unless it was earlier already, and a mute ended (or run
 	// out) before keeps its first end. ErrNotFound when there is none.
 	EndMute(ctx context.Context, id, by string, at time.Time) (Mute, error)
+	// ListStored is ListOverrides and ListMutes in one read (one round
+	// trip to Redis), for the decisions that need both.
+	ListStored(ctx context.Context) ([]Override, []Mute, error)
 	// DeleteEnded deletes the overrides and mutes that ended before cutoff,
 	// and says how many it deleted.
 	DeleteEnded(ctx context.Context, cutoff time.Time) (int, error)

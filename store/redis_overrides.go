@@ -59,6 +59,30 @@ func (s *Redis) RemoveOverride(ctx context.Context, id string) (Override, error)
 	return o, nil
 }
 
+// ListStored reads both hashes in one pipeline: every page and every
+// alert's routing asks, so it costs one round trip, not two.
+func (s *Redis) ListStored(ctx context.Context) ([]Override, []Mute, error) {
+	var oc, mc *redis.MapStringStringCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		oc, mc = p.HGetAll(ctx, s.overridesKey()), p.HGetAll(ctx, s.mutesKey())
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: list overrides and mutes: %w", err)
+	}
+	os, err := decodeAll[Override](oc.Val())
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: list overrides: %w", err)
+	}
+	ms, err := decodeAll[Mute](mc.Val())
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: list mutes: %w", err)
+	}
+	slices.SortFunc(os, func(a, b Override) int { return compareCreated(a.CreatedAt, b.CreatedAt, a.ID, b.ID) })
+	slices.SortFunc(ms, func(a, b Mute) int { return compareCreated(a.CreatedAt, b.CreatedAt, a.ID, b.ID) })
+	return os, ms, nil
+}
+
 func (s *Redis) AddMute(ctx context.Context, m Mute) error {
 	if err := checkMute(m); err != nil {
 		return err
@@ -172,6 +196,11 @@ func redisList[T any](ctx context.Context, s *Redis, key string) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeAll[T](all)
+}
+
+// decodeAll decodes a hash's values, id → JSON.
+func decodeAll[T any](all map[string]string) ([]T, error) {
 	out := make([]T, 0, len(all))
 	for id, raw := range all {
 		var r T

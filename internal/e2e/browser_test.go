@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -79,13 +81,39 @@ func wantSpan(t *testing.T, what, text, sep, suffix string, now time.Time) {
 	}
 }
 
+// oncallSecondary is who `hikyaku oncall --server` says is on call in
+// rotation secondary, the server's stored covers applied, and whether by
+// an override.
+func oncallSecondary(t *testing.T, env *ackEnv) (string, bool) {
+	t.Helper()
+	cmd := exec.Command(binary, "oncall", "--config", env.Config, "--server", env.External, "--output", "json")
+	cmd.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+apiToken)
+	out, err := cmd.CombinedOutput()
+	var entries []struct {
+		Rotation, User string
+		Override       bool
+	}
+	if err != nil || json.Unmarshal(out, &entries) != nil {
+		t.Fatalf("hikyaku oncall --server: %v\n%s", err, out)
+	}
+	for _, en := range entries {
+		if en.Rotation == "secondary" {
+			return en.User, en.Override
+		}
+	}
+	t.Fatalf("hikyaku oncall has no rotation secondary:\n%s", out)
+	return "", false
+}
+
 // TestConsoleInBrowser drives a headless Chromium through a running
 // `hikyaku serve` as a person would: a real OpenID sign-in (mockoidc on
 // loopback), the Now page saying who is on call, the incident opened from
 // it and acknowledged with its button between step 1 (alice paged) and
 // step 2, after which nobody else is paged (bob's step-2 SMS never reaches
 // the fake Twilio, while a control incident's does); then the calendar and
-// My on-call. Each page is saved as a PNG (HIKYAKU_SCREENSHOTS keeps them).
+// My on-call, whose cover form makes `hikyaku oncall --server` say alice
+// instead of bob. Each page is saved as a PNG (HIKYAKU_SCREENSHOTS keeps
+// them).
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	ctx := newChromium(t, 1280, 800)
@@ -158,5 +186,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	wantSpan(t, "bob's My on-call", me.text, " to ", ": ops, secondary", now)
 	screenshot(t, ctx, shots, "console-me")
 
+	// Before the cover below, which moves step 2 from bob to alice.
 	env.noFurtherPages(t, id, control)
+
+	// bob has alice cover him with My on-call's form, as offered: from
+	// now for an hour. hikyaku oncall against the server, and the Now
+	// page, then say alice, as an override, until the cover's end.
+	if who, ov := oncallSecondary(t, env); who != "bob" || ov {
+		t.Fatalf("hikyaku oncall before the cover: secondary %s (override %v), want bob", who, ov)
+	}
+	covered := visit(t, ctx, "My on-call's cover form", chromedp.Click(chromedp.CSS(`form[action="/console/me/cover"] button`)))
+	covered.want(t, "My on-call after the cover", "alice covers you from ", "alice covers bob from ")
+	if who, ov := oncallSecondary(t, env); who != "alice" || !ov {
+		t.Errorf("hikyaku oncall after the cover: secondary %s (override %v), want alice as an override", who, ov)
+	}
+	home = visit(t, ctx, "the Now page after the cover", chromedp.Navigate(env.External+"/"))
+	home.want(t, "the Now page after the cover", "Rotation secondary: Alice (alice) [override] until ")
 }

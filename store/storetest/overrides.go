@@ -60,6 +60,10 @@ func testOverrides(t *testing.T, s store.Store) {
 	if err != nil || len(list) != 2 || !sameOverride(list[0], b) || !sameOverride(list[1], a) {
 		t.Fatalf("ListOverrides = %+v, %v; want o2 then o1, whole", list, err)
 	}
+	both, mutes, err := s.ListStored(ctx(t))
+	if err != nil || len(both) != 2 || !sameOverride(both[0], b) || !sameOverride(both[1], a) || len(mutes) != 0 {
+		t.Fatalf("ListStored = %+v, %+v, %v; want o2 then o1, no mutes", both, mutes, err)
+	}
 	got, err := s.RemoveOverride(ctx(t), "o1")
 	if err != nil || !sameOverride(got, a) {
 		t.Fatalf("RemoveOverride(o1) = %+v, %v; want o1 whole", got, err)
@@ -126,6 +130,10 @@ func testMutes(t *testing.T, s store.Store) {
 	list, err := s.ListMutes(ctx(t))
 	if err != nil || len(list) != 2 || !sameMute(list[0], d) || !sameMute(list[1], want) {
 		t.Fatalf("ListMutes = %+v, %v; want m0 then m1 (ended), whole", list, err)
+	}
+	os, ms, err := s.ListStored(ctx(t))
+	if err != nil || len(os) != 0 || len(ms) != 2 || !sameMute(ms[0], d) || !sameMute(ms[1], want) {
+		t.Fatalf("ListStored = %+v, %+v, %v; want no overrides, m0 then m1", os, ms, err)
 	}
 }
 
