@@ -29,6 +29,9 @@ const (
 	Escalate Action = "escalate"
 	View     Action = "view"
 	Reload   Action = "reload"
+	// StakeholderReport sends an incident's stakeholder report now, edits
+	// the next one's draft or changes its period: the Comm holder's or an admin's.
+	StakeholderReport Action = "stakeholder_report"
 	// Report reads a department's on-call health report (Department).
 	Report Action = "report"
 	// Cover makes or removes a stored override of Request.For's shifts;
@@ -56,6 +59,8 @@ type Request struct {
 	// Paged says the incident paged User; the caller reads it only when
 	// Decision.PagedWouldAllow asks, since it costs a timeline read.
 	Paged bool
+	// Comm is who holds the incident's Comm role ("" for nobody), for StakeholderReport.
+	Comm string
 	// For is whose shifts a Cover changes.
 	For string
 	// Target is the person a TestPage pages.
@@ -121,6 +126,9 @@ func responds(cfg *config.Config, user string) bool {
 //   - reload is an admin's, of any department;
 //   - a test page is for oneself, or by an admin of a department the
 //     person belongs to (has a role in, or is in a rotation of);
+//   - a stakeholder report action is the incident's Comm holder's or its department's
+//     admins', whatever global.authorization says, and never the shared
+//     api_token's: what stakeholders read is a person's to say.
 //   - viewing an incident (View) is for anyone with a role in its
 //     department, viewers included, and anyone it paged: the viewer role
 //     is what lets a person read a department's incidents without acting;
@@ -132,6 +140,9 @@ func responds(cfg *config.Config, user string) bool {
 //   - under any_user, where nobody has a role, every configured user
 //     covers anyone's shifts and mutes anything.
 func Decide(cfg *config.Config, req Request) Decision {
+	if req.Action == StakeholderReport {
+		return decideReport(cfg, req)
+	}
 	if req.User == ServiceActor {
 		if req.Action.OnIncident() || req.Action == Report {
 			return Decision{Allowed: true}
@@ -244,4 +255,18 @@ func BelongsTo(cfg *config.Config, d *config.Department, user string) bool {
 		}
 	}
 	return false
+}
+
+func decideReport(cfg *config.Config, req Request) Decision {
+	if req.User != ServiceActor && cfg.User(req.User) == nil {
+		return refuse("access.unknown", req.User)
+	}
+	if req.User != ServiceActor && (req.User == req.Comm || RoleIn(cfg, req.Department, req.User) == Admin) {
+		return Decision{Allowed: true}
+	}
+	comm := req.Comm
+	if comm == "" {
+		comm = "-"
+	}
+	return refuse("access.comm_only", req.Incident, comm, req.Department)
 }

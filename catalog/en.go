@@ -159,6 +159,7 @@ var en = Messages{
 
 	// access. (access/roles.go): why an action was refused, said to the
 	// person on whatever channel they used.
+	"access.comm_only":         "Only the Comm of incident #%d (%s) or an admin of %s may send or change its reports. Nothing was changed.",
 	"access.unknown":           "%s is not a configured user: nothing was changed.",
 	"access.viewer":            "You are a viewer in %s: viewers read, they do not act. Nothing was changed.",
 	"access.no_role":           "Incident #%d belongs to %s, where you have no role, and did not page you: nothing was changed.",
@@ -255,6 +256,32 @@ var en = Messages{
 	"console.no_gaps":          "No coverage gaps in the next 7 days.",
 	"console.times_in":         "Times are in %s (%s).",
 
+	// report. (router/reports.go: stakeholder reports)
+	"report.title.initial":      "Initial report",
+	"report.title.update":       "Update %d",
+	"report.title.extra":        "Update %d (extra)",
+	"report.title.final":        "Final report",
+	"report.field.started_at":   "Started",
+	"report.field.symptom":      "Symptom",
+	"report.field.status":       "Response status",
+	"report.field.next":         "Next report",
+	"report.field.changes":      "Changes since the last report",
+	"report.field.added_impact": "Additional impact",
+	"report.field.resolved_at":  "Recovered",
+	"report.field.comm_note":    "Note",
+	"report.status.open":        "not acknowledged yet, paging the on-call",
+	"report.status.waiting":     "nobody paged yet (%s)",
+	"report.status.acked":       "being handled by %s",
+	"report.status.resolved":    "resolved",
+	"report.no_change":          "no change since the last report",
+	"report.change":             "%s: %s → %s",
+	"report.change.alerts":      "firing alerts",
+	"report.change.status":      "status",
+	"report.none":               "none",
+	"report.newly_firing":       "newly firing: %s",
+	"report.next_none":          "no periodic reports; a final report follows on recovery",
+	"report.next_final":         "no further reports",
+	"report.time_layout":        "2006-01-02 15:04 MST",
 	// calendar. (router/calendar_*.go): the feeds' texts and My on-call's
 	// subscribe section.
 	"calendar.name_mine":  "hikyaku: my on-call shifts",

@@ -84,6 +84,8 @@ type Incident struct {
 	// Test says this is a test page (a contact check), not an incident:
 	// the default texts say so first.
 	Test bool `json:"test,omitempty"`
+	// StakeholderReport is the report a report or resolved message carries.
+	StakeholderReport *Report `json:"stakeholder_report,omitempty"`
 }
 
 // Sender delivers messages on one channel. Send returns nil when the provider

@@ -19,3 +19,33 @@ type IncidentReport struct {
 	ActionPermanent   string `json:"action_permanent,omitempty"`
 	Prevention        string `json:"prevention,omitempty"`
 }
+
+// Report is one stakeholder report as hikyaku writes it: its phase and
+// number, and every field of that phase in order, labelled in the
+// message's language. A field hikyaku does not know is there with Known
+// false and the word for unknown as its Value, never left out.
+type Report struct {
+	Phase  string        `json:"phase"`  // initial, update, final
+	Number int           `json:"number"` // 1 for the initial report; the final report's is 0
+	Extra  bool          `json:"extra,omitempty"`
+	Title  string        `json:"title"` // 初報, 第2報 (定時報), 完了報…
+	Fields []ReportField `json:"fields"`
+}
+
+// ReportField is one line of a report.
+type ReportField struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Value string `json:"value"`
+	Known bool   `json:"known"`
+}
+
+// Field is the field named key, for templates: {{ (.Report.Field "impact").Value }}.
+func (r *Report) Field(key string) ReportField {
+	for _, f := range r.Fields {
+		if f.Key == key {
+			return f
+		}
+	}
+	return ReportField{Key: key}
+}

@@ -260,9 +260,11 @@ func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
 		inc := *cur
 		inc.Status, inc.UpdatedAt = store.StatusOpen, now
 		inc.Escalation = store.Escalation{Step: -1, Generation: cur.Escalation.Generation + 1}
-		return &store.Change{Incident: &inc, CancelIncidentTimers: true,
+		ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 			Events:   []store.Event{event(now, "ack_timeout", "", "acked_by", cur.AckedBy)},
-			Schedule: []store.Timer{stepTimer(&inc, 0, 0, now)}}, nil
+			Schedule: []store.Timer{stepTimer(&inc, 0, 0, now)}}
+		keepReportTimer(ch, &inc)
+		return ch, nil
 	})
 	if err != nil {
 		return fmt.Errorf("ack timeout: %w", err)
@@ -327,7 +329,7 @@ func reportChannel(cfg *config.Config, u *config.User) string {
 }
 
 // stakeholderMessages are the outbox entries of one report to every stakeholder.
-func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kind string) []store.Timer {
+func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kind string, note *reportNote) []store.Timer {
 	now := e.now()
 	var out []store.Timer
 	for _, s := range e.stakeholders(set, inc) {
@@ -335,7 +337,7 @@ func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kin
 			continue
 		}
 		out = append(out, notifyTimer(inc, notifyPayload{Gen: inc.Escalation.Generation, Kind: kind,
-			User: s.user, ChatChannel: s.chat, Channel: s.channel}, 0, now))
+			User: s.user, ChatChannel: s.chat, Channel: s.channel, Report: note}, 0, now))
 	}
 	return out
 }
@@ -348,14 +350,16 @@ func (e *Engine) report(ctx context.Context, c store.Claim) error {
 		if cur.Status == store.StatusResolved {
 			return nil, nil // the final report went out with the resolution
 		}
-		now := e.now()
-		inc := *cur
-		ch := &store.Change{Incident: &inc, Schedule: e.stakeholderMessages(set, &inc, "report")}
-		if every := e.updateEvery(set, &inc); every > 0 {
-			ch.Schedule = append(ch.Schedule, reportTimer(&inc, now.Add(every)))
+		if cur.Reports != nil && !cur.Reports.NextAt.IsZero() && reportTimer(cur, cur.Reports.NextAt).ID != c.ID {
+			return nil, nil // moved: an extra report or a new period scheduled another
 		}
-		ch.Events = append(ch.Events, event(now, "stakeholders_informed", "", "recipients", strconv.Itoa(len(ch.Schedule))))
-		return ch, nil
+		inc := *cur
+		if inc.Reports != nil {
+			rs := *inc.Reports
+			rs.NextAt = time.Time{} // this very timer: done with this claim, not cancelled
+			inc.Reports = &rs
+		}
+		return e.sendReport(set, &inc, e.now(), false, "", ""), nil
 	})
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

@@ -88,6 +88,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/incidents/{id}", s.api(s.getIncident))
 	mux.Handle("POST /api/v1/incidents/{id}/{action}", s.api(s.act))
 	s.incidentRunRoutes(mux)
+	s.reportRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.Handle("POST /api/v1/test-pages", s.api(s.testPage))
 	mux.Handle("GET /api/v1/reports/health", s.api(s.getHealthReport))

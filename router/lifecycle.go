@@ -228,7 +228,7 @@ func (e *Engine) open(set *policies.Set, key string, d policies.Decision, msg *M
 		}
 	}
 	if e.hasStakeholders(set, inc) {
-		ch.Schedule = append(ch.Schedule, reportTimer(inc, now))
+		reportAt(ch, inc, now)
 		if inc.Wait != nil {
 			inc.Wait.Reporting = true
 		}
@@ -293,7 +293,7 @@ func (e *Engine) resolveChange(set *policies.Set, cur *store.Incident, actor, vi
 	inc.Escalation.Generation++
 	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 		Events: []store.Event{event(now, "resolved", actor, "via", via)}}
-	ch.Schedule = append(ch.Schedule, e.stakeholderMessages(set, &inc, "resolved")...)
+	ch.Schedule = append(ch.Schedule, e.stakeholderMessages(set, &inc, "resolved", finalReport(&inc, now))...)
 	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
 	return ch
 }
@@ -434,7 +434,7 @@ func (e *Engine) ackChange(set *policies.Set, cur *store.Incident, actor, via st
 		ch.Schedule = append(ch.Schedule, genTimer(&inc, kindAckTimeout, now.Add(pol.AckTimeout.D())))
 	}
 	if e.hasStakeholders(set, &inc) {
-		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
+		reportAt(ch, &inc, now)
 	}
 	ch.Schedule = append(ch.Schedule, e.updateTimers(&inc)...)
 	e.ackRole(ch, actor, via, now)
@@ -470,9 +470,11 @@ func (e *Engine) escalateChange(set *policies.Set, cur *store.Incident, actor, v
 	// The step timer's (round, step) must be ahead of what fired, or it
 	// would be taken for a duplicate.
 	inc.Escalation.Round, inc.Escalation.Step = round, step-1
-	return &store.Change{Incident: &inc, CancelIncidentTimers: true,
+	ch := &store.Change{Incident: &inc, CancelIncidentTimers: true,
 		Events:   []store.Event{event(now, "escalated", actor, "via", via, "to_step", strconv.Itoa(step+1))},
-		Schedule: []store.Timer{stepTimer(&inc, round, step, now)}}, nil
+		Schedule: []store.Timer{stepTimer(&inc, round, step, now)}}
+	keepReportTimer(ch, &inc)
+	return ch, nil
 }
 
 // update is store.Update with the engine's error vocabulary. It returns the

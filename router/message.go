@@ -49,6 +49,9 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		return nil, channels.Permanent("", fmt.Errorf("%s has no %s contact", who(p), p.Channel))
 	}
 	m.Incident.Roles = roleHolders(cfg, inc, m.Language)
+	if m.Kind != channels.KindPage {
+		m.Incident.StakeholderReport = buildReport(cfg, inc, p.Kind, p.Report, m.Language)
+	}
 	if loc != nil && !m.Incident.NextUpdate.IsZero() {
 		m.Incident.NextUpdate = m.Incident.NextUpdate.In(loc) // "next update at 18:30" in the reader's zone
 	}
@@ -102,7 +105,9 @@ func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.In
 		info.Step = p.Step + 1
 	}
 	if p.Kind == "report" {
-		if every := e.updateEvery(set, inc); every > 0 {
+		if p.Report != nil {
+			info.NextUpdate = p.Report.Next
+		} else if every := e.reportPeriod(set, inc); every > 0 {
 			info.NextUpdate = e.now().Add(every)
 		}
 	}

@@ -149,7 +149,7 @@ func (e *Engine) rerouteChange(set *policies.Set, cur *store.Incident) *store.Ch
 		ch.Schedule = append(ch.Schedule, stepTimer(&inc, 0, 0, now))
 	}
 	if !reporting && e.hasStakeholders(set, &inc) {
-		ch.Schedule = append(ch.Schedule, reportTimer(&inc, now))
+		reportAt(ch, &inc, now)
 		reporting = true
 	}
 	if w != nil {

@@ -43,6 +43,8 @@ type notifyPayload struct {
 	// Only keeps the page on its channel: a test of one contact method
 	// must not pass for a success by failing over to another.
 	Only bool `json:"only,omitempty"`
+	// Report is what a report or resolved message says (reports.go).
+	Report *reportNote `json:"report,omitempty"`
 }
 
 type genPayload struct {

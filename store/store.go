@@ -59,6 +59,8 @@ type Incident struct {
 	// Test is set on a test page (a contact check): it pages one person
 	// like any incident but counts in no MTTA/MTTR, report or default list.
 	Test *TestPage `json:"test,omitempty"`
+	// Reports is when stakeholders hear next and what they heard last.
+	Reports *ReportState `json:"reports,omitempty"`
 }
 
 // TestPage is what a test page's incident is for.

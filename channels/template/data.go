@@ -42,6 +42,8 @@ type Data struct {
 	// Links are the recipient's signed action URLs by action (ack, resolve,
 	// escalate): a GET shows a confirmation page, only its button acts.
 	Links map[string]string
+	// Report is the stakeholder report (Incident.StakeholderReport), nil on a page.
+	Report *channels.Report
 	// NextUpdate is Incident.NextUpdate written for the recipient (empty when none).
 	NextUpdate string
 	// Subject and Text are the rendered message, for body templates (webhooks) that embed it.
@@ -69,6 +71,7 @@ func NewData(m *channels.Message) (*Data, error) {
 			err = fmt.Errorf("template data: alertmanager message: %w", jerr)
 		}
 	}
+	d.Report = m.Incident.StakeholderReport
 	d.fill()
 	return d, err
 }

@@ -26,6 +26,7 @@
 -- (the holder's incident, or the incident by id) without another read;
 -- {-2} when the write would leave two non-resolved incidents with the key;
 -- {-3} when the claim it completes is no longer held (nothing written).
+local COMPLETED_KEEP = 10000
 local timers, due, claims, seq, dedup, legacy = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local base = ARGV[1]
 local id = tonumber(ARGV[3])
@@ -49,7 +50,21 @@ end
 -- The fence, checked before anything is written.
 local fence_at = 8 + tonumber(ARGV[8]) + 1
 local fence_id, fence_token = ARGV[fence_at], ARGV[fence_at + 1]
-if fence_id ~= '' and not holds(claims, fence_id, fence_token) then return {-3} end
+-- A completed claim is remembered with the sum of the events its write
+-- added: go-redis sends a write again when its answer does not come (a read
+-- timeout, a dropped connection), and a copy of the write that completed the
+-- claim, and wrote all the rest with it, must not record one send twice.
+-- Another write completing the same claim is still refused.
+local completed, completion = base .. 'completed_claims', ''
+if fence_id ~= '' then
+  local evs = {}
+  for j = 9, 8 + tonumber(ARGV[8]) do evs[#evs + 1] = ARGV[j] end
+  completion = fence_token .. ':' .. redis.sha1hex(table.concat(evs, '\n'))
+end
+if fence_id ~= '' and not holds(claims, fence_id, fence_token) then
+  if redis.call('ZSCORE', completed, completion) then return {1, id} end
+  return {-3}
+end
 
 local cur_status, next_status, data = ARGV[5], ARGV[6], ARGV[7]
 local holds = next_status ~= 'resolved'
@@ -110,7 +125,15 @@ if cancel_all == '1' then
     if not keep[tid] then remove_timer(base, timers, due, claims, tid) end
   end
 end
-if fence_id ~= '' then remove_timer(base, timers, due, claims, fence_id) end
+if fence_id ~= '' then
+  remove_timer(base, timers, due, claims, fence_id)
+  -- The last COMPLETED_KEEP completions, for the repeats above: tokens are
+  -- unique, and a repeat comes within seconds of the store answering
+  -- again, when far fewer sends have been recorded since.
+  local t = redis.call('TIME')
+  redis.call('ZADD', completed, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), completion)
+  redis.call('ZREMRANGEBYRANK', completed, 0, -(COMPLETED_KEEP + 1))
+end
 for j = first, #ARGV, 4 do
   local tid, raw, owner = ARGV[j], ARGV[j + 2], tonumber(ARGV[j + 3])
   if owner == 0 then
