@@ -38,6 +38,8 @@ const (
 	// Mute starts or ends a mute of Request.Department.
 	Cover Action = "cover"
 	Mute  Action = "mute"
+	// TestPage sends Request.Target a test page (a contact check).
+	TestPage Action = "test_page"
 )
 
 // OnIncident says whether a concerns one incident.
@@ -61,6 +63,8 @@ type Request struct {
 	Comm string
 	// For is whose shifts a Cover changes.
 	For string
+	// Target is the person a TestPage pages.
+	Target string
 }
 
 // Decision is the rule's answer. A refusal carries its Reason.
@@ -120,6 +124,8 @@ func responds(cfg *config.Config, user string) bool {
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
 //   - reload is an admin's, of any department;
+//   - a test page is for oneself, or by an admin of a department the
+//     person belongs to (has a role in, or is in a rotation of);
 //   - a stakeholder report action is the incident's Comm holder's or its department's
 //     admins', whatever global.authorization says, and never the shared
 //     api_token's: what stakeholders read is a person's to say.
@@ -153,6 +159,8 @@ func Decide(cfg *config.Config, req Request) Decision {
 		return refuse("access.no_report", req.Department)
 	}
 	switch {
+	case req.Action == TestPage:
+		return decideTestPage(cfg, req)
 	case (req.Action == Cover || req.Action == Mute) && cfg.Global.Authorization == config.AuthorizationAnyUser:
 		return Decision{Allowed: true}
 	case req.Action == Cover:
@@ -212,6 +220,41 @@ func adminAnywhere(cfg *config.Config, user string) bool {
 
 func refuse(key catalog.Key, args ...any) Decision {
 	return Decision{Reason: Reason{Key: key, Args: args}}
+}
+
+// decideTestPage: everyone may test their own contact methods; an admin
+// may test anyone of their department, so a drill can be checked by hand.
+// The shared api_token may not (it is refused before): paging a person is
+// a person's decision.
+func decideTestPage(cfg *config.Config, req Request) Decision {
+	if req.Target == req.User {
+		return Decision{Allowed: true}
+	}
+	for _, d := range cfg.Departments {
+		if RoleIn(cfg, d.ID, req.User) == Admin && BelongsTo(cfg, d, req.Target) {
+			return Decision{Allowed: true}
+		}
+	}
+	return refuse("access.test_page", req.Target)
+}
+
+// BelongsTo says whether user is one of department d's people: a role in
+// it, or a member of one of its rotations.
+func BelongsTo(cfg *config.Config, d *config.Department, user string) bool {
+	if RoleIn(cfg, d.ID, user) != NoRole {
+		return true
+	}
+	for _, r := range d.Rotations {
+		if slices.Contains(r.Members, user) {
+			return true
+		}
+		for _, c := range r.Changes {
+			if slices.Contains(c.Members, user) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func decideReport(cfg *config.Config, req Request) Decision {

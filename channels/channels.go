@@ -81,6 +81,9 @@ type Incident struct {
 	// Roles and Report are how the incident is being run (incident_run.go).
 	Roles  []RoleHolder    `json:"roles,omitempty"`
 	Report *IncidentReport `json:"report,omitempty"`
+	// Test says this is a test page (a contact check), not an incident:
+	// the default texts say so first.
+	Test bool `json:"test,omitempty"`
 	// StakeholderReport is the report a report or resolved message carries.
 	StakeholderReport *Report `json:"stakeholder_report,omitempty"`
 }

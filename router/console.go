@@ -119,7 +119,7 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 		Now: buildNow(set, s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
 	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
 	if err == nil {
-		page.Incidents, err = s.visible(r.Context(), id.User, page.Incidents)
+		page.Incidents, err = s.visible(r.Context(), id.User, withoutTests(page.Incidents, id.User))
 	}
 	if err != nil {
 		s.Engine.log.Error("console: listing open incidents failed", "user", id.User, "err", err)

@@ -82,6 +82,9 @@ func (s *Server) consoleList(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		page, err = s.Engine.Store().Query(r.Context(), opt)
 		if err == nil {
+			if opt.Severity != TestSeverity {
+				page.Incidents = withoutTests(page.Incidents, "")
+			}
 			page.Incidents, err = s.visible(r.Context(), id.User, page.Incidents)
 		}
 		if err != nil && !errors.Is(err, store.ErrBadCursor) {

@@ -355,6 +355,8 @@ func (e *Engine) runTimer(ctx context.Context, c store.Claim) (err error) {
 		return e.recheck(ctx, c)
 	case kindHeartbeat:
 		return e.heartbeatDeadline(ctx, c)
+	case kindTestDeadline:
+		return e.testDeadline(ctx, c)
 	}
 	// Written by a newer hikyaku during a rolling upgrade, say: kept where
 	// it can be seen and retried, never dropped.

@@ -79,10 +79,9 @@ var ErrUnknownDepartment = errors.New("router: no such department")
 // [22:00, 07:00) is a sleep interruption.
 const nightFrom, nightTo = 22 * 60, 7 * 60
 
-// reportCounts says whether inc counts in health reports. Every incident
-// does for now; this is the one place test incidents and drills are to be
-// left out once incidents can be marked so.
-func reportCounts(inc *store.Incident) bool { return inc != nil }
+// reportCounts says whether inc counts in health reports: a test page
+// (testpage.go) is a contact check, not an incident.
+func reportCounts(inc *store.Incident) bool { return inc != nil && inc.Test == nil }
 
 // HealthReport computes department's report over [from, to). It reads the
 // department's created-time index over the period (store.Query, a page of

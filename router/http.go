@@ -90,6 +90,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	s.incidentRunRoutes(mux)
 	s.reportRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
+	mux.Handle("POST /api/v1/test-pages", s.api(s.testPage))
 	mux.Handle("GET /api/v1/reports/health", s.api(s.getHealthReport))
 	s.storedRoutes(mux)
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
@@ -328,8 +329,10 @@ func apiStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrBadOverride):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrResolved):
+	case errors.Is(err, ErrResolved), errors.Is(err, ErrTestNoEscalate):
 		return http.StatusConflict
+	case errors.Is(err, ErrBadTestPage):
+		return http.StatusBadRequest
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden
 	}

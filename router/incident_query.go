@@ -15,7 +15,7 @@ import (
 var incidentQueryParams = map[string]bool{
 	"status": true, "department": true, "severity": true, "route": true, "policy": true, "acked_by": true,
 	"opened_after": true, "opened_before": true, "resolved_after": true, "resolved_before": true,
-	"order": true, "limit": true, "cursor": true,
+	"order": true, "limit": true, "cursor": true, "tests": true,
 }
 
 // ParseIncidentQuery turns GET /api/v1/incidents's parameters into a store
@@ -65,6 +65,11 @@ func ParseIncidentQuery(q url.Values) (store.ListOptions, error) {
 	if !opt.ResolvedAfter.IsZero() && !opt.ResolvedBefore.IsZero() && !opt.ResolvedAfter.Before(opt.ResolvedBefore) {
 		return opt, errors.New("resolved_after must be before resolved_before")
 	}
+	switch q.Get("tests") {
+	case "", "include":
+	default:
+		return opt, errors.New("tests: want include (test pages are left out unless asked for, or severity=test)")
+	}
 	switch q.Get("order") {
 	case "", "newest":
 	case "oldest":
@@ -102,9 +107,25 @@ func (s *Server) listIncidents(_ http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	out := IncidentPage{Items: make([]IncidentView, len(page.Incidents)), NextCursor: page.Next}
-	for i, inc := range page.Incidents {
-		out.Items[i] = view(inc, nil)
+	if r.URL.Query().Get("tests") != "include" && opt.Severity != TestSeverity {
+		page.Incidents = withoutTests(page.Incidents, "")
+	}
+	out := IncidentPage{Items: make([]IncidentView, 0, len(page.Incidents)), NextCursor: page.Next}
+	for _, inc := range page.Incidents {
+		out.Items = append(out.Items, view(inc, nil))
 	}
 	return out, nil
+}
+
+// withoutTests leaves test pages out of a listing, but for user's own: a
+// contact check is nobody else's incident. Filtered after the store's
+// query, so a page of a listing may hold fewer than its limit.
+func withoutTests(incs []*store.Incident, user string) []*store.Incident {
+	out := incs[:0:0]
+	for _, inc := range incs {
+		if inc.Test == nil || (user != "" && inc.Test.User == user) {
+			out = append(out, inc)
+		}
+	}
+	return out
 }

@@ -373,14 +373,20 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 	if err != nil || !done {
 		return inc, false, err
 	}
-	switch a.Verb {
-	case "ack":
+	switch {
+	case inc.Test != nil && a.Verb == "ack":
+		// A contact check is no incident: MTTA/MTTR would lie with it.
+		e.metrics.testPages.WithLabelValues(inc.Department, "acked").Inc()
+		e.log.Info("test page acknowledged", "incident", inc.ID, "by", a.User, "via", a.Via)
+	case inc.Test != nil:
+		e.log.Info("test page "+a.Verb+"d by hand", "incident", inc.ID, "by", a.User, "via", a.Via)
+	case a.Verb == "ack":
 		e.metrics.acked.WithLabelValues(inc.Department).Inc()
 		e.metrics.timeToAck.WithLabelValues(inc.Department).Observe(inc.AckedAt.Sub(inc.CreatedAt).Seconds())
 		e.log.Info("incident acknowledged", "incident", inc.ID, "by", a.User, "via", a.Via)
-	case "resolve":
+	case a.Verb == "resolve":
 		e.observeResolved(inc)
-	case "escalate":
+	case a.Verb == "escalate":
 		e.log.Info("incident escalated by hand", "incident", inc.ID, "by", a.User, "via", a.Via)
 	}
 	e.kick()
@@ -415,6 +421,9 @@ func (e *Engine) ackChange(set *policies.Set, cur *store.Incident, actor, via st
 		return nil, nil
 	}
 	now := e.now()
+	if cur.Test != nil {
+		return e.testAcked(cur, actor, via, now), nil
+	}
 	inc := *cur
 	inc.Status, inc.AckedAt, inc.AckedBy, inc.UpdatedAt = store.StatusAcked, now, actor, now
 	inc.Escalation.Generation++
@@ -433,6 +442,10 @@ func (e *Engine) ackChange(set *policies.Set, cur *store.Incident, actor, via st
 }
 
 func (e *Engine) observeResolved(inc *store.Incident) {
+	if inc.Test != nil {
+		e.log.Info("test page resolved", "incident", inc.ID)
+		return
+	}
 	e.metrics.resolved.WithLabelValues(inc.Department).Inc()
 	e.metrics.timeToResolve.WithLabelValues(inc.Department).Observe(inc.ResolvedAt.Sub(inc.CreatedAt).Seconds())
 	e.log.Info("incident resolved", "incident", inc.ID)
@@ -441,6 +454,9 @@ func (e *Engine) observeResolved(inc *store.Incident) {
 func (e *Engine) escalateChange(set *policies.Set, cur *store.Incident, actor, via string) (*store.Change, error) {
 	if cur.Status == store.StatusResolved {
 		return nil, ErrResolved
+	}
+	if cur.Test != nil {
+		return nil, ErrTestNoEscalate
 	}
 	now := e.now()
 	inc := *cur

@@ -97,7 +97,7 @@ func (e *Engine) incidentInfo(inc *store.Incident, p *notifyPayload) channels.In
 	cfg := set.Config()
 	info := channels.Incident{ID: inc.ID, Status: string(inc.Status), Severity: inc.Severity,
 		Department: inc.Department, DepartmentID: inc.Department, Route: inc.Route, Policy: inc.Policy,
-		CreatedAt: inc.CreatedAt, AckedBy: inc.AckedBy}
+		CreatedAt: inc.CreatedAt, AckedBy: inc.AckedBy, Test: inc.Test != nil}
 	if d := cfg.Department(inc.Department); d != nil {
 		info.Department = d.Name
 	}

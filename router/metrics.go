@@ -24,6 +24,7 @@ type Metrics struct {
 	stepsFired      prometheus.Counter
 	timerLateness   prometheus.Histogram
 	timeToAck       *prometheus.HistogramVec
+	testPages       *prometheus.CounterVec
 	timeToResolve   *prometheus.HistogramVec
 	reloads         *prometheus.CounterVec
 	providerUp      *prometheus.GaugeVec
@@ -89,6 +90,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}}),
 		timeToAck: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hikyaku_time_to_ack_seconds",
 			Help: "Time from incident opened to acknowledged (MTTA), by department.", Buckets: durations}, []string{"department"}),
+		testPages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_test_pages_total",
+			Help: "Test pages (contact checks), by department and result: sent, acked, unanswered. They count in no other incident metric."}, []string{"department", "result"}),
 		timeToResolve: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "hikyaku_time_to_resolve_seconds",
 			Help: "Time from incident opened to resolved (MTTR), by department.", Buckets: durations}, []string{"department"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hikyaku_config_reloads_total",
@@ -105,7 +108,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Inbound requests and link presses seen before, which did not act again, by channel (sms, voice, email, slack, link)."}, []string{"channel"}),
 	}
 	for _, c := range []prometheus.Collector{m.webhookRequests, m.dropped, m.opened, m.acked, m.resolved, m.exhausted,
-		m.notifications, m.reconciled, m.stepsFired, m.timerLateness, m.timeToAck, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays, m.unknownSenders} {
+		m.notifications, m.reconciled, m.stepsFired, m.timerLateness, m.timeToAck, m.testPages, m.timeToResolve, m.reloads, m.reloadOK, m.reloadTime, m.providerUp, m.dryRun, m.replays, m.unknownSenders} {
 		f(c)
 	}
 	m.initLabels()

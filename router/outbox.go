@@ -258,7 +258,7 @@ func (e *Engine) record(ctx context.Context, id int64, timers []store.Timer, evs
 // first, then any contact they have, skipping what already failed and what
 // their rules have already fired for this page (it is under way anyway).
 func (e *Engine) failover(p *notifyPayload) string {
-	if p.User == "" {
+	if p.User == "" || p.Only {
 		return ""
 	}
 	cfg := e.Policies().Config()

@@ -40,6 +40,9 @@ type notifyPayload struct {
 	// Paged is when the step paged this person: failover skips the channels
 	// their rules had already fired by now.
 	Paged time.Time `json:"paged,omitzero"`
+	// Only keeps the page on its channel: a test of one contact method
+	// must not pass for a success by failing over to another.
+	Only bool `json:"only,omitempty"`
 	// Report is what a report or resolved message says (reports.go).
 	Report *reportNote `json:"report,omitempty"`
 }

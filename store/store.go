@@ -56,8 +56,19 @@ type Incident struct {
 	// Roles and Report are how the incident is being run (incident_run.go).
 	Roles  map[string]string `json:"roles,omitempty"`
 	Report *ReportFields     `json:"report,omitempty"`
+	// Test is set on a test page (a contact check): it pages one person
+	// like any incident but counts in no MTTA/MTTR, report or default list.
+	Test *TestPage `json:"test,omitempty"`
 	// Reports is when stakeholders hear next and what they heard last.
 	Reports *ReportState `json:"reports,omitempty"`
+}
+
+// TestPage is what a test page's incident is for.
+type TestPage struct {
+	User        string `json:"user"`                   // who is paged
+	Channel     string `json:"channel,omitempty"`      // the one contact method tried; "" follows the person's notification rules
+	RequestedBy string `json:"requested_by,omitempty"` // who asked for it (a user id, or the console's signed-in person)
+	Rotation    string `json:"rotation,omitempty"`     // the rotation or schedule whose on-call was paged, if one was named
 }
 
 // Wait is why an incident pages nobody yet, and when it is routed again.

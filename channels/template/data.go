@@ -103,6 +103,11 @@ func (d *Data) fill() {
 		d.Title = alerts[0].Labels["alertname"]
 	}
 	d.Description = d.CommonAnnotations["description"]
+	if d.Incident.Test {
+		// Whatever the admin's templates do with Title, a test page reads as one.
+		d.Title = catalog.Text(d.Language, "test.title")
+		d.Description = catalog.Text(d.Language, "test.description", d.Channel)
+	}
 	for i, a := range alerts {
 		if i == maxItems {
 			d.MoreItems = len(alerts) - maxItems

@@ -145,6 +145,9 @@ func (v *Voice) TwiML(m *channels.Message) (string, error) {
 // summary is what the alert group is about: its common summary annotation,
 // else its alert name, else the subject the router wrote.
 func summary(m *channels.Message) string {
+	if m.Incident.Test {
+		return catalog.Text(m.Language, "test.title") // said first, so nobody takes a drill for an outage
+	}
 	var d template.Data
 	if len(m.Data) > 0 && json.Unmarshal(m.Data, &d) == nil {
 		if s := d.CommonAnnotations["summary"]; s != "" {
