@@ -36,27 +36,7 @@ func TestOverduePagesGoOutInDueOrder(t *testing.T) {
 	}
 	h.clock.Add(10 * time.Minute) // down past every first step's due time
 
-	ctx, cancel := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- h.engine.Run(ctx) }()
-	aliceSMS := func() []int64 {
-		var out []int64
-		for _, m := range h.sent.Messages() {
-			if m.Kind == channels.KindPage && m.Channel == "sms" && m.To == "+819000000001" {
-				out = append(out, m.IncidentID)
-			}
-		}
-		return out
-	}
-	deadline := time.Now().Add(time.Minute)
-	for len(aliceSMS()) < incidents && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	if err := <-ran; err != nil {
-		t.Fatal(err)
-	}
-	got := aliceSMS()
+	got := runUntilAliceSMS(t, h, incidents)
 	if len(got) != incidents {
 		t.Fatalf("alice got %d SMS pages, want %d", len(got), incidents)
 	}
@@ -109,6 +89,17 @@ func TestOverduePagesWaitForEarlierSteps(t *testing.T) {
 	slow := &slowStepStore{Store: h.st, slow: firstID, delay: 200 * time.Millisecond}
 	h.engine = New(h.engine.Policies(), Options{Store: slow, Senders: h.engine.opts.Senders, Clock: h.clock, Owner: "test"})
 
+	got := runUntilAliceSMS(t, h, incidents)
+	if len(got) != incidents || got[0] != firstID {
+		t.Errorf("alice's SMS pages came for incidents %v, want %d of them, incident %d's first", got, incidents, firstID)
+	}
+}
+
+// runUntilAliceSMS runs h's engine (Run, its parallel workers) until alice
+// has n SMS pages or a minute has passed, and returns their incidents in
+// the order they were sent.
+func runUntilAliceSMS(t *testing.T, h *harness, n int) []int64 {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- h.engine.Run(ctx) }()
@@ -122,15 +113,12 @@ func TestOverduePagesWaitForEarlierSteps(t *testing.T) {
 		return out
 	}
 	deadline := time.Now().Add(time.Minute)
-	for len(aliceSMS()) < incidents && time.Now().Before(deadline) {
+	for len(aliceSMS()) < n && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
 	if err := <-ran; err != nil {
 		t.Fatal(err)
 	}
-	got := aliceSMS()
-	if len(got) != incidents || got[0] != firstID {
-		t.Errorf("alice's SMS pages came for incidents %v, want %d of them, incident %d's first", got, incidents, firstID)
-	}
+	return aliceSMS()
 }
