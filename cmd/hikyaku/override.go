@@ -5,38 +5,13 @@ import (
 	"net/url"
 	"text/tabwriter"
 	"time"
+
+	"github.com/hikyaku/hikyaku/store"
 )
 
 // The stored overrides and mutes of a running server: made, listed and
 // removed through its API, acting as the API token's user, so the roles
 // decide who may (docs/oncall.md, "Stored overrides" and "Mute now").
-
-// storedOverride is an override as the API answers it.
-type storedOverride struct {
-	ID        string    `json:"id"`
-	For       string    `json:"for"`
-	By        string    `json:"by"`
-	Rotation  string    `json:"rotation,omitempty"`
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end"`
-	Reason    string    `json:"reason,omitempty"`
-	CreatedBy string    `json:"created_by"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
-// storedMute is a mute as the API answers it.
-type storedMute struct {
-	ID         string    `json:"id"`
-	Route      string    `json:"route,omitempty"`
-	Department string    `json:"department,omitempty"`
-	Start      time.Time `json:"start"`
-	End        time.Time `json:"end"`
-	Reason     string    `json:"reason"`
-	CreatedBy  string    `json:"created_by"`
-	CreatedAt  time.Time `json:"created_at"`
-	EndedBy    string    `json:"ended_by,omitempty"`
-	EndedAt    time.Time `json:"ended_at,omitzero"`
-}
 
 const overrideUsage = `Usage: hikyaku override add --for USER --covered-by USER [--rotation ID] [--start T] (--end T | --duration D) [--reason TEXT]
        hikyaku override list [--all]
@@ -102,7 +77,7 @@ func runOverrideAdd(e *env, args []string) int {
 		}
 	}
 	body := map[string]any{"for": *who, "by": *by, "rotation": *rotation, "start": from, "end": to, "reason": *reason}
-	var o storedOverride
+	var o store.Override
 	if err := c.callBody("POST", "/api/v1/overrides", body, &o); err != nil {
 		fmt.Fprintf(e.stderr, "hikyaku override add: %v\n", err)
 		return exitFail
@@ -164,7 +139,7 @@ func runMaintenanceStart(e *env, args []string) int {
 		return clientUsage(e, c, "maintenance start: --reason is required")
 	}
 	body := map[string]string{"route": *route, "department": *dept, "for": time.Duration(dur).String(), "reason": *reason}
-	var m storedMute
+	var m store.Mute
 	if err := c.callBody("POST", "/api/v1/maintenance", body, &m); err != nil {
 		fmt.Fprintf(e.stderr, "hikyaku maintenance start: %v\n", err)
 		return exitFail
@@ -176,7 +151,7 @@ func runMaintenanceStart(e *env, args []string) int {
 	return exitOK
 }
 
-func muteScope(m storedMute) string {
+func muteScope(m store.Mute) string {
 	if m.Route != "" {
 		return "route " + m.Route
 	}
@@ -198,7 +173,7 @@ func runStoredList(e *env, name, path string, args []string) int {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	if name == "override" {
-		var os []storedOverride
+		var os []store.Override
 		if err := c.call("GET", path, &os); err != nil {
 			fmt.Fprintf(e.stderr, "hikyaku override list: %v\n", err)
 			return exitFail
@@ -219,7 +194,7 @@ func runStoredList(e *env, name, path string, args []string) int {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", o.ID, o.For, o.By, rot, fmtTime(o.Start, time.Local), fmtTime(o.End, time.Local), o.CreatedBy, o.Reason)
 		}
 	} else {
-		var ms []storedMute
+		var ms []store.Mute
 		if err := c.call("GET", path, &ms); err != nil {
 			fmt.Fprintf(e.stderr, "hikyaku maintenance list: %v\n", err)
 			return exitFail

@@ -6,6 +6,8 @@ import (
 
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
+
+	"github.com/hikyaku/hikyaku/store"
 )
 
 // The on-call commands read the configuration file; the covers people made
@@ -25,12 +27,12 @@ func addStoredFlags(fs *flag.FlagSet) *storedFlags {
 }
 
 // overrides are the server's overrides not ended yet; none without --server.
-func (s *storedFlags) overrides() ([]storedOverride, error) {
+func (s *storedFlags) overrides() ([]store.Override, error) {
 	if s.server == "" {
 		return nil, nil
 	}
 	c := &client{server: s.server, tokenFile: s.tokenFile}
-	var os []storedOverride
+	var os []store.Override
 	if err := c.call("GET", "/api/v1/overrides", &os); err != nil {
 		return nil, fmt.Errorf("--server: reading the stored overrides: %w", err)
 	}
@@ -53,9 +55,9 @@ func (s *storedFlags) apply(set *policies.Set) (*policies.Set, error) {
 // storedWarnings are the stored overrides cfg cannot apply as meant: a
 // person or rotation the file no longer has (a cover by someone unknown
 // pages nobody).
-func storedWarnings(cfg *config.Config, server string, os []storedOverride) []config.Error {
+func storedWarnings(cfg *config.Config, server string, os []store.Override) []config.Error {
 	var out []config.Error
-	warn := func(o storedOverride, format string, args ...any) {
+	warn := func(o store.Override, format string, args ...any) {
 		out = append(out, config.Error{File: server, Msg: fmt.Sprintf("stored override %s: ", o.ID) + fmt.Sprintf(format, args...)})
 	}
 	for _, o := range os {
