@@ -169,7 +169,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		// The embedded store's last commit writes its freelist: a failure
+		// here costs the next start a scan of the file, and should be seen.
+		if err := st.Close(); err != nil {
+			log.Error("closing the store failed", "err", err)
+		}
+	}()
 	if err := backfillDeliveries(ctx, log, st); err != nil {
 		return err
 	}
