@@ -144,7 +144,8 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	// The forms known today must be among those found, or the crawl
 	// proves nothing.
 	for _, want := range []string{"/auth/sign-out", fmt.Sprintf("/console/incidents/%d/ack", id),
-		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id), "/console/me/calendar",
+		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id),
+		fmt.Sprintf("/console/incidents/%d/role", id), fmt.Sprintf("/console/incidents/%d/note", id), "/console/me/calendar",
 		"/console/me/cover", "/console/me/cover/" + cover.ID + "/remove", "/console/mute", "/console/mute/" + mute.ID + "/end"} {
 		if _, ok := forms[want]; !ok {
 			t.Errorf("no form posting to %s found on %d pages", want, len(pages))
@@ -272,8 +273,14 @@ func TestConsolePagesByRole(t *testing.T) {
 				return
 			}
 			before, _ := h.st.Timeline(t.Context(), id)
-			for _, verb := range consoleVerbs {
-				code, _, body := c.do(http.MethodPost, srv.URL+page+"/"+verb, url.Values{"csrf_token": {m[1]}})
+			forms := map[string]url.Values{"role": {"role": {"ic"}}, "note": {"text": {"I lead"}, "decision": {"true"}, "cause": {"x"}}}
+			for _, verb := range append(slices.Clone(consoleVerbs), "role", "note") {
+				form := forms[verb]
+				if form == nil {
+					form = url.Values{}
+				}
+				form.Set("csrf_token", m[1])
+				code, _, body := c.do(http.MethodPost, srv.URL+page+"/"+verb, form)
 				if code != http.StatusForbidden {
 					t.Errorf("%s (%s): %s %d, want 403\n%s", p.user, p.role, verb, code, body)
 				}
@@ -283,8 +290,8 @@ func TestConsolePagesByRole(t *testing.T) {
 			}
 			inc, _ := h.st.Get(t.Context(), id)
 			after, _ := h.st.Timeline(t.Context(), id)
-			if inc.Status != store.StatusOpen {
-				t.Errorf("%s's refused forms changed the incident: %s", p.user, inc.Status)
+			if inc.Status != store.StatusOpen || inc.Roles != nil || inc.Report != nil {
+				t.Errorf("%s's refused forms changed the incident: %s, roles %v, report %+v", p.user, inc.Status, inc.Roles, inc.Report)
 			}
 			for _, ev := range after[len(before):] {
 				if ev.Type != "refused" || ev.Actor != p.user {

@@ -23,7 +23,7 @@ var incidentPage = template.Must(template.New("incident").Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>#{{.ID}} hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
-form{display:inline}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
+form{display:inline}form.note{display:block}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}td:first-child,td:nth-child(2){white-space:nowrap}td:last-child{overflow-wrap:anywhere}.muted{color:#555;font-size:.9em}
 @media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 2fr;gap:2em}}</style></head>
 <body><p><a href="{{.Home}}">{{.BackText}}</a></p>
@@ -32,6 +32,16 @@ td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #d
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
 {{if .ReadOnly}}<p class="muted">{{.ReadOnly}}</p>{{end}}
 {{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><input type="hidden" name="from" value="incident"><button>{{.Label}}</button></form>
+{{end}}{{with .Run}}<section><h2>{{.Heading}}</h2>
+<form method="post" action="{{.RoleAction}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}">
+<label>{{.RoleLabel}} <select name="role">{{range .Roles}}<option value="{{.Value}}">{{.Label}}</option>{{end}}</select></label>
+<label>{{.UserLabel}} <select name="user">{{range .Users}}<option value="{{.Value}}">{{.Label}}</option>{{end}}</select></label>
+<button>{{.Assign}}</button></form>
+<form method="post" action="{{.NoteAction}}" class="note"><input type="hidden" name="csrf_token" value="{{$.CSRF}}">
+<p><label>{{.NoteLabel}}<br><textarea name="text" rows="3" cols="60" maxlength="4000" required></textarea></label></p>
+<p><label><input type="checkbox" name="decision" value="true"> {{.Decision}}</label></p>
+{{range .Fields}}<p><label>{{.Label}}<br><input name="{{.Name}}" size="60" maxlength="1000"></label></p>
+{{end}}<button>{{.AddNote}}</button></form></section>
 {{end}}
 <p class="muted">{{.TimesIn}}</p>
 <div class="cols"><section><h2>{{.PlanHeading}}</h2><p class="muted">{{.PlanNote}}</p>
@@ -64,6 +74,7 @@ type incidentView struct {
 	PlanHeading, PlanNote, NoPlan                                                   string
 	PlanColumns                                                                     []string
 	Plan                                                                            []planRow
+	Run                                                                             *runView // nil for a person the roles do not let run it
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -123,6 +134,24 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 	}
 	if inc.AckedBy != "" {
 		v.Facts = append(v.Facts, [2]string{t.T("console.fact_acked"), inc.AckedBy + ", " + viewerTime(inc.AckedAt, loc)})
+	}
+	cfg := s.Engine.Policies().Config()
+	for _, h := range roleHolders(cfg, inc, lang) {
+		v.Facts = append(v.Facts, [2]string{h.Title, h.Name + " (" + h.User + ")"})
+	}
+	if rep := inc.Report; rep != nil {
+		for _, f := range [][2]string{{"current_severity", rep.CurrentSeverity}, {"impact", rep.Impact}, {"cause", rep.Cause},
+			{"action_provisional", rep.ActionProvisional}, {"action_permanent", rep.ActionPermanent}, {"prevention", rep.Prevention}} {
+			if f[1] != "" {
+				v.Facts = append(v.Facts, [2]string{t.T(catalog.Key("incident.field." + f[0])), f[1]})
+			}
+		}
+	}
+	// Roles and notes are for whom the roles let run the incident, resolved
+	// or not: causes are often written down after.
+	if s.decideOn(id.User, access.Run, inc, tl).Allowed {
+		_, _, me := s.viewer(id)
+		v.Run = s.runForms(cfg, t, lang, me, inc)
 	}
 	// Ack, resolve and escalate follow one rule: a person it refuses sees
 	// no buttons to press, only why (the posts are refused all the same).
@@ -187,6 +216,15 @@ func (s *Server) consoleAct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	verb := r.PathValue("verb")
+	if verb == "role" || verb == "note" {
+		n, err := incidentID(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.consoleRun(w, r, id, n, verb)
+		return
+	}
 	if verb == "ack" && r.PostFormValue("from") != "incident" {
 		s.consoleAck(w, r) // the Now page's button: the answer is the Now page
 		return
