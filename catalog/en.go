@@ -47,6 +47,9 @@ var en = Messages{
 	"email.reply.acked":            "Incident #%d acknowledged by %s (email): escalation stopped.",
 	"email.reply.resolved":         "Incident #%d resolved by %s (email).",
 	"email.reply.escalated":        "Incident #%d escalated by %s (email): the next step is being paged.",
+	"email.reply.noted":            "Your note is on the timeline of incident #%d (%s, email).",
+	"email.reply.noted_decision":   "Your decision is on the timeline of incident #%d (%s, email).",
+	"email.reply.note_refused":     "Your note was not added to incident #%d: %s",
 	// The refusal notice takes the incident, the reason in English words
 	// and the reason's code.
 	"email.refused.subject": "[hikyaku #%d] Your email reply could not be verified",

@@ -46,6 +46,9 @@ var ja = Messages{
 	"email.reply.acked":            "インシデント #%d を %s さんが了解しました（メール）。エスカレーションを停止しました。",
 	"email.reply.resolved":         "インシデント #%d を %s さんが解決済みにしました（メール）。",
 	"email.reply.escalated":        "インシデント #%d を %s さんがエスカレーションしました（メール）。次の段階を呼び出します。",
+	"email.reply.noted":            "インシデント #%d のタイムラインにメモを記録しました（%s さん、メール）。",
+	"email.reply.noted_decision":   "インシデント #%d のタイムラインに決定事項を記録しました（%s さん、メール）。",
+	"email.reply.note_refused":     "インシデント #%d にメモを追加できませんでした: %s",
 	// The reasons have no Japanese words yet: the notice names the code.
 	"email.refused.subject": "[hikyaku #%d] メールの返信を確認できませんでした",
 	"email.refused.text": "インシデント #%[1]d へのあなたのアドレスからの返信は送信者を確認できなかったため（%[3]s）、何も変更していません。\n\n" +

@@ -460,7 +460,7 @@ func TestEmailReplyChangesNothingForStrangers(t *testing.T) {
 	for name, a := range map[string]answer{
 		"out of office":                        {from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, text: "ack\n\nI am away until Monday.", header: map[string]string{"Auto-Submitted": "auto-replied"}},
 		"X-Autoreply":                          {from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, text: "ack", header: map[string]string{"X-Autoreply": "yes"}},
-		"no command":                           {from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, text: "what is this about?\n> ack 1"},
+		"nothing but the quote":                {from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, text: "\n> ack 1"},
 		"names another incident":               {from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, text: fmt.Sprintf("ack %d", id+1)},
 		"token for an incident not the text's": {from: "carol@example.com", rcpt: []string{otherIncident}, text: fmt.Sprintf("ack %d", id)},
 		"no thread, no token":                  {from: "carol@example.com", rcpt: []string{"hikyaku@example.com"}, text: fmt.Sprintf("ack %d", id)},

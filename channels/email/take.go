@@ -170,16 +170,22 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 	case env.From == "":
 		return channels.Action{}, nil, ignore(reasonBounce, "bounce: empty return path")
 	}
-	cmd, ok := reply.Parse(r.Text)
-	if !ok {
-		return channels.Action{}, nil, ignore(reasonNoCommand, "no command in the first line")
-	}
+	// A first line that is a command acts; any other text the person wrote
+	// is a note on the incident's decision log.
 	var verb channels.Verb
-	switch cmd.Action {
-	case reply.Ack, reply.Resolve, reply.Escalate:
+	var note channels.NoteText
+	cmd, ok := reply.Parse(r.Text)
+	switch {
+	case ok && (cmd.Action == reply.Ack || cmd.Action == reply.Resolve || cmd.Action == reply.Escalate):
 		verb = channels.Verb(cmd.Action)
-	default:
+	case ok:
 		return channels.Action{}, nil, ignore(reasonWrongCommand, "command "+string(cmd.Action)+" means nothing by email")
+	default:
+		n, ok := reply.ParseNote(ownText(r.Text))
+		if !ok {
+			return channels.Action{}, nil, ignore(reasonNoCommand, "no command in the first line and no text for a note")
+		}
+		verb, note = channels.AddNote, channels.NoteText{Text: n.Text, Decision: n.Decision}
 	}
 
 	key, _ := cfg.Global.SigningKey.Reveal()
@@ -214,7 +220,7 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 		if !sameAddress(u.Contacts.Get(config.ChannelEmail), env.From) {
 			return refuse(reasonTokenUser, "sender is not the person the reply address was made for")
 		}
-		return channels.Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
+		return channels.Action{Incident: id, Verb: verb, User: u.ID, Via: "email", Note: note}, u, nil
 	}
 	// Only the thread (or an old reply address that binds no person) names
 	// the incident: message ids are guessable and From can be forged, so
@@ -234,7 +240,7 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 		return channels.Action{}, nil, &verdict{result: mailRefused, reason: reason, incident: id, tell: u,
 			detail: "no DKIM signature aligned with the From domain proves the sender"}
 	}
-	return channels.Action{Incident: id, Verb: verb, User: u.ID, Via: "email"}, u, nil
+	return channels.Action{Incident: id, Verb: verb, User: u.ID, Via: "email", Note: note}, u, nil
 }
 
 // usersAt are the ids of the configured users with address addr: the people
@@ -362,6 +368,12 @@ func confirmationText(cfg *config.Config, lang string, a channels.Action, res ch
 		return t.T("email.reply.already_resolved", a.Incident)
 	case res.Outcome == channels.NotFound:
 		return t.T("email.reply.no_incident", a.Incident)
+	case res.Outcome == channels.Invalid:
+		return t.T("email.reply.note_refused", a.Incident, res.Reason)
+	case a.Verb == channels.AddNote && a.Note.Decision:
+		return t.T("email.reply.noted_decision", a.Incident, name(a.User))
+	case a.Verb == channels.AddNote:
+		return t.T("email.reply.noted", a.Incident, name(a.User))
 	case a.Verb == channels.Ack && res.Incident.AckedBy != a.User:
 		return t.T("email.reply.already_acked", a.Incident, name(res.Incident.AckedBy))
 	case a.Verb == channels.Ack:
