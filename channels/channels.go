@@ -79,8 +79,11 @@ type Incident struct {
 	FiringAlerts   int       `json:"firing_alerts"`
 	ResolvedAlerts int       `json:"resolved_alerts"`
 	// Roles and Report are how the incident is being run (incident_run.go).
-	Roles  []RoleHolder    `json:"roles,omitempty"`
-	Report *IncidentReport `json:"report,omitempty"`
+	Roles []RoleHolder `json:"roles,omitempty"`
+	// RoleTitles are the display names of every role (config.IncidentRoleIDs)
+	// in the message's language, for the buttons that take one.
+	RoleTitles map[string]string `json:"-"`
+	Report     *IncidentReport   `json:"report,omitempty"`
 	// Test says this is a test page (a contact check), not an incident:
 	// the default texts say so first.
 	Test bool `json:"test,omitempty"`

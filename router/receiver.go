@@ -123,7 +123,16 @@ func (r receiver) run(ctx context.Context, a channels.Action) (channels.Result, 
 		res.Outcome = channels.Unchanged
 	}
 	if inc != nil {
+		cfg := r.Config()
 		res.Incident = r.e.incidentInfo(inc, &notifyPayload{})
+		lang := cfg.Global.Language
+		if u := cfg.User(a.User); u != nil && u.Language != "" {
+			lang = u.Language
+		}
+		res.Incident.RoleTitles = map[string]string{}
+		for _, role := range config.IncidentRoleIDs {
+			res.Incident.RoleTitles[role] = roleTitle(cfg, role, lang)
+		}
 	}
 	return res, nil
 }

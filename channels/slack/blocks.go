@@ -20,6 +20,13 @@ const (
 	ActionEscalate = "hikyaku_escalate"
 )
 
+// ActionRole prefixes the buttons that take an incident role: the role id
+// follows ("hikyaku_role_ic"), the incident id is the value.
+const ActionRole = "hikyaku_role_"
+
+// roleIDs are the roles the page's buttons take, in the order shown.
+var roleIDs = []string{"ic", "ops", "comm", "rec"}
+
 // Slack's limits on block text, in characters.
 const (
 	maxHeader  = 150
@@ -95,6 +102,19 @@ func Blocks(m *channels.Message) []slack.Block {
 			slack.NewButtonBlockElement(ActionResolve, id, plain(w.resolve)),
 			slack.NewButtonBlockElement(ActionEscalate, id, plain(w.escalate)).WithStyle(slack.StyleDanger),
 		))
+	}
+	if m.Kind == channels.KindPage && inc.Status != "resolved" && !inc.Test {
+		// Roles are taken while the incident runs, acknowledged or not.
+		var roles []slack.BlockElement
+		t := catalog.For(m.Language)
+		for _, role := range roleIDs {
+			title := inc.RoleTitles[role]
+			if title == "" {
+				title = t.T(catalog.Key("incident.role." + role))
+			}
+			roles = append(roles, slack.NewButtonBlockElement(ActionRole+role, id, plain(cut(t.T("slack.button.take_role", title), 75))))
+		}
+		blocks = append(blocks, slack.NewActionBlock("hikyaku_roles", roles...))
 	}
 	return blocks
 }

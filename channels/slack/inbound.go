@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -62,7 +64,10 @@ func Routes(r channels.Receiver, opts InboundOptions) []channels.Route {
 		log = slog.New(slog.DiscardHandler)
 	}
 	in := &inbound{r: r, log: log}
-	return []channels.Route{{Pattern: "POST " + InteractionsPath, MaxBody: maxInteractionBytes, Handler: http.HandlerFunc(in.interaction)}}
+	return []channels.Route{
+		{Pattern: "POST " + InteractionsPath, MaxBody: maxInteractionBytes, Handler: http.HandlerFunc(in.interaction)},
+		{Pattern: "POST " + EventsPath, MaxBody: maxEventBytes, Handler: http.HandlerFunc(in.events)},
+	}
 }
 
 // interaction takes button presses. Only requests signed with
@@ -130,9 +135,14 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 		return ""
 	}
 	var act *slack.BlockAction
+	var role string
 	for _, a := range cb.ActionCallback.BlockActions {
 		if _, ok := verbs[a.ActionID]; ok {
 			act = a
+			break
+		}
+		if r, ok := strings.CutPrefix(a.ActionID, ActionRole); ok && slices.Contains(roleIDs, r) {
+			act, role = a, r
 			break
 		}
 	}
@@ -164,6 +174,9 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 		ts = cb.ActionTs
 	}
 	a := channels.Action{Incident: id, Verb: verbs[act.ActionID], User: u.ID, Via: "slack"}
+	if role != "" {
+		a.Verb, a.Role = channels.TakeRole, role
+	}
 	var res channels.Result
 	if ts == "" {
 		// Slack always sends one; without it there is nothing to know a
@@ -188,6 +201,18 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 		return t.T("slack.not_found", id)
 	case res.Outcome == channels.AlreadyResolved:
 		return t.T("slack.resolved", id)
+	case res.Outcome == channels.Invalid:
+		return t.T("slack.role_refused", id, res.Reason)
+	case a.Verb == channels.TakeRole:
+		// The message is not rewritten for a role: the person hears it here.
+		title := res.Incident.RoleTitles[role]
+		if title == "" {
+			title = t.T(catalog.Key("incident.role." + role))
+		}
+		if res.Outcome == channels.Unchanged {
+			return t.T("slack.role_held", id, title)
+		}
+		return t.T("slack.role_taken", id, title)
 	case a.Verb == channels.Ack && res.Incident.AckedBy != u.ID:
 		return t.T("slack.already_acked", id, res.Incident.AckedBy)
 	}

@@ -220,10 +220,12 @@ func TestPressRefusedUnlessSignedNow(t *testing.T) {
 }
 
 // TestRoutes: the interactivity Request URL, its body bounded by the
-// message the button was on (a few kilobytes) with room to spare.
+// message the button was on (a few kilobytes) with room to spare, and the
+// Events API Request URL, bounded by a message event.
 func TestRoutes(t *testing.T) {
 	rs := Routes(&channelstest.Receiver{}, InboundOptions{})
-	if len(rs) != 1 || rs[0].Pattern != "POST /api/v1/slack/interactions" || rs[0].MaxBody != 1<<20 {
+	if len(rs) != 2 || rs[0].Pattern != "POST /api/v1/slack/interactions" || rs[0].MaxBody != 1<<20 ||
+		rs[1].Pattern != "POST /api/v1/slack/events" || rs[1].MaxBody != 256<<10 {
 		t.Errorf("routes %+v", rs)
 	}
 }

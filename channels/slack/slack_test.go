@@ -66,8 +66,8 @@ func TestSendPostsBlocksWithButtons(t *testing.T) {
 	for _, b := range c.Blocks.BlockSet {
 		types = append(types, string(b.BlockType()))
 	}
-	if got := strings.Join(types, " "); got != "header section context actions actions" {
-		t.Errorf("blocks = %s, want header section context actions(links) actions(buttons)", got)
+	if got := strings.Join(types, " "); got != "header section context actions actions actions" {
+		t.Errorf("blocks = %s, want header section context actions(links) actions(buttons) actions(roles)", got)
 	}
 	sec := c.Blocks.BlockSet[1].(*slack.SectionBlock)
 	if want := "*決済APIのエラー率が5%を超えています*\n・p99 &gt; 5s &amp; &lt;rising&gt;"; sec.Text.Text != want || sec.Text.Type != slack.MarkdownType {
@@ -98,6 +98,50 @@ func TestSendPostsBlocksWithButtons(t *testing.T) {
 	}
 	if g := strings.Join(got, " "); g != "hikyaku_ack=12:了解 hikyaku_resolve=12:解決 hikyaku_escalate=12:エスカレート" {
 		t.Errorf("buttons = %s", g)
+	}
+	// No role titles given (the engine gives them): the catalog's.
+	got = nil
+	for _, e := range c.Blocks.BlockSet[5].(*slack.ActionBlock).Elements.ElementSet {
+		b := e.(*slack.ButtonBlockElement)
+		got = append(got, b.ActionID+"="+b.Value+":"+b.Text.Text)
+	}
+	if g := strings.Join(got, " "); g != "hikyaku_role_ic=12:指揮 (IC)を担当 hikyaku_role_ops=12:復旧 (Ops)を担当 hikyaku_role_comm=12:連絡 (Comm)を担当 hikyaku_role_rec=12:記録 (Rec)を担当" {
+		t.Errorf("role buttons = %s", g)
+	}
+}
+
+// TestRoleButtonsFollowTheIncident: the role buttons carry the file's role
+// names, stay after the ack (roles are taken while the incident runs) and
+// go when it is resolved; a report has none.
+func TestRoleButtonsFollowTheIncident(t *testing.T) {
+	roleButtons := func(m *channels.Message) []string {
+		var out []string
+		for _, b := range Blocks(m) {
+			if ab, ok := b.(*slack.ActionBlock); ok && ab.BlockID == "hikyaku_roles" {
+				for _, e := range ab.Elements.ElementSet {
+					out = append(out, e.(*slack.ButtonBlockElement).Text.Text)
+				}
+			}
+		}
+		return out
+	}
+	m := page(t, "C0123ENG")
+	m.Language = "en"
+	m.Incident.RoleTitles = map[string]string{"ic": "IC", "ops": "Ops", "comm": "Spokesperson", "rec": "Rec"}
+	if got := strings.Join(roleButtons(m), ", "); got != "I'm IC, I'm Ops, I'm Spokesperson, I'm Rec" {
+		t.Errorf("open: %s", got)
+	}
+	m.Incident.Status = "acked"
+	if got := len(roleButtons(m)); got != 4 {
+		t.Errorf("acked: %d role buttons, want 4", got)
+	}
+	m.Incident.Status = "resolved"
+	if got := roleButtons(m); got != nil {
+		t.Errorf("resolved: %v, want none", got)
+	}
+	m.Incident.Status, m.Kind = "open", channels.KindReport
+	if got := roleButtons(m); got != nil {
+		t.Errorf("report: %v, want none", got)
 	}
 }
 

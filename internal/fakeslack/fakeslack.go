@@ -38,6 +38,7 @@ type Server struct {
 	// responses and clicks serve interactions (interaction.go).
 	responses []Response
 	clicks    int
+	events    int // event_callbacks made (events.go)
 	latency   time.Duration
 }
 

@@ -33,6 +33,7 @@ type InteractionOption func(*interaction)
 type interaction struct {
 	at     time.Time
 	secret string
+	retry  int // X-Slack-Retry-Num, 0 for the first delivery
 }
 
 // At stamps the request with t instead of now: six minutes ago is a replay
