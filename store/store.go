@@ -187,6 +187,7 @@ type Store interface {
 	CalendarTokens
 	Deliveries
 	Overrides
+	Verifications
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error
