@@ -53,7 +53,10 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 	for _, role := range config.IncidentRoleIDs {
 		m.Incident.RoleTitles[role] = roleTitle(cfg, role, m.Language)
 	}
-	if m.Kind != channels.KindPage {
+	switch {
+	case m.Kind != channels.KindPage && inc.Drill != nil:
+		m.Incident.StakeholderReport = buildDrillReport(cfg, inc, m.Language)
+	case m.Kind != channels.KindPage:
 		m.Incident.StakeholderReport = buildReport(cfg, inc, p.Kind, p.Report, m.Language)
 	}
 	if loc != nil && !m.Incident.NextUpdate.IsZero() {
