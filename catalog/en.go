@@ -380,6 +380,7 @@ var en = Messages{
 	"bundle.text":        "[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
 
 	// test.: a test page (router/testpage.go) says what it is first, on every channel.
+	"page.paged_as":       "You are paged as %s, to lead the incident: %s",
 	"test.title":          "TEST PAGE from hikyaku: a contact check, not an incident",
 	"test.description":    "This checks that pages reach you on %s. Acknowledge it as you would a real page; nothing else is needed.",
 	"access.test_page":    "You may test-page yourself, or as a department admin anyone of your department; not %s. Nobody was paged.",

@@ -84,6 +84,10 @@ type Incident struct {
 	// in the message's language, for the buttons that take one.
 	RoleTitles map[string]string `json:"-"`
 	Report     *IncidentReport   `json:"report,omitempty"`
+	// PagedAs is the role the page asks the person to take, in the message's
+	// language ("IC"), when the policy's incident_commander rotation paged
+	// them; the default texts say so first.
+	PagedAs string `json:"paged_as,omitempty"`
 	// Test says this is a test page (a contact check), not an incident:
 	// the default texts say so first.
 	Test bool `json:"test,omitempty"`

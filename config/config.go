@@ -301,6 +301,9 @@ type Policy struct {
 	// AckerBecomesIC names whoever acknowledges the incident's IC when the
 	// role is free; unset means true (incidents.go).
 	AckerBecomesIC *bool `yaml:"acker_becomes_ic"`
+	// IncidentCommander pages a rotation's on-call person to lead the
+	// incident, at its opening, beside step 1 (incidents.go).
+	IncidentCommander *IncidentCommander `yaml:"incident_commander"`
 }
 
 // Step pages its targets, then waits EscalateAfter for an ack.

@@ -42,6 +42,24 @@ func IsRole(role string) bool { return slices.Contains(IncidentRoleIDs, role) }
 // acknowledger its IC (the default).
 func (p *Policy) AckerIsIC() bool { return p == nil || p.AckerBecomesIC == nil || *p.AckerBecomesIC }
 
+// IncidentCommander is a policy's incident_commander: whoever is on call in
+// Rotation when the incident opens is paged to lead it, beside the first
+// step, and becomes its IC unless someone holds the role.
+type IncidentCommander struct {
+	Rotation string `yaml:"rotation"`
+}
+
+// validateIncidentCommander checks a policy's incident_commander at path p.
+func (l *loader) validateIncidentCommander(c *Config, ic *IncidentCommander, p string) {
+	switch {
+	case ic == nil || l.undecoded(p):
+	case ic.Rotation == "":
+		l.errAt(p, "incident_commander needs a rotation: {rotation: ID}")
+	case c.rotationsByID[ic.Rotation] == nil:
+		l.unknownRef("departments", p+".rotation", fmt.Sprintf("unknown rotation %q", ic.Rotation))
+	}
+}
+
 // maxRoleName bounds a display name: it is printed in SMS reports.
 const maxRoleName = 40
 

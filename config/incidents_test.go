@@ -14,7 +14,7 @@ departments: [{id: ops, timezone: Europe/Berlin, escalation_policy: page, rotati
               {id: web, escalation_policy: quiet}]
 escalation_policies:
   - {id: page, steps: [{targets: {rotations: [primary]}}]}
-  - {id: quiet, acker_becomes_ic: false, steps: [{targets: {users: [alice]}}]}
+  - {id: quiet, acker_becomes_ic: false, incident_commander: {rotation: primary}, steps: [{targets: {users: [alice]}}]}
 `)), "hikyaku.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +27,9 @@ escalation_policies:
 	}
 	if !cfg.Policy("page").AckerIsIC() || cfg.Policy("quiet").AckerIsIC() {
 		t.Errorf("acker_becomes_ic: page %v (want true, unset), quiet %v (want false)", cfg.Policy("page").AckerIsIC(), cfg.Policy("quiet").AckerIsIC())
+	}
+	if ic := cfg.Policy("quiet").IncidentCommander; ic == nil || ic.Rotation != "primary" || cfg.Policy("page").IncidentCommander != nil {
+		t.Errorf("incident_commander: quiet %+v (want rotation primary), page %+v (want none)", ic, cfg.Policy("page").IncidentCommander)
 	}
 	if got := cfg.Department("ops").Location.String(); got != "Europe/Berlin" {
 		t.Errorf("ops zone %s, want Europe/Berlin", got)
@@ -45,6 +48,12 @@ func TestIncidentRolesRefused(t *testing.T) {
 		{"departments: [{id: ops, timezone: Mars/Base, escalation_policy: page, rotations: [{id: primary, start: \"2026-01-05 09:00\", shift: 1w, members: [alice]}]}]\n",
 			`hikyaku.yml:1:35: unknown time zone "Mars/Base"`},
 		{"escalation_policies: [{id: page, acker_becomes_ic: maybe, steps: [{targets: {rotations: [primary]}}]}]\n", "hikyaku.yml:1:52"},
+		{"escalation_policies:\n  - id: page\n    incident_commander: {rotation: nobody}\n    steps: [{targets: {rotations: [primary]}}]\n",
+			`hikyaku.yml:3:36: unknown rotation "nobody"`},
+		{"escalation_policies:\n  - id: page\n    incident_commander: {}\n    steps: [{targets: {rotations: [primary]}}]\n",
+			`hikyaku.yml:3:25: incident_commander needs a rotation: {rotation: ID}`},
+		{"escalation_policies:\n  - id: page\n    incident_commander: {rotation: primary, schedule: x}\n    steps: [{targets: {rotations: [primary]}}]\n",
+			`hikyaku.yml:3:45: unknown key "schedule"`},
 	} {
 		_, err := Parse([]byte(complete(tc.yaml)), "hikyaku.yml")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

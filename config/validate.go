@@ -694,6 +694,7 @@ func (l *loader) validatePolicy(c *Config, pol *Policy, p string) {
 	if pol.AckTimeout < 0 {
 		l.errAt(p+".ack_timeout", "ack_timeout cannot be negative")
 	}
+	l.validateIncidentCommander(c, pol.IncidentCommander, p+".incident_commander")
 	for j := range pol.Steps {
 		s := &pol.Steps[j]
 		sp := fmt.Sprintf("%s.steps[%d]", p, j)

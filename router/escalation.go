@@ -90,7 +90,17 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			"step", strconv.Itoa(p.Step+1), "round", strconv.Itoa(p.Round+1),
 			"users", strings.Join(sf.Users, ","), "chat_channels", strings.Join(sf.ChatChannels, ","),
 			"fallback", sf.Fallback, "empty", boolString(sf.Empty)))
-		for _, u := range sf.Users {
+		var ic []string
+		if p.Round == 0 && p.Step == 0 {
+			ic = e.incidentCommander(set, pol, ch, now, &found)
+		}
+		users := sf.Users
+		for _, u := range ic {
+			if !slices.Contains(users, u) {
+				users = append(slices.Clip(users), u)
+			}
+		}
+		for _, u := range users {
 			pages := set.NotifyPages(u, now)
 			if len(pages) == 0 {
 				found.unreachable = append(found.unreachable, u)
@@ -98,7 +108,7 @@ func (e *Engine) fireStep(ctx context.Context, c store.Claim) error {
 			for i, pg := range pages {
 				ch.Schedule = append(ch.Schedule, notifyTimer(&inc, notifyPayload{
 					Gen: inc.Escalation.Generation, Kind: "page", User: u, Channel: string(pg.Channel),
-					Step: p.Step, Round: p.Round, Paged: now}, i, atOnce(pg.At, now, c.Due)))
+					Step: p.Step, Round: p.Round, Paged: now, AsIC: slices.Contains(ic, u)}, i, atOnce(pg.At, now, c.Due)))
 			}
 		}
 		for _, id := range sf.ChatChannels {
@@ -151,6 +161,7 @@ type stepFound struct {
 	fallback    string
 	unreachable []string // targets with no way to be paged: no notification rules, or gone from the config
 	fired       bool     // the step's targets were paged (not a policy gone or shrunk)
+	icEmpty     string   // the incident_commander rotation that had nobody on call
 }
 
 func (f *stepFound) log(l *slog.Logger) {
@@ -161,6 +172,9 @@ func (f *stepFound) log(l *slog.Logger) {
 		l.Warn("escalation step found nobody on call and has no fallback; moving on to the next step")
 	case f.fallback != "":
 		l.Warn("escalation step found nobody on call; paging its fallback", "fallback", f.fallback)
+	}
+	if f.icEmpty != "" {
+		l.Warn("the policy's incident commander rotation has nobody on call: no IC is paged", "rotation", f.icEmpty)
 	}
 	if len(f.unreachable) > 0 {
 		l.Warn("escalation step targets that cannot be paged", "targets", strings.Join(f.unreachable, ","))

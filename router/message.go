@@ -49,6 +49,9 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		return nil, channels.Permanent("", fmt.Errorf("%s has no %s contact", who(p), p.Channel))
 	}
 	m.Incident.Roles = roleHolders(cfg, inc, m.Language)
+	if p.AsIC && m.Kind == channels.KindPage {
+		m.Incident.PagedAs = roleTitle(cfg, "ic", m.Language)
+	}
 	m.Incident.RoleTitles = map[string]string{}
 	for _, role := range config.IncidentRoleIDs {
 		m.Incident.RoleTitles[role] = roleTitle(cfg, role, m.Language)

@@ -43,6 +43,9 @@ type notifyPayload struct {
 	// Only keeps the page on its channel: a test of one contact method
 	// must not pass for a success by failing over to another.
 	Only bool `json:"only,omitempty"`
+	// AsIC says the page asks the person to lead the incident: the policy's
+	// incident_commander rotation pages them (incident_commander.go).
+	AsIC bool `json:"as_ic,omitempty"`
 	// Report is what a report or resolved message says (reports.go).
 	Report *reportNote `json:"report,omitempty"`
 }

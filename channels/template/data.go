@@ -103,6 +103,11 @@ func (d *Data) fill() {
 		d.Title = alerts[0].Labels["alertname"]
 	}
 	d.Description = d.CommonAnnotations["description"]
+	if d.Incident.PagedAs != "" {
+		// Whatever the admin's templates do with Title, the person reads
+		// first that they are asked to lead.
+		d.Title = catalog.Text(d.Language, "page.paged_as", d.Incident.PagedAs, d.Title)
+	}
 	if d.Incident.Test {
 		// Whatever the admin's templates do with Title, a test page reads as one.
 		d.Title = catalog.Text(d.Language, "test.title")
