@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hikyaku/hikyaku/internal/fakeslack"
+)
+
+// TestRolesAndNotesFromSlackAndEmail runs an incident from a running
+// daemon's Slack page and email: alice takes Comm with the page's button,
+// writes a decision in the page's thread (the Events API, signed, with
+// Slack's retry), a stranger's thread reply writes nothing, and her reply
+// to the page email that is no command is a note, confirmed by mail. Her
+// ack by email still acknowledges and makes her IC.
+func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
+	t.Parallel()
+	env := startAckEnv(t)
+	id := env.alert(t, "RolesAndNotes")
+	page := env.slackPage(t, aliceSlack, id)
+	events := env.External + "/api/v1/slack/events"
+	post := func(body []byte, opts ...fakeslack.InteractionOption) (int, string) {
+		t.Helper()
+		resp, err := fakeslack.Event(events, slackSecret, body, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body := readResponse(t, resp)
+		return code, string(body)
+	}
+	if code, body := post(fakeslack.URLVerification("challenge-0123")); code != http.StatusOK || body != "challenge-0123" {
+		t.Errorf("url_verification: %d %q, want 200 with the challenge", code, body)
+	}
+
+	payload, err := env.Slack.Click(aliceSlack, page.PostedIn, page.TS, "hikyaku_role_comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := fakeslack.Interaction(env.External+"/api/v1/slack/interactions", slackSecret, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := readResponse(t, resp); code != http.StatusOK {
+		t.Fatalf("alice's Comm button: %d", code)
+	}
+	told := fmt.Sprintf("インシデント #%d: あなたが 連絡 (Comm) になりました。", id)
+	waitFor(t, "alice's ephemeral answer", 5*time.Second, func() bool {
+		for _, r := range env.Slack.Responses() {
+			if r.ResponseType == "ephemeral" && r.Text == told {
+				return true
+			}
+		}
+		return false
+	})
+	if got := env.incident(t, id).Roles; got["comm"] != "alice" {
+		t.Errorf("roles %v after alice's button, want comm alice", got)
+	}
+
+	reply, err := env.Slack.ThreadReply(aliceSlack, page.PostedIn, page.TS, "決定: db-2 に切り替える & <db-1> は読み取り専用")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range []fakeslack.InteractionOption{fakeslack.At(time.Now()), fakeslack.Retry(1)} {
+		if code, _ := post(reply, opt); code != http.StatusOK {
+			t.Fatalf("alice's thread reply: %d", code)
+		}
+	}
+	stranger, err := env.Slack.ThreadReply("U0STRANGER", page.PostedIn, page.TS, "I decide now")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := post(stranger); code != http.StatusOK {
+		t.Errorf("the stranger's thread reply: %d, want 200", code)
+	}
+	if _, ok := env.WaitLog(func(l *logLine) bool {
+		return l.Msg == "slack thread reply by someone who is no hikyaku user: no note written"
+	}, 5*time.Second); !ok {
+		t.Errorf("no WARN line for the stranger's thread reply")
+	}
+
+	mail, _ := env.emailPage(t, id)
+	hdr := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-note-1@example.com>\r\n"
+	body := "原因は db-1 のディスク満杯\n\n2026年1月7日(水) 6:00 hikyaku <hikyaku@example.com>:\n> " + mail.subject + "\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, mail.replyTo, hdr, body); err != nil {
+		t.Fatalf("alice's note by email: %v", err)
+	}
+	env.mailTo(t, aliceEmail, "the note's confirmation", func(_ mailHeader, text string) bool {
+		return strings.Contains(text, fmt.Sprintf("インシデント #%d のタイムラインにメモを記録しました（Alice さん、メール）。", id))
+	})
+
+	var notes []string
+	waitFor(t, "the two notes", 10*time.Second, func() bool {
+		notes = nil
+		for _, ev := range env.incident(t, id).events("note") {
+			notes = append(notes, fmt.Sprintf("%s %s decision=%s %s", ev.Actor, ev.Detail["via"], ev.Detail["decision"], ev.Detail["text"]))
+		}
+		return len(notes) >= 2
+	})
+	want := []string{"alice slack decision=true db-2 に切り替える & <db-1> は読み取り専用", "alice email decision= 原因は db-1 のディスク満杯"}
+	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(want, "\n"))
+	}
+
+	ack := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-ack-1@example.com>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, mail.replyTo, ack, "ack\n"); err != nil {
+		t.Fatal(err)
+	}
+	inc := env.wantAcked(t, id, "alice", "email")
+	if inc.Roles["ic"] != "alice" || inc.Roles["comm"] != "alice" {
+		t.Errorf("roles after the ack %v, want ic and comm alice", inc.Roles)
+	}
+}
