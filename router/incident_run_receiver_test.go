@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -95,4 +96,42 @@ func TestRunFromChannelsRefusesBadContent(t *testing.T) {
 		}
 	}
 	eq(t, "timeline", h.runEvents(id, "role_assigned", "note"), []string{"role_assigned rei role=ic user=rei via=slack"})
+}
+
+// TestRunThroughTheAPIFollowsTheRoles: with roles, a viewer's and an
+// outsider's own tokens are refused 403 with the reason on roles, notes
+// and severity; a responder's act.
+func TestRunThroughTheAPIFollowsTheRoles(t *testing.T) {
+	h, _ := rolesHarness(t, rolesConfig)
+	srv := httptest.NewServer((&Server{Engine: h.engine}).Handler())
+	t.Cleanup(srv.Close)
+	id := pagedIncident(t, h, "api")
+	base := fmt.Sprintf("%s/api/v1/incidents/%d", srv.URL, id)
+	for _, p := range []struct{ user, why string }{
+		{"vic", "You are a viewer in eng: viewers read, they do not act. Nothing was changed."},
+		{"oto", fmt.Sprintf("Incident #%d belongs to eng, where you have no role, and did not page you: nothing was changed.", id)},
+		{"rei", ""},
+	} {
+		tok := createToken(t, srv.URL, p.user).Token
+		for _, r := range []struct{ path, body string }{
+			{"/roles", `{"role":"rec","user":"` + p.user + `"}`},
+			{"/notes", `{"text":"x"}`},
+			{"/severity", `{"severity":"major","reason":"` + p.user + `"}`},
+		} {
+			code, body := do(t, "POST", base+r.path, tok, []byte(r.body))
+			switch {
+			case p.why == "" && code != 200:
+				t.Errorf("%s %s: %d %s, want 200", p.user, r.path, code, body)
+			case p.why != "" && (code != 403 || !strings.Contains(body, p.why)):
+				t.Errorf("%s %s: %d %s, want 403 saying %q", p.user, r.path, code, body, p.why)
+			}
+		}
+	}
+	inc := h.get(id)
+	if inc.Roles["rec"] != "rei" || len(inc.Roles) != 1 || CurrentSeverity(inc) != "major" || inc.Report.SeverityReason != "rei" {
+		t.Errorf("roles %v, report %+v: want only rei's changes", inc.Roles, inc.Report)
+	}
+	if got := len(h.runEvents(id, "refused")); got != 6 {
+		t.Errorf("%d refused events, want 6", got)
+	}
 }
