@@ -79,7 +79,7 @@ func TestInboundRoutesFromTheRegistry(t *testing.T) {
 	for _, r := range Registry.Routes(nil, nil) {
 		got = append(got, r.Pattern)
 	}
-	want := []string{"POST /api/v1/twilio/status", "POST /api/v1/twilio/sms", "POST /api/v1/twilio/voice/gather", "POST /api/v1/slack/interactions"}
+	want := []string{"POST /api/v1/twilio/status", "POST /api/v1/twilio/sms", "POST /api/v1/twilio/voice/gather", "POST /api/v1/slack/interactions", "POST /api/v1/slack/events"}
 	if !slices.Equal(got, want) {
 		t.Errorf("routes = %q, want %q", got, want)
 	}

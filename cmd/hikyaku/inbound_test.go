@@ -19,7 +19,7 @@ func TestInboundRoutesAreTheDocumentedURLs(t *testing.T) {
 		got = append(got, rt.Pattern)
 	}
 	slices.Sort(got)
-	want := []string{"POST /api/v1/slack/interactions", "POST /api/v1/twilio/sms", "POST /api/v1/twilio/status", "POST /api/v1/twilio/voice/gather"}
+	want := []string{"POST /api/v1/slack/events", "POST /api/v1/slack/interactions", "POST /api/v1/twilio/sms", "POST /api/v1/twilio/status", "POST /api/v1/twilio/voice/gather"}
 	if !slices.Equal(got, want) {
 		t.Errorf("serve mounts %q, want %q", got, want)
 	}
