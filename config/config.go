@@ -226,6 +226,8 @@ type Department struct {
 	// in; default global.timezone.
 	TimeZone string         `yaml:"timezone"`
 	Location *time.Location `yaml:"-"`
+	// HealthReport sends the department's on-call health report on a schedule.
+	HealthReport *HealthReport `yaml:"health_report"`
 }
 
 // Stakeholders are informed of incidents, never paged.
