@@ -118,9 +118,6 @@ func (c *Config) HealthReportRecipients(d *Department) []HealthRecipient {
 	return out
 }
 
-var weekdays = map[string]time.Weekday{"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday,
-	"wednesday": time.Wednesday, "thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday}
-
 // validateHealthReport checks d's health_report after roles are settled
 // (its admins may be its recipients).
 func (l *loader) validateHealthReport(c *Config, d *Department, p string) {
@@ -136,7 +133,7 @@ func (l *loader) validateHealthReport(c *Config, d *Department, p string) {
 		}
 		h.SendWeekday = time.Monday
 		if h.Weekday != "" {
-			wd, ok := weekdays[strings.ToLower(h.Weekday)]
+			wd, ok := drillWeekdays[strings.ToLower(h.Weekday)]
 			if !ok {
 				l.errAt(p+".weekday", fmt.Sprintf("weekday %q: want monday, tuesday, … or sunday", h.Weekday))
 			}
@@ -164,7 +161,7 @@ func (l *loader) validateHealthReport(c *Config, d *Department, p string) {
 	h.Hour, h.Minute = 9, 0
 	if h.At != "" {
 		t, err := time.Parse("15:04", h.At)
-		if err != nil {
+		if err != nil || len(h.At) != 5 {
 			l.errAt(p+".at", fmt.Sprintf("at %q: want a time of day as HH:MM, such as \"09:00\", in the department's timezone", h.At))
 		} else {
 			h.Hour, h.Minute = t.Hour(), t.Minute()
