@@ -370,4 +370,18 @@ var ja = Messages{
 	"mute.no_duration":           "期間: 30m のように長さを指定してください",
 	"mute.too_long":              "期間: %s は上限の %s を超えています。それより長いものは設定のメンテナンス時間帯にしてください",
 	"mute.no_reason":             "理由: 誰も呼び出されなかった理由を知りたい人のために、理由を書いてください",
+
+	// drill.: 点検 (router/drill_report.go) の結果報告と拒否。
+	"access.drill_admin":     "%s の点検を実行できるのはその管理者だけです。誰も呼び出していません。",
+	"drill.title":            "連絡手段の点検 結果報告",
+	"drill.field.window":     "応答期限",
+	"drill.field.result":     "結果",
+	"drill.field.acked":      "確認応答あり",
+	"drill.field.failed":     "失敗した連絡手段",
+	"drill.field.unanswered": "応答なし",
+	"drill.field.no_working": "届く連絡手段がない人",
+	"drill.result":           "連絡手段 %d/%d 件で確認応答、%d/%d 人に到達",
+	"drill.acked_line":       "%s: %s で %s 後に確認応答",
+	"drill.failed_line":      "%s: %s が失敗 (%s)",
+	"drill.unanswered_line":  "%s: %s に応答なし",
 }
