@@ -359,12 +359,16 @@ var en = Messages{
 	"bundle.text":        "[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
 
 	// test.: a test page (router/testpage.go) says what it is first, on every channel.
-	"test.title":          "TEST PAGE from hikyaku: a contact check, not an incident",
-	"test.description":    "This checks that pages reach you on %s. Acknowledge it as you would a real page; nothing else is needed.",
-	"access.test_page":    "You may test-page yourself, or as a department admin anyone of your department; not %s. Nobody was paged.",
-	"console.test_page":   "Send me a test page",
-	"console.test_sent":   "Test page #%d sent to you on %s: acknowledge it as you would a real page.",
-	"console.test_failed": "The test page could not be sent: %s",
+	"test.title":              "TEST PAGE from hikyaku: a contact check, not an incident",
+	"test.description":        "This checks that pages reach you on %s. Acknowledge it as you would a real page; nothing else is needed.",
+	"access.test_page":        "You may test-page yourself, or as a department admin anyone of your department; not %s. Nobody was paged.",
+	"console.test_page":       "Send me a test page",
+	"console.test_sent":       "Test page #%d sent to you on %s: acknowledge it as you would a real page.",
+	"console.test_failed":     "The test page could not be sent: %s",
+	"console.test_sent_rules": "Test page #%d sent to you by your notification rules (%s): acknowledge it as you would a real page.",
+	"console.test_explain":    "A test page reaches you through the real channel, is recorded like any page, and is not counted as an incident (no MTTA). One channel is tried alone, without failover.",
+	"console.test_on":         "On %s",
+	"console.test_rules":      "By my notification rules",
 
 	// time.layout: how a time of day is written in messages (a Go time layout).
 	"time.layout": "Mon 2 Jan 15:04 MST",

@@ -31,6 +31,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /console/me/cover/{id}/remove", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUncover))).ServeHTTP))
 	mux.Handle("POST /console/mute", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleMute))).ServeHTTP))
 	mux.Handle("POST /console/mute/{id}/end", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUnmute))).ServeHTTP))
+	mux.Handle("POST /console/me/test-page", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleTestPage))).ServeHTTP))
 	mux.Handle("POST /console/me/calendar", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCalendarLink))).ServeHTTP))
 	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
 	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))

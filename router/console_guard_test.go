@@ -145,7 +145,8 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	// proves nothing.
 	for _, want := range []string{"/auth/sign-out", fmt.Sprintf("/console/incidents/%d/ack", id),
 		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id), "/console/me/calendar",
-		"/console/me/cover", "/console/me/cover/" + cover.ID + "/remove", "/console/mute", "/console/mute/" + mute.ID + "/end"} {
+		"/console/me/cover", "/console/me/cover/" + cover.ID + "/remove", "/console/mute", "/console/mute/" + mute.ID + "/end",
+		"/console/me/test-page"} {
 		if _, ok := forms[want]; !ok {
 			t.Errorf("no form posting to %s found on %d pages", want, len(pages))
 		}
@@ -182,6 +183,9 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	mutes, _ := h.st.ListMutes(t.Context())
 	if len(covers) != 1 || covers[0].ID != cover.ID || len(mutes) != 1 || mutes[0].ID != mute.ID || !mutes[0].End.Equal(mute.End) {
 		t.Errorf("refused posts changed the stored covers %+v or mutes %+v", covers, mutes)
+	}
+	if tests, err := h.st.Query(t.Context(), store.ListOptions{Severity: TestSeverity}); err != nil || len(tests.Incidents) != 0 {
+		t.Errorf("refused posts sent test pages: %+v %v", tests.Incidents, err)
 	}
 	if code, _, _ := ada.do(http.MethodGet, srv.URL+"/api/v1/me", nil); code != http.StatusOK {
 		t.Errorf("ada was signed out by a refused sign-out: /api/v1/me %d", code)
