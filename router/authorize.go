@@ -29,11 +29,15 @@ func ForbiddenReason(cfg *config.Config, err error, user string) string {
 	if !errors.As(err, &fe) {
 		return ""
 	}
-	lang := cfg.Global.Language
+	return fe.Reason.Text(userLanguage(cfg, user))
+}
+
+// userLanguage is the language user is spoken to in.
+func userLanguage(cfg *config.Config, user string) string {
 	if u := cfg.User(user); u != nil && u.Language != "" {
-		lang = u.Language
+		return u.Language
 	}
-	return fe.Reason.Text(lang)
+	return cfg.Global.Language
 }
 
 // authorize applies the roles to a person's action on an incident, from
