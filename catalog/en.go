@@ -255,6 +255,10 @@ var en = Messages{
 	"console.gap":              "escalation policy %s pages nobody from %s to %s",
 	"console.no_gaps":          "No coverage gaps in the next 7 days.",
 	"console.times_in":         "Times are in %s (%s).",
+	"console.refresh_on":       "This page updates itself every %d seconds.",
+	"console.refresh_paused":   "Updates are paused while you fill in a form.",
+	"console.refresh_failed":   "This page could not update itself: reload it.",
+	"console.refresh_manual":   "Reload the page to see what changed.",
 
 	// report. (router/reports.go: stakeholder reports)
 	"report.title.initial":      "Initial report",

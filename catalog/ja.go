@@ -252,6 +252,10 @@ var ja = Messages{
 	"console.gap":              "エスカレーションポリシー %s は %s から %s まで誰も呼び出しません",
 	"console.no_gaps":          "今後 7 日間に担当の空白はありません。",
 	"console.times_in":         "時刻は %s (%s) です。",
+	"console.refresh_on":       "このページは %d 秒ごとに自動で更新されます。",
+	"console.refresh_paused":   "フォームの入力中は自動更新を止めています。",
+	"console.refresh_failed":   "このページを自動で更新できませんでした。再読み込みしてください。",
+	"console.refresh_manual":   "変更を見るにはページを再読み込みしてください。",
 
 	// report. (router/reports.go: stakeholder reports)
 	"report.title.initial":      "初報",

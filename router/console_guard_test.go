@@ -195,7 +195,8 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 // TestConsolePagesByRole: with authorization roles, an incident's page is
 // for whoever has a role in its department (viewers read) and whoever it
 // paged; anyone else gets 403 with the reason, and the lists leave the
-// incident out. A viewer's and an outsider's forms are 403 and change
+// incident out. The incident page and the Now page show action buttons
+// only to whom the roles let act. A viewer's and an outsider's forms are 403 and change
 // nothing. Who is on call (Now, calendars) and My on-call are everyone's.
 func TestConsolePagesByRole(t *testing.T) {
 	h, _ := rolesHarness(t, consoleRolesConfig)
@@ -236,6 +237,12 @@ func TestConsolePagesByRole(t *testing.T) {
 				if hasForms != (p.actRefusal == "") || readOnly != (p.actRefusal != "") {
 					t.Errorf("%s (%s): the incident page has forms %v, says read-only %v\n%s", p.user, p.role, hasForms, readOnly, body)
 				}
+			}
+			// The Now page offers Acknowledge by the rule the ack obeys:
+			// to whom may act, not to a viewer.
+			ackForm := fmt.Sprintf(`<form method="post" action="%s/ack">`, page)
+			if _, _, now := c.do(http.MethodGet, srv.URL+"/", nil); strings.Contains(now, ackForm) != (p.sees && p.actRefusal == "") {
+				t.Errorf("%s (%s): the Now page has the Acknowledge button: %v, want %v\n%s", p.user, p.role, !(p.sees && p.actRefusal == ""), p.sees && p.actRefusal == "", now)
 			}
 			for _, list := range []string{"/", "/console/incidents", "/console/incidents?department=eng"} {
 				code, _, body := c.do(http.MethodGet, srv.URL+list, nil)
