@@ -40,10 +40,16 @@ const (
 	Mute  Action = "mute"
 	// TestPage sends Request.Target a test page (a contact check).
 	TestPage Action = "test_page"
+	// Run gives or takes an incident role, or adds a note to its decision
+	// log: running the incident is the work of the people who act on it,
+	// so it follows Ack's rule.
+	Run Action = "run"
 )
 
 // OnIncident says whether a concerns one incident.
-func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate || a == View }
+func (a Action) OnIncident() bool {
+	return a == Ack || a == Resolve || a == Escalate || a == View || a == Run
+}
 
 // ServiceActor is the identity of the shared global.api_token: a script
 // of the deployment, not a person.
@@ -115,12 +121,13 @@ func responds(cfg *config.Config, user string) bool {
 }
 
 // Decide is the one rule every channel's actions go through (SMS, keypad,
-// email, Slack, links, the API):
+// email, Slack, links, the console, the API):
 //   - someone who is not a configured user acts on nothing;
 //   - the shared api_token acts on any incident and administers nothing;
 //   - under global.authorization any_user, every configured user acts on
 //     every incident;
-//   - otherwise admins and responders act on their departments' incidents,
+//   - otherwise admins and responders act on their departments' incidents
+//     (ack, resolve, escalate, and run them: roles and notes),
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
 //   - reload is an admin's, of any department;

@@ -45,8 +45,14 @@ func userLanguage(cfg *config.Config, user string) string {
 // incident's timeline (the audit line is Act's); a store failure is
 // returned as such, refusing nobody for it.
 func (e *Engine) authorize(ctx context.Context, a Action) error {
+	return e.authorizeOn(ctx, a, access.Action(a.Verb))
+}
+
+// authorizeOn is authorize for the rule of act, which may differ from the
+// verb recorded (a role or a note is access.Run).
+func (e *Engine) authorizeOn(ctx context.Context, a Action, act access.Action) error {
 	cfg := e.Policies().Config()
-	req := access.Request{User: a.User, Action: access.Action(a.Verb), Incident: a.Incident}
+	req := access.Request{User: a.User, Action: act, Incident: a.Incident}
 	if a.User == ServiceActor && a.Via != "api" {
 		req.User = "" // the service name is the shared API token's alone
 	}
