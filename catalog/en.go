@@ -374,6 +374,20 @@ var en = Messages{
 	"console.test_on":         "On %s",
 	"console.test_rules":      "By my notification rules",
 
+	// drill.: a drill's report (router/drill_report.go) and its refusal.
+	"access.drill_admin":     "Only an admin of %s may run its drill: nobody was paged.",
+	"drill.title":            "Drill report",
+	"drill.field.window":     "Answer window",
+	"drill.field.result":     "Result",
+	"drill.field.acked":      "Acknowledged",
+	"drill.field.failed":     "Failed contact methods",
+	"drill.field.unanswered": "Never answered",
+	"drill.field.no_working": "No contact method that works",
+	"drill.result":           "%d of %d contact methods acknowledged; %d of %d people reached",
+	"drill.acked_line":       "%s on %s, after %s",
+	"drill.failed_line":      "%s on %s: %s",
+	"drill.unanswered_line":  "%s on %s",
+
 	// time.layout: how a time of day is written in messages (a Go time layout).
 	"time.layout": "Mon 2 Jan 15:04 MST",
 	// override., mute.: a cover or mute the engine cannot carry out as asked

@@ -378,4 +378,18 @@ var ja = Messages{
 	"console.test_explain":       "テスト呼び出しは実際の連絡手段で届き、通常の呼び出しと同じく記録されますが、インシデントとしては数えません (MTTA に含みません)。連絡手段を選んだ場合はその手段だけを試し、切り替えはしません。",
 	"console.test_on":            "%s で",
 	"console.test_rules":         "通知ルールどおりに",
+
+	// drill.: 点検 (router/drill_report.go) の結果報告と拒否。
+	"access.drill_admin":     "%s の点検を実行できるのはその管理者だけです。誰も呼び出していません。",
+	"drill.title":            "連絡手段の点検 結果報告",
+	"drill.field.window":     "応答期限",
+	"drill.field.result":     "結果",
+	"drill.field.acked":      "確認応答あり",
+	"drill.field.failed":     "失敗した連絡手段",
+	"drill.field.unanswered": "応答なし",
+	"drill.field.no_working": "届く連絡手段がない人",
+	"drill.result":           "連絡手段 %d/%d 件で確認応答、%d/%d 人に到達",
+	"drill.acked_line":       "%s: %s で %s 後に確認応答",
+	"drill.failed_line":      "%s: %s が失敗 (%s)",
+	"drill.unanswered_line":  "%s: %s に応答なし",
 }
