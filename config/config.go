@@ -240,7 +240,8 @@ type Stakeholders struct {
 	ChatChannels []string `yaml:"chat_channels"`
 	// UpdateEvery is the period of progress reports while an incident is open.
 	UpdateEvery Duration `yaml:"update_every"`
-	// MinSeverity: only incidents of this severity or worse are reported (default: all).
+	// Severities: with them, only incidents that held one of these are
+	// reported, of every department; without, every incident of this one.
 	Severities []string `yaml:"severities"`
 }
 
