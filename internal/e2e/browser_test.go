@@ -16,6 +16,7 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/oauth2-proxy/mockoidc"
 )
@@ -119,9 +120,11 @@ func oncallSecondary(t *testing.T, env *ackEnv) (string, bool) {
 // it and acknowledged with its button between step 1 (alice paged) and
 // step 2, after which nobody else is paged (bob's step-2 SMS never reaches
 // the fake Twilio, while a control incident's does); then the calendar and
-// My on-call, whose cover form makes `hikyaku oncall --server` say alice
-// instead of bob. Each page is saved as a PNG (HIKYAKU_SCREENSHOTS keeps
-// them).
+// My on-call, whose test page button pages bob by SMS outside MTTA and
+// whose cover form makes `hikyaku oncall --server` say alice instead of
+// bob and shows in bob's calendar feed; the open Now page shows an ack
+// from the CLI without a reload; and without JavaScript the pages still
+// work. Each page is saved as a PNG (HIKYAKU_SCREENSHOTS keeps them).
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	ctx := newChromium(t, 1280, 800)
@@ -302,6 +305,20 @@ func TestConsoleInBrowser(t *testing.T) {
 	list.want(t, "the incident list", "Incidents", fmt.Sprintf("#%d CRITICAL ops (acked): end-to-end test alert BrowserAck ", id),
 		fmt.Sprintf("#%d CRITICAL ops (acked): end-to-end test alert BrowserAckControl", control))
 	screenshot(t, ctx, shots, "console-list")
+
+	// Without JavaScript the console is the same server-rendered page: it
+	// says a reload shows changes, and its links work.
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("turning JavaScript off: %v", err)
+	}
+	noJS := visit(t, ctx, "the Now page without JavaScript", chromedp.Navigate(env.External+"/"))
+	noJS.want(t, "the Now page without JavaScript", "Reload the page to see what changed.", "Rotation secondary: Alice (alice) [override] until ",
+		fmt.Sprintf("#%d CRITICAL ops (acked): end-to-end test alert BrowserAckControl", control))
+	if strings.Contains(noJS.text, "updates itself") {
+		t.Errorf("without JavaScript the Now page says it updates itself:\n%s", noJS.text)
+	}
+	visit(t, ctx, "the incident list's link without JavaScript", chromedp.Click(chromedp.CSS(`a[href="/console/incidents"]`))).
+		want(t, "the incident list without JavaScript", "Reload the page to see what changed.", fmt.Sprintf("#%d CRITICAL ops (acked)", id))
 }
 
 // wantCoverInFeed fetches a person's calendar feed with no cookie, as a
