@@ -23,7 +23,7 @@ var incidentPage = template.Must(template.New("incident").Parse(refreshSection +
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>#{{.ID}} hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
-form{display:inline}form.note{display:block}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
+form{display:inline}form.note{display:block}textarea,input[size]{max-width:100%;box-sizing:border-box}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}td:first-child,td:nth-child(2){white-space:nowrap}td:last-child{overflow-wrap:anywhere}.muted{color:#555;font-size:.9em}
 @media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 2fr;gap:2em}}</style>
 {{template "refresh-script" .Refresh}}</head>
