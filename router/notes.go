@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/store"
 )
@@ -36,6 +37,10 @@ type Note struct {
 	Fields   NoteFields
 	Actor    string
 	Via      string
+	// Dedup and Replayed name an inbound request (a Slack message, a
+	// mail), as Action's do: a provider's retry adds the note once.
+	Dedup    string
+	Replayed bool
 }
 
 // NoteFields are the report fields a note may set.
@@ -97,7 +102,13 @@ func (e *Engine) AddNote(ctx context.Context, n Note) (inc *store.Incident, err 
 	if err := n.check(); err != nil {
 		return nil, err
 	}
+	if err := e.authorizeOn(ctx, Action{Incident: n.Incident, Verb: "note", User: n.Actor, Via: n.Via}, access.Run); err != nil {
+		return nil, err
+	}
 	inc, _, err = e.update(ctx, n.Incident, func(cur *store.Incident) (*store.Change, error) {
+		if skip, err := handledBefore(cur, n.Dedup, n.Replayed); skip || err != nil {
+			return nil, err
+		}
 		now := e.now()
 		inc := *cur
 		rep := reportOf(cur)
@@ -110,7 +121,9 @@ func (e *Engine) AddNote(ctx context.Context, n Note) (inc *store.Incident, err 
 			setField(&rep, p[0], p[1])
 		}
 		inc.Report, inc.UpdatedAt = &rep, now
-		return &store.Change{Incident: &inc, Events: []store.Event{event(now, "note", n.Actor, kv...)}}, nil
+		ch := &store.Change{Incident: &inc, Events: []store.Event{event(now, "note", n.Actor, kv...)}}
+		markHandled(ch, cur, n.Dedup)
+		return ch, nil
 	})
 	return inc, err
 }
@@ -170,6 +183,9 @@ func (e *Engine) ChangeSeverity(ctx context.Context, c SeverityChange) (inc *sto
 		return nil, false, fmt.Errorf("%w: a severity change needs a reason", ErrBadNote)
 	}
 	if err := checkText("reason", c.Reason, maxNoteField, false); err != nil {
+		return nil, false, err
+	}
+	if err := e.authorizeOn(ctx, Action{Incident: c.Incident, Verb: "severity", User: c.Actor, Via: c.Via}, access.Run); err != nil {
 		return nil, false, err
 	}
 	inc, done, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
