@@ -232,6 +232,8 @@ type Department struct {
 	Location *time.Location `yaml:"-"`
 	// Drill is the monthly contact check (drill.go); nil for none.
 	Drill *Drill `yaml:"drill"`
+	// HealthReport sends the department's on-call health report on a schedule.
+	HealthReport *HealthReport `yaml:"health_report"`
 }
 
 // Stakeholders are informed of incidents, never paged.
@@ -240,7 +242,8 @@ type Stakeholders struct {
 	ChatChannels []string `yaml:"chat_channels"`
 	// UpdateEvery is the period of progress reports while an incident is open.
 	UpdateEvery Duration `yaml:"update_every"`
-	// MinSeverity: only incidents of this severity or worse are reported (default: all).
+	// Severities: with them, only incidents that held one of these are
+	// reported, of every department; without, every incident of this one.
 	Severities []string `yaml:"severities"`
 }
 

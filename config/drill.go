@@ -30,9 +30,9 @@ type Drill struct {
 // Drill defaults and bounds.
 const (
 	DefaultDrillAnswerWithin = 30 * time.Minute
-	// MinDrillAnswerWithin leaves a person time to find the phone; MaxDrillAnswerWithin
-	// keeps a drill's report on the day it ran.
-	MinDrillAnswerWithin = time.Minute
+	// MinDrillAnswerWithin keeps a typo (1ms) from reporting before any
+	// page is out; MaxDrillAnswerWithin keeps a drill's report on the day it ran.
+	MinDrillAnswerWithin = 10 * time.Second
 	MaxDrillAnswerWithin = 24 * time.Hour
 	// DefaultContactsVerifiedWithin is global.contacts_verified_within: a
 	// monthly drill with a few days to spare.

@@ -56,12 +56,12 @@ func TestDrillMistakesArePositioned(t *testing.T) {
       week: fifth
       weekday: tue
       at: "2pm"
-      answer_within: 10s
+      answer_within: 5s
 `, []want{
 			{7, 13, `week "fifth": want first, second, third, fourth or last`},
 			{8, 16, `weekday "tue"`},
 			{9, 11, `at "2pm": want a 24-hour time HH:MM`},
-			{10, 22, "answer_within 10s: want 1m to 1d"},
+			{10, 22, "answer_within 5s: want 10s to 1d"},
 		}},
 		{"hour out of range", drillDept + "    drill: {week: first, weekday: monday, at: \"25:00\"}\n", []want{{6, 47, `at "25:00"`}}},
 		{"unknown key", drillDept + "    drill: {week: first, weekday: monday, at: \"09:00\", every: month}\n", []want{{6, 56, `unknown key "every"`}}},

@@ -34,14 +34,23 @@ type document struct {
 // refusing unknown fields and anything after the object: a misspelt field
 // must not be dropped in silence.
 func decodeBody(r io.Reader, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r, maxRunBody+1))
+	body, err := readRunBody(r)
 	if err != nil {
-		return &httpError{http.StatusBadRequest, "reading the request body: " + err.Error()}
-	}
-	if len(body) > maxRunBody {
-		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxRunBody)}
+		return err
 	}
 	return decodeJSON(body, v)
+}
+
+// readRunBody reads a request body of at most maxRunBody bytes.
+func readRunBody(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxRunBody+1))
+	if err != nil {
+		return nil, &httpError{http.StatusBadRequest, "reading the request body: " + err.Error()}
+	}
+	if len(body) > maxRunBody {
+		return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxRunBody)}
+	}
+	return body, nil
 }
 
 func decodeJSON(body []byte, v any) error {
@@ -131,6 +140,7 @@ func (s *Server) postNote(_ http.ResponseWriter, r *http.Request) (any, error) {
 type severityRequest struct {
 	Severity string `json:"severity"`
 	Reason   string `json:"reason"`
+	Escalate bool   `json:"escalate,omitempty"` // fire the next step too, in the same write
 }
 
 func (s *Server) postSeverity(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -143,7 +153,7 @@ func (s *Server) postSeverity(_ http.ResponseWriter, r *http.Request) (any, erro
 		return nil, err
 	}
 	inc, _, err := s.Engine.ChangeSeverity(r.Context(), SeverityChange{Incident: id, Severity: q.Severity, Reason: q.Reason,
-		Actor: requestActor(r), Via: "api"})
+		Escalate: q.Escalate, Actor: requestActor(r), Via: "api"})
 	if err != nil {
 		return nil, runError(err)
 	}
