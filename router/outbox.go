@@ -50,7 +50,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		var rc channels.Receipt
 		var reconciled string
 		if c.TakenOver {
-			if rc, reconciled, err = e.reconcile(ctx, msg, c.Due, c.Attempt); err != nil {
+			if rc, reconciled, err = e.reconcile(ctx, msg, reconcileSince(c, &p), c.Attempt); err != nil {
 				return err // retried with backoff; the next attempt asks again
 			}
 		}
