@@ -196,6 +196,7 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		if reconciled != reconcileFound {
 			rc, err = e.send(ctx, bm)
 		}
+		leaveLane(ctx)
 		if err == nil {
 			var first error
 			for i, it := range items {

@@ -57,6 +57,7 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		if reconciled != reconcileFound {
 			rc, err = e.send(ctx, msg)
 		}
+		leaveLane(ctx)
 		if err == nil {
 			return e.finish(ctx, c, sentDelivery(&p, msg, rc, e.now()), event(e.now(), sentEvent(rc), "", append([]string{"to", who(&p), "channel", p.Channel,
 				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt + 1)}, reconciledDetail(reconciled)...)...))
