@@ -40,10 +40,18 @@ const (
 	Mute  Action = "mute"
 	// TestPage sends Request.Target a test page (a contact check).
 	TestPage Action = "test_page"
+	// Drill runs a drill of Request.Department now (docs/drills.md).
+	Drill Action = "drill"
+	// Run gives or takes an incident role, or adds a note to its decision
+	// log: running the incident is the work of the people who act on it,
+	// so it follows Ack's rule.
+	Run Action = "run"
 )
 
 // OnIncident says whether a concerns one incident.
-func (a Action) OnIncident() bool { return a == Ack || a == Resolve || a == Escalate || a == View }
+func (a Action) OnIncident() bool {
+	return a == Ack || a == Resolve || a == Escalate || a == View || a == Run
+}
 
 // ServiceActor is the identity of the shared global.api_token: a script
 // of the deployment, not a person.
@@ -115,12 +123,13 @@ func responds(cfg *config.Config, user string) bool {
 }
 
 // Decide is the one rule every channel's actions go through (SMS, keypad,
-// email, Slack, links, the API):
+// email, Slack, links, the console, the API):
 //   - someone who is not a configured user acts on nothing;
 //   - the shared api_token acts on any incident and administers nothing;
 //   - under global.authorization any_user, every configured user acts on
 //     every incident;
-//   - otherwise admins and responders act on their departments' incidents,
+//   - otherwise admins and responders act on their departments' incidents
+//     (ack, resolve, escalate, and run them: roles and notes),
 //     a responder (or admin) of any department on an incident that paged
 //     them, and viewers on none;
 //   - reload is an admin's, of any department;
@@ -136,9 +145,10 @@ func responds(cfg *config.Config, user string) bool {
 //     it, and for the shared api_token, which reads as the incident list does;
 //   - a cover of one's own shifts is any responder's or admin's, of
 //     anyone's an admin's, of any department (shifts cross departments);
-//   - a mute is an admin's of the department muted;
+//   - a mute is an admin's of the department muted, and so is running a
+//     drill of a department;
 //   - under any_user, where nobody has a role, every configured user
-//     covers anyone's shifts and mutes anything.
+//     covers anyone's shifts, mutes anything and runs any drill.
 func Decide(cfg *config.Config, req Request) Decision {
 	if req.Action == StakeholderReport {
 		return decideReport(cfg, req)
@@ -161,7 +171,7 @@ func Decide(cfg *config.Config, req Request) Decision {
 	switch {
 	case req.Action == TestPage:
 		return decideTestPage(cfg, req)
-	case (req.Action == Cover || req.Action == Mute) && cfg.Global.Authorization == config.AuthorizationAnyUser:
+	case (req.Action == Cover || req.Action == Mute || req.Action == Drill) && cfg.Global.Authorization == config.AuthorizationAnyUser:
 		return Decision{Allowed: true}
 	case req.Action == Cover:
 		if req.For == req.User && responds(cfg, req.User) {
@@ -176,6 +186,11 @@ func Decide(cfg *config.Config, req Request) Decision {
 			return Decision{Allowed: true}
 		}
 		return refuse("access.mute_admin", req.Department)
+	case req.Action == Drill:
+		if RoleIn(cfg, req.Department, req.User) == Admin {
+			return Decision{Allowed: true}
+		}
+		return refuse("access.drill_admin", req.Department)
 	}
 	if !req.Action.OnIncident() {
 		if adminAnywhere(cfg, req.User) {

@@ -366,6 +366,35 @@ var en = Messages{
 	"console.test_sent":   "Test page #%d sent to you on %s: acknowledge it as you would a real page.",
 	"console.test_failed": "The test page could not be sent: %s",
 
+	// drill.: a drill's report (router/drill_report.go) and its refusal.
+	"access.drill_admin":     "Only an admin of %s may run its drill: nobody was paged.",
+	"drill.title":            "Drill report",
+	"drill.field.window":     "Answer window",
+	"drill.field.result":     "Result",
+	"drill.field.acked":      "Acknowledged",
+	"drill.field.failed":     "Failed contact methods",
+	"drill.field.unanswered": "Never answered",
+	"drill.field.no_working": "No contact method that works",
+	"drill.result":           "%d of %d contact methods acknowledged; %d of %d people reached",
+	"drill.acked_line":       "%s on %s, after %s",
+	"drill.failed_line":      "%s on %s: %s",
+	"drill.unanswered_line":  "%s on %s",
+
 	// time.layout: how a time of day is written in messages (a Go time layout).
 	"time.layout": "Mon 2 Jan 15:04 MST",
+	// override., mute.: a cover or mute the engine cannot carry out as asked
+	// (the API says them in English; the console in the viewer's language).
+	"override.no_for_user":       "for: no user %q in the configuration",
+	"override.no_by_user":        "by: no user %q in the configuration",
+	"override.self_cover":        "%s cannot cover their own shift",
+	"override.no_rotation":       "rotation: no rotation or schedule %q",
+	"override.no_times":          "want both a start and an end",
+	"override.ends_before_start": "it ends (%s) before it starts (%s)",
+	"override.ended":             "it ended already (%s): a cover changes who is paged from now on",
+	"mute.no_target":             "name a route or a department, one of them",
+	"mute.no_route":              "route: no route %q in the configuration",
+	"mute.no_department":         "department: no department %q in the configuration",
+	"mute.no_duration":           "for: want a duration, like 30m",
+	"mute.too_long":              "for: %s is longer than %s; a longer one is a maintenance window in the configuration",
+	"mute.no_reason":             "reason: say why, for whoever wonders why nobody was paged",
 }

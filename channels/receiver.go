@@ -55,6 +55,12 @@ type Receiver interface {
 
 	// For the email reply listener (channels/email).
 
+	// Posted is the page or report whose provider id (Receipt.ProviderID)
+	// on channel is providerID, among the incidents not resolved and the
+	// newest resolved ones: a reply in a Slack message's thread names its
+	// message only. ErrNoIncident when none is.
+	Posted(ctx context.Context, channel, providerID string) (Delivery, error)
+
 	// Noted are the events of type typ on an incident's timeline, oldest
 	// first: what earlier Notes recorded (how many refusals it holds, who
 	// was told); ErrNoIncident when there is no such incident.
@@ -71,12 +77,22 @@ type Receiver interface {
 // Verb is what a person asks of an incident.
 type Verb string
 
-// The verbs.
+// The verbs. TakeRole and AddNote run the incident: the person takes
+// Action.Role, or adds Action.Note to its decision log.
 const (
 	Ack      Verb = "ack"
 	Resolve  Verb = "resolve"
 	Escalate Verb = "escalate"
+	TakeRole Verb = "take_role"
+	AddNote  Verb = "note"
 )
+
+// NoteText is what a person wrote as a note: a reply in a page's Slack
+// thread or to its email.
+type NoteText struct {
+	Text     string
+	Decision bool
+}
 
 // Action is one person's request on one incident.
 type Action struct {
@@ -92,6 +108,10 @@ type Action struct {
 	// incident's window of handled requests, answered as the first was;
 	// otherwise its outcome is Replayed and nothing changes.
 	Replayed bool
+	// Role is the role TakeRole gives User: ic, ops, comm or rec.
+	Role string
+	// Note is AddNote's note.
+	Note NoteText
 }
 
 // Outcome is what became of an action, for the answer its sender gets.
@@ -105,6 +125,8 @@ const (
 	NotFound        Outcome = "not_found"
 	Forbidden       Outcome = "forbidden" // Result.Reason says why
 	Replayed        Outcome = "replayed"  // a captured request sent again: say nothing
+	Invalid         Outcome = "invalid"   // a role or note refused for its content; Result.Reason says why
+	Unchanged       Outcome = "unchanged" // the role already stood so
 )
 
 // Result is an action's outcome and the incident as it stands after it.

@@ -85,6 +85,10 @@ type Global struct {
 	Location   *time.Location `yaml:"-"`
 	// IncidentRoles are the display names of the incident roles (incidents.go).
 	IncidentRoles IncidentRoles `yaml:"incident_roles"`
+	// ContactsVerifiedWithin is how recently an acknowledged test page must
+	// have verified a contact method for hikyaku_contacts_unverified to
+	// leave it out; default 35d.
+	ContactsVerifiedWithin Duration `yaml:"contacts_verified_within"`
 }
 
 // Providers are the outbound services. Each is optional; a person's channel
@@ -226,6 +230,8 @@ type Department struct {
 	// in; default global.timezone.
 	TimeZone string         `yaml:"timezone"`
 	Location *time.Location `yaml:"-"`
+	// Drill is the monthly contact check (drill.go); nil for none.
+	Drill *Drill `yaml:"drill"`
 }
 
 // Stakeholders are informed of incidents, never paged.
@@ -234,7 +240,8 @@ type Stakeholders struct {
 	ChatChannels []string `yaml:"chat_channels"`
 	// UpdateEvery is the period of progress reports while an incident is open.
 	UpdateEvery Duration `yaml:"update_every"`
-	// MinSeverity: only incidents of this severity or worse are reported (default: all).
+	// Severities: with them, only incidents that held one of these are
+	// reported, of every department; without, every incident of this one.
 	Severities []string `yaml:"severities"`
 }
 

@@ -301,6 +301,12 @@ func (l *loader) validateGlobal(c *Config) {
 		l.errAt("global.stale_after", fmt.Sprintf("stale_after %s is too short: at least %s, longer than Alertmanager's repeat_interval", g.StaleAfter, Duration(MinStaleAfter)))
 	}
 	l.validateIncidentRoles(&g.IncidentRoles)
+	switch {
+	case g.ContactsVerifiedWithin == 0:
+		g.ContactsVerifiedWithin = Duration(DefaultContactsVerifiedWithin)
+	case g.ContactsVerifiedWithin.D() < 24*time.Hour:
+		l.errAt("global.contacts_verified_within", fmt.Sprintf("contacts_verified_within %s is too short: at least 1d", g.ContactsVerifiedWithin))
+	}
 	l.secret("global.api_token", &g.APIToken, false, "api_token")
 	l.secret("global.signing_key", &g.SigningKey, false, "signing_key")
 	if k, ok := g.SigningKey.Reveal(); ok && len(k) < 16 {
@@ -582,6 +588,7 @@ func (l *loader) validateDepartment(c *Config, d *Department, p string) {
 		}
 		l.validateOverrides(c, s.Overrides, sp+".overrides", c.Global.Location)
 	}
+	l.validateDrill(d, p)
 	st := &d.Stakeholders
 	for j, u := range st.Users {
 		l.userRef(c, fmt.Sprintf("%s.stakeholders.users[%d]", p, j), u)

@@ -29,11 +29,15 @@ func ForbiddenReason(cfg *config.Config, err error, user string) string {
 	if !errors.As(err, &fe) {
 		return ""
 	}
-	lang := cfg.Global.Language
+	return fe.Reason.Text(userLanguage(cfg, user))
+}
+
+// userLanguage is the language user is spoken to in.
+func userLanguage(cfg *config.Config, user string) string {
 	if u := cfg.User(user); u != nil && u.Language != "" {
-		lang = u.Language
+		return u.Language
 	}
-	return fe.Reason.Text(lang)
+	return cfg.Global.Language
 }
 
 // authorize applies the roles to a person's action on an incident, from
@@ -41,8 +45,14 @@ func ForbiddenReason(cfg *config.Config, err error, user string) string {
 // incident's timeline (the audit line is Act's); a store failure is
 // returned as such, refusing nobody for it.
 func (e *Engine) authorize(ctx context.Context, a Action) error {
+	return e.authorizeOn(ctx, a, access.Action(a.Verb))
+}
+
+// authorizeOn is authorize for the rule of act, which may differ from the
+// verb recorded (a role or a note is access.Run).
+func (e *Engine) authorizeOn(ctx context.Context, a Action, act access.Action) error {
 	cfg := e.Policies().Config()
-	req := access.Request{User: a.User, Action: access.Action(a.Verb), Incident: a.Incident}
+	req := access.Request{User: a.User, Action: act, Incident: a.Incident}
 	if a.User == ServiceActor && a.Via != "api" {
 		req.User = "" // the service name is the shared API token's alone
 	}

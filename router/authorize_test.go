@@ -262,3 +262,48 @@ func TestServiceNameOnlyOnTheAPI(t *testing.T) {
 		t.Fatalf("timeline ends %s, want refused", b)
 	}
 }
+
+// TestRunActionsByRole: assigning a role, adding a note and changing the
+// severity are acting on the incident, refused as an ack is: to a responder
+// of another department it did not page and to a viewer, with the reason, a
+// refused event, and nothing written.
+func TestRunActionsByRole(t *testing.T) {
+	h, _ := rolesHarness(t, rolesConfig)
+	s := &Server{Engine: h.engine}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	tokens := map[string]string{}
+	for _, r := range matrixRoles[:5] {
+		tokens[r.user] = createToken(t, srv.URL, r.user).Token
+	}
+	actions := []struct{ path, verb, body string }{
+		{"roles", "assign", `{"role":"ic","user":"ada"}`},
+		{"notes", "note", `{"text":"db-1 is failing over"}`},
+		{"severity", "severity", `{"severity":"minor","reason":"retries succeed"}`},
+	}
+	for _, a := range actions {
+		for _, r := range matrixRoles[:5] {
+			name := a.verb + "/" + r.user
+			id := pagedIncident(t, h, name)
+			code, body := do(t, "POST", fmt.Sprintf("%s/api/v1/incidents/%d/%s", srv.URL, id, a.path), tokens[r.user], []byte(a.body))
+			after, _ := h.st.Get(t.Context(), id)
+			written := after.Roles["ic"] != "" || after.Report != nil
+			if r.refusal == "" {
+				if code != 200 || !written {
+					t.Errorf("%s: %d %s (written %v), want it done", name, code, body, written)
+				}
+				continue
+			}
+			if want := matrixEnglish(r.user, id); code != 403 || strings.TrimSpace(body) != want {
+				t.Errorf("%s: %d %q, want 403 %q", name, code, body, want)
+			}
+			if written {
+				t.Errorf("%s: a refused %s wrote %+v", name, a.verb, after)
+			}
+			evs, _ := h.st.Timeline(t.Context(), id)
+			if last := evs[len(evs)-1]; last.Type != "refused" || last.Actor != r.user || last.Detail["verb"] != a.verb {
+				t.Errorf("%s: timeline ends %+v, want refused %s by %s", name, last, a.verb, r.user)
+			}
+		}
+	}
+}

@@ -142,8 +142,12 @@ func displayName(u *config.User) string {
 // formError is what a refused form says, in the viewer's language where
 // the reason is the roles' (else the engine's own words).
 func (s *Server) formError(err error, user string) (string, int) {
-	if reason := ForbiddenReason(s.Engine.Policies().Config(), err, user); reason != "" {
+	cfg := s.Engine.Policies().Config()
+	if reason := ForbiddenReason(cfg, err, user); reason != "" {
 		return reason, http.StatusForbidden
+	}
+	if oe := (*overrideError)(nil); errors.As(err, &oe) {
+		return oe.Text(userLanguage(cfg, user)), apiStatus(err)
 	}
 	return err.Error(), apiStatus(err)
 }

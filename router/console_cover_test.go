@@ -118,5 +118,14 @@ func TestConsoleCoverAndMuteForms(t *testing.T) {
 	if code, _, body := carol.do(http.MethodGet, srv.URL+"/console/me", nil); code != http.StatusOK ||
 		!strings.Contains(body, "<h2>代わりを頼む</h2>") || !strings.Contains(body, "<h2>今すぐミュート</h2>") {
 		t.Errorf("carol's My on-call (ja): %d\n%s", code, body)
+	} else {
+		// The engine's own refusal is said in carol's language too, whole.
+		past := url.Values{"by": {"bob"}, "start": {"2026-01-01T10:00"}, "end": {"2026-01-01T12:00"},
+			"csrf_token": {csrfInput.FindStringSubmatch(body)[1]}}
+		code, _, body := carol.do(http.MethodPost, srv.URL+"/console/me/cover", past)
+		if code != http.StatusBadRequest || !strings.Contains(body, "代わりを保存できませんでした: 終了 (2026-01-01T03:00:00Z) は過ぎています: 代わりはこれからの呼び出しを変えるものです") ||
+			strings.Contains(body, "ended already") {
+			t.Errorf("carol's cover that ended already: %d\n%s", code, body)
+		}
 	}
 }

@@ -79,6 +79,10 @@ type Engine struct {
 	steps sync.WaitGroup
 	// heartbeatsChanged asks Run to arm the heartbeats (start, reload).
 	heartbeatsChanged atomic.Bool
+	// drillsChanged asks Run to arm the drills; verifiedDirty to recount
+	// the unverified contact methods now (verified.go).
+	drillsChanged atomic.Bool
+	verifiedDirty atomic.Bool
 }
 
 // New makes an engine serving the compiled policies set.
@@ -123,6 +127,8 @@ func New(set *policies.Set, opts Options) *Engine {
 	}
 	e.watchProviders(set.Config())
 	e.heartbeatsChanged.Store(true)
+	e.drillsChanged.Store(true)
+	e.verifiedDirty.Store(true)
 	return e
 }
 
@@ -160,6 +166,8 @@ func (e *Engine) Reload(path string) error {
 	e.SetPolicies(policies.Compile(cfg))
 	e.watchProviders(cfg)
 	e.heartbeatsReloaded(old, cfg)
+	e.drillsReloaded(old, cfg)
+	e.metrics.drill.forgetDepartments(old, cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.metrics.initDepartments(cfg)
 	e.metrics.initChannels(cfg)
@@ -202,8 +210,10 @@ func ref(inc *store.Incident) string {
 func (e *Engine) Run(ctx context.Context) error {
 	sem := make(chan struct{}, e.opts.Workers)
 	var heartbeats heartbeatWatch
+	var drills drillWatch
 	for {
 		heartbeats.tick(ctx, e)
+		drills.tick(ctx, e)
 		n, err := e.runDue(ctx, sem)
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("claiming timers failed", "err", err)
@@ -358,6 +368,12 @@ func (e *Engine) runTimer(ctx context.Context, c store.Claim) (err error) {
 		return e.heartbeatDeadline(ctx, c)
 	case kindTestDeadline:
 		return e.testDeadline(ctx, c)
+	case kindDrill:
+		return e.drillDue(ctx, c)
+	case kindDrillPage:
+		return e.drillPage(ctx, c)
+	case kindDrillReport:
+		return e.drillReport(ctx, c)
 	}
 	// Written by a newer hikyaku during a rolling upgrade, say: kept where
 	// it can be seen and retried, never dropped.

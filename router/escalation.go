@@ -193,7 +193,7 @@ func (e *Engine) updateEvery(set *policies.Set, inc *store.Incident) time.Durati
 		if len(st.Users)+len(st.ChatChannels) == 0 {
 			continue
 		}
-		if d.ID == inc.Department || slices.Contains(st.Severities, inc.Severity) {
+		if d.ID == inc.Department || asksFor(st, inc) {
 			if v := st.UpdateEvery.D(); every == 0 || v < every {
 				every = v
 			}
@@ -297,7 +297,7 @@ func (e *Engine) stakeholders(set *policies.Set, inc *store.Incident) []stakehol
 			continue
 		}
 		own := d.ID == inc.Department
-		wants := len(st.Severities) > 0 && slices.Contains(st.Severities, inc.Severity)
+		wants := asksFor(st, inc)
 		if !own && !wants || own && len(st.Severities) > 0 && !wants {
 			continue
 		}
@@ -317,6 +317,27 @@ func (e *Engine) stakeholders(set *policies.Set, inc *store.Incident) []stakehol
 	return out
 }
 
+// asksFor says whether stakeholders st asked for a severity inc has held:
+// the routed one, or one people set since (the report state keeps each),
+// so raising an incident's severity informs them and lowering it again
+// does not leave them without the final report.
+func asksFor(st config.Stakeholders, inc *store.Incident) bool {
+	if len(st.Severities) == 0 {
+		return false
+	}
+	if slices.Contains(st.Severities, inc.Severity) {
+		return true
+	}
+	if inc.Reports != nil {
+		for _, s := range inc.Reports.Severities {
+			if slices.Contains(st.Severities, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // reportChannel is how a stakeholder is informed: in writing, never a
 // call, on the written channel reports prefer most.
 func reportChannel(cfg *config.Config, u *config.User) string {
@@ -330,9 +351,14 @@ func reportChannel(cfg *config.Config, u *config.User) string {
 
 // stakeholderMessages are the outbox entries of one report to every stakeholder.
 func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kind string, note *reportNote) []store.Timer {
+	return e.messagesTo(e.stakeholders(set, inc), inc, kind, note)
+}
+
+// messagesTo is the outbox entries of a report to these stakeholders.
+func (e *Engine) messagesTo(to []stakeholder, inc *store.Incident, kind string, note *reportNote) []store.Timer {
 	now := e.now()
 	var out []store.Timer
-	for _, s := range e.stakeholders(set, inc) {
+	for _, s := range to {
 		if s.channel == "" {
 			continue
 		}

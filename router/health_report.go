@@ -81,7 +81,7 @@ const nightFrom, nightTo = 22 * 60, 7 * 60
 
 // reportCounts says whether inc counts in health reports: a test page
 // (testpage.go) is a contact check, not an incident.
-func reportCounts(inc *store.Incident) bool { return inc != nil && inc.Test == nil }
+func reportCounts(inc *store.Incident) bool { return inc != nil && inc.Test == nil && inc.Drill == nil }
 
 // HealthReport computes department's report over [from, to). It reads the
 // department's created-time index over the period (store.Query, a page of

@@ -91,6 +91,7 @@ func (s *Server) publicRoutes(mux *http.ServeMux) {
 	s.reportRoutes(mux)
 	mux.Handle("GET /api/v1/oncall", s.api(s.oncall))
 	mux.Handle("POST /api/v1/test-pages", s.api(s.testPage))
+	s.drillRoutes(mux)
 	mux.Handle("GET /api/v1/reports/health", s.api(s.getHealthReport))
 	s.storedRoutes(mux)
 	mux.Handle("POST /api/v1/reload", s.api(s.apiReload))
@@ -329,9 +330,9 @@ func apiStatus(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, ErrBadOverride):
 		return http.StatusBadRequest
-	case errors.Is(err, ErrResolved), errors.Is(err, ErrTestNoEscalate):
+	case errors.Is(err, ErrResolved), errors.Is(err, ErrTestNoEscalate), errors.Is(err, ErrDrillNoAction):
 		return http.StatusConflict
-	case errors.Is(err, ErrBadTestPage):
+	case errors.Is(err, ErrBadTestPage), errors.Is(err, ErrBadDrill):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrForbidden):
 		return http.StatusForbidden

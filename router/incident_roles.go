@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
@@ -28,7 +30,11 @@ type RoleChange struct {
 	Role     string // one of config.IncidentRoleIDs
 	User     string // a configured user id; "" unassigns
 	Actor    string // who asks, recorded on the timeline
-	Via      string // api, cli…
+	Via      string // api, slack, console…
+	// Dedup and Replayed name an inbound request, as Action's do: the same
+	// button press gives the role once.
+	Dedup    string
+	Replayed bool
 }
 
 // SetRole carries out c. done is false when the role already stood so.
@@ -44,11 +50,19 @@ func (e *Engine) SetRole(ctx context.Context, c RoleChange) (inc *store.Incident
 	if !config.IsRole(c.Role) {
 		return nil, false, fmt.Errorf("role %q: %w", c.Role, ErrBadRole)
 	}
+	if err := e.authorizeOn(ctx, Action{Incident: c.Incident, Verb: action, User: c.Actor, Via: c.Via}, access.Run); err != nil {
+		return nil, false, err
+	}
 	if c.User != "" && e.Policies().Config().User(c.User) == nil {
 		return nil, false, fmt.Errorf("user %q: %w", c.User, ErrNotUser)
 	}
 	inc, done, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
-		return roleChange(cur, c.Role, c.User, c.Actor, c.Via, e.now()), nil
+		if skip, err := handledBefore(cur, c.Dedup, c.Replayed); skip || err != nil {
+			return nil, err
+		}
+		ch := roleChange(cur, c.Role, c.User, c.Actor, c.Via, e.now())
+		markHandled(ch, cur, c.Dedup)
+		return ch, nil
 	})
 	if err != nil {
 		return inc, false, err
@@ -81,6 +95,30 @@ func roleChange(cur *store.Incident, role, user, actor, via string, now time.Tim
 	return &store.Change{Incident: &inc, Events: []store.Event{ev}}
 }
 
+// handledBefore applies Act's rule for a named inbound request to a role
+// or note: one already in cur's window of handled requests changes nothing
+// (a provider's retry), a replayed one outside it is ErrReplayed.
+func handledBefore(cur *store.Incident, dedup string, replayed bool) (skip bool, err error) {
+	switch {
+	case dedup != "" && slices.Contains(cur.Handled, dedup):
+		return true, nil
+	case replayed:
+		return true, ErrReplayed
+	}
+	return false, nil
+}
+
+// markHandled adds dedup to the window of handled requests of ch's incident.
+func markHandled(ch *store.Change, cur *store.Incident, dedup string) {
+	if ch == nil || dedup == "" {
+		return
+	}
+	ch.Incident.Handled = append(slices.Clone(cur.Handled), dedup)
+	if n := len(ch.Incident.Handled); n > handledKeep {
+		ch.Incident.Handled = ch.Incident.Handled[n-handledKeep:]
+	}
+}
+
 // ackRole makes the acknowledger the IC unless the policy says otherwise,
 // somebody holds the role, or the acknowledger is no configured user (the
 // API's anonymous "api").
@@ -100,7 +138,8 @@ func runResult(done bool, err error) string {
 	switch {
 	case done:
 		return auditDone
-	case errors.Is(err, ErrBadRole), errors.Is(err, ErrNotUser), errors.Is(err, ErrNotFound), errors.Is(err, ErrBadNote):
+	case errors.Is(err, ErrBadRole), errors.Is(err, ErrNotUser), errors.Is(err, ErrNotFound), errors.Is(err, ErrBadNote),
+		errors.Is(err, ErrForbidden), errors.Is(err, ErrReplayed):
 		return auditRefused
 	case err != nil:
 		return auditFailed

@@ -131,6 +131,7 @@ func (s *Server) postNote(_ http.ResponseWriter, r *http.Request) (any, error) {
 type severityRequest struct {
 	Severity string `json:"severity"`
 	Reason   string `json:"reason"`
+	Escalate bool   `json:"escalate,omitempty"` // fire the next step too, in the same write
 }
 
 func (s *Server) postSeverity(_ http.ResponseWriter, r *http.Request) (any, error) {
@@ -143,7 +144,7 @@ func (s *Server) postSeverity(_ http.ResponseWriter, r *http.Request) (any, erro
 		return nil, err
 	}
 	inc, _, err := s.Engine.ChangeSeverity(r.Context(), SeverityChange{Incident: id, Severity: q.Severity, Reason: q.Reason,
-		Actor: requestActor(r), Via: "api"})
+		Escalate: q.Escalate, Actor: requestActor(r), Via: "api"})
 	if err != nil {
 		return nil, runError(err)
 	}

@@ -346,6 +346,9 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 		if a.Replayed {
 			return nil, ErrReplayed
 		}
+		if cur.Drill != nil {
+			return nil, ErrDrillNoAction
+		}
 		var ch *store.Change
 		var err error
 		switch a.Verb {
@@ -377,6 +380,7 @@ func (e *Engine) Act(ctx context.Context, a Action) (inc *store.Incident, done b
 	case inc.Test != nil && a.Verb == "ack":
 		// A contact check is no incident: MTTA/MTTR would lie with it.
 		e.metrics.testPages.WithLabelValues(inc.Department, "acked").Inc()
+		e.verify(ctx, inc, a.Via)
 		e.log.Info("test page acknowledged", "incident", inc.ID, "by", a.User, "via", a.Via)
 	case inc.Test != nil:
 		e.log.Info("test page "+a.Verb+"d by hand", "incident", inc.ID, "by", a.User, "via", a.Via)

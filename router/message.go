@@ -49,7 +49,10 @@ func (e *Engine) message(inc *store.Incident, p *notifyPayload, key string) (*ch
 		return nil, channels.Permanent("", fmt.Errorf("%s has no %s contact", who(p), p.Channel))
 	}
 	m.Incident.Roles = roleHolders(cfg, inc, m.Language)
-	if m.Kind != channels.KindPage {
+	switch {
+	case m.Kind != channels.KindPage && inc.Drill != nil:
+		m.Incident.StakeholderReport = buildDrillReport(cfg, inc, m.Language)
+	case m.Kind != channels.KindPage:
 		m.Incident.StakeholderReport = buildReport(cfg, inc, p.Kind, p.Report, m.Language)
 	}
 	if loc != nil && !m.Incident.NextUpdate.IsZero() {

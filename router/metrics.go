@@ -34,6 +34,7 @@ type Metrics struct {
 	unknownSenders  *prometheus.CounterVec
 	detect          detectMetrics
 	heartbeat       heartbeatMetrics
+	drill           drillMetrics // verified.go
 	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 	replays         *prometheus.CounterVec
@@ -119,6 +120,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.feedRequests = newFeedRequests(f)
 	m.updates = newUpdateMetrics(f)
 	m.detect = newDetectMetrics(f)
+	m.drill = newDrillMetrics(f)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hikyaku/hikyaku/access"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/store"
 )
@@ -36,6 +37,10 @@ type Note struct {
 	Fields   NoteFields
 	Actor    string
 	Via      string
+	// Dedup and Replayed name an inbound request (a Slack message, a
+	// mail), as Action's do: a provider's retry adds the note once.
+	Dedup    string
+	Replayed bool
 }
 
 // NoteFields are the report fields a note may set.
@@ -97,7 +102,13 @@ func (e *Engine) AddNote(ctx context.Context, n Note) (inc *store.Incident, err 
 	if err := n.check(); err != nil {
 		return nil, err
 	}
+	if err := e.authorizeOn(ctx, Action{Incident: n.Incident, Verb: "note", User: n.Actor, Via: n.Via}, access.Run); err != nil {
+		return nil, err
+	}
 	inc, _, err = e.update(ctx, n.Incident, func(cur *store.Incident) (*store.Change, error) {
+		if skip, err := handledBefore(cur, n.Dedup, n.Replayed); skip || err != nil {
+			return nil, err
+		}
 		now := e.now()
 		inc := *cur
 		rep := reportOf(cur)
@@ -110,7 +121,9 @@ func (e *Engine) AddNote(ctx context.Context, n Note) (inc *store.Incident, err 
 			setField(&rep, p[0], p[1])
 		}
 		inc.Report, inc.UpdatedAt = &rep, now
-		return &store.Change{Incident: &inc, Events: []store.Event{event(now, "note", n.Actor, kv...)}}, nil
+		ch := &store.Change{Incident: &inc, Events: []store.Event{event(now, "note", n.Actor, kv...)}}
+		markHandled(ch, cur, n.Dedup)
+		return ch, nil
 	})
 	return inc, err
 }
@@ -136,59 +149,6 @@ func setField(r *store.ReportFields, name, v string) {
 	case "prevention":
 		r.Prevention = v
 	}
-}
-
-// SeverityChange sets an incident's current severity during the incident;
-// the severity it was routed with stays as the provisional one.
-type SeverityChange struct {
-	Incident int64
-	Severity string
-	Reason   string // required: the change is explained on the timeline
-	Actor    string
-	Via      string
-}
-
-// CurrentSeverity is the severity people set, else the routed one.
-func CurrentSeverity(inc *store.Incident) string {
-	if inc.Report != nil && inc.Report.CurrentSeverity != "" {
-		return inc.Report.CurrentSeverity
-	}
-	return inc.Severity
-}
-
-// ChangeSeverity carries out c; done is false when the incident already has
-// that severity.
-func (e *Engine) ChangeSeverity(ctx context.Context, c SeverityChange) (inc *store.Incident, done bool, err error) {
-	defer func() {
-		e.audit(ctx, "severity", runResult(done, err), err, slog.Int64("incident", c.Incident),
-			slog.String("actor", c.Actor), slog.String("channel", c.Via), slog.String("severity", c.Severity))
-	}()
-	if !severityRe.MatchString(c.Severity) {
-		return nil, false, fmt.Errorf("%w: severity %q: use 1 to 32 letters, digits, '.', '_' or '-'", ErrBadNote, c.Severity)
-	}
-	if strings.TrimSpace(c.Reason) == "" {
-		return nil, false, fmt.Errorf("%w: a severity change needs a reason", ErrBadNote)
-	}
-	if err := checkText("reason", c.Reason, maxNoteField, false); err != nil {
-		return nil, false, err
-	}
-	inc, done, err = e.update(ctx, c.Incident, func(cur *store.Incident) (*store.Change, error) {
-		from := CurrentSeverity(cur)
-		if from == c.Severity {
-			return nil, nil
-		}
-		now := e.now()
-		inc := *cur
-		rep := reportOf(cur)
-		rep.CurrentSeverity, rep.SeverityReason = c.Severity, c.Reason
-		inc.Report, inc.UpdatedAt = &rep, now
-		return &store.Change{Incident: &inc, Events: []store.Event{event(now, "severity_changed", c.Actor,
-			"from", from, "to", c.Severity, "reason", c.Reason, "via", c.Via)}}, nil
-	})
-	if err != nil {
-		return inc, false, err
-	}
-	return inc, done, nil
 }
 
 // reportInfo is what messages say of the report fields; nil while nobody set any.

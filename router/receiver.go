@@ -53,6 +53,9 @@ func sameContact(channel, a, b string) bool {
 }
 
 func (r receiver) Act(ctx context.Context, a channels.Action) (channels.Result, error) {
+	if a.Verb == channels.TakeRole || a.Verb == channels.AddNote {
+		return r.run(ctx, a)
+	}
 	inc, done, err := r.e.Act(ctx, Action{Incident: a.Incident, Verb: string(a.Verb), User: a.User, Via: a.Via,
 		Dedup: a.Dedup, Replayed: a.Replayed})
 	var res channels.Result
@@ -82,6 +85,78 @@ func (r receiver) Act(ctx context.Context, a channels.Action) (channels.Result, 
 		res.Incident = r.e.incidentInfo(inc, &notifyPayload{})
 	}
 	return res, nil
+}
+
+// run gives a role or adds a note for an inbound side: the person takes
+// the role themselves, and what they wrote is the note's text.
+func (r receiver) run(ctx context.Context, a channels.Action) (channels.Result, error) {
+	var inc *store.Incident
+	var done bool
+	var err error
+	if a.Verb == channels.TakeRole {
+		inc, done, err = r.e.SetRole(ctx, RoleChange{Incident: a.Incident, Role: a.Role, User: a.User, Actor: a.User, Via: a.Via,
+			Dedup: a.Dedup, Replayed: a.Replayed})
+	} else {
+		inc, err = r.e.AddNote(ctx, Note{Incident: a.Incident, Text: a.Note.Text, Decision: a.Note.Decision, Actor: a.User, Via: a.Via,
+			Dedup: a.Dedup, Replayed: a.Replayed})
+		done = err == nil
+	}
+	var res channels.Result
+	switch {
+	case errors.Is(err, ErrReplayed):
+		res.Outcome = channels.Replayed
+	case errors.Is(err, ErrNotFound):
+		res.Outcome = channels.NotFound
+	case errors.Is(err, ErrForbidden):
+		res.Outcome, res.Reason = channels.Forbidden, ForbiddenReason(r.Config(), err, a.User)
+	case errors.Is(err, ErrBadRole), errors.Is(err, ErrNotUser), errors.Is(err, ErrBadNote):
+		res.Outcome, res.Reason = channels.Invalid, err.Error()
+	case err != nil:
+		return res, err
+	case inc == nil:
+		return res, fmt.Errorf("router: %s on incident %d returned no incident", a.Verb, a.Incident)
+	case a.Dedup != "" && slices.Contains(inc.Handled, a.Dedup) && (!done || a.Verb == channels.AddNote && a.Replayed):
+		res.Outcome, res.Retry = channels.Done, true
+	case done:
+		res.Outcome = channels.Done
+	default:
+		res.Outcome = channels.Unchanged
+	}
+	if inc != nil {
+		res.Incident = r.e.incidentInfo(inc, &notifyPayload{})
+	}
+	return res, nil
+}
+
+// Posted looks through the incidents a reply may still be about, as
+// ActedOn does: a thread reply comes while the incident runs, or soon after
+// it resolved, when its cause is written down.
+func (r receiver) Posted(ctx context.Context, channel, providerID string) (channels.Delivery, error) {
+	if providerID == "" {
+		return channels.Delivery{}, channels.ErrNoIncident
+	}
+	for _, opt := range []store.ListOptions{{Status: store.StatusOpen}, {Status: store.StatusAcked},
+		{Status: store.StatusResolved, Limit: retryScan}} {
+		incs, err := r.e.opts.Store.List(ctx, opt)
+		if err != nil {
+			return channels.Delivery{}, fmt.Errorf("list %s incidents: %w", opt.Status, err)
+		}
+		for _, inc := range incs {
+			ds, err := r.e.opts.Store.Deliveries(ctx, inc.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue // resolved and pruned between the list and now
+			}
+			if err != nil {
+				return channels.Delivery{}, fmt.Errorf("deliveries of incident %d: %w", inc.ID, err)
+			}
+			for _, d := range ds {
+				if d.Channel == channel && d.ProviderID == providerID {
+					return channelDelivery(d), nil
+				}
+			}
+		}
+	}
+	return channels.Delivery{}, channels.ErrNoIncident
 }
 
 // Paged reads the store's index of pages by person, which holds the open

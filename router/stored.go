@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/access"
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
 )
@@ -71,9 +72,23 @@ var ErrBadOverride = errors.New("bad override or mute")
 // ErrStoredNotFound is an override or mute id nobody stored (or removed).
 var ErrStoredNotFound = errors.New("not found")
 
-func badOverride(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadOverride, fmt.Sprintf(format, args...))
+// overrideError is an ErrBadOverride in the catalog's words, so the
+// console says it in the viewer's language and the API in English.
+type overrideError struct {
+	key  catalog.Key
+	args []any
 }
+
+func (e *overrideError) Error() string {
+	return ErrBadOverride.Error() + ": " + catalog.Text(catalog.Fallback, e.key, e.args...)
+}
+
+func (e *overrideError) Is(target error) bool { return target == ErrBadOverride }
+
+// Text is the error in lang.
+func (e *overrideError) Text(lang string) string { return catalog.Text(lang, e.key, e.args...) }
+
+func badOverride(key catalog.Key, args ...any) error { return &overrideError{key: key, args: args} }
 
 // CoverRequest is one "By covers For from Start to End".
 type CoverRequest struct {
@@ -101,19 +116,19 @@ func (e *Engine) addOverride(ctx context.Context, actor string, q CoverRequest) 
 	now := e.now()
 	switch {
 	case cfg.User(q.For) == nil:
-		return store.Override{}, badOverride("for: no user %q in the configuration", q.For)
+		return store.Override{}, badOverride("override.no_for_user", q.For)
 	case cfg.User(q.By) == nil:
-		return store.Override{}, badOverride("by: no user %q in the configuration", q.By)
+		return store.Override{}, badOverride("override.no_by_user", q.By)
 	case q.For == q.By:
-		return store.Override{}, badOverride("%s cannot cover their own shift", q.For)
+		return store.Override{}, badOverride("override.self_cover", q.For)
 	case q.Rotation != "" && cfg.Rotation(q.Rotation) == nil && cfg.Schedule(q.Rotation) == nil:
-		return store.Override{}, badOverride("rotation: no rotation or schedule %q", q.Rotation)
+		return store.Override{}, badOverride("override.no_rotation", q.Rotation)
 	case q.Start.IsZero() || q.End.IsZero():
-		return store.Override{}, badOverride("want both a start and an end")
+		return store.Override{}, badOverride("override.no_times")
 	case !q.Start.Before(q.End):
-		return store.Override{}, badOverride("it ends (%s) before it starts (%s)", stamp(q.End), stamp(q.Start))
+		return store.Override{}, badOverride("override.ends_before_start", stamp(q.End), stamp(q.Start))
 	case !q.End.After(now):
-		return store.Override{}, badOverride("it ended already (%s): a cover changes who is paged from now on", stamp(q.End))
+		return store.Override{}, badOverride("override.ended", stamp(q.End))
 	}
 	id, err := newStoredID()
 	if err != nil {
@@ -184,26 +199,26 @@ func (e *Engine) startMute(ctx context.Context, actor string, q MuteRequest) (st
 	dept := q.Department
 	switch {
 	case (q.Route == "") == (q.Department == ""):
-		return store.Mute{}, badOverride("name a route or a department, one of them")
+		return store.Mute{}, badOverride("mute.no_target")
 	case q.Route != "":
 		r := cfg.Route(q.Route)
 		if r == nil {
-			return store.Mute{}, badOverride("route: no route %q in the configuration", q.Route)
+			return store.Mute{}, badOverride("mute.no_route", q.Route)
 		}
 		dept = r.Department
 	case cfg.Department(q.Department) == nil:
-		return store.Mute{}, badOverride("department: no department %q in the configuration", q.Department)
+		return store.Mute{}, badOverride("mute.no_department", q.Department)
 	}
 	if d := access.Decide(cfg, access.Request{User: actor, Action: access.Mute, Department: dept}); !d.Allowed {
 		return store.Mute{}, &ForbiddenError{Reason: d.Reason}
 	}
 	switch {
 	case q.For <= 0:
-		return store.Mute{}, badOverride("for: want a duration, like 30m")
+		return store.Mute{}, badOverride("mute.no_duration")
 	case q.For > MaxMute:
-		return store.Mute{}, badOverride("for: %s is longer than %s; a longer one is a maintenance window in the configuration", q.For, MaxMute)
+		return store.Mute{}, badOverride("mute.too_long", q.For, MaxMute)
 	case q.Reason == "":
-		return store.Mute{}, badOverride("reason: say why, for whoever wonders why nobody was paged")
+		return store.Mute{}, badOverride("mute.no_reason")
 	}
 	id, err := newStoredID()
 	if err != nil {

@@ -89,26 +89,28 @@ func (e *Engine) TestPage(ctx context.Context, req TestPageRequest) (inc *store.
 	} else if pages = set.NotifyPages(target, now); len(pages) == 0 {
 		return nil, badTestPage("%s has no notification rules: name a channel", target)
 	}
-	return e.openTest(ctx, &store.TestPage{User: target, Channel: req.Channel, RequestedBy: req.Actor, Rotation: req.Rotation},
+	return e.openTest(ctx, fmt.Sprintf("%s%s/%d", testKeyPrefix, target, now.UnixNano()),
+		&store.TestPage{User: target, Channel: req.Channel, RequestedBy: req.Actor, Rotation: req.Rotation},
 		dept, pages, req.Via, now, now.Add(TestPageDeadline))
 }
 
-// openTest writes a test page's incident with its pages and its deadline.
-func (e *Engine) openTest(ctx context.Context, tp *store.TestPage, dept string, pages []policies.Page,
+// openTest writes a test page's incident under key with its pages and its
+// deadline. While one is open under key, that one is returned unchanged.
+func (e *Engine) openTest(ctx context.Context, key string, tp *store.TestPage, dept string, pages []policies.Page,
 	via string, now, deadline time.Time) (*store.Incident, error) {
-	key := fmt.Sprintf("%s%s/%d", testKeyPrefix, tp.User, now.UnixNano())
 	raw, err := testMessage(e.Policies().Config(), tp, key, now)
 	if err != nil {
 		return nil, err
 	}
 	res, err := e.opts.Store.UpdateByKey(ctx, key, func(cur *store.Incident) (*store.Change, error) {
 		if cur != nil {
-			return nil, nil // the same request twice in one nanosecond
+			return nil, nil // the same request twice in one nanosecond, or a drill's page opened before
 		}
 		inc := &store.Incident{Key: key, Status: store.StatusOpen, CreatedAt: now, UpdatedAt: now, LastAlertAt: now,
 			Department: dept, Severity: TestSeverity, Escalation: store.Escalation{Step: 0}, Message: raw, Test: tp}
 		ch := &store.Change{Incident: inc, Events: []store.Event{
-			event(now, "created", tp.RequestedBy, "via", via, "test_page", tp.User, "channel", tp.Channel, "rotation", tp.Rotation),
+			event(now, "created", tp.RequestedBy, "via", via, "test_page", tp.User, "channel", tp.Channel, "rotation", tp.Rotation,
+				"drill", drillRef(tp.Drill)),
 		}}
 		for i, pg := range pages {
 			ch.Schedule = append(ch.Schedule, notifyTimer(inc, notifyPayload{Kind: "page", User: tp.User,

@@ -818,3 +818,54 @@ func (s *Bolt) SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, error
 	}
 	return prev, nil
 }
+
+// bucketVerified holds the contact methods' last verification:
+// user NUL channel → verifiedStamp. Created by the first one.
+var bucketVerified = []byte("verified")
+
+func (s *Bolt) SetVerified(ctx context.Context, user, channel string, at time.Time) error {
+	if err := checkVerified(user, channel); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: verified %s %s: %w", user, channel, err)
+	}
+	stamp := []byte(verifiedStamp(at))
+	err := s.w.update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketVerified)
+		if err != nil {
+			return err
+		}
+		k := []byte(verifiedField(user, channel))
+		if cur := b.Get(k); cur != nil && string(cur) >= string(stamp) {
+			return nil
+		}
+		return b.Put(k, stamp)
+	})
+	if err != nil {
+		return fmt.Errorf("store: verified %s %s: %w", user, channel, err)
+	}
+	return nil
+}
+
+func (s *Bolt) Verified(ctx context.Context) ([]Verification, error) {
+	var out []Verification
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketVerified)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			vf, err := parseVerified(string(k), string(v))
+			if err != nil {
+				return err
+			}
+			out = append(out, vf)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: verified: %w", err)
+	}
+	return out, nil
+}

@@ -37,6 +37,10 @@ type ReportState struct {
 	DraftReplace bool   `json:"draft_replace,omitempty"`
 	// Last is what the last report said, for the next one's changes.
 	Last *ReportSnapshot `json:"last,omitempty"`
+	// Severities are the current severities people set, besides the routed
+	// one, first set first: stakeholders who asked for any of them are
+	// informed until the final report.
+	Severities []string `json:"severities,omitempty"`
 }
 
 // ReportSnapshot is what a report said of the incident's state.

@@ -674,3 +674,32 @@ func (s *Redis) SetTimer(ctx context.Context, op TimerOp, t Timer) (*Timer, erro
 	}
 	return nil, fmt.Errorf("store: %v timer %q: script answered %v", op, t.ID, res)
 }
+
+// verifiedKey is the hash of contact verifications: user NUL channel → verifiedStamp.
+func (s *Redis) verifiedKey() string { return s.base + "verified" }
+
+func (s *Redis) SetVerified(ctx context.Context, user, channel string, at time.Time) error {
+	if err := checkVerified(user, channel); err != nil {
+		return err
+	}
+	if err := scriptVerified.Run(ctx, s.rdb, []string{s.verifiedKey()}, verifiedField(user, channel), verifiedStamp(at)).Err(); err != nil {
+		return fmt.Errorf("store: verified %s %s: %w", user, channel, err)
+	}
+	return nil
+}
+
+func (s *Redis) Verified(ctx context.Context) ([]Verification, error) {
+	all, err := s.rdb.HGetAll(ctx, s.verifiedKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("store: verified: %w", err)
+	}
+	out := make([]Verification, 0, len(all))
+	for f, v := range all {
+		vf, err := parseVerified(f, v)
+		if err != nil {
+			return nil, fmt.Errorf("store: verified: %w", err)
+		}
+		out = append(out, vf)
+	}
+	return out, nil
+}

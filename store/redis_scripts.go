@@ -42,6 +42,11 @@ var (
 
 var scriptCalendarTokens = redis.NewScript(luaCalendarTokens)
 
+//go:embed lua/verified.lua
+var luaVerified string
+
+var scriptVerified = redis.NewScript(luaVerified)
+
 var (
 	scriptLoadByKey     = redis.NewScript(luaLoadByKey)
 	scriptMoveMessage   = redis.NewScript(luaMoveMessage)

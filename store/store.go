@@ -59,6 +59,9 @@ type Incident struct {
 	// Test is set on a test page (a contact check): it pages one person
 	// like any incident but counts in no MTTA/MTTR, report or default list.
 	Test *TestPage `json:"test,omitempty"`
+	// Drill is set on a drill's own incident (with Test, so it counts
+	// nowhere either): it pages nobody itself, its test pages do.
+	Drill *Drill `json:"drill,omitempty"`
 	// Reports is when stakeholders hear next and what they heard last.
 	Reports *ReportState `json:"reports,omitempty"`
 }
@@ -69,6 +72,36 @@ type TestPage struct {
 	Channel     string `json:"channel,omitempty"`      // the one contact method tried; "" follows the person's notification rules
 	RequestedBy string `json:"requested_by,omitempty"` // who asked for it (a user id, or the console's signed-in person)
 	Rotation    string `json:"rotation,omitempty"`     // the rotation or schedule whose on-call was paged, if one was named
+	Drill       int64  `json:"drill,omitempty"`        // the drill's incident, for a drill's test page
+}
+
+// Drill is a department's contact check: every responder paged on each
+// of their contact methods, one test page each, and a report to the
+// department's admins and stakeholders when the answer window closes.
+type Drill struct {
+	RequestedBy string        `json:"requested_by,omitempty"` // who ran it by hand; "" for the schedule
+	Scheduled   time.Time     `json:"scheduled,omitzero"`     // the scheduled time it ran for
+	Until       time.Time     `json:"until"`                  // the answer window's end: the report
+	Targets     []DrillTarget `json:"targets"`
+	// NoContact are the responders with no contact method at all.
+	NoContact  []string  `json:"no_contact,omitempty"`
+	ReportedAt time.Time `json:"reported_at,omitzero"`
+}
+
+// DrillTarget is one person's one contact method in a drill, and, once
+// reported, how it went.
+type DrillTarget struct {
+	User     string `json:"user"`
+	Channel  string `json:"channel"`
+	Incident int64  `json:"incident,omitempty"` // its test page, 0 until opened
+	// Result is acked, unanswered or failed, set by the report.
+	Result  string    `json:"result,omitempty"`
+	AckedAt time.Time `json:"acked_at,omitzero"`
+	AckedBy string    `json:"acked_by,omitempty"`
+	AckVia  string    `json:"ack_via,omitempty"`
+	// AckSeconds is from the test page's opening to its ack.
+	AckSeconds float64 `json:"ack_seconds,omitempty"`
+	Error      string  `json:"error,omitempty"` // why it failed
 }
 
 // Wait is why an incident pages nobody yet, and when it is routed again.
@@ -187,6 +220,7 @@ type Store interface {
 	CalendarTokens
 	Deliveries
 	Overrides
+	Verifications
 	// Ping checks the store can serve writes, for readiness: Redis answers
 	// PING; the embedded file takes a small write and has room to grow.
 	Ping(ctx context.Context) error

@@ -272,3 +272,18 @@ func (r *Receiver) Noted(_ context.Context, id int64, typ string) ([]channels.No
 	}
 	return out, nil
 }
+
+// Posted looks through Delivered for the delivery providerID names.
+func (r *Receiver) Posted(_ context.Context, channel, providerID string) (channels.Delivery, error) {
+	if r.Err != nil {
+		return channels.Delivery{}, r.Err
+	}
+	for _, ds := range r.Delivered {
+		for _, d := range ds {
+			if d.Channel == channel && d.ProviderID == providerID {
+				return d, nil
+			}
+		}
+	}
+	return channels.Delivery{}, channels.ErrNoIncident
+}

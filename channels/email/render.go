@@ -33,28 +33,28 @@ type alertLine struct {
 
 func newBody(m *channels.Message) body {
 	t := catalog.For(m.Language)
-	w := func(k string) string { return t.T(catalog.Key("email.label." + k)) }
 	inc := m.Incident
-	b := body{Text: m.Text, URL: inc.URL, LinkTag: w("link")}
-	add := func(k, v string) {
+	b := body{Text: m.Text, URL: inc.URL, LinkTag: t.T("email.label.link")}
+	// Whole keys, never built from parts, so catalog's test sees each one.
+	add := func(k catalog.Key, v string) {
 		if v != "" {
-			b.Facts = append(b.Facts, [2]string{w(k), v})
+			b.Facts = append(b.Facts, [2]string{t.T(k), v})
 		}
 	}
 	if inc.ID != 0 {
-		add("incident", fmt.Sprintf("#%d", inc.ID))
+		add("email.label.incident", fmt.Sprintf("#%d", inc.ID))
 	}
-	add("severity", inc.Severity)
-	add("department", inc.Department)
-	add("status", inc.Status)
+	add("email.label.severity", inc.Severity)
+	add("email.label.department", inc.Department)
+	add("email.label.status", inc.Status)
 	if inc.Step > 0 {
-		add("step", fmt.Sprint(inc.Step))
+		add("email.label.step", fmt.Sprint(inc.Step))
 	}
 	if inc.FiringAlerts+inc.ResolvedAlerts > 0 {
-		add("alerts", fmt.Sprintf("%d %s, %d %s", inc.FiringAlerts, w("firing"), inc.ResolvedAlerts, w("resolved")))
+		add("email.label.alerts", fmt.Sprintf("%d %s, %d %s", inc.FiringAlerts, t.T("email.label.firing"), inc.ResolvedAlerts, t.T("email.label.resolved")))
 	}
 	if !inc.NextUpdate.IsZero() {
-		add("next", inc.NextUpdate.Format("2006-01-02 15:04 MST"))
+		add("email.label.next", inc.NextUpdate.Format("2006-01-02 15:04 MST"))
 	}
 	// Data is what Alertmanager sent; a message without it (or with a broken
 	// one) still goes out with the router's text: the page matters more.
@@ -69,9 +69,9 @@ func newBody(m *channels.Message) body {
 			if summary == "" {
 				summary = a.Annotations["description"]
 			}
-			status := w("firing")
+			status := t.T("email.label.firing")
 			if a.Status == "resolved" {
-				status = w("resolved")
+				status = t.T("email.label.resolved")
 			}
 			// The instance tells apart alerts of one group that share a summary.
 			name := a.Labels["alertname"]

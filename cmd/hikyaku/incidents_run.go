@@ -162,10 +162,11 @@ func runNote(e *env, args []string) int {
 	return post(e, c, "note", id, "notes", body)
 }
 
-// runSeverity: hikyaku incidents severity ID SEVERITY --reason TEXT.
+// runSeverity: hikyaku incidents severity ID SEVERITY --reason TEXT [--escalate].
 func runSeverity(e *env, args []string) int {
-	c := newClient(e, "incidents severity", "incidents severity ID SEVERITY --reason TEXT [--server URL]")
+	c := newClient(e, "incidents severity", "incidents severity ID SEVERITY --reason TEXT [--escalate] [--server URL]")
 	reason := c.fs.String("reason", "", "why the severity changes (required, on the timeline)")
+	escalate := c.fs.Bool("escalate", false, "also fire the next escalation step now")
 	id, words, ok := parseWithID(e, c, "severity", args)
 	if !ok {
 		return exitUsage
@@ -174,7 +175,11 @@ func runSeverity(e *env, args []string) int {
 		c.fs.Usage()
 		return exitUsage
 	}
-	return post(e, c, "severity", id, "severity", map[string]any{"severity": words[0], "reason": *reason})
+	body := map[string]any{"severity": words[0], "reason": *reason}
+	if *escalate {
+		body["escalate"] = true
+	}
+	return post(e, c, "severity", id, "severity", body)
 }
 
 // runIncidentReport: hikyaku incidents report ID --now | --draft TEXT [--replace] | --period D,

@@ -24,6 +24,8 @@ func TestIncidentRunCommands(t *testing.T) {
 		{[]string{"incidents", "note", "1", "決済を db-2 に切り替える", "--decision", "--action-provisional", "db-2 へ切替"}, "incident 1:"},
 		{[]string{"incidents", "note", "--impact", "決済の一部", "1", "影響を確認"}, "incident 1:"},
 		{[]string{"incidents", "severity", "1", "major", "--reason", "再試行で成功している"}, "severity major"},
+		{[]string{"incidents", "severity", "1", "critical", "--reason", "決済が止まった", "--escalate"}, "severity critical"},
+		{[]string{"incidents", "severity", "1", "major", "--reason", "再試行で成功している"}, "severity major"},
 	}
 	for _, s := range steps {
 		code, out, errs := cli(s.args...)
@@ -39,7 +41,8 @@ func TestIncidentRunCommands(t *testing.T) {
 		}
 	}
 	code, out, _ = cli("incidents", "timeline", "1")
-	if code != exitOK || !strings.Contains(out, "DECISION 決済を db-2 に切り替える") || !strings.Contains(out, "timeline (Asia/Tokyo,") {
+	if code != exitOK || !strings.Contains(out, "DECISION 決済を db-2 に切り替える") || !strings.Contains(out, "timeline (Asia/Tokyo,") ||
+		!strings.Contains(out, "escalated") {
 		t.Errorf("timeline text: exit %d\n%s", code, out)
 	}
 	code, out, _ = cli("incidents", "timeline", "1", "--output", "json")

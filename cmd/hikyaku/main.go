@@ -35,6 +35,7 @@ var commands = []command{
 	{"resolve", "resolve an incident on a running server", actCommand("resolve")},
 	{"escalate", "escalate an incident to its next step now", actCommand("escalate")},
 	{"test-page", "send a person (or a rotation's on-call) a test page through the real path, acknowledged as any page", runTestPage},
+	{"drills", "a department's drills (contact checks of every responder) on a running server: drills list, drills show ID, drills run DEPARTMENT (its admins)", runDrills},
 	{"override", "make, list or remove stored overrides on a running server: who covers whose shifts (override add --for U --covered-by V)", runOverride},
 	{"maintenance", "mute a route or department now on a running server, list or end mutes (maintenance start --route R --for 30m)", runMaintenance},
 	{"calendar", "your calendar feed links on a running server: calendar url [--rotation D/R], calendar revoke", runCalendar},
