@@ -108,6 +108,7 @@ var en = Messages{
 	// health. (router/health_report_render.go: the on-call health report)
 	"health.title":                  "On-call health report: %s",
 	"health.period":                 "Period: %s to %s",
+	"health.subject":                "On-call health report: %s, %s to %s",
 	"health.business_hours":         "Business hours: %s",
 	"health.business_hours_default": "Monday to Friday 09:00-18:00 (%s)",
 	"health.incidents":              "Incidents",

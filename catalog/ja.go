@@ -106,6 +106,7 @@ var ja = Messages{
 	// health. (router/health_report_render.go: the on-call health report)
 	"health.title":                  "オンコール健全性レポート: %s",
 	"health.period":                 "期間: %s から %s まで",
+	"health.subject":                "オンコール健全性レポート: %s (%s から %s まで)",
 	"health.business_hours":         "営業時間: %s",
 	"health.business_hours_default": "月曜から金曜 09:00-18:00 (%s)",
 	"health.incidents":              "インシデント",

@@ -232,6 +232,8 @@ type Department struct {
 	Location *time.Location `yaml:"-"`
 	// Drill is the monthly contact check (drill.go); nil for none.
 	Drill *Drill `yaml:"drill"`
+	// HealthReport sends the department's on-call health report on a schedule.
+	HealthReport *HealthReport `yaml:"health_report"`
 }
 
 // Stakeholders are informed of incidents, never paged.

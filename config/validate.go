@@ -122,6 +122,9 @@ func (l *loader) validate(c *Config) {
 		l.validateDepartment(c, d, fmt.Sprintf("departments[%d]", i))
 	}
 	l.validateRoles(c)
+	for i, d := range c.Departments {
+		l.validateHealthReport(c, d, fmt.Sprintf("departments[%d]", i))
+	}
 	for i, p := range c.Policies {
 		l.validatePolicy(c, p, fmt.Sprintf("escalation_policies[%d]", i))
 	}

@@ -82,7 +82,9 @@ type Engine struct {
 	// drillsChanged asks Run to arm the drills; verifiedDirty to recount
 	// the unverified contact methods now (verified.go).
 	drillsChanged atomic.Bool
-	verifiedDirty atomic.Bool
+	// healthReportsChanged asks Run to arm the health report schedules.
+	healthReportsChanged atomic.Bool
+	verifiedDirty        atomic.Bool
 }
 
 // New makes an engine serving the compiled policies set.
@@ -128,6 +130,8 @@ func New(set *policies.Set, opts Options) *Engine {
 	e.watchProviders(set.Config())
 	e.heartbeatsChanged.Store(true)
 	e.drillsChanged.Store(true)
+	e.healthReportsChanged.Store(true)
+	e.metrics.health.initDepartments(set.Config())
 	e.verifiedDirty.Store(true)
 	return e
 }
@@ -167,6 +171,7 @@ func (e *Engine) Reload(path string) error {
 	e.watchProviders(cfg)
 	e.heartbeatsReloaded(old, cfg)
 	e.drillsReloaded(old, cfg)
+	e.healthReportsReloaded(old, cfg)
 	e.metrics.drill.forgetDepartments(old, cfg)
 	e.metrics.reloads.WithLabelValues("success").Inc()
 	e.metrics.initDepartments(cfg)
@@ -211,9 +216,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	sem := make(chan struct{}, e.opts.Workers)
 	var heartbeats heartbeatWatch
 	var drills drillWatch
+	var healthReports healthReportWatch
 	for {
 		heartbeats.tick(ctx, e)
 		drills.tick(ctx, e)
+		healthReports.tick(ctx, e)
 		n, err := e.runDue(ctx, sem)
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("claiming timers failed", "err", err)
@@ -365,6 +372,10 @@ func (e *Engine) runTimer(ctx context.Context, c store.Claim) (err error) {
 		return e.recheck(ctx, c)
 	case kindHeartbeat:
 		return e.heartbeatDeadline(ctx, c)
+	case kindHealthReport:
+		return e.healthReportDue(ctx, c)
+	case kindHealthReportSend:
+		return e.healthReportSend(ctx, c)
 	case kindTestDeadline:
 		return e.testDeadline(ctx, c)
 	case kindDrill:

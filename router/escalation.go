@@ -186,7 +186,7 @@ func (e *Engine) next(inc *store.Incident, pol *config.Policy, round, step int, 
 }
 
 // updateEvery is the shortest report period among the incident's stakeholders' departments.
-func (e *Engine) updateEvery(set *policies.Set, inc *store.Incident) time.Duration {
+func updateEvery(set *policies.Set, inc *store.Incident) time.Duration {
 	var every time.Duration
 	for _, d := range set.Config().Departments {
 		st := d.Stakeholders
@@ -275,7 +275,7 @@ func (e *Engine) ackTimedOut(ctx context.Context, c store.Claim) error {
 
 // hasStakeholders tells whether anyone is to be informed of this incident.
 func (e *Engine) hasStakeholders(set *policies.Set, inc *store.Incident) bool {
-	return len(e.stakeholders(set, inc)) > 0
+	return len(stakeholders(set, inc)) > 0
 }
 
 type stakeholder struct {
@@ -284,7 +284,7 @@ type stakeholder struct {
 
 // stakeholders lists who is informed of inc: its department's stakeholders,
 // and every department whose stakeholders asked for this severity.
-func (e *Engine) stakeholders(set *policies.Set, inc *store.Incident) []stakeholder {
+func stakeholders(set *policies.Set, inc *store.Incident) []stakeholder {
 	if inc.Test != nil {
 		return nil // a contact check is nobody else's news
 	}
@@ -351,7 +351,7 @@ func reportChannel(cfg *config.Config, u *config.User) string {
 
 // stakeholderMessages are the outbox entries of one report to every stakeholder.
 func (e *Engine) stakeholderMessages(set *policies.Set, inc *store.Incident, kind string, note *reportNote) []store.Timer {
-	return e.messagesTo(e.stakeholders(set, inc), inc, kind, note)
+	return e.messagesTo(stakeholders(set, inc), inc, kind, note)
 }
 
 // messagesTo is the outbox entries of a report to these stakeholders.

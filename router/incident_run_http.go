@@ -34,14 +34,23 @@ type document struct {
 // refusing unknown fields and anything after the object: a misspelt field
 // must not be dropped in silence.
 func decodeBody(r io.Reader, v any) error {
-	body, err := io.ReadAll(io.LimitReader(r, maxRunBody+1))
+	body, err := readRunBody(r)
 	if err != nil {
-		return &httpError{http.StatusBadRequest, "reading the request body: " + err.Error()}
-	}
-	if len(body) > maxRunBody {
-		return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxRunBody)}
+		return err
 	}
 	return decodeJSON(body, v)
+}
+
+// readRunBody reads a request body of at most maxRunBody bytes.
+func readRunBody(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, maxRunBody+1))
+	if err != nil {
+		return nil, &httpError{http.StatusBadRequest, "reading the request body: " + err.Error()}
+	}
+	if len(body) > maxRunBody {
+		return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", maxRunBody)}
+	}
+	return body, nil
 }
 
 func decodeJSON(body []byte, v any) error {

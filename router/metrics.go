@@ -34,7 +34,8 @@ type Metrics struct {
 	unknownSenders  *prometheus.CounterVec
 	detect          detectMetrics
 	heartbeat       heartbeatMetrics
-	drill           drillMetrics // verified.go
+	drill           drillMetrics        // verified.go
+	health          healthReportMetrics // health_report_send.go
 	retention       retentionMetrics
 	faults          faultMetrics // dead letters and panics (deadletter.go)
 	replays         *prometheus.CounterVec
@@ -121,6 +122,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.updates = newUpdateMetrics(f)
 	m.detect = newDetectMetrics(f)
 	m.drill = newDrillMetrics(f)
+	m.health = newHealthReportMetrics(f)
 	return m
 }
 

@@ -68,7 +68,7 @@ func (e *Engine) reportPeriod(set *policies.Set, inc *store.Incident) time.Durat
 	if inc.Reports != nil && inc.Reports.Period > 0 {
 		return time.Duration(inc.Reports.Period) * time.Second
 	}
-	return e.updateEvery(set, inc)
+	return updateEvery(set, inc)
 }
 
 // reportAt makes due (zero: none) inc's next report, cancelling the timer

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -30,41 +31,88 @@ type reportPeriodRequest struct {
 	Period string `json:"period"`
 }
 
+// Report request kinds, one per route.
+const (
+	reportReqNow    = "now"
+	reportReqDraft  = "draft"
+	reportReqPeriod = "period"
+)
+
 func (s *Server) postReport(_ http.ResponseWriter, r *http.Request) (any, error) {
-	var q reportNowRequest
-	id, err := s.reportBody(r, &q)
-	if err != nil {
-		return nil, err
-	}
-	if !q.SendNow {
-		return nil, &httpError{http.StatusBadRequest, `give {"send_now": true} to send a report now`}
-	}
-	return s.changeReports(r, ReportChange{Incident: id, SendNow: true})
+	return s.reportRequest(r, reportReqNow)
 }
 
 func (s *Server) putReportDraft(_ http.ResponseWriter, r *http.Request) (any, error) {
-	var q reportDraftRequest
-	id, err := s.reportBody(r, &q)
-	if err != nil {
-		return nil, err
-	}
-	if q.Text == nil {
-		return nil, &httpError{http.StatusBadRequest, `no text: give {"text": "…"} ("" clears the draft)`}
-	}
-	return s.changeReports(r, ReportChange{Incident: id, Draft: q.Text, Replace: q.Replace})
+	return s.reportRequest(r, reportReqDraft)
 }
 
 func (s *Server) putReportPeriod(_ http.ResponseWriter, r *http.Request) (any, error) {
-	var q reportPeriodRequest
-	id, err := s.reportBody(r, &q)
+	return s.reportRequest(r, reportReqPeriod)
+}
+
+// parseReportRequest reads the body of a report request of kind into the
+// change it asks for (Incident, Actor and Via left to the caller), or the
+// 400 that says what is wrong with it: everything ChangeReports would
+// refuse without reading the store is refused here, before it.
+func parseReportRequest(kind string, body []byte) (ReportChange, error) {
+	var c ReportChange
+	switch kind {
+	case reportReqNow:
+		var q reportNowRequest
+		if err := decodeJSON(body, &q); err != nil {
+			return c, err
+		}
+		if !q.SendNow {
+			return c, &httpError{http.StatusBadRequest, `give {"send_now": true} to send a report now`}
+		}
+		c.SendNow = true
+	case reportReqDraft:
+		var q reportDraftRequest
+		if err := decodeJSON(body, &q); err != nil {
+			return c, err
+		}
+		if q.Text == nil {
+			return c, &httpError{http.StatusBadRequest, `no text: give {"text": "…"} ("" clears the draft)`}
+		}
+		if err := checkText("text", *q.Text, maxNoteText, true); err != nil {
+			return c, &httpError{http.StatusBadRequest, err.Error()}
+		}
+		c.Draft, c.Replace = q.Text, q.Replace
+	case reportReqPeriod:
+		var q reportPeriodRequest
+		if err := decodeJSON(body, &q); err != nil {
+			return c, err
+		}
+		d, err := ParseReportPeriod(q.Period)
+		if err != nil {
+			return c, &httpError{http.StatusBadRequest, err.Error()}
+		}
+		c.Period = d
+	default:
+		return c, fmt.Errorf("router: report request kind %q", kind) // the routes name only the three
+	}
+	return c, nil
+}
+
+func (s *Server) reportRequest(r *http.Request, kind string) (any, error) {
+	id, err := incidentID(r)
 	if err != nil {
 		return nil, err
 	}
-	d, err := ParseReportPeriod(q.Period)
+	body, err := readRunBody(r.Body)
 	if err != nil {
-		return nil, &httpError{http.StatusBadRequest, err.Error()}
+		return nil, err
 	}
-	return s.changeReports(r, ReportChange{Incident: id, Period: d})
+	c, err := parseReportRequest(kind, body)
+	if err != nil {
+		return nil, err
+	}
+	c.Incident, c.Actor, c.Via = id, requestActor(r), "api"
+	inc, err := s.Engine.ChangeReports(r.Context(), c)
+	if err != nil {
+		return nil, runError(err)
+	}
+	return view(inc, nil), nil
 }
 
 // ParseReportPeriod reads a period as "30m" or "1h30m", 1m to 24h.
@@ -82,20 +130,3 @@ func ParseReportPeriod(v string) (time.Duration, error) {
 type periodError struct{ v, why string }
 
 func (e *periodError) Error() string { return "period " + `"` + e.v + `": ` + e.why }
-
-func (s *Server) reportBody(r *http.Request, v any) (int64, error) {
-	id, err := incidentID(r)
-	if err != nil {
-		return 0, err
-	}
-	return id, decodeBody(r.Body, v)
-}
-
-func (s *Server) changeReports(r *http.Request, c ReportChange) (any, error) {
-	c.Actor, c.Via = requestActor(r), "api"
-	inc, err := s.Engine.ChangeReports(r.Context(), c)
-	if err != nil {
-		return nil, runError(err)
-	}
-	return view(inc, nil), nil
-}

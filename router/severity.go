@@ -88,7 +88,7 @@ func (e *Engine) ChangeSeverity(ctx context.Context, c SeverityChange) (inc *sto
 func (e *Engine) severityChange(set *policies.Set, cur *store.Incident, from string, c SeverityChange) (*store.Change, error) {
 	now := e.now()
 	inc := *cur
-	before := e.stakeholders(set, cur)
+	before := stakeholders(set, cur)
 	var events []store.Event
 	if from != c.Severity {
 		rep := reportOf(cur)
@@ -101,7 +101,7 @@ func (e *Engine) severityChange(set *policies.Set, cur *store.Incident, from str
 		events = append(events, event(now, "severity_changed", c.Actor, "from", from, "to", c.Severity, "reason", c.Reason, "via", c.Via))
 	}
 	ch := &store.Change{}
-	added := newStakeholders(before, e.stakeholders(set, &inc))
+	added := newStakeholders(before, stakeholders(set, &inc))
 	switch rs := reportStateOf(&inc); {
 	case len(added) == 0 || cur.Status == store.StatusResolved || mutedSilently(cur):
 	case rs.Sent == 0:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/router"
@@ -49,6 +50,32 @@ type decisionJSON struct {
 	Note        string        `json:"note,omitempty"`
 	Informed    *informedJSON `json:"stakeholders,omitempty"`
 	Plan        *planJSON     `json:"plan,omitempty"`
+	Reports     *reportsJSON  `json:"reports,omitempty"`
+}
+
+// reportsJSON are the stakeholder reports the decision's incident sends
+// (router.PlanReports), its times in the department's zone.
+type reportsJSON struct {
+	TimeZone   string              `json:"time_zone"`
+	Period     string              `json:"period"` // "" when no department sets update_every
+	Recipients []reportToJSON      `json:"recipients"`
+	Reports    []plannedReportJSON `json:"reports"`
+}
+
+type reportToJSON struct {
+	User        string `json:"user,omitempty"`
+	ChatChannel string `json:"chat_channel,omitempty"`
+	Channel     string `json:"channel"` // "" : no written contact, not informed
+	Language    string `json:"language"`
+}
+
+type plannedReportJSON struct {
+	Phase  string     `json:"phase"` // initial, update, final
+	Number int        `json:"number,omitempty"`
+	Title  string     `json:"title"`
+	At     *time.Time `json:"at"`              // null: the final report comes when the incident resolves
+	After  string     `json:"after,omitempty"` // from the alert's arrival (--at)
+	after  time.Duration
 }
 
 // informedJSON are the stakeholders a "stakeholders" decision informs.
@@ -120,6 +147,12 @@ func runSimulate(e *env, args []string) int {
 	// Every time in the output is in global.timezone, startsAt (UTC) included.
 	t = t.In(cfg.Global.Location)
 
+	resolved := resolvedAt(msg)
+	if !resolved.IsZero() && resolved.Before(t) {
+		resolved = t // --at after the alerts ended: resolved on arrival
+	}
+	until := t.Add(time.Duration(horizon))
+
 	set := policies.Compile(cfg)
 	rep := simulateReport{Alert: *alert, At: t, GroupKey: msg.GroupKey, Status: msg.Status, Alerts: len(msg.Alerts), Labels: msg.Labels(), Decisions: []decisionJSON{}}
 	for _, h := range cfg.Heartbeats {
@@ -149,6 +182,7 @@ func runSimulate(e *env, args []string) int {
 				dj.Informed = &informedJSON{Users: nonNil(dep.Stakeholders.Users), ChatChannels: nonNil(dep.Stakeholders.ChatChannels)}
 			}
 		}
+		dj.Reports = reportsView(cfg, router.PlanReports(set, d, t, resolved, until), t)
 		rep.Decisions = append(rep.Decisions, dj)
 	}
 
@@ -176,6 +210,58 @@ func readWebhook(path string) (*router.Message, error) {
 		return nil, fmt.Errorf("alert payload %s: %w", path, err)
 	}
 	return msg, nil
+}
+
+// resolvedAt is when a resolved payload's incident resolves: the last of
+// its alerts' endsAt. Zero for a payload with an alert still firing.
+func resolvedAt(msg *router.Message) time.Time {
+	if msg.Status != "resolved" || len(msg.Alerts) == 0 {
+		return time.Time{}
+	}
+	var last time.Time
+	for _, a := range msg.Alerts {
+		if a.Status != "resolved" || a.EndsAt.IsZero() {
+			return time.Time{}
+		}
+		if a.EndsAt.After(last) {
+			last = a.EndsAt
+		}
+	}
+	return last
+}
+
+// reportsView converts a report plan to its JSON form, nil when the
+// decision informs nobody; each report's title is the catalog's, in
+// global.language.
+func reportsView(cfg *config.Config, p *router.ReportPlan, open time.Time) *reportsJSON {
+	if len(p.Recipients) == 0 {
+		return nil
+	}
+	out := &reportsJSON{TimeZone: p.Location.String(), Recipients: []reportToJSON{}, Reports: []plannedReportJSON{}}
+	if p.Period > 0 {
+		out.Period = offset(p.Period)
+	}
+	for _, r := range p.Recipients {
+		out.Recipients = append(out.Recipients, reportToJSON{User: r.User, ChatChannel: r.ChatChannel, Channel: r.Channel, Language: r.Language})
+	}
+	t := catalog.For(cfg.Global.Language)
+	for _, r := range p.Reports {
+		pj := plannedReportJSON{Phase: r.Phase}
+		switch r.Phase {
+		case router.PhaseInitial:
+			pj.Title = t.T("report.title.initial")
+		case router.PhaseUpdate:
+			pj.Number, pj.Title = r.Number, t.T("report.title.update", r.Number)
+		default:
+			pj.Title = t.T("report.title.final")
+		}
+		if !r.At.IsZero() {
+			at := r.At
+			pj.At, pj.After, pj.after = &at, offset(at.Sub(open)), at.Sub(open)
+		}
+		out.Reports = append(out.Reports, pj)
+	}
+	return out
 }
 
 // planView converts a plan to the documented JSON form, with 1-based steps
@@ -229,16 +315,65 @@ func printSimulation(w io.Writer, cfg *config.Config, rep simulateReport) error 
 		if d.Note != "" {
 			fmt.Fprintf(w, "  note: %s\n", d.Note)
 		}
-		if d.Plan == nil {
+		if d.Plan != nil {
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			for _, l := range planLines(cfg, d.Plan) {
+				fmt.Fprintf(tw, "  %s\t%s\n", fmtOffset(l.at.Sub(d.Plan.Start)), l.text)
+			}
+			if err := tw.Flush(); err != nil {
+				return fmt.Errorf("write: %w", err)
+			}
+		}
+		if err := printReports(w, cfg, d.Reports); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printReports lists a decision's stakeholder reports: whom they reach on
+// which channel, then each report at its time in the department's zone.
+func printReports(w io.Writer, cfg *config.Config, r *reportsJSON) error {
+	if r == nil {
+		return nil
+	}
+	every := "no periodic updates (no update_every)"
+	if r.Period != "" {
+		every = "an update every " + r.Period
+	}
+	fmt.Fprintf(w, "  stakeholder reports, %s, times in %s:\n", every, r.TimeZone)
+	var to []string
+	for _, rc := range r.Recipients {
+		name := chatName(cfg, rc.ChatChannel)
+		if rc.User != "" {
+			name = person(cfg, rc.User)
+		}
+		if rc.Channel == "" {
+			to = append(to, name+" not informed (no written contact)")
 			continue
 		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		for _, l := range planLines(cfg, d.Plan) {
-			fmt.Fprintf(tw, "  %s\t%s\n", fmtOffset(l.at.Sub(d.Plan.Start)), l.text)
+		to = append(to, name+" "+rc.Channel+" ("+rc.Language+")")
+	}
+	fmt.Fprintf(w, "    to: %s\n", strings.Join(to, ", "))
+	if len(r.Reports) == 0 {
+		fmt.Fprintln(w, "    none: no recipient has a written contact")
+	}
+	loc, err := time.LoadLocation(r.TimeZone)
+	if err != nil {
+		return fmt.Errorf("report zone %q: %w", r.TimeZone, err)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, p := range r.Reports {
+		when := "when resolved"
+		if p.At != nil {
+			when = fmtTime(*p.At, loc) + "\t" + fmtOffset(p.after)
+		} else {
+			when += "\t"
 		}
-		if err := tw.Flush(); err != nil {
-			return fmt.Errorf("write: %w", err)
-		}
+		fmt.Fprintf(tw, "    %s\t%s\n", when, p.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }

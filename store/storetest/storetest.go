@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	})
 	t.Run("Deliveries", func(t *testing.T) { RunDeliveries(t, open) })
 	t.Run("Overrides", func(t *testing.T) { RunOverrides(t, open) })
+	t.Run("Reports", func(t *testing.T) { RunReports(t, open) })
 	t.Run("Verifications", func(t *testing.T) {
 		RunVerifications(t, func(t *testing.T) store.Verifications { return open(t) })
 	})
