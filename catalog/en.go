@@ -256,6 +256,10 @@ var en = Messages{
 	"console.gap":              "escalation policy %s pages nobody from %s to %s",
 	"console.no_gaps":          "No coverage gaps in the next 7 days.",
 	"console.times_in":         "Times are in %s (%s).",
+	"console.refresh_on":       "This page updates itself every %d seconds.",
+	"console.refresh_paused":   "Updates are paused while you fill in a form.",
+	"console.refresh_failed":   "This page could not update itself: reload it.",
+	"console.refresh_manual":   "Reload the page to see what changed.",
 
 	// report. (router/reports.go: stakeholder reports)
 	"report.title.initial":      "Initial report",
@@ -360,12 +364,16 @@ var en = Messages{
 	"bundle.text":        "[hikyaku] %d incidents are paging you\n%s\nReply %s to acknowledge",
 
 	// test.: a test page (router/testpage.go) says what it is first, on every channel.
-	"test.title":          "TEST PAGE from hikyaku: a contact check, not an incident",
-	"test.description":    "This checks that pages reach you on %s. Acknowledge it as you would a real page; nothing else is needed.",
-	"access.test_page":    "You may test-page yourself, or as a department admin anyone of your department; not %s. Nobody was paged.",
-	"console.test_page":   "Send me a test page",
-	"console.test_sent":   "Test page #%d sent to you on %s: acknowledge it as you would a real page.",
-	"console.test_failed": "The test page could not be sent: %s",
+	"test.title":              "TEST PAGE from hikyaku: a contact check, not an incident",
+	"test.description":        "This checks that pages reach you on %s. Acknowledge it as you would a real page; nothing else is needed.",
+	"access.test_page":        "You may test-page yourself, or as a department admin anyone of your department; not %s. Nobody was paged.",
+	"console.test_page":       "Send me a test page",
+	"console.test_sent":       "Test page #%d sent to you on %s: acknowledge it as you would a real page.",
+	"console.test_failed":     "The test page could not be sent: %s",
+	"console.test_sent_rules": "Test page #%d sent to you by your notification rules (%s): acknowledge it as you would a real page.",
+	"console.test_explain":    "A test page reaches you through the real channel, is recorded like any page, and is not counted as an incident (no MTTA). One channel is tried alone, without failover.",
+	"console.test_on":         "On %s",
+	"console.test_rules":      "By my notification rules",
 
 	// drill.: a drill's report (router/drill_report.go) and its refusal.
 	"access.drill_admin":     "Only an admin of %s may run its drill: nobody was paged.",

@@ -253,6 +253,10 @@ var ja = Messages{
 	"console.gap":              "エスカレーションポリシー %s は %s から %s まで誰も呼び出しません",
 	"console.no_gaps":          "今後 7 日間に担当の空白はありません。",
 	"console.times_in":         "時刻は %s (%s) です。",
+	"console.refresh_on":       "このページは %d 秒ごとに自動で更新されます。",
+	"console.refresh_paused":   "フォームの入力中は自動更新を止めています。",
+	"console.refresh_failed":   "このページを自動で更新できませんでした。再読み込みしてください。",
+	"console.refresh_manual":   "変更を見るにはページを再読み込みしてください。",
 
 	// report. (router/reports.go: stakeholder reports)
 	"report.title.initial":      "初報",
@@ -371,6 +375,10 @@ var ja = Messages{
 	"mute.no_duration":           "期間: 30m のように長さを指定してください",
 	"mute.too_long":              "期間: %s は上限の %s を超えています。それより長いものは設定のメンテナンス時間帯にしてください",
 	"mute.no_reason":             "理由: 誰も呼び出されなかった理由を知りたい人のために、理由を書いてください",
+	"console.test_sent_rules":    "テスト呼び出し #%d を通知ルールどおり (%s) に送りました。実際の呼び出しと同じように確認応答してください。",
+	"console.test_explain":       "テスト呼び出しは実際の連絡手段で届き、通常の呼び出しと同じく記録されますが、インシデントとしては数えません (MTTA に含みません)。連絡手段を選んだ場合はその手段だけを試し、切り替えはしません。",
+	"console.test_on":            "%s で",
+	"console.test_rules":         "通知ルールどおりに",
 
 	// drill.: 点検 (router/drill_report.go) の結果報告と拒否。
 	"access.drill_admin":     "%s の点検を実行できるのはその管理者だけです。誰も呼び出していません。",

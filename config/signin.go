@@ -16,6 +16,9 @@ import (
 type SignIn struct {
 	// SessionTTL is how long a console session lasts from sign-in.
 	SessionTTL Duration `yaml:"session_ttl"`
+	// ConsoleRefresh is how often the console's Now page, incident list
+	// and incident page fetch themselves again in the browser.
+	ConsoleRefresh Duration `yaml:"console_refresh"`
 	// SessionKey signs the session cookies. Unset, serve generates one into
 	// the embedded store's directory; with the Redis store it is required,
 	// since every replica must accept the cookies the others issue.
@@ -49,6 +52,11 @@ const (
 	DefaultSessionTTL = 12 * time.Hour
 	MinSessionTTL     = 5 * time.Minute
 	MaxSessionTTL     = 30 * 24 * time.Hour
+	// The console's live refresh: a quarter of a minute shows an ack by
+	// someone else while the page is read, at one small request per open tab.
+	DefaultConsoleRefresh = 15 * time.Second
+	MinConsoleRefresh     = time.Second
+	MaxConsoleRefresh     = time.Hour
 	// MinSessionKeyBytes is an HMAC-SHA256 key's own size.
 	MinSessionKeyBytes = 32
 )
@@ -84,6 +92,12 @@ func (l *loader) validateSignIn(c *Config) {
 		s.SessionTTL = Duration(DefaultSessionTTL)
 	case s.SessionTTL.D() < MinSessionTTL || s.SessionTTL.D() > MaxSessionTTL:
 		l.errAt("sign_in.session_ttl", fmt.Sprintf("session_ttl %s: want between %s and %s", s.SessionTTL, Duration(MinSessionTTL), Duration(MaxSessionTTL)))
+	}
+	switch {
+	case s.ConsoleRefresh == 0:
+		s.ConsoleRefresh = Duration(DefaultConsoleRefresh)
+	case s.ConsoleRefresh.D() < MinConsoleRefresh || s.ConsoleRefresh.D() > MaxConsoleRefresh:
+		l.errAt("sign_in.console_refresh", fmt.Sprintf("console_refresh %s: want between %s and %s", s.ConsoleRefresh, Duration(MinConsoleRefresh), Duration(MaxConsoleRefresh)))
 	}
 	l.secret("sign_in.session_key", &s.SessionKey, false, "session_key")
 	if k, ok := s.SessionKey.Reveal(); ok && len(k) < MinSessionKeyBytes {

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSignInDefaultsAndLookups(t *testing.T) {
@@ -20,6 +21,9 @@ sign_in:
 	s := cfg.SignIn
 	if s.SessionTTL.D() != DefaultSessionTTL {
 		t.Errorf("session_ttl: %s, want the default 12h", s.SessionTTL)
+	}
+	if s.ConsoleRefresh.D() != 15*time.Second {
+		t.Errorf("console_refresh: %s, want the default 15s", s.ConsoleRefresh)
 	}
 	if got := strings.Join(s.OIDC.Scopes, " "); got != "openid email" {
 		t.Errorf("scopes: %q, want the default \"openid email\"", got)
@@ -52,6 +56,7 @@ func TestSignInRefusals(t *testing.T) {
 		{"bad source", "sign_in:\n  trusted_proxy: {sources: [10.0.0.0/33]}\n", "invalid source \"10.0.0.0/33\""},
 		{"no sources", "sign_in:\n  trusted_proxy: {sources: []}\n", "sources is required"},
 		{"short session key", "sign_in:\n  session_key: {value: short}\n  trusted_proxy: {sources: [127.0.0.1]}\n", "session_key must be at least 32 characters"},
+		{"refresh too often", "sign_in:\n  console_refresh: 500ms\n  trusted_proxy: {sources: [127.0.0.1]}\n", "3:20: console_refresh 500ms: want between 1s and 1h"},
 		{"ttl too long", "sign_in:\n  session_ttl: 60d\n  trusted_proxy: {sources: [127.0.0.1]}\n", "session_ttl 60d: want between 5m and 30d"},
 		{"one email, two users", "users:\n  - {id: a, contacts: {email: x@example.com}}\n  - {id: b, contacts: {email: X@example.com}}\nsign_in:\n  trusted_proxy: {sources: [127.0.0.1]}\n", "3:31: email \"X@example.com\" is also users[0]'s"},
 	} {

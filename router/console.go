@@ -24,35 +24,41 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+access.SignInPath, htmlPage(a.StartSignIn))
 	mux.Handle("GET "+access.CallbackPath, htmlPage(a.Callback))
 	mux.Handle("POST "+access.SignOutPath, htmlPage(a.Identify(a.CSRF(http.HandlerFunc(a.SignOut))).ServeHTTP))
-	mux.Handle("GET /{$}", htmlPage(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
-	mux.Handle("GET /console/calendar/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleCalendar)).ServeHTTP))
-	mux.Handle("GET /console/me", htmlPage(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
-	mux.Handle("POST /console/me/cover", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCover))).ServeHTTP))
-	mux.Handle("POST /console/me/cover/{id}/remove", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUncover))).ServeHTTP))
-	mux.Handle("POST /console/mute", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleMute))).ServeHTTP))
-	mux.Handle("POST /console/mute/{id}/end", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUnmute))).ServeHTTP))
-	mux.Handle("POST /console/me/calendar", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCalendarLink))).ServeHTTP))
-	mux.Handle("GET /console/incidents", htmlPage(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
-	mux.Handle("GET /console/incidents/{id}", htmlPage(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
-	mux.Handle("POST /console/incidents/{id}/{verb}", htmlPage(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
+	mux.Handle("GET /{$}", consoleHTML(a.Identify(http.HandlerFunc(s.consoleHome)).ServeHTTP))
+	mux.Handle("GET /console/calendar/{id}", consoleHTML(a.Identify(http.HandlerFunc(s.consoleCalendar)).ServeHTTP))
+	mux.Handle("GET /console/me", consoleHTML(a.Identify(http.HandlerFunc(s.consoleMe)).ServeHTTP))
+	mux.Handle("POST /console/me/cover", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCover))).ServeHTTP))
+	mux.Handle("POST /console/me/cover/{id}/remove", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUncover))).ServeHTTP))
+	mux.Handle("POST /console/mute", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleMute))).ServeHTTP))
+	mux.Handle("POST /console/mute/{id}/end", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleUnmute))).ServeHTTP))
+	mux.Handle("POST /console/me/test-page", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleTestPage))).ServeHTTP))
+	mux.Handle("POST /console/me/calendar", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleCalendarLink))).ServeHTTP))
+	mux.Handle("GET /console/incidents", consoleHTML(a.Identify(http.HandlerFunc(s.consoleList)).ServeHTTP))
+	mux.Handle("GET /console/incidents/{id}", consoleHTML(a.Identify(http.HandlerFunc(s.consoleIncident)).ServeHTTP))
+	mux.Handle("POST /console/incidents/{id}/{verb}", consoleHTML(a.Identify(a.CSRF(http.HandlerFunc(s.consoleAct))).ServeHTTP))
+	mux.Handle("GET "+refreshScriptPath, http.HandlerFunc(serveRefreshScript))
 	mux.Handle("GET /api/v1/me", a.Identify(http.HandlerFunc(s.me)))
 }
 
-var consolePage = template.Must(template.New("console").Parse(nowSection + `<!doctype html>
+var consolePage = template.Must(template.New("console").Parse(nowSection + refreshSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
 li{margin:.5em 0}form{display:inline}.rows{list-style:none;padding:0}.rows li{border-left:4px solid #ccc;padding:.2em .6em}
 .rows li.gap{border-left-color:#b00020;background:#fdf0f0}.muted{color:#555;font-size:.9em}.what{color:#555}
-button{font-size:1em;padding:.4em .9em;margin:.2em 0}</style></head>
+button{font-size:1em;padding:.4em .9em;margin:.2em 0}</style>
+{{template "refresh-script" .Refresh}}</head>
 <body><h1>hikyaku</h1>
 <div>{{.SignedInAs}} <form method="post" action="{{.SignOut}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>{{.SignOutText}}</button></form></div>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
+{{template "refresh-status" .Refresh}}
+<main data-refresh="{{.Refresh.Every}}" data-refresh-src="{{.Refresh.Src}}">
 {{template "now" .Now}}
 <h2>{{.Heading}}</h2><p><a href="{{.ListPage}}">{{.ListText}}</a> · <a href="{{.MePage}}">{{.MeText}}</a></p>
 {{if .Incidents}}<ul>{{range .Incidents}}<li><a href="{{.Page}}">#{{.ID}}</a> {{.Summary}}
-<form method="post" action="{{.Ack}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.AckText}}</button></form></li>
+{{if .Ack}}<form method="post" action="{{.Ack}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.AckText}}</button></form>{{end}}</li>
 {{end}}</ul>{{else}}<p>{{.None}}</p>{{end}}
+</main>
 </body></html>
 `))
 
@@ -68,6 +74,7 @@ type consoleView struct {
 	Incidents                                                                    []consoleIncident
 	Now                                                                          nowView
 	ListPage, ListText, MePage, MeText                                           string
+	Refresh                                                                      refreshView
 }
 
 // signedIn is the request's identity, or false after answering for a
@@ -116,20 +123,23 @@ func (s *Server) renderConsole(w http.ResponseWriter, r *http.Request, id access
 		Notice: notice, Heading: t.T("console.open_incidents"), None: t.T("console.no_incidents"), AckText: t.T("console.ack"),
 		ListPage: s.Auth.Path("/console/incidents"), ListText: t.T("console.all_incidents"),
 		MePage: s.Auth.Path("/console/me"), MeText: t.T("console.my_oncall"),
-		Now: buildNow(set, s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/"))}
-	page, err := s.Engine.Store().Query(r.Context(), store.ListOptions{Status: store.StatusOpen, Limit: consoleLimit})
-	if err == nil {
-		page.Incidents, err = s.visible(r.Context(), id.User, withoutTests(page.Incidents, id.User))
-	}
+		Now:     buildNow(set, s.Engine.now(), t, loc, s.Auth.Path("/console/calendar/")),
+		Refresh: s.refreshOf(t, s.Auth.Path("/"))}
+	incs, err := s.unresolved(r.Context(), id.User)
 	if err != nil {
 		s.Engine.log.Error("console: listing open incidents failed", "user", id.User, "err", err)
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
 		return
 	}
-	for _, inc := range page.Incidents {
-		v.Incidents = append(v.Incidents, consoleIncident{ID: inc.ID, Summary: summary(inc),
-			Ack:  s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10) + "/ack"),
-			Page: s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10))})
+	for _, row := range incs {
+		inc := row.inc
+		ci := consoleIncident{ID: inc.ID, Summary: summary(inc), Page: s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10))}
+		// Only an open incident is acknowledged, and only by whom the
+		// roles let act: the button is offered by the rule the post obeys.
+		if inc.Status == store.StatusOpen && row.mayAck {
+			ci.Ack = s.Auth.Path("/console/incidents/" + strconv.FormatInt(inc.ID, 10) + "/ack")
+		}
+		v.Incidents = append(v.Incidents, ci)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

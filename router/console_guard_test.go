@@ -145,7 +145,8 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	// proves nothing.
 	for _, want := range []string{"/auth/sign-out", fmt.Sprintf("/console/incidents/%d/ack", id),
 		fmt.Sprintf("/console/incidents/%d/resolve", id), fmt.Sprintf("/console/incidents/%d/escalate", id), "/console/me/calendar",
-		"/console/me/cover", "/console/me/cover/" + cover.ID + "/remove", "/console/mute", "/console/mute/" + mute.ID + "/end"} {
+		"/console/me/cover", "/console/me/cover/" + cover.ID + "/remove", "/console/mute", "/console/mute/" + mute.ID + "/end",
+		"/console/me/test-page"} {
 		if _, ok := forms[want]; !ok {
 			t.Errorf("no form posting to %s found on %d pages", want, len(pages))
 		}
@@ -183,6 +184,9 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 	if len(covers) != 1 || covers[0].ID != cover.ID || len(mutes) != 1 || mutes[0].ID != mute.ID || !mutes[0].End.Equal(mute.End) {
 		t.Errorf("refused posts changed the stored covers %+v or mutes %+v", covers, mutes)
 	}
+	if tests, err := h.st.Query(t.Context(), store.ListOptions{Severity: TestSeverity}); err != nil || len(tests.Incidents) != 0 {
+		t.Errorf("refused posts sent test pages: %+v %v", tests.Incidents, err)
+	}
 	if code, _, _ := ada.do(http.MethodGet, srv.URL+"/api/v1/me", nil); code != http.StatusOK {
 		t.Errorf("ada was signed out by a refused sign-out: /api/v1/me %d", code)
 	}
@@ -191,7 +195,8 @@ func TestConsoleFormsRefuseWithoutCSRF(t *testing.T) {
 // TestConsolePagesByRole: with authorization roles, an incident's page is
 // for whoever has a role in its department (viewers read) and whoever it
 // paged; anyone else gets 403 with the reason, and the lists leave the
-// incident out. A viewer's and an outsider's forms are 403 and change
+// incident out. The incident page and the Now page show action buttons
+// only to whom the roles let act. A viewer's and an outsider's forms are 403 and change
 // nothing. Who is on call (Now, calendars) and My on-call are everyone's.
 func TestConsolePagesByRole(t *testing.T) {
 	h, _ := rolesHarness(t, consoleRolesConfig)
@@ -232,6 +237,12 @@ func TestConsolePagesByRole(t *testing.T) {
 				if hasForms != (p.actRefusal == "") || readOnly != (p.actRefusal != "") {
 					t.Errorf("%s (%s): the incident page has forms %v, says read-only %v\n%s", p.user, p.role, hasForms, readOnly, body)
 				}
+			}
+			// The Now page offers Acknowledge by the rule the ack obeys:
+			// to whom may act, not to a viewer.
+			ackForm := fmt.Sprintf(`<form method="post" action="%s/ack">`, page)
+			if _, _, now := c.do(http.MethodGet, srv.URL+"/", nil); strings.Contains(now, ackForm) != (p.sees && p.actRefusal == "") {
+				t.Errorf("%s (%s): the Now page has the Acknowledge button: %v, want %v\n%s", p.user, p.role, !(p.sees && p.actRefusal == ""), p.sees && p.actRefusal == "", now)
 			}
 			for _, list := range []string{"/", "/console/incidents", "/console/incidents?department=eng"} {
 				code, _, body := c.do(http.MethodGet, srv.URL+list, nil)

@@ -19,15 +19,18 @@ import (
 var consoleVerbs = []string{"ack", "resolve", "escalate"}
 
 // incidentPage is one incident: what it is, its forms and its timeline.
-var incidentPage = template.Must(template.New("incident").Parse(`<!doctype html>
+var incidentPage = template.Must(template.New("incident").Parse(refreshSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>#{{.ID}} hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
 form{display:inline}button{font-size:1em;padding:.4em .9em;margin:.2em .2em .2em 0}table{border-collapse:collapse;width:100%}
 td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #ddd}td:first-child,td:nth-child(2){white-space:nowrap}td:last-child{overflow-wrap:anywhere}.muted{color:#555;font-size:.9em}
-@media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 2fr;gap:2em}}</style></head>
+@media (min-width:70em){body{max-width:80em}.cols{display:grid;grid-template-columns:1fr 2fr;gap:2em}}</style>
+{{template "refresh-script" .Refresh}}</head>
 <body><p><a href="{{.Home}}">{{.BackText}}</a></p>
 {{if .Notice}}<p role="status"><strong>{{.Notice}}</strong></p>{{end}}
+{{template "refresh-status" .Refresh}}
+<main data-refresh="{{.Refresh.Every}}" data-refresh-src="{{.Refresh.Src}}">
 <h1>#{{.ID}} {{.Summary}}</h1>
 <dl>{{range .Facts}}<dt>{{index . 0}}</dt><dd>{{index . 1}}</dd>{{end}}</dl>
 {{if .ReadOnly}}<p class="muted">{{.ReadOnly}}</p>{{end}}
@@ -42,6 +45,7 @@ td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #d
 <table><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Events}}<tr><td>{{.At}}</td><td>{{.Type}}</td><td>{{.Actor}}</td><td>{{.Detail}}</td></tr>
 {{end}}</table></section></div>
+</main>
 </body></html>
 `))
 
@@ -64,6 +68,7 @@ type incidentView struct {
 	PlanHeading, PlanNote, NoPlan                                                   string
 	PlanColumns                                                                     []string
 	Plan                                                                            []planRow
+	Refresh                                                                         refreshView
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -113,7 +118,8 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 	v := incidentView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back"), Notice: notice, ID: inc.ID,
 		Summary: summary(inc), CSRF: s.Auth.CSRFToken(id.Session), TimelineHeading: t.T("console.timeline"),
 		TimesIn: t.T("console.times_in", s.Engine.now().In(loc).Format("MST"), loc.String()),
-		Columns: []string{t.T("console.col_time"), t.T("console.col_event"), t.T("console.col_actor"), t.T("console.col_detail")}}
+		Columns: []string{t.T("console.col_time"), t.T("console.col_event"), t.T("console.col_actor"), t.T("console.col_detail")},
+		Refresh: s.refreshOf(t, s.Auth.Path("/console/incidents/"+strconv.FormatInt(n, 10)))}
 	v.Facts = [][2]string{
 		{t.T("console.fact_status"), string(inc.Status)},
 		{t.T("console.fact_opened"), viewerTime(inc.CreatedAt, loc)},

@@ -15,11 +15,12 @@ const consoleListPage = 50
 
 // listPage is the filtered incident list; the filters are a GET form with
 // the parameters of GET /api/v1/incidents, so a filtered list is a link.
-var listPage = template.Must(template.New("list").Parse(`<!doctype html>
+var listPage = template.Must(template.New("list").Parse(refreshSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
-label{display:inline-block;margin:.2em 1em .2em 0}input,select,button{font-size:1em}li{margin:.4em 0}</style></head>
+label{display:inline-block;margin:.2em 1em .2em 0}input,select,button{font-size:1em}li{margin:.4em 0}.muted{color:#555;font-size:.9em}</style>
+{{template "refresh-script" .Refresh}}</head>
 <body><p><a href="{{.Home}}">{{.BackText}}</a></p><h1>{{.Heading}}</h1>
 <form method="get" action="{{.Self}}">
 <label>{{.StatusLabel}} <select name="status">{{range .Statuses}}<option value="{{.Value}}"{{if .Selected}} selected{{end}}>{{.Label}}</option>{{end}}</select></label>
@@ -29,8 +30,11 @@ label{display:inline-block;margin:.2em 1em .2em 0}input,select,button{font-size:
 <label>{{.BeforeLabel}} <input name="opened_before" value="{{.Before}}" placeholder="2026-11-24T11:27:00+09:00"></label>
 <button>{{.FilterText}}</button></form>
 {{if .Error}}<p role="alert"><strong>{{.Error}}</strong></p>{{end}}
+{{template "refresh-status" .Refresh}}
+<main data-refresh="{{.Refresh.Every}}" data-refresh-src="{{.Refresh.Src}}">
 {{if .Rows}}<ul>{{range .Rows}}<li><a href="{{.Page}}">#{{.ID}}</a> {{.Summary}} <span>{{.Opened}}</span></li>{{end}}</ul>{{else}}<p>{{.None}}</p>{{end}}
 {{if .Next}}<p><a href="{{.Next}}">{{.NextText}}</a></p>{{end}}
+</main>
 </body></html>
 `))
 
@@ -49,6 +53,7 @@ type listView struct {
 	Department, Severity, After, Before, Error, None, Next, NextText                                           string
 	Statuses                                                                                                   []listOption
 	Rows                                                                                                       []listRow
+	Refresh                                                                                                    refreshView
 }
 
 // consoleList is GET /console/incidents: the store's query, filtered by
@@ -66,6 +71,10 @@ func (s *Server) consoleList(w http.ResponseWriter, r *http.Request) {
 		SevLabel: t.T("console.severity"), AfterLabel: t.T("console.opened_after"), BeforeLabel: t.T("console.opened_before"),
 		FilterText: t.T("console.filter"), Department: q.Get("department"), Severity: q.Get("severity"),
 		After: q.Get("opened_after"), Before: q.Get("opened_before"), None: t.T("console.none_match"), NextText: t.T("console.next_page")}
+	v.Refresh = s.refreshOf(t, v.Self)
+	if r.URL.RawQuery != "" {
+		v.Refresh.Src += "?" + r.URL.RawQuery // the same filter and page
+	}
 	for _, st := range []string{"", string(store.StatusOpen), string(store.StatusAcked), string(store.StatusResolved)} {
 		label := st
 		if st == "" {

@@ -15,7 +15,7 @@ import (
 // myHorizon is how far ahead My on-call lists the viewer's shifts.
 const myHorizon = 28 * 24 * time.Hour
 
-var myPage = template.Must(template.New("me").Parse(calendarSection + coverSection + muteSection + `<!doctype html>
+var myPage = template.Must(template.New("me").Parse(calendarSection + coverSection + muteSection + testPageSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
@@ -24,6 +24,7 @@ li{margin:.4em 0}.muted{color:#555;font-size:.9em}</style></head>
 <h2>{{.ShiftsHeading}}</h2>{{if .Shifts}}<ul>{{range .Shifts}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>{{.NoShifts}}</p>{{end}}
 <h2>{{.RulesHeading}}</h2>{{if .Rules}}<ul>{{range .Rules}}<li>{{.}}</li>{{end}}</ul>{{else}}<p>{{.NoRules}}</p>{{end}}
 <h2>{{.ContactsHeading}}</h2><ul>{{range .Contacts}}<li>{{.}}</li>{{end}}</ul>
+{{if .Test.Show}}{{template "testpage" .Test}}{{end}}
 {{template "cover" .Cover}}
 {{if .Mute.Show}}{{template "mute" .Mute}}{{end}}
 {{template "calendar" .Calendar}}
@@ -36,6 +37,7 @@ type myView struct {
 	Calendar                                                                                                myCalendarView
 	Cover                                                                                                   myCoverView
 	Mute                                                                                                    myMuteView
+	Test                                                                                                    myTestView
 }
 
 // consoleMe is GET /console/me: the viewer's shifts in the next four
@@ -56,7 +58,7 @@ func (s *Server) renderMe(w http.ResponseWriter, r *http.Request, id access.Iden
 }
 
 // meNotes are what My on-call's forms say happened, each in its section.
-type meNotes struct{ Calendar, NewLink, Cover, Mute string }
+type meNotes struct{ Calendar, NewLink, Cover, Mute, Test string }
 
 func (s *Server) renderMePage(w http.ResponseWriter, r *http.Request, id access.Identity, notes meNotes, code int) {
 	lang, loc, _ := s.viewer(id)
@@ -72,7 +74,8 @@ func (s *Server) renderMePage(w http.ResponseWriter, r *http.Request, id access.
 	v := myView{Lang: lang, Home: s.Auth.Path("/"), BackText: t.T("console.back_now"), Heading: t.T("console.my_oncall"),
 		TimesIn: t.T("console.times_in", now.In(loc).Format("MST"), loc.String()), ShiftsHeading: t.T("console.my_shifts"),
 		NoShifts: t.T("console.no_shifts"), RulesHeading: t.T("console.my_rules"), NoRules: t.T("console.no_rules"),
-		ContactsHeading: t.T("console.my_contacts"), Calendar: s.calendarSection(r, id, t, loc, notes.Calendar, notes.NewLink)}
+		ContactsHeading: t.T("console.my_contacts"), Calendar: s.calendarSection(r, id, t, loc, notes.Calendar, notes.NewLink),
+		Test: s.testPageSection(id, t, notes.Test)}
 	if v.Cover, v.Mute, err = s.coverSections(r, id, t, loc, notes); err != nil {
 		s.Engine.log.Error("console: reading the stored overrides failed", "user", id.User, "err", err)
 		http.Error(w, "the store cannot be read right now; reload in a moment", http.StatusServiceUnavailable)
