@@ -31,17 +31,23 @@ func (s *Sender) compose(m *channels.Message, to *mail.Address, now time.Time) (
 	id := MessageID(m.IncidentID, m.IdempotencyKey, s.idDomain)
 	h.SetMessageID(id)
 	// The thread root lets mail clients group an incident's mails, and lets a
-	// reply name the incident even when the client drops In-Reply-To.
-	h.SetMsgIDList("References", []string{ThreadID(m.IncidentID, s.idDomain)})
-	if s.replyKey != nil {
-		reply := ReplyAddress(s.replyKey, m.IncidentID, m.UserID, s.fromLocal, s.replyDomain)
-		h.SetAddressList("Reply-To", []*mail.Address{{Address: reply}})
+	// reply name the incident even when the client drops In-Reply-To. A mail
+	// about no incident (a scheduled health report) has neither: there is
+	// nothing to thread or to answer.
+	if m.IncidentID != 0 {
+		h.SetMsgIDList("References", []string{ThreadID(m.IncidentID, s.idDomain)})
+		if s.replyKey != nil {
+			reply := ReplyAddress(s.replyKey, m.IncidentID, m.UserID, s.fromLocal, s.replyDomain)
+			h.SetAddressList("Reply-To", []*mail.Address{{Address: reply}})
+		}
 	}
 	// RFC 3834: automatic mail; vacation responders must not answer it (their
 	// replies would reach the acknowledgement address). Exchange reads the X- one.
 	h.Set("Auto-Submitted", "auto-generated")
 	h.Set("X-Auto-Response-Suppress", "All")
-	h.Set("X-Hikyaku-Incident", strconv.FormatInt(m.IncidentID, 10))
+	if m.IncidentID != 0 {
+		h.Set("X-Hikyaku-Incident", strconv.FormatInt(m.IncidentID, 10))
+	}
 	if m.Kind != "" {
 		h.Set("X-Hikyaku-Kind", string(m.Kind))
 	}

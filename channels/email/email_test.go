@@ -619,3 +619,24 @@ func TestConcurrentSends(t *testing.T) {
 		t.Errorf("server got %d messages, want %d", got, n)
 	}
 }
+
+// A mail about no incident (a scheduled health report) has no thread root,
+// no reply address and no incident header: there is nothing to answer.
+func TestMailWithoutIncidentHasNoReplyPath(t *testing.T) {
+	srv := fakesmtp.Start(t, fakesmtp.Options{})
+	s := newSender(t, smtpConfig(srv.Addr, email.TLSNone))
+	m := &channels.Message{IdempotencyKey: "health_report/ops/1/u:alice/email", Channel: "email", Kind: "health_report",
+		To: "alice@example.co.jp", UserID: "alice", Language: "en", Subject: "On-call health report: Ops", Text: "Incidents: 0"}
+	if _, err := send(t, s, m); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := parse(t, srv.Messages()[0].Data)
+	for _, k := range []string{"Reply-To", "References", "X-Hikyaku-Incident"} {
+		if v := h.Get(k); v != "" {
+			t.Errorf("%s = %q on a mail about no incident", k, v)
+		}
+	}
+	if got := h.Get("X-Hikyaku-Kind"); got != "health_report" {
+		t.Errorf("X-Hikyaku-Kind = %q", got)
+	}
+}

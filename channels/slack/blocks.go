@@ -61,18 +61,23 @@ func Blocks(m *channels.Message) []slack.Block {
 	if inc.Department != "" {
 		ctx = append(ctx, mrkdwn("*"+w.department+":* "+escape(inc.Department)))
 	}
-	incident := "*" + w.incident + ":* #" + id
-	if inc.URL != "" {
-		incident = "*" + w.incident + ":* <" + inc.URL + "|#" + id + ">"
+	// A message about no incident (a scheduled health report) names none.
+	if m.IncidentID != 0 || inc.ID != 0 {
+		incident := "*" + w.incident + ":* #" + id
+		if inc.URL != "" {
+			incident = "*" + w.incident + ":* <" + inc.URL + "|#" + id + ">"
+		}
+		ctx = append(ctx, mrkdwn(incident))
 	}
-	ctx = append(ctx, mrkdwn(incident))
 	if inc.Step > 0 {
 		ctx = append(ctx, mrkdwn("*"+w.step+":* "+strconv.Itoa(inc.Step)))
 	}
 	if st := status(m.Language, &inc); st != "" {
 		ctx = append(ctx, mrkdwn("*"+escape(st)+"*"))
 	}
-	blocks = append(blocks, slack.NewContextBlock("hikyaku_context", ctx...))
+	if len(ctx) > 0 {
+		blocks = append(blocks, slack.NewContextBlock("hikyaku_context", ctx...))
+	}
 
 	var links []slack.BlockElement
 	if d, _ := template.NewData(m); d != nil {

@@ -253,3 +253,20 @@ func TestCutKeepsRunesAndEscapes(t *testing.T) {
 		t.Errorf("cut = %q, want the escape dropped whole", got)
 	}
 }
+
+// A message about no incident (a scheduled health report) is its header
+// and text, with no "#0" incident line and no buttons.
+func TestMessageWithoutIncidentNamesNone(t *testing.T) {
+	m := &channels.Message{IdempotencyKey: "health_report/ops/1/c:status/slack", Channel: "slack", Kind: "health_report",
+		To: "C0STATUS", Language: "en", Subject: "On-call health report: Ops", Text: "Incidents: 0"}
+	blocks := Blocks(m)
+	if len(blocks) != 2 {
+		t.Fatalf("%d blocks, want the header and the text: %#v", len(blocks), blocks)
+	}
+	if _, ok := blocks[0].(*slack.HeaderBlock); !ok {
+		t.Errorf("first block %T, want the header", blocks[0])
+	}
+	if s, ok := blocks[1].(*slack.SectionBlock); !ok || s.Text == nil || s.Text.Text != "Incidents: 0" {
+		t.Errorf("second block %#v, want the text", blocks[1])
+	}
+}
