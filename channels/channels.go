@@ -113,6 +113,27 @@ type Reconciler interface {
 	Lookup(ctx context.Context, m *Message, since time.Time) (rc Receipt, found bool, err error)
 }
 
+// Placed is one message a provider lists as taken for an address.
+type Placed struct {
+	ProviderID string
+	At         time.Time // when the provider took it
+	// Ended says the provider is done with it (a call completed, busy,
+	// unanswered, failed or canceled): no callback of it is still to come.
+	Ended bool
+}
+
+// PlacedLister is a Sender whose provider lists what it took for an
+// address but keeps nothing there that names the message (a call's record
+// has neither its TwiML nor its callback URL). The provider's signed
+// callbacks, each carrying Message.Callback, name them instead: after a
+// sender vanished, the engine matches the list against the callbacks it
+// got (router/reconcile.go). Placed lists what the provider took for m.To
+// from hikyaku's sender at or after since; all is false when the list was
+// cut before reaching since, so something may be missing from it.
+type PlacedLister interface {
+	Placed(ctx context.Context, m *Message, since time.Time) (placed []Placed, all bool, err error)
+}
+
 // PermanentError marks a failure that retrying will not fix.
 type PermanentError struct {
 	Code string // provider's code, e.g. Twilio 21211

@@ -183,7 +183,12 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		var reconciled string
 		bm := bundleMessage(msgs, key, items)
 		if takenOver(claims...) {
-			since := slices.MinFunc(claims, func(a, b store.Claim) int { return a.Due.Compare(b.Due) }).Due
+			since := reconcileSince(items[0].c, &items[0].p)
+			for _, it := range items[1:] {
+				if s := reconcileSince(it.c, &it.p); s.Before(since) {
+					since = s
+				}
+			}
 			if rc, reconciled, err = e.reconcile(ctx, bm, since, claims[0].Attempt); err != nil {
 				return err // each is retried; the next attempt asks again
 			}
@@ -191,6 +196,7 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 		if reconciled != reconcileFound {
 			rc, err = e.send(ctx, bm)
 		}
+		leaveLane(ctx)
 		if err == nil {
 			var first error
 			for i, it := range items {

@@ -285,15 +285,16 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 			e.steps.Add(1)
 		}
 		wait, done := e.lanes.enter(laneOf(j))
+		leave := sync.OnceFunc(done)
 		go func() {
 			defer func() { <-sem; e.inflight.Done() }()
 			if step {
 				defer e.steps.Done()
 			}
-			defer done()
+			defer leave()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.
-			hctx := context.WithoutCancel(ctx)
+			hctx := withLane(context.WithoutCancel(ctx), leave)
 			defer e.keepClaims(hctx, j.claims)()
 			if wait != nil {
 				<-wait // an earlier page to the same recipient goes first

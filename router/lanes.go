@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
 )
@@ -54,4 +55,22 @@ func laneOf(j job) string {
 		return "" // deliver reports it
 	}
 	return who(&p) + "\x00" + p.Channel
+}
+
+type laneCtxKey struct{}
+
+// withLane gives a handler the way to leave its lane (leaveLane).
+func withLane(ctx context.Context, leave func()) context.Context {
+	return context.WithValue(ctx, laneCtxKey{}, leave)
+}
+
+// leaveLane lets the next page in the handler's lane start once the
+// provider has answered this one (or the takeover found it sent): the
+// order the lane keeps is the order the provider takes them in, and
+// recording this one (a store write, slow on a busy disk) need not hold
+// up the next. A handler without a lane (ProcessDue) has nothing to leave.
+func leaveLane(ctx context.Context) {
+	if leave, ok := ctx.Value(laneCtxKey{}).(func()); ok {
+		leave()
+	}
 }

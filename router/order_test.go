@@ -122,3 +122,75 @@ func runUntilAliceSMS(t *testing.T, h *harness, n int) []int64 {
 	}
 	return aliceSMS()
 }
+
+// holdRecordStore holds up the caller of the write that records one
+// incident's sent SMS, until next is closed or a while passes: a store slow
+// to commit, as a busy disk is.
+type holdRecordStore struct {
+	store.Store
+	hold int64
+	next chan struct{}
+	held sync.Once
+	// waited says whether the record waited for next (not for the while).
+	waited bool
+}
+
+func (s *holdRecordStore) Update(ctx context.Context, id int64, fn store.UpdateFunc) (store.Result, error) {
+	sent := false
+	res, err := s.Store.Update(ctx, id, func(cur *store.Incident) (*store.Change, error) {
+		ch, err := fn(cur)
+		if ch != nil && ch.Complete != nil {
+			for _, ev := range ch.Events {
+				sent = sent || ev.Type == "notified" && ev.Detail["channel"] == "sms"
+			}
+		}
+		return ch, err
+	})
+	if id == s.hold && sent {
+		s.held.Do(func() {
+			select {
+			case <-s.next:
+				s.waited = true
+			case <-time.After(5 * time.Second):
+			}
+		})
+	}
+	return res, err
+}
+
+// TestLaneFreedOnceProviderAnswered: recording incident 1's SMS to alice
+// is held up until her next SMS has gone out. It goes out: a lane keeps
+// the order the provider takes pages in, and the next page starts once
+// the provider answered the one before, not once that one is recorded.
+// The old code held the lane through the record, so her next SMS waited
+// for it (here: the 5 s the record gave up waiting after).
+func TestLaneFreedOnceProviderAnswered(t *testing.T) {
+	const incidents = 5
+	h := newHarness(t, testConfig)
+	var firstID int64
+	for i := range incidents {
+		incs := h.post("firing", fmt.Sprintf("lane-%02d", i), map[string]string{"alertname": fmt.Sprintf("Disk%02d", i), "team": "infra"})
+		if i == 0 {
+			firstID = incs[0].ID
+		}
+		h.clock.Add(time.Second)
+	}
+	h.clock.Add(10 * time.Minute)
+	hold := &holdRecordStore{Store: h.st, hold: firstID, next: make(chan struct{})}
+	var once sync.Once
+	h.sent.Fail = func(m *channels.Message) error {
+		if m.Channel == "sms" && m.To == "+819000000001" && m.IncidentID != firstID {
+			once.Do(func() { close(hold.next) })
+		}
+		return nil
+	}
+	h.engine = New(h.engine.Policies(), Options{Store: hold, Senders: h.engine.opts.Senders, Clock: h.clock, Owner: "test"})
+
+	got := runUntilAliceSMS(t, h, incidents)
+	if len(got) != incidents || got[0] != firstID {
+		t.Fatalf("alice's SMS pages came for incidents %v, want %d of them, incident %d's first", got, incidents, firstID)
+	}
+	if !hold.waited {
+		t.Errorf("incident %d's SMS record gave up waiting: alice's next SMS did not go out before it was recorded", firstID)
+	}
+}

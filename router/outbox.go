@@ -50,13 +50,14 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 		var rc channels.Receipt
 		var reconciled string
 		if c.TakenOver {
-			if rc, reconciled, err = e.reconcile(ctx, msg, c.Due, c.Attempt); err != nil {
+			if rc, reconciled, err = e.reconcile(ctx, msg, reconcileSince(c, &p), c.Attempt); err != nil {
 				return err // retried with backoff; the next attempt asks again
 			}
 		}
 		if reconciled != reconcileFound {
 			rc, err = e.send(ctx, msg)
 		}
+		leaveLane(ctx)
 		if err == nil {
 			return e.finish(ctx, c, sentDelivery(&p, msg, rc, e.now()), event(e.now(), sentEvent(rc), "", append([]string{"to", who(&p), "channel", p.Channel,
 				"kind", p.Kind, "provider_id", rc.ProviderID, "attempt", strconv.Itoa(c.Attempt + 1)}, reconciledDetail(reconciled)...)...))

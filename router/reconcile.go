@@ -39,11 +39,20 @@ func sentKey(key string) string {
 // far longer than any claim stays open.
 const tookKeep = 24 * time.Hour
 
+// placedKey names, in the replay record, a provider's message that a
+// callback named the page of: it is some page's, and so not the one a
+// takeover is looking for unless that page's own "took:" mark says so.
+func placedKey(channel, providerID string) string { return "placed:" + channel + ":" + providerID }
+
 // DeliveryAccepted marks the message whose callback token a provider's
-// callback carries as taken by it (Twilio's "initiated" call progress, an
-// SMS reported queued or sent). A replica that takes the message over
-// after its sender vanished then knows it went out, on channels no list
-// API can tell it of (a call's record names nothing of the page).
+// callback carries as taken by it (Twilio's call progress, an SMS reported
+// queued, sent or failed). A replica that takes the message over after its
+// sender vanished then knows it went out, on channels no list API can tell
+// it of (a call's record names nothing of the page). On a channel whose
+// provider lists what it took (channels.PlacedLister) the provider's ID is
+// marked too, after the message: reconcilePlaced reads them in the other
+// order. A call reports several times; the first callback writes the marks,
+// the others only read them.
 func (e *Engine) DeliveryAccepted(ctx context.Context, token, providerID string) error {
 	cb, err := readCallback(token)
 	if err != nil {
@@ -52,8 +61,17 @@ func (e *Engine) DeliveryAccepted(ctx context.Context, token, providerID string)
 	if cb.Sent == "" {
 		return nil // a token handed out before marks were kept
 	}
-	if _, err := e.opts.Store.Seen(ctx, "took:"+cb.Sent, tookKeep); err != nil {
-		return fmt.Errorf("router: marking %s taken by its provider: %w", providerID, err)
+	keys := []string{"took:" + cb.Sent}
+	if _, ok := (*e.senders.Load())[cb.Payload.Channel].(channels.PlacedLister); ok && providerID != "" {
+		keys = append(keys, placedKey(cb.Payload.Channel, providerID))
+	}
+	for _, k := range keys {
+		if had, err := e.opts.Store.WasSeen(ctx, k); err == nil && had {
+			continue
+		}
+		if _, err := e.opts.Store.Seen(ctx, k, tookKeep); err != nil {
+			return fmt.Errorf("router: marking %s taken by its provider: %w", providerID, err)
+		}
 	}
 	return nil
 }
@@ -98,7 +116,11 @@ func (e *Engine) reconcile(ctx context.Context, m *channels.Message, since time.
 	case took:
 		return e.reconciled(m, channels.Receipt{}, true)
 	}
-	r, ok := (*e.senders.Load())[m.Channel].(channels.Reconciler)
+	sender := (*e.senders.Load())[m.Channel]
+	if pl, ok := sender.(channels.PlacedLister); ok {
+		return e.reconcilePlaced(ctx, pl, m, since, attempt)
+	}
+	r, ok := sender.(channels.Reconciler)
 	if ok {
 		lctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
 		defer cancel()
@@ -119,6 +141,81 @@ func (e *Engine) reconcile(ctx context.Context, m *channels.Message, since time.
 	}
 	e.metrics.reconciled.WithLabelValues(m.Channel, reconcileUnknown).Inc()
 	return channels.Receipt{}, reconcileUnknown, nil
+}
+
+// reconcilePlaced asks a provider that lists what it took for m.To but
+// not what each one was (Twilio's calls). Each listed message that a
+// callback named is another page's, or m's own, which its "took:" mark,
+// read after them, says. What is left, unnamed, decides:
+//   - nothing: m was not placed, and is sent (not_found);
+//   - a message still in progress: its next callback (a call rings
+//     seconds after Twilio dials it) will name its page, so m is asked
+//     again after a backoff, as a failed attempt;
+//   - only ended ones (their callbacks were all lost), or a list cut
+//     short, or attempts spent waiting: m is sent again, marked.
+//
+// Never is another page's message taken for m's: a page recorded as sent
+// that was not would be lost, worse than one sent twice.
+func (e *Engine) reconcilePlaced(ctx context.Context, pl channels.PlacedLister, m *channels.Message, since time.Time, attempt int) (channels.Receipt, string, error) {
+	lctx, cancel := context.WithTimeout(ctx, e.opts.Lease*4/5)
+	defer cancel()
+	placed, all, err := pl.Placed(lctx, m, since)
+	var open, ended int
+	if err == nil {
+		for _, p := range placed {
+			var named bool
+			if named, err = e.opts.Store.WasSeen(ctx, placedKey(m.Channel, p.ProviderID)); err != nil {
+				break
+			}
+			switch {
+			case named:
+			case p.Ended:
+				ended++
+			default:
+				open++
+			}
+		}
+	}
+	if err == nil {
+		// Its own callback may have come since the first look: it marks
+		// the page before the call, so a call read as named is m's only if
+		// this sees m's mark.
+		var took bool
+		switch took, err = e.providerTook(ctx, m); {
+		case err != nil:
+		case took:
+			return e.reconciled(m, channels.Receipt{}, true)
+		case all && open+ended == 0:
+			return e.reconciled(m, channels.Receipt{}, false)
+		case open > 0 && attempt+1 < e.opts.MaxAttempts:
+			return channels.Receipt{}, "", fmt.Errorf("reconcile %s to %s (ref %s): %d placed since %s still in progress, no callback has named its page yet",
+				m.Channel, m.To, m.Ref, open, since.UTC().Format(time.RFC3339))
+		default:
+			e.log.Warn("a message whose sender vanished mid-send is sent again; the provider has what it may have been, but no callback said whose, so it may be a duplicate",
+				"incident", m.IncidentID, "channel", m.Channel, "to", m.To, "ref", m.Ref, "unnamed_in_progress", open, "unnamed_ended", ended, "list_complete", all)
+			e.metrics.reconciled.WithLabelValues(m.Channel, reconcileUnknown).Inc()
+			return channels.Receipt{}, reconcileUnknown, nil
+		}
+	}
+	err = fmt.Errorf("reconcile %s to %s (ref %s): %w", m.Channel, m.To, m.Ref, err)
+	if attempt+1 < e.opts.MaxAttempts {
+		return channels.Receipt{}, "", err
+	}
+	e.log.Error("asking the provider whether a message went out failed on every attempt; sending it again, it may be a duplicate",
+		"incident", m.IncidentID, "channel", m.Channel, "to", m.To, "ref", m.Ref, "attempts", attempt+1, "err", err)
+	e.metrics.reconciled.WithLabelValues(m.Channel, reconcileUnknown).Inc()
+	return channels.Receipt{}, reconcileUnknown, nil
+}
+
+// reconcileSince is the earliest a vanished holder can have sent c's
+// message: when its step paged the person, or, for what no step paged,
+// when it came due. Not c.Due alone: a taken-over page asked again after a
+// backoff is due later than the call its holder may have placed.
+func reconcileSince(c store.Claim, p *notifyPayload) time.Time {
+	if !p.Paged.IsZero() && p.Paged.Before(c.Due) {
+		return p.Paged
+	}
+	return c.Due
 }
 
 // reconciled counts and logs the provider's answer.

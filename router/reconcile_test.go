@@ -86,6 +86,12 @@ func crashHarnessThen(t *testing.T, sms channels.Sender, accepted bool, then fun
 			channels.Reconciler
 		}{d, r}
 	}
+	if pl, ok := sms.(channels.PlacedLister); ok {
+		senders["sms"] = struct {
+			*dying
+			channels.PlacedLister
+		}{d, pl}
+	}
 	h.engine = New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "test"})
 	h.post("firing", "g1", map[string]string{"alertname": "DiskFull"})
 	done := make(chan struct{})

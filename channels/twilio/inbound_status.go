@@ -36,14 +36,14 @@ func (in *inbound) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.URL.Query().Get("cb")
+	// Twilio has the message or call, whatever became of it: a replica
+	// taking it over after its sender vanished must not send it again.
+	if err := in.r.DeliveryAccepted(r.Context(), token, st.SID); err != nil && !errors.Is(err, channels.ErrBadCallback) {
+		in.log.Warn("twilio status callback: could not mark the message taken", "sid", st.SID, "err", err)
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
 	if !st.Failed {
-		// Twilio has the message or call: a replica taking it over after
-		// its sender vanished must not send it again.
-		if err := in.r.DeliveryAccepted(r.Context(), token, st.SID); err != nil && !errors.Is(err, channels.ErrBadCallback) {
-			in.log.Warn("twilio status callback: could not mark the message taken", "sid", st.SID, "err", err)
-			http.Error(w, "try again", http.StatusServiceUnavailable)
-			return
-		}
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

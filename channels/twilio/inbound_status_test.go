@@ -17,8 +17,9 @@ func statusPost(r channels.Receiver, token string, form url.Values) int {
 }
 
 // TestStatusCallbacks: a page Twilio could not deliver fails over with its
-// reason; one it took (sent, a call initiated) is marked taken, so a
-// replica taking over does not send it again.
+// reason; every page a callback reports on (sent, a call initiated, and
+// the undelivered and unanswered ones too: Twilio took them) is marked
+// taken, so a replica taking over does not send it again.
 func TestStatusCallbacks(t *testing.T) {
 	r := newReceiver(t)
 	for _, form := range []url.Values{
@@ -34,7 +35,7 @@ func TestStatusCallbacks(t *testing.T) {
 	if got, want := r.Failed(), []string{"tok-SM1 sms undelivered (Twilio 30003)", "tok-CA1 voice no-answer"}; !slices.Equal(got, want) {
 		t.Errorf("failed over %q, want %q", got, want)
 	}
-	if got, want := r.Accepted(), []string{"tok-SM2 SM2", "tok-CA2 CA2"}; !slices.Equal(got, want) {
+	if got, want := r.Accepted(), []string{"tok-SM1 SM1", "tok-CA1 CA1", "tok-SM2 SM2", "tok-CA2 CA2"}; !slices.Equal(got, want) {
 		t.Errorf("marked taken %q, want %q", got, want)
 	}
 }

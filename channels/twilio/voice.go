@@ -50,10 +50,13 @@ func (v *Voice) Send(ctx context.Context, m *channels.Message) (channels.Receipt
 	if cb := callbackURL(v.statusURL, m); cb != "" {
 		// "completed" carries the final CallStatus: busy, no-answer,
 		// failed and canceled are how an unanswered page shows.
-		// "initiated" says within a second that Twilio has the call: the
-		// call's own record names nothing of the page, so this is how a
-		// replica taking the page over after a crash knows it went out.
-		p.SetStatusCallback(cb).SetStatusCallbackEvent([]string{"initiated", "completed"}).SetStatusCallbackMethod("POST")
+		// "initiated" says within a second that Twilio has the call, and
+		// "ringing" a few seconds later: the call's own record names
+		// nothing of the page, so these are how a replica taking the page
+		// over after a crash knows it went out. Twilio does not retry a
+		// callback nobody took: "ringing" is the second chance when the
+		// only daemon died in the instant after placing the call.
+		p.SetStatusCallback(cb).SetStatusCallbackEvent([]string{"initiated", "ringing", "completed"}).SetStatusCallbackMethod("POST")
 	}
 	call, err := api.CreateCall(p)
 	if err != nil {

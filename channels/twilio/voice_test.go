@@ -86,7 +86,7 @@ func TestVoiceWireFormat(t *testing.T) {
 			wantCB := public + StatusPath + "?key=" + key + "&incident=" + id
 			wantAction := public + GatherPath + "?incident=" + id + "&key=" + key
 			if c.Form.Get("StatusCallback") != wantCB || c.Form.Get("StatusCallbackMethod") != "POST" ||
-				!slices.Equal(c.Form["StatusCallbackEvent"], []string{"initiated", "completed"}) {
+				!slices.Equal(c.Form["StatusCallbackEvent"], []string{"initiated", "ringing", "completed"}) {
 				t.Errorf("status callback %q %q %q, want %q POST [initiated completed]", c.Form.Get("StatusCallback"),
 					c.Form.Get("StatusCallbackMethod"), c.Form["StatusCallbackEvent"], wantCB)
 			}

@@ -50,6 +50,12 @@ func startFaultSinks(t *testing.T) *faultSinks {
 		mail: fakesmtp.Start(t, fakesmtp.Options{Latency: twilioLatency}), hooks: startHookSink(t, twilioLatency)}
 	t.Cleanup(s.slack.Close)
 	s.tw.SetLatency(twilioLatency)
+	// Calls go on as Twilio's do: dialed at once, ringing a second later,
+	// answered, over: each stage a signed callback (voice.go asks for
+	// initiated, ringing and completed), so a call whose first callback
+	// found no daemon up is still named by a later one.
+	s.tw.SetCallProgress(faketwilio.CallProgress{Initiated: 50 * time.Millisecond, Ringing: time.Second,
+		Answered: 3 * time.Second, Completed: 8 * time.Second})
 	s.slack.SetLatency(twilioLatency)
 	return s
 }

@@ -483,8 +483,16 @@ func judgeSends(res *faultResult, plan faultPlan, sends []made, unnamed []string
 // between that write and its log line leaves no line, had each of its
 // sends made), and nothing new reached the fake for a lease and a second
 // (a dead holder's claim lapses within a lease).
+//
+// The deadline allows for the plan's own pace as well: one person's pages
+// on one channel go out one at a time, each once the provider answered the
+// one before (router/lanes.go), and every incident of a team pages the
+// same two people, the secondary's pages coming due behind the primary's
+// backlog; so one daemon needs at least 2 × (groups per team) provider
+// answers in a row (125 s for 2,000 groups), however many workers it has.
 func (r *faultRun) settle(sinks *faultSinks, results []posted, mended time.Time) {
-	deadline := time.Now().Add(faultLease + 2*faultEscalateAfter + 60*time.Second + time.Duration(len(results))*20*time.Millisecond)
+	inARow := 2 * time.Duration((len(results)+faultTeams-1)/faultTeams) * twilioLatency
+	deadline := time.Now().Add(faultLease + 2*faultEscalateAfter + 60*time.Second + max(time.Duration(len(results))*20*time.Millisecond, inARow))
 	quiet := faultLease + time.Second
 	for {
 		if r.redis != nil {

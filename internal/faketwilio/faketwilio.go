@@ -42,11 +42,12 @@ var (
 type Request struct {
 	Resource string // "Messages" or "Calls"
 	Form     url.Values
-	Header   http.Header // without Authorization
-	Status   int         // HTTP status answered
-	SID      string      // SM… or CA… when created, else empty
-	Code     int         // Twilio error code answered, else 0
-	At       time.Time   // when the request arrived (when a created message exists), UTC
+	Header   http.Header  // without Authorization
+	Status   int          // HTTP status answered
+	SID      string       // SM… or CA… when created, else empty
+	Code     int          // Twilio error code answered, else 0
+	At       time.Time    // when the request arrived (when a created message exists), UTC
+	progress CallProgress // a call's stages, as set when it was created
 }
 
 // Fault is how the fake answers requests to one number instead of accepting them.
@@ -77,12 +78,42 @@ type Server struct {
 	lists    []url.Values
 	faults   map[string]*Fault
 	seq      int
-	// progress is the delay before an "initiated" call-progress callback
-	// (StatusCallbackEvent=initiated); <0 sends none.
-	progress  time.Duration
+	// progress is when each call reaches each stage (SetCallProgress).
+	progress  CallProgress
 	callbacks sync.WaitGroup
 	// Progress are the call-progress callbacks posted, with what they got.
 	progressLog []Progress
+}
+
+// CallProgress is how long after Twilio creates a call it reaches each
+// stage: Twilio dials (initiated), the phone rings, someone answers, the
+// call ends. The fake posts the call-progress callback of each stage the
+// call asked for (StatusCallbackEvent: initiated, ringing, answered,
+// completed) at that moment, and its Calls list shows the stage reached
+// (queued, ringing, in-progress, completed; no-answer for a call that ended
+// unanswered). A negative stage never comes, and no later one either.
+type CallProgress struct {
+	Initiated, Ringing, Answered, Completed time.Duration
+}
+
+// stages are the call-progress events in order, with the CallStatus each
+// callback carries ("completed" is decided by whether it was answered).
+var stages = []string{"initiated", "ringing", "answered", "completed"}
+
+func (p CallProgress) at(stage int) time.Duration {
+	return [...]time.Duration{p.Initiated, p.Ringing, p.Answered, p.Completed}[stage]
+}
+
+// reached says how many stages a call created elapsed ago has reached.
+func (p CallProgress) reached(elapsed time.Duration) int {
+	n := 0
+	for i := range stages {
+		if d := p.at(i); d < 0 || d > elapsed {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // Progress is one call-progress callback the fake posted by itself.
@@ -94,8 +125,9 @@ type Progress struct {
 
 // New starts a fake with AccountSID and AuthToken; Close stops it.
 func New() *Server {
-	s := &Server{AccountSID: AccountSID, AuthToken: AuthToken, faults: map[string]*Fault{}, progress: 50 * time.Millisecond,
-		client: &http.Client{Timeout: 10 * time.Second}}
+	s := &Server{AccountSID: AccountSID, AuthToken: AuthToken, faults: map[string]*Fault{},
+		progress: CallProgress{Initiated: 50 * time.Millisecond, Ringing: -1, Answered: -1, Completed: -1},
+		client:   &http.Client{Timeout: 10 * time.Second}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
 	return s
@@ -123,10 +155,18 @@ func (s *Server) SetLatency(d time.Duration) {
 // SetProgressDelay is how long after a call is created the fake posts its
 // "initiated" callback when the call asked for it, as Twilio does once it
 // hands the call to a carrier (default 50 ms); a negative d posts none.
+// By default a call goes no further: it never rings, nobody answers.
 func (s *Server) SetProgressDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.progress = d
+	s.progress.Initiated = d
+}
+
+// SetCallProgress sets when calls created from now on reach each stage.
+func (s *Server) SetCallProgress(p CallProgress) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.progress = p
 }
 
 // ProgressPosted are the call-progress callbacks posted so far.
@@ -144,38 +184,46 @@ func (s *Server) Close() {
 	s.callbacks.Wait()
 }
 
-// postProgress posts the call-progress callbacks req asked for that come
-// at once: "initiated", when Twilio has the call whether or not the client
-// waits for the answer. The later ones (ringing, answered, completed)
-// depend on a callee and are the tests' to send (SendStatus).
+// postProgress posts, each at its stage's time, the call-progress
+// callbacks req asked for: Twilio posts them whether or not the client is
+// still waiting for the API's answer, and whether or not anyone is there
+// to take them (it does not retry a callback that failed).
 func (s *Server) postProgress(req Request) {
 	if req.Resource != "Calls" || req.Form.Get("StatusCallback") == "" {
 		return
 	}
-	asked := false
+	p := req.progress
+	asked := map[string]bool{}
 	for _, ev := range req.Form["StatusCallbackEvent"] {
-		asked = asked || ev == "initiated"
+		asked[ev] = true
 	}
-	s.mu.Lock()
-	delay := s.progress
-	s.mu.Unlock()
-	if !asked || delay < 0 {
-		return
-	}
+	n := p.reached(time.Duration(1<<63 - 1))
 	s.callbacks.Go(func() {
-		time.Sleep(delay)
-		p := Progress{SID: req.SID, Status: "initiated"}
-		resp, err := s.SendStatus(req.SID, "initiated", 0)
-		if err != nil {
-			p.Err = err.Error()
-		} else {
-			p.Answered = resp.StatusCode
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
+		for i := range n {
+			if !asked[stages[i]] {
+				continue
+			}
+			time.Sleep(time.Until(req.At.Add(p.at(i))))
+			status := stages[i]
+			switch {
+			case status == "answered":
+				status = "in-progress"
+			case status == "completed" && p.Answered < 0:
+				status = "no-answer"
+			}
+			pr := Progress{SID: req.SID, Status: status}
+			resp, err := s.SendStatus(req.SID, status, 0)
+			if err != nil {
+				pr.Err = err.Error()
+			} else {
+				pr.Answered = resp.StatusCode
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			s.mu.Lock()
+			s.progressLog = append(s.progressLog, pr)
+			s.mu.Unlock()
 		}
-		s.mu.Lock()
-		s.progressLog = append(s.progressLog, p)
-		s.mu.Unlock()
 	})
 }
 
@@ -280,6 +328,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		req.SID = s.newSID(req.Resource)
 	}
 	s.mu.Lock()
+	req.progress = s.progress
 	s.requests = append(s.requests, req)
 	latency := s.latency
 	s.mu.Unlock()

@@ -20,11 +20,13 @@ const (
 )
 
 // serveList answers GET Messages.json or Calls.json as Twilio does: the
-// accepted resources of the account, newest first, filtered by To, From and
-// the date filter (DateSent for messages, StartTime for calls: "=" one GMT
-// day, ">=" on or after, "<=" on or before; a day as YYYY-MM-DD, or an
-// RFC 3339 instant as twilio-go sends it, of which only the day counts),
-// in pages of PageSize linked by next_page_uri with a PageToken.
+// accepted resources of the account, newest first, filtered by To, From,
+// Status and the date filter (DateSent for messages, StartTime for calls:
+// "=" one GMT day, ">=" on or after, "<=" on or before; a day as
+// YYYY-MM-DD, or an RFC 3339 instant as twilio-go sends it, of which only
+// the day counts), in pages of PageSize linked by next_page_uri with a
+// PageToken. A call still queued has no start time, so a StartTime filter
+// leaves it out: asking for Status=queued finds it.
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request, resource string) {
 	q := r.URL.Query()
 	s.mu.Lock()
@@ -65,12 +67,17 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, resource stri
 		}
 		page = n
 	}
+	now := time.Now()
 	var all []Request
 	for _, req := range s.created(resource) {
-		day := req.At.Truncate(24 * time.Hour)
+		st := stateOf(&req, now)
+		dated := !on.IsZero() || !after.IsZero() || !before.IsZero()
+		day := st.start.Truncate(24 * time.Hour)
 		switch {
 		case q.Get("To") != "" && req.Form.Get("To") != q.Get("To"),
 			q.Get("From") != "" && req.Form.Get("From") != q.Get("From"),
+			q.Get("Status") != "" && st.status != q.Get("Status"),
+			dated && st.start.IsZero(),
 			!on.IsZero() && !day.Equal(on),
 			!after.IsZero() && day.Before(after),
 			!before.IsZero() && day.After(before):
@@ -95,12 +102,12 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, resource stri
 	end := min(start+size, len(all))
 	items := make([]map[string]any, 0, end-start)
 	for i := start; i < end; i++ {
-		items = append(items, s.listed(&all[i]))
+		items = append(items, s.listed(&all[i], now))
 	}
 	base := fmt.Sprintf("/2010-04-01/Accounts/%s/%s.json", s.AccountSID, resource)
 	uri := func(extra url.Values) string {
 		v := url.Values{}
-		for _, k := range []string{"To", "From", dateField, dateField + ">", dateField + "<"} {
+		for _, k := range []string{"To", "From", "Status", dateField, dateField + ">", dateField + "<"} {
 			if q.Has(k) {
 				v.Set(k, q.Get(k))
 			}
@@ -129,15 +136,60 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, resource stri
 	})
 }
 
-// listed is one resource as a list shows it: sent at once, in this fake.
-func (s *Server) listed(req *Request) map[string]any {
+// state is where a message or call stands at one moment.
+type state struct {
+	status     string
+	start, end time.Time // a call's; zero until it is dialed, and until it ends
+}
+
+// stateOf is req as a list shows it at now: a message sent at once; a
+// call at the stage its CallProgress has reached.
+func stateOf(req *Request, now time.Time) state {
+	if req.Resource == "Messages" {
+		return state{status: "sent", start: req.At}
+	}
+	p := req.progress
+	st := state{status: "queued"}
+	n := p.reached(now.Sub(req.At))
+	if n >= 1 {
+		st.status, st.start = "ringing", req.At.Add(p.Initiated)
+	}
+	if n >= 3 {
+		st.status = "in-progress"
+	}
+	if n >= 4 {
+		st.status, st.end = "completed", req.At.Add(p.Completed)
+		if p.Answered < 0 {
+			st.status = "no-answer"
+		}
+	}
+	return st
+}
+
+// listed is one resource as a list shows it at now: a message sent at once;
+// a call with its start_time, end_time and duration null until they are
+// known, as Twilio sends them.
+func (s *Server) listed(req *Request, now time.Time) map[string]any {
 	out := s.resource(req)
 	at := req.At.Format(rfc2822)
 	out["date_created"], out["date_updated"] = at, at
+	st := stateOf(req, now)
+	out["status"] = st.status
 	if req.Resource == "Messages" {
-		out["status"], out["date_sent"] = "sent", at
-	} else {
-		out["status"], out["start_time"] = "completed", at
+		out["date_sent"] = at
+		return out
+	}
+	out["start_time"], out["end_time"], out["duration"] = nil, nil, nil
+	if !st.start.IsZero() {
+		out["start_time"] = st.start.Format(rfc2822)
+	}
+	if !st.end.IsZero() {
+		out["end_time"] = st.end.Format(rfc2822)
+		secs := 0
+		if req.progress.Answered >= 0 {
+			secs = int(st.end.Sub(req.At.Add(req.progress.Answered)).Seconds())
+		}
+		out["duration"] = strconv.Itoa(secs)
 	}
 	return out
 }
