@@ -19,7 +19,7 @@ import (
 var consoleVerbs = []string{"ack", "resolve", "escalate"}
 
 // incidentPage is one incident: what it is, its forms and its timeline.
-var incidentPage = template.Must(template.New("incident").Parse(refreshSection + `<!doctype html>
+var incidentPage = template.Must(template.New("incident").Parse(refreshSection + alertsSection + `<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>#{{.ID}} hikyaku</title>
 <style>body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;max-width:50em;margin:1em auto;padding:0 1em;line-height:1.5;color:#222}
@@ -37,6 +37,7 @@ td,th{text-align:left;vertical-align:top;padding:.3em;border-bottom:1px solid #d
 {{range .Forms}}<form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><input type="hidden" name="from" value="incident"><button>{{.Label}}</button></form>
 {{end}}
 <p class="muted">{{.TimesIn}}</p>
+{{template "alerts" .Alerts}}
 <div class="cols"><section><h2>{{.PlanHeading}}</h2><p class="muted">{{.PlanNote}}</p>
 {{if .Plan}}<table><tr>{{range .PlanColumns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Plan}}<tr><td>{{.At}}</td><td>{{.Step}}</td><td>{{.Who}}</td><td>{{.Channel}}</td></tr>
@@ -69,6 +70,7 @@ type incidentView struct {
 	PlanColumns                                                                     []string
 	Plan                                                                            []planRow
 	Refresh                                                                         refreshView
+	Alerts                                                                          alertsView
 }
 
 // viewer is the signed-in person's language, zone and name.
@@ -145,6 +147,7 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, id acces
 				Label: t.T(catalog.Key("console." + verb))})
 		}
 	}
+	v.Alerts = alertsOf(inc, t, loc)
 	v.PlanHeading, v.PlanNote, v.NoPlan = t.T("console.plan"), t.T("console.plan_note"), t.T("console.no_plan")
 	v.PlanColumns = []string{t.T("console.col_time"), t.T("console.col_step"), t.T("console.col_actor"), t.T("console.col_channel")}
 	if plan, err := s.Engine.Policies().Plan(inc.Policy, inc.CreatedAt, planHorizon); err == nil {

@@ -45,7 +45,8 @@ func newestMetaFreelist(t *testing.T, path string) uint64 {
 // TestBoltCleanCloseWritesTheFreelist: commits while open leave the freelist
 // unwritten (it churns with timers); Close writes it once so the next open
 // reads it instead of scanning; a process that dies without Close leaves it
-// marked unwritten, so the next open scans. Either way the reopened file
+// marked unwritten, so the next open writes it first from a walk of the
+// file (freelistForCrash; TestCrashFreelist*). Either way the reopened file
 // passes bbolt's consistency check (no page both free and in use).
 func TestBoltCleanCloseWritesTheFreelist(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "hikyaku.db")
