@@ -45,28 +45,31 @@ func TestDrillParsed(t *testing.T) {
 	}
 }
 
-func TestDrillMistakesArePositioned(t *testing.T) {
-	for _, tt := range []struct {
-		name, yaml string
-		want       []want
-	}{
-		{"everything missing", drillDept + "    drill: {answer_within: 30m}\n", []want{
-			{6, 13, "drill needs a week"}, {6, 13, "drill needs a weekday"}, {6, 13, "drill needs at"}}},
-		{"bad values", drillDept + `    drill:
+// brokenDrills are the mistakes in a drill, each reported at its key.
+var brokenDrills = []struct {
+	name, yaml string
+	want       []want
+}{
+	{"everything missing", drillDept + "    drill: {answer_within: 30m}\n", []want{
+		{6, 13, "drill needs a week"}, {6, 13, "drill needs a weekday"}, {6, 13, "drill needs at"}}},
+	{"bad values", drillDept + `    drill:
       week: fifth
       weekday: tue
       at: "2pm"
       answer_within: 5s
 `, []want{
-			{7, 13, `week "fifth": want first, second, third, fourth or last`},
-			{8, 16, `weekday "tue"`},
-			{9, 11, `at "2pm": want a 24-hour time HH:MM`},
-			{10, 22, "answer_within 5s: want 10s to 1d"},
-		}},
-		{"hour out of range", drillDept + "    drill: {week: first, weekday: monday, at: \"25:00\"}\n", []want{{6, 47, `at "25:00"`}}},
-		{"unknown key", drillDept + "    drill: {week: first, weekday: monday, at: \"09:00\", every: month}\n", []want{{6, 56, `unknown key "every"`}}},
-		{"verified window too short", "global: {contacts_verified_within: 2h}\n", []want{{1, 36, "contacts_verified_within 2h is too short"}}},
-	} {
+		{7, 13, `week "fifth": want first, second, third, fourth or last`},
+		{8, 16, `weekday "tue"`},
+		{9, 11, `at "2pm": want a 24-hour time HH:MM`},
+		{10, 22, "answer_within 5s: want 10s to 1d"},
+	}},
+	{"hour out of range", drillDept + "    drill: {week: first, weekday: monday, at: \"25:00\"}\n", []want{{6, 47, `at "25:00"`}}},
+	{"unknown key", drillDept + "    drill: {week: first, weekday: monday, at: \"09:00\", every: month}\n", []want{{6, 56, `unknown key "every"`}}},
+	{"verified window too short", "global: {contacts_verified_within: 2h}\n", []want{{1, 36, "contacts_verified_within 2h is too short"}}},
+}
+
+func TestDrillMistakesArePositioned(t *testing.T) {
+	for _, tt := range brokenDrills {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse([]byte(complete(tt.yaml)), "hikyaku.yml")
 			checkErrors(t, err, tt.want)

@@ -35,6 +35,9 @@ func FuzzParse(f *testing.F) {
 	for _, tt := range brokenHeartbeats {
 		f.Add([]byte(complete(tt.yaml)))
 	}
+	for _, tt := range brokenDrills {
+		f.Add([]byte(complete(tt.yaml)))
+	}
 	// Contacts written as mappings with their own server and token.
 	f.Add([]byte(contactsHead + `users:
   - {id: alice, contacts: {push: {topic: alice-pager, server: "https://push.example.com", token: {value: tk_x}}}}

@@ -198,7 +198,7 @@ func TestDrillScheduledPagesEveryMethodAndReports(t *testing.T) {
 	if len(vs) != 1 || vs[0].User != "alice" || vs[0].Channel != "sms" || !vs[0].At.Equal(time.Date(2026, 1, 7, 5, 32, 0, 0, time.UTC)) {
 		t.Errorf("verified = %+v, want alice sms at 05:32Z", vs)
 	}
-	if err := h.engine.countUnverified(ctx); err != nil {
+	if err := h.engine.CountUnverified(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := testutil.ToFloat64(m.drill.unverified.WithLabelValues("eng")); got != 6 {
@@ -206,7 +206,7 @@ func TestDrillScheduledPagesEveryMethodAndReports(t *testing.T) {
 	}
 	// 35 days on (the default), alice's sms is stale again.
 	h.clock.Add(35*24*time.Hour + time.Minute)
-	if err := h.engine.countUnverified(ctx); err != nil {
+	if err := h.engine.CountUnverified(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := testutil.ToFloat64(m.drill.unverified.WithLabelValues("eng")); got != 7 {
@@ -316,5 +316,45 @@ func TestDrillMissedWhileDown(t *testing.T) {
 	}
 	if tm := h.drillTimer(); tm == nil || !tm.Due.Equal(time.Date(2026, 2, 4, 5, 30, 0, 0, time.UTC)) {
 		t.Errorf("next drill timer = %+v, want due 2026-02-04T05:30:00Z", tm)
+	}
+}
+
+// A restart in the middle of a drill loses none of it: the new process
+// sends the report at the window's end, and keeps the next drill's timer.
+func TestDrillSurvivesRestart(t *testing.T) {
+	h := newHarness(t, drillConfig(firstWednesday))
+	ctx := context.Background()
+	if err := h.engine.SyncDrills(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(30 * time.Minute)
+	_, n := h.pages(0)
+	if n != 7 {
+		t.Fatalf("%d test pages before the restart, want 7", n)
+	}
+	if err := h.st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.open(h.engine.Policies())
+	if err := h.engine.SyncDrills(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tm := h.drillTimer(); tm == nil || !tm.Due.Equal(time.Date(2026, 2, 4, 5, 30, 0, 0, time.UTC)) {
+		t.Errorf("after the restart the drill timer is %+v, want due 2026-02-04T05:30:00Z", tm)
+	}
+	h.advance(30 * time.Minute)
+	ds := h.drills()
+	if len(ds) != 1 || ds[0].Status != "reported" || !ds[0].ReportedAt.Equal(time.Date(2026, 1, 7, 6, 0, 0, 0, time.UTC)) {
+		t.Fatalf("after the restart: drills %+v, want one reported at 06:00Z", ds)
+	}
+	var reports []string
+	for _, m := range h.sent.Messages()[n:] {
+		if m.Kind == channels.KindReport {
+			reports = append(reports, m.To)
+		}
+	}
+	eq(t, "drill reports after the restart", reports, []string{"boss@example.com"})
+	if got := len(h.sent.Messages()) - n; got != 1 {
+		t.Errorf("%d messages after the restart, want the report alone (no test page again)", got)
 	}
 }

@@ -165,6 +165,8 @@ func (m *Metrics) initDepartments(cfg *config.Config) {
 		m.acked.WithLabelValues(d.ID)
 		m.resolved.WithLabelValues(d.ID)
 		m.exhausted.WithLabelValues(d.ID)
+		m.drill.drills.WithLabelValues(d.ID, "run")
+		m.drill.drills.WithLabelValues(d.ID, "missed")
 	}
 }
 

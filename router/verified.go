@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -71,11 +72,13 @@ func (e *Engine) verify(ctx context.Context, inc *store.Incident, via string) {
 	e.verifiedDirty.Store(true)
 }
 
-// countUnverified sets hikyaku_contacts_unverified for every department.
-func (e *Engine) countUnverified(ctx context.Context) error {
+// CountUnverified sets hikyaku_contacts_unverified for every department;
+// Run keeps it fresh, serve calls it once before serving so the first
+// scrape has it.
+func (e *Engine) CountUnverified(ctx context.Context) error {
 	vs, err := e.opts.Store.Verified(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("router: count unverified contact methods: %w", err)
 	}
 	cfg := e.Policies().Config()
 	since := e.now().Add(-cfg.Global.ContactsVerifiedWithin.D())
@@ -141,7 +144,7 @@ func (w *drillWatch) tick(ctx context.Context, e *Engine) {
 		return
 	}
 	w.counted = e.now()
-	if err := e.countUnverified(ctx); err != nil && ctx.Err() == nil {
+	if err := e.CountUnverified(ctx); err != nil && ctx.Err() == nil {
 		e.log.Warn("counting unverified contact methods failed", "err", err)
 	}
 }
