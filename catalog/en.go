@@ -440,4 +440,5 @@ var en = Messages{
 	"console.alert_summary":      "Summary and labels",
 	"console.alert_firing":       "firing",
 	"console.alert_resolved":     "resolved",
+	"console.cover_for":          "Whose shifts",
 }

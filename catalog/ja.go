@@ -427,4 +427,5 @@ var ja = Messages{
 	"console.alert_summary":  "概要とラベル",
 	"console.alert_firing":   "発生中",
 	"console.alert_resolved": "解消",
+	"console.cover_for":      "誰のシフトか",
 }

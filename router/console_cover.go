@@ -22,6 +22,7 @@ const coverSection = `{{define "cover"}}<h2>{{.Heading}}</h2>
 {{if .Rows}}<ul>{{range .Rows}}<li>{{.Text}}{{if .Action}} <form method="post" action="{{.Action}}" style="display:inline"><input type="hidden" name="csrf_token" value="{{$.CSRF}}"><button>{{$.RemoveText}}</button></form>{{end}}</li>{{end}}</ul>{{end}}
 <p class="muted">{{.Explain}}</p>
 <form method="post" action="{{.Action}}"><input type="hidden" name="csrf_token" value="{{.CSRF}}">
+{{if .ForUsers}}<label>{{.ForLabel}} <select name="for">{{range .ForUsers}}<option value="{{.Value}}">{{.Text}}</option>{{end}}</select></label>{{end}}
 <label>{{.ByLabel}} <select name="by" required>{{range .Users}}<option value="{{.Value}}">{{.Text}}</option>{{end}}</select></label>
 <label>{{.StartLabel}} <input type="datetime-local" name="start" value="{{.Start}}" required></label>
 <label>{{.EndLabel}} <input type="datetime-local" name="end" value="{{.End}}" required></label>
@@ -46,8 +47,12 @@ type formRow struct{ Text, Action string }
 
 type myCoverView struct {
 	Heading, Notice, Explain, Action, CSRF, ByLabel, StartLabel, EndLabel, ReasonLabel, Submit, RemoveText, Start, End string
+	ForLabel                                                                                                           string
 	Users                                                                                                              []formOption
-	Rows                                                                                                               []formRow
+	// ForUsers, offered to whom the roles let cover others (an admin),
+	// picks whose shifts are covered; the viewer comes first, the default.
+	ForUsers []formOption
+	Rows     []formRow
 }
 
 type myMuteView struct {
@@ -79,12 +84,23 @@ func (s *Server) coverSections(r *http.Request, id access.Identity, t catalog.Fo
 			cv.Users = append(cv.Users, formOption{u.ID, displayName(u)})
 		}
 	}
+	if me := cfg.User(id.User); me != nil {
+		for _, u := range cfg.Users {
+			if u.ID != id.User && access.Decide(cfg, access.Request{User: id.User, Action: access.Cover, For: u.ID}).Allowed {
+				cv.ForUsers = append(cv.ForUsers, formOption{u.ID, displayName(u)})
+			}
+		}
+		if len(cv.ForUsers) > 0 {
+			cv.ForLabel = t.T("console.cover_for")
+			cv.ForUsers = append([]formOption{{me.ID, displayName(me)}}, cv.ForUsers...)
+		}
+	}
 	os, err := s.Engine.Store().ListOverrides(r.Context())
 	if err != nil {
 		return cv, myMuteView{}, err
 	}
 	for _, o := range os {
-		if !o.End.After(now) || (o.For != id.User && o.By != id.User) {
+		if !o.End.After(now) || (o.For != id.User && o.By != id.User && o.CreatedBy != id.User) {
 			continue
 		}
 		row := formRow{Text: t.T("console.cover_row", o.By, o.For, viewerTime(o.Start, loc), viewerTime(o.End, loc))}
@@ -152,8 +168,9 @@ func (s *Server) formError(err error, user string) (string, int) {
 	return err.Error(), apiStatus(err)
 }
 
-// consoleCover is POST /console/me/cover: the viewer's shifts covered by
-// the chosen person over the times given in the viewer's zone.
+// consoleCover is POST /console/me/cover: the viewer's shifts (or, for
+// whom the roles let, those of "for") covered by the chosen person over the
+// times given in the viewer's zone.
 func (s *Server) consoleCover(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.signedIn(w, r)
 	if !ok {
@@ -168,14 +185,22 @@ func (s *Server) consoleCover(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := WithAuditSource(r.Context(), AuditSource{Addr: r.RemoteAddr, User: id.User})
-	o, err := s.Engine.AddOverride(ctx, id.User, CoverRequest{For: id.User, By: r.PostFormValue("by"), Start: start, End: end,
+	who := r.PostFormValue("for")
+	if who == "" {
+		who = id.User
+	}
+	o, err := s.Engine.AddOverride(ctx, id.User, CoverRequest{For: who, By: r.PostFormValue("by"), Start: start, End: end,
 		Reason: strings.TrimSpace(r.PostFormValue("reason"))})
 	if err != nil {
 		why, code := s.formError(err, id.User)
 		s.renderMePage(w, r, id, meNotes{Cover: t.T("console.cover_failed", why)}, code)
 		return
 	}
-	s.renderMePage(w, r, id, meNotes{Cover: t.T("console.cover_added", o.By, viewerTime(o.Start, loc), viewerTime(o.End, loc))}, http.StatusOK)
+	done := t.T("console.cover_added", o.By, viewerTime(o.Start, loc), viewerTime(o.End, loc))
+	if o.For != id.User {
+		done = t.T("console.cover_row", o.By, o.For, viewerTime(o.Start, loc), viewerTime(o.End, loc))
+	}
+	s.renderMePage(w, r, id, meNotes{Cover: done}, http.StatusOK)
 }
 
 // consoleUncover is POST /console/me/cover/{id}/remove.

@@ -32,9 +32,15 @@ func TestConsoleCoverAndMuteForms(t *testing.T) {
 	ctx := t.Context()
 
 	code, _, body := c.do(http.MethodGet, srv.URL+"/console/me", nil)
-	if code != http.StatusOK || !strings.Contains(body, "<h2>Cover me</h2>") || !strings.Contains(body, `<option value="carol">`) ||
-		strings.Contains(body, `<option value="bob">`) || !strings.Contains(body, "<h2>Mute now</h2>") || !strings.Contains(body, `<option value="route:nights">route nights</option>`) {
+	_, bySelect, _ := strings.Cut(body, `<select name="by" required>`)
+	bySelect, _, _ = strings.Cut(bySelect, "</select>")
+	if code != http.StatusOK || !strings.Contains(body, "<h2>Cover me</h2>") || !strings.Contains(bySelect, `<option value="carol">`) ||
+		strings.Contains(bySelect, `<option value="bob">`) || !strings.Contains(body, "<h2>Mute now</h2>") || !strings.Contains(body, `<option value="route:nights">route nights</option>`) {
 		t.Fatalf("My on-call: %d\n%s", code, body)
+	}
+	// Under any_user everyone may cover anyone: whose shifts is offered, bob first.
+	if !strings.Contains(body, `<label>Whose shifts <select name="for"><option value="bob">bob</option><option value="alice">alice</option>`) {
+		t.Errorf("My on-call offers no choice of whose shifts:\n%s", body)
 	}
 	token := csrfInput.FindStringSubmatch(body)[1]
 	cover := url.Values{"by": {"carol"}, "start": {"2026-01-07T14:00"}, "end": {"2026-01-07T16:00"}, "reason": {"train"}}

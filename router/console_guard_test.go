@@ -211,12 +211,13 @@ func TestConsolePagesByRole(t *testing.T) {
 		actRefusal string // "" when the person may act
 
 		mutes, coversOwn bool // My on-call's mute of eng, and a cover of one's own shifts
+		coversOthers     bool // My on-call offers whose shifts, and a cover of vic's is stored
 	}{
-		{"ada", "admin of eng", true, "", true, true},
-		{"rei", "responder of eng", true, "", false, true},
-		{"pat", "responder of db, paged", true, "", false, true},
-		{"vic", "viewer of eng", true, "あなたは eng の閲覧者です。閲覧者は操作できません。何も変更していません。", false, false},
-		{"oto", "responder of db, not paged", false, "", false, true},
+		{"ada", "admin of eng", true, "", true, true, true},
+		{"rei", "responder of eng", true, "", false, true, false},
+		{"pat", "responder of db, paged", true, "", false, true, false},
+		{"vic", "viewer of eng", true, "あなたは eng の閲覧者です。閲覧者は操作できません。何も変更していません。", false, false, false},
+		{"oto", "responder of db, not paged", false, "", false, true, false},
 	}
 	for _, p := range people {
 		t.Run(p.user, func(t *testing.T) {
@@ -252,8 +253,12 @@ func TestConsolePagesByRole(t *testing.T) {
 				}
 			}
 			for _, open := range []string{"/console/calendar/primary", "/console/calendar/dbs", "/console/me"} {
-				if code, _, body := c.do(http.MethodGet, srv.URL+open, nil); code != http.StatusOK {
+				code, _, body := c.do(http.MethodGet, srv.URL+open, nil)
+				if code != http.StatusOK {
 					t.Errorf("%s (%s): GET %s %d, want 200 (who is on call is everyone's)\n%s", p.user, p.role, open, code, body)
+				}
+				if open == "/console/me" && strings.Contains(body, `<select name="for">`) != p.coversOthers {
+					t.Errorf("%s (%s): My on-call offers whose shifts: %v, want %v", p.user, p.role, !p.coversOthers, p.coversOthers)
 				}
 			}
 			_, _, home := c.do(http.MethodGet, srv.URL+"/", nil)
@@ -270,6 +275,7 @@ func TestConsolePagesByRole(t *testing.T) {
 			}{
 				{"/console/mute", url.Values{"target": {"department:eng"}, "for": {"15m0s"}, "reason": {"deploy"}}, p.mutes},
 				{"/console/me/cover", url.Values{"by": {"ada"}, "start": {start.Format(formTime)}, "end": {start.Add(time.Hour).Format(formTime)}}, p.coversOwn},
+				{"/console/me/cover", url.Values{"for": {"vic"}, "by": {"oto"}, "start": {start.Format(formTime)}, "end": {start.Add(time.Hour).Format(formTime)}}, p.coversOthers},
 			} {
 				f.form.Set("csrf_token", m[1])
 				if p.user == "ada" {
