@@ -82,6 +82,11 @@ func Blocks(m *channels.Message) []slack.Block {
 	if st := status(m.Language, &inc); st != "" {
 		ctx = append(ctx, mrkdwn("*"+escape(st)+"*"))
 	}
+	// Who leads is news to whoever is paged next; a rewrite after an ack
+	// shows the acknowledger made IC.
+	for _, r := range inc.Roles {
+		ctx = append(ctx, mrkdwn("*"+escape(r.Title)+":* "+escape(r.Name)))
+	}
 	if len(ctx) > 0 {
 		blocks = append(blocks, slack.NewContextBlock("hikyaku_context", ctx...))
 	}

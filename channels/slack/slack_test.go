@@ -177,6 +177,7 @@ func TestUpdateRemovesButtonsAndShowsWhoActed(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Incident.Status, m.Incident.AckedBy = "acked", "tanaka"
+	m.Incident.Roles = []channels.RoleHolder{{Role: "ic", Title: "指揮 (IC)", User: "tanaka", Name: "田中"}}
 	if err := s.Update(context.Background(), rc.ProviderID, m); err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +192,9 @@ func TestUpdateRemovesButtonsAndShowsWhoActed(t *testing.T) {
 	}
 	if !strings.Contains(string(raw), "対応中 (担当: tanaka)") {
 		t.Errorf("the updated message does not say who acked: %s", raw)
+	}
+	if !strings.Contains(string(raw), `"text":"*指揮 (IC):* 田中"`) {
+		t.Errorf("the updated message does not say who leads: %s", raw)
 	}
 	if err := s.Update(context.Background(), "C0123ENG/1.2", m); !channels.IsPermanent(err) {
 		t.Errorf("updating a message Slack does not have: %v, want permanent", err)

@@ -8,7 +8,8 @@ import (
 )
 
 // TestReportsNameTheRoleHolders: stakeholders read who leads the incident in
-// every written report, and nothing about roles while nobody holds one.
+// every written report, and a person paged (by step 2, say) in every written
+// page; nothing about roles while nobody holds one.
 func TestReportsNameTheRoleHolders(t *testing.T) {
 	roles := []channels.RoleHolder{{Role: "ic", Title: "IC", User: "tanaka", Name: "田中"}, {Role: "comm", Title: "広報", User: "sato", Name: "佐藤"}}
 	for _, tc := range []struct {
@@ -19,6 +20,7 @@ func TestReportsNameTheRoleHolders(t *testing.T) {
 		{"email", channels.KindReport, "en"}, {"email", channels.KindResolved, "en"},
 		{"email", channels.KindReport, "ja"}, {"email", channels.KindResolved, "ja"},
 		{"slack", channels.KindReport, "en"}, {"slack", channels.KindResolved, "ja"},
+		{"email", channels.KindPage, "en"}, {"email", channels.KindPage, "ja"},
 	} {
 		m := message(t, "firing-two-alerts-ja.json", tc.channel, tc.kind, tc.lang)
 		_, without := render(t, Default(), m)
