@@ -4,14 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hikyaku/hikyaku/access"
-	"github.com/hikyaku/hikyaku/config"
 )
 
 // TestConsoleMyOpenPages: My on-call lists the open and acknowledged
@@ -20,15 +15,8 @@ import (
 // that paged someone else is not listed.
 func TestConsoleMyOpenPages(t *testing.T) {
 	h := newHarness(t, testConfig+consoleSignIn)
-	auth, err := access.New(access.Options{SignIn: h.engine.Policies().Config().SignIn, Key: []byte("0123456789abcdef0123456789abcdef"),
-		Config: func() *config.Config { return h.engine.Policies().Config() }, Now: h.clock.Now, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer((&Server{Engine: h.engine, Auth: auth}).PublicHandler())
-	t.Cleanup(srv.Close)
-	jar, _ := cookiejar.New(nil)
-	bob := &proxyClient{t: t, http: &http.Client{Jar: jar}, email: "bob@example.com"}
+	srv := consoleServer(t, h, slog.New(slog.DiscardHandler))
+	bob := signedInAs(t, "bob@example.com")
 
 	if code, _, body := bob.do(http.MethodGet, srv.URL+"/console/me", nil); code != http.StatusOK ||
 		!strings.Contains(body, "<h2>My open pages</h2><p>No open incident has paged you.</p>") {
@@ -61,13 +49,7 @@ func TestConsoleMyOpenPages(t *testing.T) {
 // zone and words, its summary and labels; only a web generator URL is a link.
 func TestConsoleIncidentAlerts(t *testing.T) {
 	h := newHarness(t, testConfig+consoleSignIn)
-	auth, err := access.New(access.Options{SignIn: h.engine.Policies().Config().SignIn, Key: []byte("0123456789abcdef0123456789abcdef"),
-		Config: func() *config.Config { return h.engine.Policies().Config() }, Now: h.clock.Now, Log: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer((&Server{Engine: h.engine, Auth: auth}).PublicHandler())
-	t.Cleanup(srv.Close)
+	srv := consoleServer(t, h, slog.New(slog.DiscardHandler))
 	raw := []byte(`{"receiver":"hikyaku","status":"firing","alerts":[
 {"status":"firing","labels":{"alertname":"DiskFull","instance":"db-1","team":"db"},"annotations":{"summary":"/var is 97% full"},"startsAt":"2026-01-07T04:58:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"https://prom.example.com/graph?g0.expr=disk","fingerprint":"a1"},
 {"status":"resolved","labels":{"alertname":"DiskFull","instance":"db-2","team":"db"},"annotations":{"description":"back under 80%"},"startsAt":"2026-01-07T04:30:00Z","endsAt":"2026-01-07T04:55:00Z","generatorURL":"javascript:alert(1)","fingerprint":"a2"}],
@@ -80,8 +62,7 @@ func TestConsoleIncidentAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jar, _ := cookiejar.New(nil)
-	carol := &proxyClient{t: t, http: &http.Client{Jar: jar}, email: "carol@example.com"} // ja, Asia/Tokyo
+	carol := signedInAs(t, "carol@example.com") // ja, Asia/Tokyo
 	code, _, body := carol.do(http.MethodGet, srv.URL+"/console/incidents/"+fmt.Sprint(incs[0].ID), nil)
 	for _, want := range []string{
 		"<h2>アラート</h2>",
