@@ -65,10 +65,10 @@ func TestIncidentRunThroughDaemon(t *testing.T) {
 		}
 	}
 	var assigns []string
-	for _, a := range env.auditLines(t) {
-		if a["incident"] == float64(id) && (a["action"] == "assign" || a["action"] == "note" || a["action"] == "severity") {
-			assigns = append(assigns, fmt.Sprint(a["action"], " ", a["actor"], " ", a["result"]))
-		}
+	for _, a := range env.auditLines(t, 3, func(a map[string]any) bool {
+		return a["incident"] == float64(id) && (a["action"] == "assign" || a["action"] == "note" || a["action"] == "severity")
+	}) {
+		assigns = append(assigns, fmt.Sprint(a["action"], " ", a["actor"], " ", a["result"]))
 	}
 	if fmt.Sprint(assigns) != "[assign alice done note alice done severity alice done]" {
 		t.Errorf("audit lines: %v", assigns)

@@ -22,14 +22,36 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// auditLines are the daemon's audit records so far, decoded whole.
-func (d *daemon) auditLines(t *testing.T) []map[string]any {
+// auditLines are the daemon's audit records matching match, decoded whole,
+// once at least n of them have been written or 10 s have passed. The audit
+// line of a request may reach the log after its response reaches the test
+// (it is written as the handler returns, then crosses a pipe), so a test
+// reading right after its last request waits for the lines it expects.
+func (d *daemon) auditLines(t *testing.T, n int, match func(map[string]any) bool) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, l := range d.log.filter(func(l *logLine) bool { return l.Msg == "audit" }) {
+	decode := func(l *logLine) (map[string]any, bool) {
+		if l.Msg != "audit" {
+			return nil, false
+		}
 		var m map[string]any
 		if err := json.Unmarshal([]byte(l.Raw), &m); err != nil {
-			t.Fatalf("audit line is not JSON: %s", l.Raw)
+			t.Errorf("audit line is not JSON: %s", l.Raw)
+			return nil, false
+		}
+		return m, match(m)
+	}
+	seen := 0
+	d.log.waitFor(func(l *logLine) bool {
+		if _, ok := decode(l); ok {
+			seen++
+		}
+		return seen >= n
+	}, 10*time.Second, d.done)
+	var out []map[string]any
+	for _, l := range d.log.filter(func(l *logLine) bool { return l.Msg == "audit" }) {
+		m, ok := decode(&l)
+		if !ok {
+			continue
 		}
 		if m["audit"] != true {
 			t.Errorf("audit line without audit=true: %s", l.Raw)
@@ -152,12 +174,7 @@ func TestSeparateListeners(t *testing.T) {
 		}
 	}
 
-	var reloads []map[string]any
-	for _, a := range d.auditLines(t) {
-		if a["action"] == "reload" {
-			reloads = append(reloads, a)
-		}
-	}
+	reloads := d.auditLines(t, 1, func(a map[string]any) bool { return a["action"] == "reload" })
 	if len(reloads) != 1 || reloads[0]["actor"] != "ops" || reloads[0]["channel"] != "http" || reloads[0]["result"] != "done" ||
 		!strings.HasPrefix(fmt.Sprint(reloads[0]["source"]), "127.0.0.1:") {
 		t.Errorf("audit lines of the reloads: %v, want one done by ops over http from 127.0.0.1", reloads)

@@ -124,7 +124,13 @@ func TestOverrideAndMuteThroughTheCLI(t *testing.T) {
 		t.Errorf("metrics after the mute:\n%s", grepLines(metrics, "mutes_active"))
 	}
 	var actions []string
-	for _, a := range env.auditLines(t) {
+	for _, a := range env.auditLines(t, 4, func(a map[string]any) bool {
+		switch a["action"] {
+		case "override_add", "override_remove", "mute_start", "mute_end":
+			return true
+		}
+		return false
+	}) {
 		switch a["action"] {
 		case "override_add", "override_remove", "mute_start", "mute_end":
 			if a["actor"] != "alice" || a["result"] != "done" {

@@ -38,8 +38,10 @@ func TestRolesRefuseBySMS(t *testing.T) {
 		t.Errorf("refused events %+v, want bob's one refusal with its reason", refusals)
 	}
 	refused := false
-	for _, a := range env.auditLines(t) {
-		if a["action"] == "ack" && a["actor"] == "bob" && a["result"] == "refused" && a["error"] == why {
+	for _, a := range env.auditLines(t, 1, func(a map[string]any) bool {
+		return a["action"] == "ack" && a["actor"] == "bob" && a["result"] == "refused"
+	}) {
+		if a["error"] == why {
 			refused = true
 		}
 	}
