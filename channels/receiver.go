@@ -92,6 +92,17 @@ const (
 type NoteText struct {
 	Text     string
 	Decision bool
+	// Fields are the report fields its field lines set (reply.ParseNote).
+	Fields NoteFields
+}
+
+// NoteFields are the report fields a note sets; "" leaves one as it is.
+type NoteFields struct {
+	Impact            string
+	Cause             string
+	ActionProvisional string
+	ActionPermanent   string
+	Prevention        string
 }
 
 // Action is one person's request on one incident.

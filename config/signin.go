@@ -98,6 +98,9 @@ func (l *loader) validateSignIn(c *Config) {
 		s.ConsoleRefresh = Duration(DefaultConsoleRefresh)
 	case s.ConsoleRefresh.D() < MinConsoleRefresh || s.ConsoleRefresh.D() > MaxConsoleRefresh:
 		l.errAt("sign_in.console_refresh", fmt.Sprintf("console_refresh %s: want between %s and %s", s.ConsoleRefresh, Duration(MinConsoleRefresh), Duration(MaxConsoleRefresh)))
+	case s.ConsoleRefresh.D()%time.Second != 0:
+		// The browser refreshes in whole seconds; 1.5s would silently be 1s.
+		l.errAt("sign_in.console_refresh", fmt.Sprintf("console_refresh %s: want whole seconds", s.ConsoleRefresh))
 	}
 	l.secret("sign_in.session_key", &s.SessionKey, false, "session_key")
 	if k, ok := s.SessionKey.Reveal(); ok && len(k) < MinSessionKeyBytes {

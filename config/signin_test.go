@@ -57,6 +57,7 @@ func TestSignInRefusals(t *testing.T) {
 		{"no sources", "sign_in:\n  trusted_proxy: {sources: []}\n", "sources is required"},
 		{"short session key", "sign_in:\n  session_key: {value: short}\n  trusted_proxy: {sources: [127.0.0.1]}\n", "session_key must be at least 32 characters"},
 		{"refresh too often", "sign_in:\n  console_refresh: 500ms\n  trusted_proxy: {sources: [127.0.0.1]}\n", "3:20: console_refresh 500ms: want between 1s and 1h"},
+		{"refresh in part seconds", "sign_in:\n  console_refresh: 1500ms\n  trusted_proxy: {sources: [127.0.0.1]}\n", "3:20: console_refresh 1s500ms: want whole seconds"},
 		{"ttl too long", "sign_in:\n  session_ttl: 60d\n  trusted_proxy: {sources: [127.0.0.1]}\n", "session_ttl 60d: want between 5m and 30d"},
 		{"one email, two users", "users:\n  - {id: a, contacts: {email: x@example.com}}\n  - {id: b, contacts: {email: X@example.com}}\nsign_in:\n  trusted_proxy: {sources: [127.0.0.1]}\n", "3:31: email \"X@example.com\" is also users[0]'s"},
 	} {

@@ -43,8 +43,12 @@ func (s *Server) refreshOf(t catalog.For, src string) refreshView {
 		d = si.ConsoleRefresh.D() // a reload may remove sign_in; the console stays until a restart
 	}
 	every := int(d.Seconds())
+	on := t.T("console.refresh_on", every)
+	if every == 1 {
+		on = t.T("console.refresh_on_second")
+	}
 	return refreshView{Every: every, Script: s.Auth.Path(refreshScriptPath), Src: src,
-		On: t.T("console.refresh_on", every), Paused: t.T("console.refresh_paused"),
+		On: on, Paused: t.T("console.refresh_paused"),
 		Failed: t.T("console.refresh_failed"), Manual: t.T("console.refresh_manual")}
 }
 

@@ -69,3 +69,19 @@ func TestConsoleLiveRefresh(t *testing.T) {
 		t.Errorf("the Now page does not list #%d as acked without a button:\n%s", id, now)
 	}
 }
+
+// TestConsoleRefreshEverySecond: at the shortest interval the status line
+// says "every second" in both languages, not "every 1 seconds".
+func TestConsoleRefreshEverySecond(t *testing.T) {
+	h, _ := rolesHarness(t, strings.Replace(consoleRolesConfig, "sign_in:\n", "sign_in:\n  console_refresh: 1s\n", 1))
+	srv := consoleServer(t, h, slog.New(slog.DiscardHandler))
+	for email, want := range map[string]string{
+		"ada@example.com": `data-text-on="This page updates itself every second."`,
+		"vic@example.com": `data-text-on="このページは 1 秒ごとに自動で更新されます。"`,
+	} {
+		_, _, body := signedInAs(t, email).do(http.MethodGet, srv.URL+"/", nil)
+		if !strings.Contains(body, want) || !strings.Contains(body, `<main data-refresh="1" `) {
+			t.Errorf("%s's Now page lacks %s and data-refresh=\"1\":\n%s", email, want, body)
+		}
+	}
+}

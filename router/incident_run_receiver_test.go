@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/store"
 )
 
 // TestRunFromChannelsFollowsTheRoles: taking a role and adding a note
@@ -133,5 +134,43 @@ func TestRunThroughTheAPIFollowsTheRoles(t *testing.T) {
 	}
 	if got := len(h.runEvents(id, "refused")); got != 6 {
 		t.Errorf("%d refused events, want 6", got)
+	}
+}
+
+// TestNoteFromChannelsSetsReportFields: the report fields an email or
+// Slack note's field lines set reach the incident's report and the note
+// event, as the API's do; a field left out keeps its value, and a field
+// the API would refuse refuses the whole note.
+func TestNoteFromChannelsSetsReportFields(t *testing.T) {
+	h, _ := rolesHarness(t, rolesConfig)
+	r := h.engine.Receiver()
+	id := pagedIncident(t, h, "fields")
+	for _, a := range []channels.Action{
+		{Via: "email", Dedup: "email:1", Note: channels.NoteText{Text: "failed over", Fields: channels.NoteFields{Impact: "checkout",
+			Cause: "disk full", ActionProvisional: "db-2"}}},
+		{Via: "slack", Dedup: "slack:event:2", Note: channels.NoteText{Text: "恒久対応を決定", Decision: true,
+			Fields: channels.NoteFields{ActionPermanent: "容量監視", Prevention: "OPS-123", Impact: "決済"}}},
+	} {
+		a.Incident, a.Verb, a.User = id, channels.AddNote, "rei"
+		if res, err := channels.ActOnce(t.Context(), r, a, time.Hour); err != nil || res.Outcome != channels.Done {
+			t.Fatalf("%s: %+v %v", a.Via, res, err)
+		}
+	}
+	rep := h.get(id).Report
+	if rep == nil || *rep != (store.ReportFields{Impact: "決済", Cause: "disk full", ActionProvisional: "db-2",
+		ActionPermanent: "容量監視", Prevention: "OPS-123"}) {
+		t.Errorf("report %+v", rep)
+	}
+	eq(t, "notes", h.runEvents(id, "note"), []string{
+		"note rei action_provisional=db-2 cause=disk full impact=checkout text=failed over via=email",
+		"note rei action_permanent=容量監視 decision=true impact=決済 prevention=OPS-123 text=恒久対応を決定 via=slack"})
+
+	res, err := r.Act(t.Context(), channels.Action{Incident: id, Verb: channels.AddNote, User: "rei", Via: "email",
+		Note: channels.NoteText{Text: "x", Fields: channels.NoteFields{Cause: strings.Repeat("長", maxNoteField+1)}}})
+	if err != nil || res.Outcome != channels.Invalid || res.Reason != "bad note: cause has 1001 characters, at most 1000" {
+		t.Errorf("a too long field: %+v %v", res, err)
+	}
+	if got := h.get(id).Report.Cause; got != "disk full" {
+		t.Errorf("a refused note changed the cause to %q", got)
 	}
 }

@@ -97,7 +97,10 @@ func (r receiver) run(ctx context.Context, a channels.Action) (channels.Result, 
 		inc, done, err = r.e.SetRole(ctx, RoleChange{Incident: a.Incident, Role: a.Role, User: a.User, Actor: a.User, Via: a.Via,
 			Dedup: a.Dedup, Replayed: a.Replayed})
 	} else {
+		f := a.Note.Fields
 		inc, err = r.e.AddNote(ctx, Note{Incident: a.Incident, Text: a.Note.Text, Decision: a.Note.Decision, Actor: a.User, Via: a.Via,
+			Fields: NoteFields{Impact: f.Impact, Cause: f.Cause, ActionProvisional: f.ActionProvisional,
+				ActionPermanent: f.ActionPermanent, Prevention: f.Prevention},
 			Dedup: a.Dedup, Replayed: a.Replayed})
 		done = err == nil
 	}

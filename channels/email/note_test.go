@@ -42,8 +42,11 @@ func TestEmailReplyBecomesANote(t *testing.T) {
 			channels.NoteText{Text: "db-1 のディスクが満杯です"}, "インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。"},
 		{"決定: db-2 に切り替える\n-- \ncarol", channels.NoteText{Text: "db-2 に切り替える", Decision: true},
 			"インシデント #1 のタイムラインに決定事項を記録しました（carol さん、メール）。"},
+		{"Failed over to db-2.\r\nImpact: checkout\r\ncause: disk full\r\n\r\nOn Tue, 7 Jan 2026, hikyaku wrote:\r\n> impact: page",
+			channels.NoteText{Text: "Failed over to db-2.", Fields: channels.NoteFields{Impact: "checkout", Cause: "disk full"}},
+			"インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。"},
 	} {
-		id := []string{"note-1@mail.example.com", "note-2@mail.example.com"}[i]
+		id := []string{"note-1@mail.example.com", "note-2@mail.example.com", "note-3@mail.example.com"}[i]
 		a := answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, messageID: id, text: tc.text}
 		for range 2 { // the relay's retry notes once
 			if err := r.send(a); err != nil {
@@ -64,14 +67,14 @@ func TestEmailReplyBecomesANote(t *testing.T) {
 			t.Errorf("carol was told %+v, want one mail saying %q", mails[1:], tc.told)
 		}
 	}
-	if n := r.repliesCounted("acted", ""); n != 2 {
-		t.Errorf("acted replies %v, want 2", n)
+	if n := r.repliesCounted("acted", ""); n != 3 {
+		t.Errorf("acted replies %v, want 3", n)
 	}
 
 	r.rcv.ActFunc = func(a channels.Action) (channels.Result, error) {
 		return channels.Result{Outcome: channels.Invalid, Reason: "bad note: text has 4001 characters, at most 4000"}, nil
 	}
-	if err := r.send(answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, messageID: "note-3@mail.example.com",
+	if err := r.send(answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, messageID: "note-4@mail.example.com",
 		text: strings.Repeat("長", 4001)}); err != nil {
 		t.Fatal(err)
 	}

@@ -185,7 +185,7 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 		if !ok {
 			return channels.Action{}, nil, ignore(reasonNoCommand, "no command in the first line and no text for a note")
 		}
-		verb, note = channels.AddNote, channels.NoteText{Text: n.Text, Decision: n.Decision}
+		verb, note = channels.AddNote, channels.NoteText{Text: n.Text, Decision: n.Decision, Fields: channels.NoteFields(n.Fields)}
 	}
 
 	key, _ := cfg.Global.SigningKey.Reveal()

@@ -153,7 +153,7 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 	}
 	// event_id names one event however often Slack delivers it.
 	a := channels.Action{Incident: d.Incident, Verb: channels.AddNote, User: u.ID, Via: "slack",
-		Dedup: "slack:event:" + env.EventID, Note: channels.NoteText{Text: n.Text, Decision: n.Decision}}
+		Dedup: "slack:event:" + env.EventID, Note: channels.NoteText{Text: n.Text, Decision: n.Decision, Fields: channels.NoteFields(n.Fields)}}
 	res, err := channels.ActOnce(ctx, in.r, a, ReplayKeep)
 	if err != nil {
 		return fmt.Errorf("note on incident %d: %w", d.Incident, err)

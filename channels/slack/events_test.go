@@ -93,6 +93,16 @@ func TestThreadReplyIsANote(t *testing.T) {
 	if got := e.r.Actions(); len(got) != 3 || got[2].User != "kenji" || got[2].Note != (channels.NoteText{Text: "切り戻す", Decision: true}) {
 		t.Errorf("kenji's note: %+v", got[2:])
 	}
+	// Field lines set the report's fields, the text is the rest.
+	if code, _ := e.post(e.reply("U0KENJI", "db-1 を切り離した\n影響範囲：決済 & 検索\n原因: ディスク満杯\n暫定対応: db-2 へ切替\n恒久対応: 容量監視\n再発防止: OPS-123")); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	want = channels.Action{Incident: 12, Verb: channels.AddNote, User: "kenji", Via: "slack", Dedup: "slack:event:Ev0FAKE000003",
+		Note: channels.NoteText{Text: "db-1 を切り離した", Fields: channels.NoteFields{Impact: "決済 & 検索", Cause: "ディスク満杯",
+			ActionProvisional: "db-2 へ切替", ActionPermanent: "容量監視", Prevention: "OPS-123"}}}
+	if got := e.r.Actions(); len(got) != 4 || got[3] != want {
+		t.Errorf("kenji's note with fields: %+v, want %+v", got[3:], want)
+	}
 }
 
 // TestThreadRepliesThatAreNoNotes: a stranger's reply is refused and

@@ -4,70 +4,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/hikyaku/hikyaku/access"
-	"github.com/hikyaku/hikyaku/channels/email"
-	"github.com/hikyaku/hikyaku/router"
-	"github.com/hikyaku/hikyaku/store"
 )
 
 const dashboardFile = "../../examples/grafana/hikyaku.json"
 
-// capture is a Registerer that notes the name of every metric a
-// collector describes, so the test knows every metric serve registers,
-// histograms and labelled series included, before any is observed.
-type capture struct {
-	prometheus.Registerer
-	names map[string]bool
-}
-
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
-
-func (c *capture) note(col prometheus.Collector) {
-	ch := make(chan *prometheus.Desc)
-	go func() { col.Describe(ch); close(ch) }()
-	for d := range ch {
-		if m := fqName.FindStringSubmatch(d.String()); m != nil {
-			c.names[m[1]] = true
-		}
-	}
-}
-
-func (c *capture) Register(col prometheus.Collector) error {
-	c.note(col)
-	return c.Registerer.Register(col)
-}
-
-func (c *capture) MustRegister(cols ...prometheus.Collector) {
-	for _, col := range cols {
-		c.note(col)
-	}
-	c.Registerer.MustRegister(cols...)
-}
-
-// servedMetrics are the metrics hikyaku serve registers, as serve.go does.
+// servedMetrics are the metrics hikyaku serve registers, as serve.go does
+// (servedLabels, docs_metrics_test.go).
 func servedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	st, err := store.OpenBolt(filepath.Join(t.TempDir(), "h.db"))
-	if err != nil {
-		t.Fatal(err)
+	names := map[string]bool{}
+	for n := range servedLabels(t) {
+		names[n] = true
 	}
-	t.Cleanup(func() { st.Close() })
-	reg := &capture{Registerer: prometheus.NewRegistry(), names: map[string]bool{}}
-	reg.MustRegister(buildInfoCollector())
-	router.NewMetrics(reg)
-	email.NewMetrics(reg)
-	access.NewMetrics(reg)
-	reg.MustRegister(router.NewStoreMetrics(st), router.NewDeadLetterGauge(st), router.NewMuteGauge(st, time.Now))
-	return reg.names
+	return names
 }
 
 // promqlKeywords are words of PromQL that are neither functions nor metrics.

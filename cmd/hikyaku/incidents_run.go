@@ -187,14 +187,15 @@ func runSeverity(e *env, args []string) int {
 func runIncidentReport(e *env, args []string) int {
 	c := newClient(e, "incidents report", "incidents report ID (--now | --draft TEXT [--replace] | --period DURATION) [--server URL]")
 	now := c.fs.Bool("now", false, "send a report to the stakeholders now; the next periodic one moves a period after it")
-	draft := c.fs.String("draft", "\x00", "`text` for the next report's status part (\"\" clears the draft)")
+	var draft optionalString // --draft "" clears the draft: given empty is not absent
+	c.fs.Var(&draft, "draft", "`text` for the next report's status part (\"\" clears the draft)")
 	replace := c.fs.Bool("replace", false, "with --draft: the text replaces the status part instead of adding to it")
 	period := c.fs.String("period", "", "report every `duration` (1m to 24h) from now on")
 	id, words, ok := parseWithID(e, c, "report", args)
 	if !ok {
 		return exitUsage
 	}
-	hasDraft := *draft != "\x00"
+	hasDraft := draft.set
 	n := 0
 	for _, set := range []bool{*now, hasDraft, *period != ""} {
 		if set {
@@ -210,7 +211,21 @@ func runIncidentReport(e *env, args []string) int {
 	case *now:
 		return send(e, c, "report", "POST", id, "reports", map[string]any{"send_now": true})
 	case hasDraft:
-		return send(e, c, "report", "PUT", id, "reports/draft", map[string]any{"text": *draft, "replace": *replace})
+		return send(e, c, "report", "PUT", id, "reports/draft", map[string]any{"text": draft.s, "replace": *replace})
 	}
 	return send(e, c, "report", "PUT", id, "reports/period", map[string]any{"period": *period})
+}
+
+// optionalString is a string flag that tells whether it was given at all,
+// with no default to print in -h.
+type optionalString struct {
+	s   string
+	set bool
+}
+
+func (o *optionalString) String() string { return o.s }
+
+func (o *optionalString) Set(v string) error {
+	o.s, o.set = v, true
+	return nil
 }

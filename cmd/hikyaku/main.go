@@ -90,6 +90,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, `Run "hikyaku <command> -h" for a command's flags. Every command but version`)
-	fmt.Fprintln(w, "takes --config FILE (default hikyaku.yml) and --output text|json.")
+	fmt.Fprintln(w, `Run "hikyaku <command> -h" for a command's flags. check, oncall, shifts,`)
+	fmt.Fprintln(w, "simulate and serve take --config.file FILE (default hikyaku.yml); every command")
+	fmt.Fprintln(w, "but store takes --output text|json (report also markdown).")
 }

@@ -15,6 +15,7 @@ func runReport(e *env, args []string) int {
 	from := c.fs.String("from", "", "start of the period, an RFC 3339 time such as 2026-11-02T00:00:00+09:00 (required)")
 	to := c.fs.String("to", "", "end of the period (not included), RFC 3339 (required)")
 	lang := c.fs.String("lang", "", "language of the text and Markdown: en or ja (default: the server's global.language)")
+	c.fs.Lookup("output").Usage = "output format: text, json or markdown"
 	if err := c.fs.Parse(args); err != nil {
 		return exitUsage
 	}

@@ -304,6 +304,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the refreshed Now page still offers Acknowledge for #%d: %d forms (%v)", control, ackForms, err)
 	}
 
+	typingPausesRefresh(t, ctx, env, id)
+
 	list := visit(t, ctx, "the incident list", chromedp.Navigate(env.External+"/console/incidents"))
 	list.want(t, "the incident list", "Incidents", fmt.Sprintf("#%d CRITICAL ops (acked): end-to-end test alert BrowserAck ", id),
 		fmt.Sprintf("#%d CRITICAL ops (acked): end-to-end test alert BrowserAckControl", control))
@@ -322,6 +324,45 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	visit(t, ctx, "the incident list's link without JavaScript", chromedp.Click(chromedp.CSS(`a[href="/console/incidents"]`))).
 		want(t, "the incident list without JavaScript", "Reload the page to see what changed.", fmt.Sprintf("#%d CRITICAL ops (acked)", id))
+}
+
+// typingPausesRefresh: on the incident page, a note being typed is not
+// thrown away by the live refresh. A note added from the CLI meanwhile
+// changes the page the refresh would fetch; for three intervals the text
+// typed stays, the status line says updates are paused, and the CLI's note
+// is not drawn. Sending the form then stores the typed note and the page
+// answering it shows both notes, and the status line says it updates again.
+func typingPausesRefresh(t *testing.T, ctx context.Context, env *ackEnv, id int64) {
+	t.Helper()
+	page := fmt.Sprintf("%s/console/incidents/%d", env.External, id)
+	visit(t, ctx, "the incident page", chromedp.Navigate(page)).want(t, "the incident page before typing", "Add the note")
+	const typed, fromCLI = "typed while the page refreshes", "noted from the CLI meanwhile"
+	if _, err := chromedp.Run(ctx, chromedp.SendKeys(chromedp.CSS(`form.note textarea[name="text"]`), typed)); err != nil {
+		t.Fatalf("typing into the note field: %v", err)
+	}
+	note := exec.Command(binary, "incidents", "note", strconv.FormatInt(id, 10), fromCLI)
+	note.Env = append(os.Environ(), "HIKYAKU_API_TOKEN="+apiToken, "HIKYAKU_SERVER="+env.External)
+	if out, err := note.CombinedOutput(); err != nil {
+		t.Fatalf("hikyaku incidents note %d: %v\n%s", id, err, out)
+	}
+	time.Sleep(3 * browserRefresh)
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.querySelector('form.note textarea[name="text"]').value,
+		document.getElementById("refresh-status").textContent, document.querySelector("main").innerText]`))
+	if err != nil || len(state) != 3 {
+		t.Fatalf("reading the incident page: %v %v", state, err)
+	}
+	if state[0] != typed {
+		t.Errorf("after %s of typing the note field holds %q, want %q: the refresh replaced it", 3*browserRefresh, state[0], typed)
+	}
+	if state[1] != "Updates are paused while you fill in a form." {
+		t.Errorf("while typing the status line says %q", state[1])
+	}
+	if strings.Contains(state[2], fromCLI) {
+		t.Errorf("the page was refreshed while a note was being typed:\n%s", state[2])
+	}
+	sent := visit(t, ctx, "the note form's button", chromedp.Click(chromedp.CSS(`form.note button`)))
+	sent.want(t, "the incident page after sending the note", typed, fromCLI,
+		fmt.Sprintf("This page updates itself every %d seconds.", int(browserRefresh.Seconds())))
 }
 
 // wantCoverInFeed fetches a person's calendar feed with no cookie, as a

@@ -113,3 +113,79 @@ func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
 		t.Errorf("roles after the ack %v, want ic and comm alice", inc.Roles)
 	}
 }
+
+// TestReportFieldsFromSlackAndEmail: alice's reply in the Slack page's
+// thread sets the impact, the permanent action and the prevention ticket
+// with Japanese field lines, her reply to the page email sets the cause and
+// the provisional action with English ones; both notes keep the rest as
+// their text and say the fields on the timeline, and the final report
+// (完了報) bob gets when she resolves by email shows every one of them.
+func TestReportFieldsFromSlackAndEmail(t *testing.T) {
+	t.Parallel()
+	env := startAckEnvRoles(t, "{admins: [alice]}\n    stakeholders: {users: [bob]}", "")
+	id := env.alert(t, "ReportFields")
+	tag := fmt.Sprintf("[hikyaku #%d] ", id)
+	page := env.slackPage(t, aliceSlack, id)
+
+	reply, err := env.Slack.ThreadReply(aliceSlack, page.PostedIn, page.TS,
+		"db-1 を切り離した\n影響範囲：決済の 5%\n恒久対応: ディスク容量の監視\n再発防止 (チケット): OPS-77")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := fakeslack.Event(env.External+"/api/v1/slack/events", slackSecret, reply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := readResponse(t, resp); code != http.StatusOK {
+		t.Fatalf("alice's thread reply: %d", code)
+	}
+
+	mail, _ := env.emailPage(t, id)
+	hdr := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-fields-1@example.com>\r\n"
+	body := "Failed over to db-2.\r\nCause: db-1 ran out of disk\r\naction: failed over to db-2\r\n\r\nOn Tue, 7 Jan 2026, hikyaku wrote:\r\n> " + mail.subject + "\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, mail.replyTo, hdr, body); err != nil {
+		t.Fatalf("alice's note by email: %v", err)
+	}
+
+	var notes []string
+	waitFor(t, "the two notes", 10*time.Second, func() bool {
+		notes = nil
+		for _, ev := range env.incident(t, id).events("note") {
+			notes = append(notes, fmt.Sprintf("%s %s text=%s impact=%s cause=%s action_provisional=%s action_permanent=%s prevention=%s",
+				ev.Actor, ev.Detail["via"], ev.Detail["text"], ev.Detail["impact"], ev.Detail["cause"], ev.Detail["action_provisional"],
+				ev.Detail["action_permanent"], ev.Detail["prevention"]))
+		}
+		return len(notes) >= 2
+	})
+	want := []string{
+		"alice slack text=db-1 を切り離した impact=決済の 5% cause= action_provisional= action_permanent=ディスク容量の監視 prevention=OPS-77",
+		"alice email text=Failed over to db-2. impact= cause=db-1 ran out of disk action_provisional=failed over to db-2 action_permanent= prevention=",
+	}
+	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
+		t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(want, "\n"))
+	}
+	if rep := env.incident(t, id).Report; rep == nil || rep.Impact != "決済の 5%" || rep.Cause != "db-1 ran out of disk" {
+		t.Errorf("the incident's report %+v", rep)
+	}
+
+	res := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-resolve-1@example.com>\r\n"
+	if err := env.sendMail(aliceEmail, aliceEmail, mail.replyTo, res, "resolve\n"); err != nil {
+		t.Fatal(err)
+	}
+	var final string
+	waitFor(t, "bob's final report", 30*time.Second, func() bool {
+		for _, m := range env.Mail.Messages() {
+			if h, text, err := readMail(m.Data); err == nil && slicesHas(m.To, "bob@example.com") && strings.HasPrefix(h.subject, tag+"Final report:") {
+				final = strings.ReplaceAll(text, "\r\n", "\n")
+				return true
+			}
+		}
+		return false
+	})
+	for _, l := range []string{"Cause: db-1 ran out of disk", "Action taken (provisional): failed over to db-2",
+		"Action taken (permanent): ディスク容量の監視", "Prevention ticket: OPS-77"} {
+		if !strings.Contains(final, "\n"+l+"\n") {
+			t.Errorf("bob's final report lacks the line %q:\n%s", l, final)
+		}
+	}
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// leafCommands are every command line that takes flags, subcommands spelled out.
+var leafCommands = [][]string{
+	{"check"}, {"oncall"}, {"shifts"}, {"simulate"}, {"serve"},
+	{"incidents", "list"}, {"incidents", "show"}, {"incidents", "assign"}, {"incidents", "unassign"},
+	{"incidents", "note"}, {"incidents", "severity"}, {"incidents", "timeline"}, {"incidents", "report"},
+	{"ack"}, {"resolve"}, {"escalate"}, {"test-page"},
+	{"drills", "list"}, {"drills", "show"}, {"drills", "run"},
+	{"override", "add"}, {"override", "list"}, {"override", "remove"},
+	{"maintenance", "start"}, {"maintenance", "list"}, {"maintenance", "end"},
+	{"calendar", "url"}, {"calendar", "revoke"},
+	{"token", "create"}, {"token", "list"}, {"token", "revoke"},
+	{"report"}, {"timers", "dead"}, {"store", "compact"}, {"store", "reindex"}, {"version"},
+}
+
+// TestUsageFooterIsTrue: what hikyaku's usage says every command takes,
+// each command's -h shows (--config.file on the configuration commands,
+// --output on all but store), and no flag prints a sentinel as its default.
+func TestUsageFooterIsTrue(t *testing.T) {
+	_, _, usage := runCmd(t)
+	if !strings.Contains(usage, "check, oncall, shifts,\nsimulate and serve take --config.file FILE") ||
+		!strings.Contains(usage, "every command\nbut store takes --output text|json") {
+		t.Fatalf("the usage's footer changed; update this test with it:\n%s", usage)
+	}
+	configCommands := []string{"check", "oncall", "shifts", "simulate", "serve"}
+	seen := map[string]bool{}
+	for _, args := range leafCommands {
+		seen[args[0]] = true
+		code, _, help := runCmd(t, append(slices.Clone(args), "-h")...)
+		name := strings.Join(args, " ")
+		if code != exitUsage {
+			t.Errorf("%s -h: exit %d, want %d", name, code, exitUsage)
+		}
+		if got, want := strings.Contains(help, "\n  -config.file "), slices.Contains(configCommands, args[0]); got != want {
+			t.Errorf("%s -h: --config.file shown %v, the usage says %v:\n%s", name, got, want, help)
+		}
+		if got, want := strings.Contains(help, "\n  -output "), args[0] != "store"; got != want {
+			t.Errorf("%s -h: --output shown %v, the usage says %v:\n%s", name, got, want, help)
+		}
+		if strings.Contains(help, `\x00`) {
+			t.Errorf("%s -h prints a sentinel default:\n%s", name, help)
+		}
+	}
+	for _, c := range commands {
+		if !seen[c.name] {
+			t.Errorf("command %s is not in leafCommands", c.name)
+		}
+	}
+	_, _, help := runCmd(t, "report", "-h")
+	if !strings.Contains(help, "output format: text, json or markdown") {
+		t.Errorf("report -h does not say --output takes markdown:\n%s", help)
+	}
+}
