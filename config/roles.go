@@ -1,6 +1,9 @@
 package config
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // The values of global.authorization.
 const (
@@ -72,5 +75,60 @@ func (l *loader) validateRoles(c *Config) {
 	case AuthorizationAnyUser:
 	default:
 		l.errAt("global.authorization", fmt.Sprintf("authorization %q: want roles or any_user", g.Authorization))
+	}
+}
+
+// warnPagedWithoutRole: with authorization roles, someone hikyaku can page
+// (a rotation's member or override, a step's user or fallback) who is no
+// responder or admin of any department would have every ack, resolve and
+// escalate refused during the incident. Said at load and by check, not at
+// 3 a.m.; a warning, since the file is valid and the page still goes out.
+func (l *loader) warnPagedWithoutRole(c *Config) {
+	if c.Global.Authorization != AuthorizationRoles {
+		return
+	}
+	acts := map[string]bool{}
+	for _, d := range c.Departments {
+		for _, id := range append(slices.Clone(d.Roles.Admins), d.Roles.Responders...) {
+			acts[id] = true
+		}
+	}
+	warned := map[string]bool{}
+	check := func(path, id string) {
+		if id == "" || acts[id] || warned[id] || c.usersByID[id] == nil {
+			return
+		}
+		warned[id] = true // once per person: the first place names the problem
+		l.warnAt(path, fmt.Sprintf("user %q can be paged but is no responder or admin of any department (departments[].roles): with authorization roles their ack, resolve and escalate would be refused", id))
+	}
+	for i, d := range c.Departments {
+		for j, r := range d.Rotations {
+			p := fmt.Sprintf("departments[%d].rotations[%d]", i, j)
+			for k, m := range r.Members {
+				check(fmt.Sprintf("%s.members[%d]", p, k), m)
+			}
+			for k, ch := range r.Changes {
+				for n, m := range ch.Members {
+					check(fmt.Sprintf("%s.changes[%d].members[%d]", p, k, n), m)
+				}
+			}
+			for k, o := range r.Overrides {
+				check(fmt.Sprintf("%s.overrides[%d].user", p, k), o.User)
+			}
+		}
+		for j, s := range d.Schedules {
+			for k, o := range s.Overrides {
+				check(fmt.Sprintf("departments[%d].schedules[%d].overrides[%d].user", i, j, k), o.User)
+			}
+		}
+	}
+	for i, p := range c.Policies {
+		for j, st := range p.Steps {
+			sp := fmt.Sprintf("escalation_policies[%d].steps[%d]", i, j)
+			for k, u := range st.Targets.Users {
+				check(fmt.Sprintf("%s.targets.users[%d]", sp, k), u)
+			}
+			check(sp+".fallback", st.Fallback)
+		}
 	}
 }

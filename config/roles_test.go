@@ -1,6 +1,9 @@
 package config
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 const rolesUsers = `users:
   - {id: alice, contacts: {sms: "+819011110001"}}
@@ -65,5 +68,51 @@ func TestAuthorizationDefault(t *testing.T) {
 				t.Fatalf("authorization = %q, want %q", cfg.Global.Authorization, tt.want)
 			}
 		})
+	}
+}
+
+// TestWarnPagedWithoutRole: under roles, each person a page can reach who
+// could not then act on it is warned about once, where first named — a
+// viewer as a step's user, a member with no role — and nobody else; under
+// any_user nobody is.
+func TestWarnPagedWithoutRole(t *testing.T) {
+	const file = `users:
+  - {id: alice, contacts: {sms: "+819011110001"}}
+  - {id: bob, contacts: {sms: "+819011110002"}}
+  - {id: carol, contacts: {sms: "+819011110003"}}
+  - {id: dan, contacts: {sms: "+819011110004"}}
+departments:
+  - id: ops
+    escalation_policy: page
+    rotations: [{id: primary, start: "2026-01-05 09:00", shift: 1w, members: [alice, bob]}]
+    roles: {responders: [alice], viewers: [carol]}
+  - id: db
+    roles: {responders: [dan]}
+escalation_policies:
+  - id: page
+    steps:
+      - targets: {rotations: [primary]}
+      - targets: {users: [carol, dan]}
+      - targets: {users: [bob]}
+`
+	cfg, err := Parse([]byte(complete(file)), "hikyaku.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range cfg.Warnings {
+		got = append(got, w.Error())
+	}
+	const tail = " can be paged but is no responder or admin of any department (departments[].roles): with authorization roles their ack, resolve and escalate would be refused"
+	want := []string{`hikyaku.yml:9:86: user "bob"` + tail, `hikyaku.yml:17:27: user "carol"` + tail}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	cfg, err = Parse([]byte(complete("global: {authorization: any_user}\n"+file)), "hikyaku.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("any_user: warnings %v, want none", cfg.Warnings)
 	}
 }

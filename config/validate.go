@@ -122,6 +122,7 @@ func (l *loader) validate(c *Config) {
 		l.validateDepartment(c, d, fmt.Sprintf("departments[%d]", i))
 	}
 	l.validateRoles(c)
+	l.warnPagedWithoutRole(c)
 	for i, d := range c.Departments {
 		l.validateHealthReport(c, d, fmt.Sprintf("departments[%d]", i))
 	}
