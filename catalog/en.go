@@ -64,6 +64,8 @@ var en = Messages{
 	"slack.resolved":      "Incident #%d is already resolved: nothing was changed.",
 	"slack.failed":        "Could not record that for incident #%d, please try again.",
 	"slack.already_acked": "Incident #%d was already acknowledged by %s.",
+	"slack.note_refused":  "Your note was not added to incident #%d: %s",
+	"slack.note_not_user": "Your reply is no note on incident #%d: you are not a hikyaku user. Ask an admin to add your Slack id (%s) to users[].contacts.slack.",
 
 	// link. (router/links.go)
 

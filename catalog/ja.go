@@ -62,6 +62,8 @@ var ja = Messages{
 	"slack.resolved":      "インシデント #%d は既に解決済みです。何も変更していません。",
 	"slack.failed":        "インシデント #%d への操作を記録できませんでした。もう一度押してください。",
 	"slack.already_acked": "インシデント #%d は%sさんが既に了解済みです。",
+	"slack.note_refused":  "インシデント #%d にメモを追加できませんでした: %s",
+	"slack.note_not_user": "飛脚のユーザーではないため、返信をインシデント #%d のメモとして記録していません。管理者に Slack ID (%s) を users[].contacts.slack へ追加するよう依頼してください。",
 
 	// link. (router/links.go)
 

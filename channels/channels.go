@@ -55,6 +55,12 @@ type Message struct {
 	// recipient's language, as the channel's sender words it (AckHinter);
 	// otherwise templates use the built-in hint for the channel.
 	AckHint string
+	// Thread and Ephemeral are for answers on a chat channel that threads
+	// (Slack): Thread posts m in the thread of the message To's
+	// conversation has with that id (Slack's thread_ts), Ephemeral shows it
+	// to that chat user alone (chat.postEphemeral), who must be in To.
+	Thread    string
+	Ephemeral string
 	// Ref is a short token naming this outbox entry, the same on every
 	// attempt and replica. Channels that implement Reconciler carry it in
 	// what the provider keeps (the SMS text, Slack metadata), so a replica

@@ -27,6 +27,9 @@ type Receiver struct {
 	Err error
 	// SendErr is Send's failure.
 	SendErr error
+	// SendFunc, when set, sends what Send took (a channel's real sender
+	// against its fake provider); its answer is Send's.
+	SendFunc func(ctx context.Context, m *channels.Message) (channels.Receipt, error)
 
 	mu       sync.Mutex
 	actions  []channels.Action
@@ -222,13 +225,16 @@ func (r *Receiver) Notes() []channels.Note {
 	return append([]channels.Note(nil), r.notes...)
 }
 
-func (r *Receiver) Send(_ context.Context, m *channels.Message) (channels.Receipt, error) {
+func (r *Receiver) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
 	if r.SendErr != nil {
 		return channels.Receipt{}, r.SendErr
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.sent = append(r.sent, m)
+	r.mu.Unlock()
+	if r.SendFunc != nil {
+		return r.SendFunc(ctx, m)
+	}
 	return channels.Receipt{ProviderID: "fake-" + m.IdempotencyKey}, nil
 }
 

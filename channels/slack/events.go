@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/hikyaku/hikyaku/catalog"
 	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/channels/reply"
 	"github.com/hikyaku/hikyaku/config"
@@ -139,10 +141,12 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 		return fmt.Errorf("the message of thread %s/%s: %w", ev.Channel, ev.ThreadTS, err)
 	}
 	log = log.With("incident", d.Incident)
+	cfg := in.r.Config()
 	us := in.r.Owners(string(config.ChannelSlack), ev.User)
 	if len(us) == 0 {
 		in.r.Unknown(ctx, string(config.ChannelSlack), ev.User)
 		log.Warn("slack thread reply by someone who is no hikyaku user: no note written")
+		in.tell(ctx, log, env, d.Incident, catalog.For(cfg.Global.Language).T("slack.note_not_user", d.Incident, ev.User))
 		return nil
 	}
 	u := us[0]
@@ -163,8 +167,33 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 		log.Info("slack thread reply noted", "user", u.ID, "decision", n.Decision, "retry", res.Retry)
 	case channels.Replayed:
 		log.Warn("slack event seen before: nothing changed", "user", u.ID)
+	case channels.NotFound:
+		log.Warn("slack thread reply to an incident no longer kept: no note written", "user", u.ID)
+		in.tell(ctx, log, env, d.Incident, catalog.For(u.Language).T("slack.not_found", d.Incident))
 	default:
 		log.Warn("slack thread reply refused: no note written", "user", u.ID, "outcome", res.Outcome, "reason", res.Reason)
+		in.tell(ctx, log, env, d.Incident, catalog.For(u.Language).T("slack.note_refused", d.Incident, res.Reason))
 	}
 	return nil
+}
+
+// kindNotice marks an answer to a person's reply; it is no page.
+const kindNotice channels.Kind = "notice"
+
+// tell answers the author of a thread reply that wrote no note, in the
+// thread and to them alone (chat.postEphemeral): why is theirs to read,
+// not the channel's, and a thread reply would notify everyone following
+// the incident's thread. Slack shows an ephemeral message in a thread that
+// has replies, which this one has: theirs. Slack's retry of the event is
+// answered once. A failure is logged only: the refusal stands either way.
+func (in *inbound) tell(ctx context.Context, log *slog.Logger, env *envelope, incident int64, text string) {
+	ev := &env.Event
+	if replayed, err := in.r.Seen(ctx, "slack", "slack:answer:"+env.EventID, ReplayKeep); err != nil || replayed {
+		return
+	}
+	m := &channels.Message{IdempotencyKey: "slack-answer/" + env.EventID, Channel: string(config.ChannelSlack), Kind: kindNotice,
+		IncidentID: incident, To: ev.Channel, Thread: ev.ThreadTS, Ephemeral: ev.User, Text: text}
+	if _, err := in.r.Send(ctx, m); err != nil {
+		log.Warn("slack answer to a thread reply not sent", "err", err)
+	}
 }

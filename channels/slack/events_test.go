@@ -31,6 +31,7 @@ func newEventRig(t *testing.T) *eventRig {
 		t.Fatal(err)
 	}
 	channel, ts, _ := strings.Cut(rc.ProviderID, "/")
+	p.r.SendFunc = newSender(t, p.slack, "xoxb-test").Send // answers reach the fake workspace
 	p.r.Delivered = map[int64][]channels.Delivery{12: {{Incident: 12, Kind: channels.KindPage, Channel: "slack", To: "C0123ENG",
 		ProviderID: rc.ProviderID, Step: 1}}}
 	return &eventRig{pressRig: p, events: strings.TrimSuffix(p.url, InteractionsPath) + EventsPath, channel: channel, ts: ts}
@@ -221,4 +222,66 @@ func FuzzParseEnvelope(f *testing.F) {
 		}
 		env.Event.threadReply()
 	})
+}
+
+// TestRefusedThreadReplyIsAnswered: a thread reply that writes no note is
+// answered in the thread to its author alone (chat.postEphemeral), in
+// their language: a stranger in global.language, once however often Slack
+// delivers the event; a note the roles or the content refuse with why.
+func TestRefusedThreadReplyIsAnswered(t *testing.T) {
+	e := newEventRig(t)
+	ephemerals := func() []fakeslack.Call {
+		var out []fakeslack.Call
+		for _, c := range e.slack.Calls() {
+			if c.Method == "chat.postEphemeral" {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	stranger := e.reply("U0MALLORY", "I am in charge now")
+	for _, opt := range []fakeslack.InteractionOption{fakeslack.At(time.Now()), fakeslack.Retry(1)} {
+		if code, _ := e.post(stranger, opt); code != http.StatusOK {
+			t.Fatalf("stranger: %d", code)
+		}
+	}
+	want := "Your reply is no note on incident #12: you are not a hikyaku user. Ask an admin to add your Slack id (U0MALLORY) to users[].contacts.slack."
+	if got := ephemerals(); len(got) != 1 || got[0].Error != "" || got[0].Channel != e.channel || got[0].User != "U0MALLORY" ||
+		got[0].Form.Get("thread_ts") != e.ts || got[0].Text != want {
+		t.Fatalf("answers to the stranger %+v, want one ephemeral in the thread saying %q", got, want)
+	}
+
+	e.r.ActFunc = func(a channels.Action) (channels.Result, error) {
+		if a.User == "kenji" {
+			return channels.Result{Outcome: channels.Forbidden, Reason: "閲覧者は操作できません。"}, nil
+		}
+		return channels.Result{Outcome: channels.Invalid, Reason: "bad note: cause has 1001 characters, at most 1000"}, nil
+	}
+	if code, _ := e.post(e.reply("U0KENJI", "原因: 不明")); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	if code, _ := e.post(e.reply("U0ALICE", "cause: "+strings.Repeat("x", 1001))); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	got := ephemerals()
+	if len(got) != 3 {
+		t.Fatalf("answers %+v, want 3", got)
+	}
+	for i, w := range []struct{ user, text string }{
+		{"U0KENJI", "インシデント #12 にメモを追加できませんでした: 閲覧者は操作できません。"},
+		{"U0ALICE", "Your note was not added to incident #12: bad note: cause has 1001 characters, at most 1000"},
+	} {
+		if c := got[1+i]; c.Error != "" || c.User != w.user || c.Form.Get("thread_ts") != e.ts || c.Text != w.text {
+			t.Errorf("answer to %s: %+v, want %q in the thread", w.user, c, w.text)
+		}
+	}
+
+	// A note written is answered nothing: the thread shows it.
+	e.r.ActFunc = nil
+	if code, _ := e.post(e.reply("U0ALICE", "a note")); code != http.StatusOK {
+		t.Fatal(code)
+	}
+	if n := len(ephemerals()); n != 3 {
+		t.Errorf("%d answers after a note was written, want still 3", n)
+	}
 }

@@ -56,7 +56,13 @@ func New(cfg *config.Slack, opts ...Option) (*Sender, error) {
 // Send posts m to m.To, a user id (the bot's DM with them) or a channel id.
 // The receipt is "channel/ts", what Update needs.
 func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
+	if m.Ephemeral != "" {
+		return s.ephemeral(ctx, m)
+	}
 	opts := []slack.MsgOption{slack.MsgOptionText(fallbackText(m), false), slack.MsgOptionBlocks(Blocks(m)...)}
+	if m.Thread != "" {
+		opts = append(opts, slack.MsgOptionTS(m.Thread))
+	}
 	if md, ok := metadata(m); ok {
 		opts = append(opts, slack.MsgOptionMetadata(md))
 	}
@@ -65,6 +71,22 @@ func (s *Sender) Send(ctx context.Context, m *channels.Message) (channels.Receip
 		return channels.Receipt{}, classify(fmt.Errorf("slack chat.postMessage to %s: %w", m.To, err))
 	}
 	return channels.Receipt{ProviderID: channel + "/" + ts}, nil
+}
+
+// ephemeral shows m's text to m.Ephemeral alone in m.To (in the thread
+// m.Thread when set): an answer to one person that the others in the
+// conversation need not see. Slack does not keep it; the receipt names it
+// all the same.
+func (s *Sender) ephemeral(ctx context.Context, m *channels.Message) (channels.Receipt, error) {
+	opts := []slack.MsgOption{slack.MsgOptionText(escape(m.Text), false)}
+	if m.Thread != "" {
+		opts = append(opts, slack.MsgOptionTS(m.Thread))
+	}
+	ts, err := s.api.PostEphemeralContext(ctx, m.To, m.Ephemeral, opts...)
+	if err != nil {
+		return channels.Receipt{}, classify(fmt.Errorf("slack chat.postEphemeral to %s in %s: %w", m.Ephemeral, m.To, err))
+	}
+	return channels.Receipt{ProviderID: m.To + "/" + ts}, nil
 }
 
 // Update rewrites the message Send posted (providerID is its receipt) to

@@ -318,3 +318,40 @@ func TestMessageWithoutIncidentNamesNone(t *testing.T) {
 		t.Errorf("second block %#v, want the text", blocks[1])
 	}
 }
+
+// TestSendInThread: a message with Thread is posted in that thread
+// (thread_ts); with Ephemeral too, it is shown to that user alone.
+func TestSendInThread(t *testing.T) {
+	fake := fakeslack.New("xoxb-test")
+	defer fake.Close()
+	s := newSender(t, fake, "xoxb-test")
+	rc, err := s.Send(context.Background(), page(t, "C0123ENG"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ts, _ := strings.Cut(rc.ProviderID, "/")
+	if _, err := s.Send(context.Background(), &channels.Message{Channel: "slack", To: "C0123ENG", Thread: ts, Text: "in the thread"}); err != nil {
+		t.Fatal(err)
+	}
+	calls := fake.Calls()
+	if c := calls[len(calls)-1]; c.Method != "chat.postMessage" || c.Form.Get("thread_ts") != ts || c.Form.Get("user") != "" {
+		t.Errorf("thread reply %+v", c)
+	}
+	if _, err := fake.ThreadReply("U0ALICE", "C0123ENG", ts, "a note"); err != nil {
+		t.Fatal(err)
+	}
+	erc, err := s.Send(context.Background(), &channels.Message{Channel: "slack", To: "C0123ENG", Thread: ts, Ephemeral: "U0ALICE",
+		Text: "only <you> & me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls = fake.Calls()
+	if c := calls[len(calls)-1]; c.Method != "chat.postEphemeral" || c.Form.Get("thread_ts") != ts || c.User != "U0ALICE" ||
+		c.Text != "only &lt;you&gt; &amp; me" || erc.ProviderID != "C0123ENG/"+c.TS {
+		t.Errorf("ephemeral %+v, receipt %+v", c, erc)
+	}
+	_, err = s.Send(context.Background(), &channels.Message{Channel: "slack", To: "C0123ENG", Ephemeral: "U0BOB", Text: "x"})
+	if !channels.IsPermanent(err) || !strings.Contains(err.Error(), "user_not_in_channel") {
+		t.Errorf("ephemeral to someone not in the channel: %v, want permanent user_not_in_channel", err)
+	}
+}

@@ -13,7 +13,8 @@ import (
 // TestRolesAndNotesFromSlackAndEmail runs an incident from a running
 // daemon's Slack page and email: alice takes Comm with the page's button,
 // writes a decision in the page's thread (the Events API, signed, with
-// Slack's retry), a stranger's thread reply writes nothing, and her reply
+// Slack's retry), a stranger's thread reply writes nothing and is answered
+// in the thread to them alone (chat.postEphemeral), and her reply
 // to the page email that is no command is a note, confirmed by mail. Her
 // ack by email still acknowledges and makes her IC.
 func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
@@ -80,6 +81,17 @@ func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
 	}, 5*time.Second); !ok {
 		t.Errorf("no WARN line for the stranger's thread reply")
 	}
+	// The stranger is told why, in the thread, and only they see it.
+	toldStranger := fmt.Sprintf("Your reply is no note on incident #%d: you are not a hikyaku user. Ask an admin to add your Slack id (U0STRANGER) to users[].contacts.slack.", id)
+	waitFor(t, "the stranger's ephemeral answer", 5*time.Second, func() bool {
+		for _, c := range env.Slack.Calls() {
+			if c.Method == "chat.postEphemeral" && c.Error == "" && c.User == "U0STRANGER" && c.Channel == page.PostedIn &&
+				c.Form.Get("thread_ts") == page.TS && c.Text == toldStranger {
+				return true
+			}
+		}
+		return false
+	})
 
 	mail, _ := env.emailPage(t, id)
 	hdr := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-note-1@example.com>\r\n"

@@ -66,7 +66,7 @@ func (s *Server) ThreadReply(user, channel, ts, text string) ([]byte, error) {
 		channelType = "im"
 	}
 	s.messages[channel+"/"+replyTS] = &Call{Method: "message", Channel: channel, PostedIn: channel, TS: replyTS, Text: escaped,
-		At: time.Now().UTC()}
+		User: user, At: time.Now().UTC()}
 	return json.Marshal(map[string]any{
 		"token": "legacy-verification-token", "team_id": "T0FAKE", "api_app_id": "A0FAKE", "type": "event_callback",
 		"event_id": fmt.Sprintf("Ev0FAKE%06d", s.events), "event_time": time.Now().Unix(), "event_context": "4-fake",

@@ -1,5 +1,5 @@
 // Package fakeslack is a local Slack workspace for tests: the Web API (chat.postMessage,
-// chat.update, conversations.open) as Slack checks it, and button presses signed as Slack signs them.
+// chat.update, chat.postEphemeral, conversations.open, conversations.history) as Slack checks it, and button presses signed as Slack signs them.
 package fakeslack
 
 import (
@@ -60,7 +60,10 @@ type Call struct {
 	TS       string
 	Text     string
 	Blocks   slack.Blocks
-	Form     url.Values // every parameter but the token
+	// User is who wrote a person's message (ThreadReply), or whom
+	// chat.postEphemeral showed one to.
+	User string
+	Form url.Values // every parameter but the token
 	// Metadata is the message metadata posted with it (event_type, event_payload), if any.
 	Metadata *slack.SlackMetadata
 	Error    string    // Slack's error code when it answered ok:false
@@ -146,6 +149,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "chat.postMessage", "chat.update":
 		resp = s.chat(&call)
+	case "chat.postEphemeral":
+		resp = s.ephemeral(&call)
 	case "conversations.open":
 		resp = s.open(&call)
 	case "conversations.history":
@@ -304,6 +309,48 @@ func (s *Server) chat(c *Call) map[string]any {
 	s.messages[c.PostedIn+"/"+c.TS] = &cp
 	return map[string]any{"ok": true, "channel": c.PostedIn, "ts": c.TS, "text": c.Text,
 		"message": map[string]any{"type": "message", "text": c.Text, "ts": c.TS, "bot_id": "B0FAKE"}}
+}
+
+// ephemeral serves chat.postEphemeral: text (or blocks) shown to user
+// alone in a conversation they are in, optionally in a thread (thread_ts,
+// which must be a message of the conversation). Slack keeps no such
+// message: it is in Calls only, and answers its message_ts. A member
+// here is a DM's own user, or anyone who wrote in the conversation.
+func (s *Server) ephemeral(c *Call) map[string]any {
+	c.User = c.Form.Get("user")
+	if !idRe.MatchString(c.Channel) || strings.ContainsAny(c.Channel[:1], "UW") {
+		return map[string]any{"ok": false, "error": "channel_not_found"}
+	}
+	if !idRe.MatchString(c.User) || !strings.ContainsAny(c.User[:1], "UW") {
+		return map[string]any{"ok": false, "error": "user_not_found"}
+	}
+	if raw := c.Form.Get("blocks"); raw != "" {
+		if err := json.Unmarshal([]byte(raw), &c.Blocks); err != nil || !validBlocks(raw) {
+			return map[string]any{"ok": false, "error": "invalid_blocks"}
+		}
+	}
+	if c.Text == "" && len(c.Blocks.BlockSet) == 0 {
+		return map[string]any{"ok": false, "error": "no_text"}
+	}
+	if len(c.Text) > maxTextLen {
+		return map[string]any{"ok": false, "error": "msg_too_long"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	member := dm(c.User) == c.Channel
+	for _, m := range s.messages {
+		member = member || m.PostedIn == c.Channel && m.User == c.User
+	}
+	if !member {
+		return map[string]any{"ok": false, "error": "user_not_in_channel"}
+	}
+	if th := c.Form.Get("thread_ts"); th != "" && s.messages[c.Channel+"/"+th] == nil {
+		return map[string]any{"ok": false, "error": "message_not_found"}
+	}
+	s.lastTS = max(time.Now().UnixMicro(), s.lastTS+1)
+	c.TS = fmt.Sprintf("%d.%06d", s.lastTS/1e6, s.lastTS%1e6)
+	c.PostedIn = c.Channel
+	return map[string]any{"ok": true, "message_ts": c.TS}
 }
 
 func (s *Server) open(c *Call) map[string]any {

@@ -70,3 +70,54 @@ func TestJSONWithBearer(t *testing.T) {
 		t.Errorf("wrong token: %v", got)
 	}
 }
+
+// TestPostEphemeral: chat.postEphemeral shows text to a user who is in the
+// conversation (its DM's own user, or one who wrote there), in a thread of
+// it when asked; Slack keeps no message and answers message_ts.
+func TestPostEphemeral(t *testing.T) {
+	s := New("xoxb-t")
+	defer s.Close()
+	api := slack.New("xoxb-t", slack.OptionAPIURL(s.URL()))
+	ctx := context.Background()
+	ch, ts, err := api.PostMessageContext(ctx, "C01ENG", slack.MsgOptionText("page", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ThreadReply("U01ALICE", ch, ts, "a note"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := api.PostEphemeralContext(ctx, ch, "U01ALICE", slack.MsgOptionText("only you", false), slack.MsgOptionTS(ts))
+	if err != nil || got == "" {
+		t.Fatalf("postEphemeral = %q, %v", got, err)
+	}
+	calls := s.Calls()
+	c := calls[len(calls)-1]
+	if c.Method != "chat.postEphemeral" || c.User != "U01ALICE" || c.Channel != "C01ENG" || c.Form.Get("thread_ts") != ts ||
+		c.Text != "only you" || c.TS != got {
+		t.Errorf("call %+v", c)
+	}
+	if s.Message(ch, got) != nil {
+		t.Errorf("an ephemeral message was kept")
+	}
+	if _, err := api.PostEphemeralContext(ctx, "D01BOB", "U01BOB", slack.MsgOptionText("in the DM", false)); err != nil {
+		t.Errorf("ephemeral in the user's own DM: %v", err)
+	}
+	for _, tc := range []struct {
+		channel, user, thread, text, want string
+	}{
+		{"C01ENG", "U01BOB", "", "x", "user_not_in_channel"},
+		{"U01ALICE", "U01ALICE", "", "x", "channel_not_found"},
+		{"C01ENG", "C01ENG", "", "x", "user_not_found"},
+		{"C01ENG", "U01ALICE", "1.000001", "x", "message_not_found"},
+		{"C01ENG", "U01ALICE", "", "", "no_text"},
+	} {
+		opts := []slack.MsgOption{slack.MsgOptionText(tc.text, false)}
+		if tc.thread != "" {
+			opts = append(opts, slack.MsgOptionTS(tc.thread))
+		}
+		_, err := api.PostEphemeralContext(ctx, tc.channel, tc.user, opts...)
+		if se, ok := err.(slack.SlackErrorResponse); !ok || se.Err != tc.want {
+			t.Errorf("%+v: %v, want %s", tc, err, tc.want)
+		}
+	}
+}
