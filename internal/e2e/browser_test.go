@@ -165,6 +165,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	id, control := env.alert(t, "BrowserAck"), env.alert(t, "BrowserAckControl")
 	opened := time.Now()
 	env.smsPage(t, alicePhone, id)
+	// The fake has the SMS before hikyaku hears Twilio's answer and writes
+	// the notified event the incident page must show.
+	waitFor(t, fmt.Sprintf("incident %d's page to alice on its timeline", id), 10*time.Second, func() bool { return env.paged(t, id, "alice") })
 	home = visit(t, ctx, "the Now page with the incident", chromedp.Reload())
 	home.want(t, "the Now page with the incident", "Open incidents", fmt.Sprintf("#%d", id), "end-to-end test alert BrowserAck")
 	screenshot(t, ctx, shots, "console-now")

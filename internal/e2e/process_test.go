@@ -122,6 +122,28 @@ func (d *daemon) WaitLog(pred func(*logLine) bool, timeout time.Duration) (logLi
 	return d.log.waitFor(pred, timeout, d.done)
 }
 
+// WaitLines waits until at least n log lines match pred, the process
+// exits, or timeout passes, and returns every matching line. A line the
+// daemon wrote before the state a test saw through the API (a send's log
+// line before its timeline event) may still be crossing the pipe.
+func (d *daemon) WaitLines(pred func(*logLine) bool, n int, timeout time.Duration) []logLine {
+	deadline := time.Now().Add(timeout)
+	for {
+		changed := d.log.nextChange()
+		lines := d.log.filter(pred)
+		if len(lines) >= n {
+			return lines
+		}
+		select {
+		case <-changed:
+		case <-d.done:
+			return d.log.filter(pred) // Wait has copied everything the process wrote
+		case <-time.After(time.Until(deadline)):
+			return lines
+		}
+	}
+}
+
 func (d *daemon) dumpLog(last int) {
 	lines := d.log.all()
 	d.t.Logf("--- last %d of %d log lines of %s:", min(last, len(lines)), len(lines), d.name)
@@ -176,6 +198,16 @@ func (s *logSink) Write(p []byte) (int, error) {
 		s.changed = nil
 	}
 	return len(p), nil
+}
+
+// nextChange is closed when the next line is written.
+func (s *logSink) nextChange() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }
 
 func (s *logSink) all() []logLine {

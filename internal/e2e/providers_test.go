@@ -140,7 +140,9 @@ func TestDryRunRecordsPages(t *testing.T) {
 	if !to["alice"] || !to["bob"] || inc.Status != "open" {
 		t.Errorf("recorded pages to %v, incident %s; want alice then bob (step 2 still fires), still open", to, inc.Status)
 	}
-	lines := d.log.filter(func(l *logLine) bool { return l.Msg == msgRecorded && l.Incident == inc.ID })
+	// Each line is written before its recorded event is stored, but may
+	// still be crossing the pipe.
+	lines := d.WaitLines(func(l *logLine) bool { return l.Msg == msgRecorded && l.Incident == inc.ID }, 2, 10*time.Second)
 	if len(lines) < 2 || lines[0].Level != "INFO" || lines[0].To != phones["alice"] {
 		t.Errorf("log lines %+v, want INFO %q lines, the first to alice's %s", lines, msgRecorded, phones["alice"])
 	}
@@ -271,7 +273,7 @@ func TestTwilioAuthRefusedFailsOverAtOnce(t *testing.T) {
 	if code, body := get(t, "http://"+listen+"/-/ready"); code != 200 || !strings.Contains(body, "provider twilio down: ") || !strings.Contains(body, "20003") {
 		t.Errorf("/-/ready = %d %q, want 200 naming twilio down (20003)", code, body)
 	}
-	if lines := d.log.filter(func(l *logLine) bool { return l.Level == "ERROR" && strings.Contains(l.Raw, `"provider":"twilio"`) }); len(lines) == 0 {
+	if lines := d.WaitLines(func(l *logLine) bool { return l.Level == "ERROR" && strings.Contains(l.Raw, `"provider":"twilio"`) }, 1, 10*time.Second); len(lines) == 0 {
 		t.Errorf("no ERROR log line names provider twilio")
 	}
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTestPageBySMS: alice test-pages herself on SMS with her own token
@@ -61,7 +62,13 @@ func TestTestPageBySMS(t *testing.T) {
 		t.Errorf("alice's reply: %d %q (%v)", code, body, err)
 	}
 
-	v := env.incident(t, id)
+	// The fake has the SMS before hikyaku hears its answer and records the
+	// notified event: that write may land after the reply's ack.
+	var v *incidentView
+	waitFor(t, fmt.Sprintf("test page %d's notified event", id), 10*time.Second, func() bool {
+		v = env.incident(t, id)
+		return len(v.events("notified")) > 0
+	})
 	acked := v.events("acked")
 	if v.Status != "resolved" || v.AckedBy != "alice" || len(acked) != 1 || acked[0].Detail["via"] != "sms" {
 		t.Errorf("test page %d: %s by %q, acked %+v; want resolved, acked once by alice via sms", id, v.Status, v.AckedBy, acked)
