@@ -275,6 +275,12 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	home = visit(t, ctx, "the Now page after the cover", chromedp.Navigate(env.External+"/"))
 	home.want(t, "the Now page after the cover", "Rotation secondary: Alice (alice) [override] until ")
+	// The rotation's calendar page marks the hour as alice's override,
+	// between bob's shifts.
+	visit(t, ctx, "the calendar link of secondary", chromedp.Click(chromedp.CSS(`a[href="/console/calendar/secondary"]`))).
+		want(t, "secondary's calendar after the cover", "Shifts of secondary, next 4 weeks",
+			coverStart.Format(layout)+" – "+coverEnd.Format(layout)+": Alice (alice) [override]",
+			coverEnd.Format(layout)+" – ")
 
 	// Live refresh: the Now page, left open, shows the control incident
 	// acknowledged from the CLI without a reload (the marker set in the
