@@ -287,8 +287,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	// Shutdown: refuse new alerts with 503 (Alertmanager retries them on another
 	// replica), let requests in flight finish, let sends in flight finish,
 	// then release our timer claims so no page waits for a lease to expire.
-	log.Info("shutting down")
+	// Drain before the line: a webhook that arrives once "shutting down" is
+	// logged is refused (TestGracefulShutdownHandsOver posts on seeing it).
 	srv.Drain()
+	log.Info("shutting down")
 	shCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, hs := range servers {
