@@ -477,7 +477,7 @@ func (env *ackEnv) sendMail(envelope, from, to, header, body string) error {
 // slackPage waits for the Slack page about id posted to user's DM, and for
 // hikyaku's record of it, and returns where it landed. The fake has the
 // message before hikyaku hears Slack's answer and records where it landed:
-// until then a reply in its thread names no incident, and an ack has no
+// until then a reply in its thread names no incident, and an ack may find no
 // message to rewrite (a person cannot answer a message Slack has not shown).
 func (env *ackEnv) slackPage(t *testing.T, user string, id int64) fakeslack.Call {
 	t.Helper()
