@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hikyaku/hikyaku/access"
+	"github.com/hikyaku/hikyaku/channels"
+	"github.com/hikyaku/hikyaku/channels/all"
 	"github.com/hikyaku/hikyaku/channels/email"
 	"github.com/hikyaku/hikyaku/router"
 	"github.com/hikyaku/hikyaku/store"
@@ -188,6 +191,24 @@ func TestDocsNameServedMetrics(t *testing.T) {
 	for name := range labels {
 		if !listed[name] {
 			t.Errorf("docs/operations.md's metrics table does not list %s", name)
+		}
+	}
+}
+
+// TestDocsCountNotificationSeries: the series docs/operations.md says exist
+// at 0 from the start are as many as the registry's channels make: per
+// channel, sent, recorded and rate_limited, and retried, failed and given_up
+// by each reason; found, not_found and unknown reconciled.
+func TestDocsCountNotificationSeries(t *testing.T) {
+	ops := docFiles(t)["docs/operations.md"]
+	n := len(all.Registry.Providers())
+	perChannel := 3 + 3*len(channels.Reasons)
+	for _, want := range []string{
+		fmt.Sprintf("`hikyaku_notifications_total` (%d series: %d for each of the registry's %d channels)", perChannel*n, perChannel, n),
+		fmt.Sprintf("`hikyaku_notifications_reconciled_total` (%d series)", 3*n),
+	} {
+		if !strings.Contains(ops, want) {
+			t.Errorf("docs/operations.md does not say %s", want)
 		}
 	}
 }

@@ -93,3 +93,63 @@ func keyPaths(v any, prefix string) []string {
 	sort.Strings(out)
 	return slices.Compact(out)
 }
+
+// TestTextExamplesMatchDocs keeps docs/cli.md's text examples true: each
+// "$ hikyaku …" block run on examples/ prints what the doc shows, a line
+// "…" standing for any number of lines. Examples on files the repository
+// does not have (support.yml) or whose output is the build's (version)
+// are left out.
+func TestTextExamplesMatchDocs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```\n\\$ hikyaku ([^\n]*)\n(.*?)```")
+	word := regexp.MustCompile(`"[^"]*"|\S+`)
+	n := 0
+	for _, m := range block.FindAllStringSubmatch(string(doc), -1) {
+		if !strings.Contains(m[1], "examples/hikyaku.yml") {
+			continue
+		}
+		var args []string
+		for _, w := range word.FindAllString(m[1], -1) {
+			w = strings.Trim(w, `"`)
+			switch {
+			case strings.HasPrefix(w, "examples/"):
+				w = "../../" + w
+			case strings.HasSuffix(w, ".json"):
+				w = "../../examples/alerts/" + w
+			}
+			args = append(args, w)
+		}
+		code, stdout, stderr := runCmd(t, args...)
+		if code != exitOK {
+			t.Errorf("hikyaku %s: exit %d: %s", m[1], code, stderr)
+			continue
+		}
+		n++
+		if !matchElided(strings.Split(strings.TrimRight(m[2], "\n"), "\n"), strings.Split(strings.TrimRight(stdout, "\n"), "\n")) {
+			t.Errorf("docs/cli.md: hikyaku %s prints\n%s\nbut the doc shows\n%s", m[1], stdout, m[2])
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d text examples checked: docs/cli.md lost them, or this test its way to them", n)
+	}
+}
+
+// matchElided tells whether got is want with each line of want that is
+// only "…" (with its indentation) standing for zero or more lines of got.
+func matchElided(want, got []string) bool {
+	if len(want) == 0 {
+		return len(got) == 0
+	}
+	if strings.TrimSpace(want[0]) == "…" {
+		for i := 0; i <= len(got); i++ {
+			if matchElided(want[1:], got[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	return len(got) > 0 && got[0] == want[0] && matchElided(want[1:], got[1:])
+}
