@@ -261,3 +261,47 @@ func TestDocsYAMLExamplesDecode(t *testing.T) {
 		t.Errorf("%d blocks checked: the docs lost their examples, or the test its way to them", n)
 	}
 }
+
+// TestConfigDocNamesEveryKey: docs/config.md's key tables name only keys
+// the loader accepts (a key of some section, an open provider's url or
+// token, or a contact's channel), and every key the loader accepts is
+// named in docs/config.md.
+func TestConfigDocNamesEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	known := map[string]bool{}
+	for _, a := range docAnchors() {
+		for k := range yamlFields(a.t) {
+			known[k] = true
+			// Named as `key`, `key.sub`, `section.key`, `{key: …}` or key: in an example.
+			named := regexp.MustCompile("`([a-z_]+\\.)*" + regexp.QuoteMeta(k) + "[`.\\[]|`\\{" + regexp.QuoteMeta(k) + ":|(?m)^\\s*-? *" + regexp.QuoteMeta(k) + ":")
+			if !named.MatchString(doc) {
+				t.Errorf("docs/config.md does not name %s.%s", a.t.Name(), k)
+			}
+		}
+	}
+	for k := range yamlFields(reflect.TypeFor[ProviderSettings]()) {
+		known[k] = true
+	}
+	for _, c := range docChannels() {
+		known[string(c.Name)] = true
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z_.\\[\\]]+)`(?:, `([a-z_.\\[\\]]+)`)* \\|")
+	n := 0
+	for _, m := range row.FindAllStringSubmatch(doc, -1) {
+		for _, key := range m[1:] {
+			for _, part := range regexp.MustCompile(`[.\[\]]+`).Split(key, -1) {
+				if part != "" && !known[part] {
+					t.Errorf("docs/config.md's table names %s, which the loader does not accept (%s)", key, part)
+				}
+				n++
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("%d table keys read: the tables or this test's pattern changed", n)
+	}
+}
