@@ -94,8 +94,9 @@ func (s *Server) listDrills(_ http.ResponseWriter, r *http.Request) (any, error)
 		}
 	}
 	out := DrillList{Items: []DrillView{}}
-	opt := store.ListOptions{Severity: TestSeverity, Department: dept, Limit: store.MaxPage}
-	// Drills are a few among the test pages: read on until enough are found.
+	// The drills' own index: test pages are not read. A page may still hold
+	// drills of departments the caller may not read: read on until enough.
+	opt := store.ListOptions{Drills: true, Department: dept, Limit: limit}
 	for len(out.Items) < limit {
 		page, err := s.Engine.Store().Query(r.Context(), opt)
 		if err != nil {

@@ -103,6 +103,7 @@ var benchBase = time.Date(2028, 1, 1, 0, 0, 0, 0, time.UTC)
 var benchQueries = map[string]ListOptions{
 	"department":          {Department: "payments", Limit: 50},
 	"open":                {Status: StatusOpen, Limit: 50},
+	"resolved+department": {Status: StatusResolved, Department: "payments", Limit: 50},
 	"dept+severity+route": {Department: "payments", Severity: "warning", Route: "route-1", Limit: 50},
 	"acked_by+opened":     {AckedBy: "user-7", OpenedAfter: benchBase.Add(24 * time.Hour), OpenedBefore: benchBase.Add(72 * time.Hour), Limit: 50},
 	"resolved range":      {ResolvedAfter: benchBase.Add(24 * time.Hour), ResolvedBefore: benchBase.Add(48 * time.Hour), Oldest: true, Limit: 50},

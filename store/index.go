@@ -50,6 +50,7 @@ type indexMeta struct {
 	Route      string `json:"r,omitempty"`
 	Policy     string `json:"p,omitempty"`
 	AckedBy    string `json:"a,omitempty"`
+	Drill      bool   `json:"k,omitempty"` // a drill's own incident (Incident.Drill)
 	Created    int64  `json:"c"`           // CreatedAt, unix nanos
 	Resolved   int64  `json:"z,omitempty"` // resolvedTime, unix nanos; 0 unless resolved
 	// Ix lists the Redis index keys and scores the incident sits in, so the
@@ -59,7 +60,7 @@ type indexMeta struct {
 
 func metaOf(inc *Incident) indexMeta {
 	m := indexMeta{Status: inc.Status, Department: inc.Department, Severity: inc.Severity,
-		Route: inc.Route, Policy: inc.Policy, AckedBy: inc.AckedBy, Created: nanos(inc.CreatedAt)}
+		Route: inc.Route, Policy: inc.Policy, AckedBy: inc.AckedBy, Drill: inc.Drill != nil, Created: nanos(inc.CreatedAt)}
 	if inc.Status == StatusResolved {
 		m.Resolved = nanos(resolvedTime(inc))
 	}
@@ -92,9 +93,16 @@ func nanos(t time.Time) int64 {
 	return max(t.UnixNano(), 0)
 }
 
+// drillFacet indexes drills' own incidents: a few among the test pages,
+// which a listing of drills would otherwise page through.
+var drillFacet = facet{"kind", "drill"}
+
 // facets are the created-time indexes m sits in.
 func (m indexMeta) facets() []facet {
 	out := []facet{facetAll, {"status", string(m.Status)}}
+	if m.Drill {
+		out = append(out, drillFacet)
+	}
 	for _, f := range []facet{{"acked_by", m.AckedBy}, {"route", m.Route}, {"policy", m.Policy},
 		{"department", m.Department}, {"severity", m.Severity}} {
 		if f.value != "" {
@@ -102,6 +110,33 @@ func (m indexMeta) facets() []facet {
 		}
 	}
 	return out
+}
+
+// candidates are the indexes covering opt's filters, most selective first
+// as a rule of thumb (bbolt walks the first; Redis counts them all): the
+// open or acked incidents are few in a store that keeps a year; drills are
+// few among the test pages; a person's acks are fewer than a route's
+// incidents, which are fewer than a severity's; the resolved are nearly
+// all, so that status comes last.
+func candidates(opt ListOptions) []facet {
+	var out []facet
+	status := facet{"status", string(opt.Status)}
+	if opt.Status == StatusOpen || opt.Status == StatusAcked {
+		out = append(out, status)
+	}
+	if opt.Drills {
+		out = append(out, drillFacet)
+	}
+	for _, f := range []facet{{"acked_by", opt.AckedBy}, {"route", opt.Route}, {"policy", opt.Policy},
+		{"department", opt.Department}, {"severity", opt.Severity}} {
+		if f.value != "" {
+			out = append(out, f)
+		}
+	}
+	if opt.Status == StatusResolved {
+		out = append(out, status)
+	}
+	return append(out, facetAll)
 }
 
 // position is a place in an index: its time, then the id breaking ties.
@@ -143,15 +178,7 @@ func planQuery(opt ListOptions) (plan, error) {
 		lo, hi = opt.ResolvedAfter, opt.ResolvedBefore
 		p.candidates = []facet{resolvedFacet}
 	} else {
-		m := indexMeta{Status: opt.Status, Department: opt.Department, Severity: opt.Severity,
-			Route: opt.Route, Policy: opt.Policy, AckedBy: opt.AckedBy}
-		fs := m.facets()[1:] // without "all"
-		if opt.Status == "" {
-			fs = fs[1:]
-		}
-		// Most selective first, as a rule of thumb: a person's acks are
-		// fewer than a route's incidents, which are fewer than a severity's.
-		p.candidates = append(fs, facetAll)
+		p.candidates = candidates(opt)
 	}
 	if !lo.IsZero() {
 		p.lo = nanos(lo)
@@ -179,6 +206,7 @@ func (p *plan) match(m indexMeta) bool {
 		o.Route != "" && m.Route != o.Route,
 		o.Policy != "" && m.Policy != o.Policy,
 		o.AckedBy != "" && m.AckedBy != o.AckedBy,
+		o.Drills && !m.Drill,
 		!o.OpenedAfter.IsZero() && m.Created < nanos(o.OpenedAfter),
 		!o.OpenedBefore.IsZero() && m.Created >= nanos(o.OpenedBefore):
 		return false
@@ -243,9 +271,9 @@ func decodeCursor(s string, opt ListOptions) (position, error) {
 func filterDigest(opt ListOptions) uint64 {
 	opt.Cursor, opt.Limit = "", 0
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%d\x00%t",
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00%d\x00%t\x00%t",
 		opt.Status, opt.Department, opt.Severity, opt.Route, opt.Policy, opt.AckedBy,
-		nanos(opt.OpenedAfter), nanos(opt.OpenedBefore), nanos(opt.ResolvedAfter), nanos(opt.ResolvedBefore), opt.Oldest)
+		nanos(opt.OpenedAfter), nanos(opt.OpenedBefore), nanos(opt.ResolvedAfter), nanos(opt.ResolvedBefore), opt.Oldest, opt.Drills)
 	return h.Sum64()
 }
 

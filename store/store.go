@@ -196,6 +196,7 @@ type ListOptions struct {
 	Limit  int    // 0 = no limit (List); Query caps it at MaxPage
 	// Facets, compared exactly.
 	Department, Severity, Route, Policy, AckedBy string
+	Drills                                       bool      // only drills' own incidents (Incident.Drill)
 	OpenedAfter, OpenedBefore                    time.Time // on CreatedAt
 	ResolvedAfter, ResolvedBefore                time.Time // on ResolvedAt; either one set orders by ResolvedAt
 	Oldest                                       bool      // oldest first; newest first by default

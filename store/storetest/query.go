@@ -59,11 +59,11 @@ func queryAll(t *testing.T, s store.Store, opt store.ListOptions, limit int) []i
 
 // facetFixture: six incidents an hour apart from t0, ids returned in creation order.
 //
-//	i  dept  sev   route  policy  status    acked_by  resolved at
+//	i  dept  sev   route  policy  status    acked_by  resolved at  drill
 //	0  db    crit  r1     p1      resolved            t0+10h
-//	1  db    warn  r2     p1      acked     alice
+//	1  db    warn  r2     p1      acked     alice                  yes
 //	2  web   crit  r1     p2      open
-//	3  web   crit  r2     p2      resolved  bob       t0+8h
+//	3  web   crit  r2     p2      resolved  bob       t0+8h        yes
 //	4  db    crit  r1     p1      acked     bob
 //	5  web   warn  r1     p1      open
 func facetFixture(t *testing.T, s store.Store) []int64 {
@@ -72,19 +72,23 @@ func facetFixture(t *testing.T, s store.Store) []int64 {
 		status                   store.Status
 		ackedBy                  string
 		resolved                 time.Duration
+		drill                    bool
 	}{
-		{"db", "critical", "r1", "p1", store.StatusResolved, "", 10 * time.Hour},
-		{"db", "warning", "r2", "p1", store.StatusAcked, "alice", 0},
-		{"web", "critical", "r1", "p2", store.StatusOpen, "", 0},
-		{"web", "critical", "r2", "p2", store.StatusResolved, "bob", 8 * time.Hour},
-		{"db", "critical", "r1", "p1", store.StatusAcked, "bob", 0},
-		{"web", "warning", "r1", "p1", store.StatusOpen, "", 0},
+		{"db", "critical", "r1", "p1", store.StatusResolved, "", 10 * time.Hour, false},
+		{"db", "warning", "r2", "p1", store.StatusAcked, "alice", 0, true},
+		{"web", "critical", "r1", "p2", store.StatusOpen, "", 0, false},
+		{"web", "critical", "r2", "p2", store.StatusResolved, "bob", 8 * time.Hour, true},
+		{"db", "critical", "r1", "p1", store.StatusAcked, "bob", 0, false},
+		{"web", "warning", "r1", "p1", store.StatusOpen, "", 0, false},
 	}
 	var ids []int64
 	for i, r := range rows {
 		inc := createWith(t, s, "q/"+string(rune('a'+i)), func(inc *store.Incident) {
 			inc.CreatedAt = t0.Add(time.Duration(i) * time.Hour)
 			inc.Department, inc.Severity, inc.Route, inc.Policy = r.dept, r.sev, r.route, r.policy
+			if r.drill {
+				inc.Drill = &store.Drill{RequestedBy: "alice"}
+			}
 		})
 		ids = append(ids, inc.ID)
 		if r.ackedBy != "" {
@@ -126,6 +130,9 @@ func testQueryFilters(t *testing.T, s store.Store) {
 		{"policy", store.ListOptions{Policy: "p2"}, pick(ids, 3, 2)},
 		{"acked_by", store.ListOptions{AckedBy: "bob"}, pick(ids, 4, 3)},
 		{"combined", store.ListOptions{Department: "web", Severity: "critical", Status: store.StatusOpen}, pick(ids, 2)},
+		{"drills", store.ListOptions{Drills: true}, pick(ids, 3, 1)},
+		{"drills of a department", store.ListOptions{Drills: true, Department: "db"}, pick(ids, 1)},
+		{"drills resolved", store.ListOptions{Drills: true, ResolvedAfter: t0}, pick(ids, 3)},
 		{"combined none", store.ListOptions{Department: "db", Policy: "p2"}, nil},
 		{"unknown value", store.ListOptions{Department: "nope"}, nil},
 		{"opened between", store.ListOptions{OpenedAfter: t0.Add(time.Hour), OpenedBefore: t0.Add(4 * time.Hour)}, pick(ids, 3, 2, 1)},
