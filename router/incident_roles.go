@@ -61,6 +61,10 @@ func (e *Engine) SetRole(ctx context.Context, c RoleChange) (inc *store.Incident
 			return nil, err
 		}
 		ch := roleChange(cur, c.Role, c.User, c.Actor, c.Via, e.now())
+		if ch != nil {
+			// The Slack pages name the holders: they are rewritten to say who now.
+			ch.Schedule = append(ch.Schedule, e.rolesUpdateTimers(cur)...)
+		}
 		markHandled(ch, cur, c.Dedup)
 		return ch, nil
 	})

@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,21 +23,55 @@ const kindUpdate = "update"
 // write. The generation is the one after the change, so an ack's update and
 // a later resolve's are two timers.
 func (e *Engine) updateTimers(inc *store.Incident) []store.Timer {
-	if len(e.updatable()) > 0 {
+	if len(e.updatable(false)) > 0 {
 		return []store.Timer{genTimer(inc, kindUpdate, e.now())}
 	}
 	return nil
 }
 
+// rolesShower is an Updater whose posted pages show the incident's role
+// holders (Slack's context line): a role change rewrites them too. Others
+// (ntfy) say only the status, which a role change leaves as it is.
+type rolesShower interface {
+	channels.Updater
+	ShowsRoles() bool
+}
+
+// updatePayload is an update timer's: Roles says a role change asked for
+// it, so only the channels that show roles are rewritten.
+type updatePayload struct {
+	Gen   int  `json:"gen"`
+	Roles bool `json:"roles,omitempty"`
+}
+
+// rolesUpdateTimers schedules the rewrite of inc's pages on the channels
+// that show role holders, for the write that changes them; cur is the
+// incident before it. Its id names that version, so a rewrite already
+// running or pending for an earlier change does not stand in for this one.
+func (e *Engine) rolesUpdateTimers(cur *store.Incident) []store.Timer {
+	if len(e.updatable(true)) == 0 {
+		return nil
+	}
+	g := cur.Escalation.Generation
+	return []store.Timer{{ID: fmt.Sprintf("%s/g%d/%s/roles/v%d", ref(cur), g, kindUpdate, cur.Version), Kind: kindUpdate,
+		IncidentID: cur.ID, Due: e.now(), Payload: payload(updatePayload{Gen: g, Roles: true})}}
+}
+
 // updatable are the channels, in registry order, whose sender in force can
-// rewrite what it posted (channels.Updater: Slack, ntfy).
-func (e *Engine) updatable() []string {
+// rewrite what it posted (channels.Updater: Slack, ntfy); with onlyRoles,
+// those whose pages show role holders (rolesShower).
+func (e *Engine) updatable(onlyRoles bool) []string {
 	var out []string
 	senders := *e.senders.Load()
 	for _, spec := range e.Policies().Config().Channels() {
-		if _, ok := senders[string(spec.Name)].(channels.Updater); ok {
-			out = append(out, string(spec.Name))
+		s, ok := senders[string(spec.Name)].(channels.Updater)
+		if !ok {
+			continue
 		}
+		if rs, shows := s.(rolesShower); onlyRoles && (!shows || !rs.ShowsRoles()) {
+			continue
+		}
+		out = append(out, string(spec.Name))
 	}
 	return out
 }
@@ -88,7 +123,13 @@ func (e *Engine) updateMessages(ctx context.Context, c store.Claim) error {
 		transient   error
 		transientCh string
 	)
-	updatable := e.updatable()
+	var p updatePayload
+	if len(c.Payload) > 0 {
+		if err := json.Unmarshal(c.Payload, &p); err != nil {
+			return fmt.Errorf("update messages: payload: %w", err)
+		}
+	}
+	updatable := e.updatable(p.Roles)
 	for _, pm := range postedMessages(ds, updatable) {
 		// The step as it stands, not as it was when paged: the rewrite shows now.
 		pm.p.Gen, pm.p.Round, pm.p.Step = inc.Escalation.Generation, inc.Escalation.Round, max(inc.Escalation.Step, 0)

@@ -26,7 +26,7 @@ func newUpdateMetrics(f func(prometheus.Collector)) *prometheus.CounterVec {
 // initUpdates makes the update counters of the channels that can rewrite
 // show at 0, at start and after each reload, so the first failure is seen.
 func (e *Engine) initUpdates() {
-	for _, ch := range e.updatable() {
+	for _, ch := range e.updatable(false) {
 		e.metrics.updates.WithLabelValues(ch, updateDone, "")
 		for _, result := range []string{updateFailed, updateGivenUp} {
 			for _, r := range channels.Reasons {

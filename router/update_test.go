@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/hikyaku/hikyaku/channels"
 	hslack "github.com/hikyaku/hikyaku/channels/slack"
 	"github.com/hikyaku/hikyaku/config"
@@ -149,4 +151,103 @@ func blocksText(t *testing.T, c *fakeslack.Call) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// rewriteCounter is an Updater that shows no roles (as ntfy): it counts
+// the rewrites it is asked for.
+type rewriteCounter struct {
+	channels.Sender
+	n int
+}
+
+func (r *rewriteCounter) Update(context.Context, string, *channels.Message) error {
+	r.n++
+	return nil
+}
+
+// TestSlackPagesUpdatedOnRoleChange: giving or freeing a role rewrites the
+// Slack pages, whose context line names the holders, to say who holds
+// what now; each change its own rewrite, even two in a row before either
+// ran. A change that changes nothing rewrites nothing, and a channel whose
+// pages show no roles is rewritten on an ack only.
+func TestSlackPagesUpdatedOnRoleChange(t *testing.T) {
+	h := newHarness(t, testConfig)
+	fake := withSlack(t, h)
+	senders := *h.engine.senders.Load()
+	counter := &rewriteCounter{Sender: senders["sms"]}
+	senders["sms"] = counter
+	h.engine = New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "test"})
+	id := h.post("firing", "g1", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	posts := slackCalls(fake, "chat.postMessage")
+	if len(posts) != 2 {
+		t.Fatalf("%d Slack pages posted, want alice's DM and #ops", len(posts))
+	}
+	contextLine := func(p fakeslack.Call) string {
+		m := fake.Message(p.PostedIn, p.TS)
+		for _, b := range m.Blocks.BlockSet {
+			if c, ok := b.(*slack.ContextBlock); ok {
+				var parts []string
+				for _, e := range c.ContextElements.Elements {
+					if tx, ok := e.(*slack.TextBlockObject); ok {
+						parts = append(parts, tx.Text)
+					}
+				}
+				return strings.Join(parts, " | ")
+			}
+		}
+		return ""
+	}
+	set := func(role, user string) {
+		t.Helper()
+		if _, _, err := h.engine.SetRole(context.Background(), RoleChange{Incident: id, Role: role, User: user, Actor: "alice", Via: "api"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	before, _ := h.st.Pending(context.Background())
+	set("ops", "bob")
+	h.advance(0)
+	if n := len(slackCalls(fake, "chat.update")); n != 2 {
+		t.Fatalf("%d chat.update after bob took Ops, want 2", n)
+	}
+	for _, p := range posts {
+		if got := contextLine(p); !strings.Contains(got, "*Ops:* bob") || !hasAckButton(t, fake.Message(p.PostedIn, p.TS)) {
+			t.Errorf("page in %s after the role: context %q; want Ops bob and the Ack button still there", p.PostedIn, got)
+		}
+	}
+	if ev := h.events(id, "messages_updated"); len(ev) != 1 || ev[0].Detail["channel"] != "slack" || ev[0].Detail["count"] != "2" {
+		t.Errorf("messages_updated = %+v", ev)
+	}
+
+	set("ops", "bob") // stands so already
+	h.advance(0)
+	if n := len(slackCalls(fake, "chat.update")); n != 2 {
+		t.Errorf("%d chat.update after a change that changed nothing, want still 2", n)
+	}
+
+	set("comm", "carol")
+	set("ops", "")
+	h.advance(0)
+	if n := len(slackCalls(fake, "chat.update")); n != 6 {
+		t.Errorf("%d chat.update after two more changes, want 6", n)
+	}
+	for _, p := range posts {
+		if got := contextLine(p); !strings.Contains(got, "carol") || strings.Contains(got, "Ops") {
+			t.Errorf("page in %s after Comm carol and Ops freed: context %q", p.PostedIn, got)
+		}
+	}
+	if counter.n != 0 {
+		t.Errorf("the channel that shows no roles was rewritten %d times for role changes", counter.n)
+	}
+	if pending, _ := h.st.Pending(context.Background()); pending != before {
+		t.Errorf("%d timers after the role changes ran, want the %d from before", pending, before)
+	}
+	if _, err := h.engine.Ack(context.Background(), id, "bob", "sms"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(0)
+	if counter.n != 1 {
+		t.Errorf("the channel that shows no roles was rewritten %d times after the ack, want 1", counter.n)
+	}
 }

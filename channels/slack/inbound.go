@@ -204,7 +204,8 @@ func (in *inbound) act(ctx context.Context, cb *slack.InteractionCallback) strin
 	case res.Outcome == channels.Invalid:
 		return t.T("slack.role_refused", id, res.Reason)
 	case a.Verb == channels.TakeRole:
-		// The message is not rewritten for a role: the person hears it here.
+		// The engine rewrites the pages to name the holder; the presser
+		// hears at once that the press counted.
 		title := res.Incident.RoleTitles[role]
 		if title == "" {
 			title = t.T(catalog.Key("incident.role." + role))

@@ -105,6 +105,10 @@ func (s *Sender) Update(ctx context.Context, providerID string, m *channels.Mess
 	return nil
 }
 
+// ShowsRoles says a page's context line names the incident's role holders
+// (Blocks), so the engine rewrites the pages when they change.
+func (s *Sender) ShowsRoles() bool { return true }
+
 // fallbackText is what notifications and old clients show instead of the blocks.
 func fallbackText(m *channels.Message) string {
 	if m.Subject != "" {

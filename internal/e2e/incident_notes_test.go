@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -14,7 +15,8 @@ import (
 // daemon's Slack page and email: alice takes Comm with the page's button,
 // writes a decision in the page's thread (the Events API, signed, with
 // Slack's retry), a stranger's thread reply writes nothing and is answered
-// in the thread to them alone (chat.postEphemeral), and her reply
+// in the thread to them alone (chat.postEphemeral), the page is rewritten
+// to name her Comm (chat.update), and her reply
 // to the page email that is no command is a note, confirmed by mail. Her
 // ack by email still acknowledges and makes her IC.
 func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
@@ -59,6 +61,11 @@ func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
 	if got := env.incident(t, id).Roles; got["comm"] != "alice" {
 		t.Errorf("roles %v after alice's button, want comm alice", got)
 	}
+	// The page itself is rewritten to name her in its context line.
+	waitFor(t, "the page rewritten with alice as Comm", 10*time.Second, func() bool {
+		m := env.Slack.Message(page.PostedIn, page.TS)
+		return m != nil && m.Method == "chat.update" && strings.Contains(blocksJSON(t, m), `*連絡 (Comm):* Alice`)
+	})
 
 	reply, err := env.Slack.ThreadReply(aliceSlack, page.PostedIn, page.TS, "決定: db-2 に切り替える & <db-1> は読み取り専用")
 	if err != nil {
@@ -138,6 +145,16 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	id := env.alert(t, "ReportFields")
 	tag := fmt.Sprintf("[hikyaku #%d] ", id)
 	page := env.slackPage(t, aliceSlack, id)
+	// Slack has the page before the daemon has written down that it went:
+	// a person replies later than that.
+	waitFor(t, "the Slack page recorded", 10*time.Second, func() bool {
+		for _, ev := range env.incident(t, id).events("notified") {
+			if ev.Detail["channel"] == "slack" {
+				return true
+			}
+		}
+		return false
+	})
 
 	reply, err := env.Slack.ThreadReply(aliceSlack, page.PostedIn, page.TS,
 		"db-1 を切り離した\n影響範囲：決済の 5%\n恒久対応: ディスク容量の監視\n再発防止 (チケット): OPS-77")
@@ -200,4 +217,14 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 			t.Errorf("bob's final report lacks the line %q:\n%s", l, final)
 		}
 	}
+}
+
+// blocksJSON is a Slack message's blocks as JSON, to look for a text in.
+func blocksJSON(t *testing.T, c *fakeslack.Call) string {
+	t.Helper()
+	b, err := json.Marshal(c.Blocks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
