@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -260,4 +261,139 @@ func TestDocsYAMLExamplesDecode(t *testing.T) {
 	if n < 40 {
 		t.Errorf("%d blocks checked: the docs lost their examples, or the test its way to them", n)
 	}
+}
+
+// TestConfigDocNamesEveryKey: docs/config.md's key tables name only keys
+// the loader accepts (a key of some section, an open provider's url or
+// token, or a contact's channel), and every key the loader accepts is
+// named in docs/config.md.
+func TestConfigDocNamesEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	known := map[string]bool{}
+	for _, a := range docAnchors() {
+		for k := range yamlFields(a.t) {
+			known[k] = true
+			// Named as `key`, `key.sub`, `section.key`, `{key: …}` or key: in an example.
+			named := regexp.MustCompile("`([a-z_]+\\.)*" + regexp.QuoteMeta(k) + "[`.\\[]|`\\{" + regexp.QuoteMeta(k) + ":|(?m)^\\s*-? *" + regexp.QuoteMeta(k) + ":")
+			if !named.MatchString(doc) {
+				t.Errorf("docs/config.md does not name %s.%s", a.t.Name(), k)
+			}
+		}
+	}
+	for k := range yamlFields(reflect.TypeFor[ProviderSettings]()) {
+		known[k] = true
+	}
+	for _, c := range docChannels() {
+		known[string(c.Name)] = true
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z_.\\[\\]]+)`(?:, `([a-z_.\\[\\]]+)`)* \\|")
+	n := 0
+	for _, m := range row.FindAllStringSubmatch(doc, -1) {
+		for _, key := range m[1:] {
+			for _, part := range regexp.MustCompile(`[.\[\]]+`).Split(key, -1) {
+				if part != "" && !known[part] {
+					t.Errorf("docs/config.md's table names %s, which the loader does not accept (%s)", key, part)
+				}
+				n++
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("%d table keys read: the tables or this test's pattern changed", n)
+	}
+}
+
+// TestConfigDocDefaults: the default docs/config.md gives a key is the one
+// the loader fills in.
+func TestConfigDocDefaults(t *testing.T) {
+	b, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	const file = `users: [{id: alice, contacts: {sms: "+819011110001", email: alice@example.com}}]
+providers:
+  twilio: {account_sid: AC0, auth_token: {value: x}, from: "+815012345678"}
+  smtp: {smarthost: "smtp.example.com:587", from: hikyaku@example.com}
+  slack: {bot_token: {value: x}}
+receivers: [{name: am, allow_unauthenticated: true}]
+departments:
+  - id: ops
+    escalation_policy: page
+    rotations: [{id: primary, start: "2026-01-05 09:00", shift: 1w, members: [alice]}]
+    drill: {week: first, weekday: monday, at: "10:00"}
+    health_report: {every: weekly, to: {users: [alice]}}
+  - id: exec
+    health_report: {every: monthly, to: {users: [alice]}}
+escalation_policies: [{id: page, steps: [{targets: {rotations: [primary]}}]}]
+routes: [{matchers: ['team="x"'], department: ops}]
+default_route: {department: ops}
+heartbeats: [{name: prod, matchers: ['alertname="Watchdog"'], timeout: 5m, department: ops}]
+sign_in: {trusted_proxy: {sources: [127.0.0.1]}}
+`
+	cfg, err := Parse([]byte(file), "defaults.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, exec := cfg.Departments[0], cfg.Departments[1]
+	for _, tc := range []struct {
+		section, key, want string
+		got                string
+	}{
+		{"## global", "timezone", "UTC", cfg.Global.TimeZone},
+		{"## global", "language", "en", cfg.Global.Language},
+		{"## global", "max_body_bytes", "4194304", strconv.FormatInt(cfg.Global.MaxBodyBytes, 10)},
+		{"## global", "timer_max_attempts", "10", strconv.Itoa(cfg.Global.TimerMaxAttempts)},
+		{"## global", "retention", "400d", durOf(cfg.Global.Retention)},
+		{"## global", "stale_after", "7d", durOf(cfg.Global.StaleAfter)},
+		{"## global", "contacts_verified_within", "35d", durOf(cfg.Global.ContactsVerifiedWithin)},
+		{"### providers.twilio", "api_url", "https://api.twilio.com", cfg.Providers.Twilio.APIURL},
+		{"### providers.twilio", "max_sms_segments", "3", strconv.Itoa(cfg.Providers.Twilio.MaxSMSSegments)},
+		{"### providers.smtp", "tls", "starttls", cfg.Providers.SMTP.TLS},
+		{"### providers.slack", "api_url", "https://slack.com/api/", cfg.Providers.Slack.APIURL},
+		{"### stakeholders", "update_every", "30m", durOf(ops.Stakeholders.UpdateEvery)},
+		{"### drill", "answer_within", "30m", durOf(ops.Drill.AnswerWithin)},
+		{"### health_report", "weekday", "monday", strings.ToLower(ops.HealthReport.SendWeekday.String())},
+		{"### health_report", "day", "1", strconv.Itoa(exec.HealthReport.Day)},
+		{"### health_report", "at", `"09:00"`, fmt.Sprintf(`"%02d:%02d"`, ops.HealthReport.Hour, ops.HealthReport.Minute)},
+		{"### steps", "escalate_after", "5m", durOf(cfg.Policies[0].Steps[0].EscalateAfter)},
+		{"## routes", "severity_label", "severity", cfg.Routes[0].SeverityLabel},
+		{"## routes", "inactive", "hold", cfg.Routes[0].Inactive},
+		{"## heartbeats", "severity", "critical", cfg.Heartbeats[0].Severity},
+		{"## sign_in", "session_ttl", "12h", durOf(cfg.SignIn.SessionTTL)},
+		{"## sign_in", "console_refresh", "15s", durOf(cfg.SignIn.ConsoleRefresh)},
+	} {
+		if got := tc.got; got != tc.want && !(strings.HasPrefix(got, "dur:") && sameDuration(t, got, tc.want)) {
+			t.Errorf("%s %s: the loader's default is %s, the test says %s", tc.section, tc.key, strings.TrimPrefix(got, "dur:"), tc.want)
+		}
+		_, sec, ok := strings.Cut(doc, "\n"+tc.section+"\n")
+		if !ok {
+			t.Errorf("docs/config.md has no section %q", tc.section)
+			continue
+		}
+		m := regexp.MustCompile("(?m)^\\| `" + regexp.QuoteMeta(tc.key) + "` \\|[^|]*\\|([^|]*)\\|").FindStringSubmatch(sec)
+		if m == nil {
+			t.Errorf("docs/config.md %s: no row for %s", tc.section, tc.key)
+			continue
+		}
+		if !strings.Contains(m[1], "`"+tc.want+"`") {
+			t.Errorf("docs/config.md %s: %s's default says%s, the loader's is %s", tc.section, tc.key, m[1], tc.want)
+		}
+	}
+}
+
+// durOf marks a duration for sameDuration: 7d and 1w are one default.
+func durOf(d Duration) string { return "dur:" + strconv.FormatInt(int64(d), 10) }
+
+func sameDuration(t *testing.T, got, want string) bool {
+	t.Helper()
+	var w Duration
+	if err := yaml.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("%q: %v", want, err)
+	}
+	return got == durOf(w)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -56,5 +58,57 @@ func TestUsageFooterIsTrue(t *testing.T) {
 	_, _, help := runCmd(t, "report", "-h")
 	if !strings.Contains(help, "output format: text, json or markdown") {
 		t.Errorf("report -h does not say --output takes markdown:\n%s", help)
+	}
+}
+
+// TestServeFlagsMatchDocs: docs/operations.md's table of serve's flags has
+// every flag serve -h shows but the deprecated ones, with the same default
+// (a backquoted value; "empty" or "off" for none).
+func TestServeFlagsMatchDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, help := runCmd(t, "serve", "-h")
+	flagLine := regexp.MustCompile(`(?m)^  -([a-z.-]+)(?: [A-Za-z]+)?\n\s+(.*)$`)
+	defaults := map[string]string{}
+	for _, m := range flagLine.FindAllStringSubmatch(help, -1) {
+		if strings.HasPrefix(m[2], "deprecated") || m[1] == "output" {
+			continue
+		}
+		def := ""
+		if d := regexp.MustCompile(`\(default "?([^")]*)"?\)$`).FindStringSubmatch(m[2]); d != nil {
+			def = d[1]
+		}
+		defaults[m[1]] = def
+	}
+	if len(defaults) < 12 {
+		t.Fatalf("read %d flags from serve -h:\n%s", len(defaults), help)
+	}
+	row := regexp.MustCompile("(?m)^\\| `--([a-z.-]+)` \\| ([^|]*) \\|")
+	documented := map[string]bool{}
+	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
+		name, cell := m[1], m[2]
+		want, ok := defaults[name]
+		if !ok {
+			t.Errorf("docs/operations.md documents --%s, which serve -h does not show", name)
+			continue
+		}
+		documented[name] = true
+		var got string
+		if v := regexp.MustCompile("^`([^`]*)`").FindStringSubmatch(cell); v != nil {
+			got = v[1]
+		} else if !strings.HasPrefix(cell, "empty") && !strings.HasPrefix(cell, "off") {
+			t.Errorf("docs/operations.md: --%s's default %q is neither a `value`, empty nor off", name, cell)
+			continue
+		}
+		if got != want {
+			t.Errorf("docs/operations.md: --%s defaults to %q, serve -h says %q", name, got, want)
+		}
+	}
+	for name := range defaults {
+		if !documented[name] {
+			t.Errorf("docs/operations.md's flag table does not list --%s", name)
+		}
 	}
 }
