@@ -474,8 +474,11 @@ func (env *ackEnv) sendMail(envelope, from, to, header, body string) error {
 	return c.Quit()
 }
 
-// slackPage waits for the Slack page about id posted to user's DM, and
-// returns where it landed.
+// slackPage waits for the Slack page about id posted to user's DM, and for
+// hikyaku's record of it, and returns where it landed. The fake has the
+// message before hikyaku hears Slack's answer and records where it landed:
+// until then a reply in its thread names no incident, and an ack may find no
+// message to rewrite (a person cannot answer a message Slack has not shown).
 func (env *ackEnv) slackPage(t *testing.T, user string, id int64) fakeslack.Call {
 	t.Helper()
 	var got fakeslack.Call
@@ -483,6 +486,14 @@ func (env *ackEnv) slackPage(t *testing.T, user string, id int64) fakeslack.Call
 		for _, c := range env.Slack.Calls() {
 			if c.Method == "chat.postMessage" && c.Error == "" && c.Channel == user && buttonValue(c, "hikyaku_ack") == strconv.FormatInt(id, 10) {
 				got = c
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, fmt.Sprintf("incident %d's notified event of the Slack page to %s", id, user), 10*time.Second, func() bool {
+		for _, ev := range env.incident(t, id).events("notified") {
+			if ev.Detail["channel"] == "slack" && ev.Detail["provider_id"] == got.PostedIn+"/"+got.TS {
 				return true
 			}
 		}

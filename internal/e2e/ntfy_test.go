@@ -110,6 +110,16 @@ func TestProviderNtfyAckButton(t *testing.T) {
 	}
 	waitFor(t, "alice's ntfy page", 10*time.Second, func() bool { return len(about("alice-pager", id)) > 0 })
 	page := about("alice-pager", id)[0]
+	// The fake has the page before hikyaku hears ntfy's answer and records
+	// it: the rewrite after an ack before that may find no message to change.
+	waitFor(t, "incident's notified event of alice's ntfy page", 10*time.Second, func() bool {
+		for _, ev := range env.incident(t, id).events("notified") {
+			if ev.Detail["channel"] == "ntfy" && ev.Detail["to"] == "alice" {
+				return true
+			}
+		}
+		return false
+	})
 	if page.Priority != 5 || !strings.Contains(page.Message, "Press Ack on this notification to acknowledge") {
 		t.Errorf("page: priority %d, message %q; want 5 (critical) and the button's hint", page.Priority, page.Message)
 	}
