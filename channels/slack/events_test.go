@@ -104,6 +104,18 @@ func TestThreadReplyIsANote(t *testing.T) {
 	if got := e.r.Actions(); len(got) != 4 || got[3] != want {
 		t.Errorf("kenji's note with fields: %+v, want %+v", got[3:], want)
 	}
+	// He alone is told which fields it set, as read; notes without
+	// fields are answered nothing.
+	var told []fakeslack.Call
+	for _, c := range e.slack.Calls() {
+		if c.Method == "chat.postEphemeral" {
+			told = append(told, c)
+		}
+	}
+	wantText := "インシデント #12 のメモで次の報告項目を設定しました:\n影響範囲: 決済 &amp; 検索\n原因: ディスク満杯\n対応 (暫定): db-2 へ切替\n対応 (恒久): 容量監視\n再発防止 (チケット): OPS-123"
+	if len(told) != 1 || told[0].Error != "" || told[0].User != "U0KENJI" || told[0].Form.Get("thread_ts") != e.ts || told[0].Text != wantText {
+		t.Errorf("ephemeral answers %+v, want one to kenji saying %q", told, wantText)
+	}
 }
 
 // TestThreadRepliesThatAreNoNotes: a stranger's reply is refused and
