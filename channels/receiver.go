@@ -56,9 +56,9 @@ type Receiver interface {
 	// For the email reply listener (channels/email).
 
 	// Posted is the page or report whose provider id (Receipt.ProviderID)
-	// on channel is providerID, among the incidents not resolved and the
-	// newest resolved ones: a reply in a Slack message's thread names its
-	// message only. ErrNoIncident when none is.
+	// on channel is providerID, of any incident still kept: a reply in a
+	// Slack message's thread names its message only. ErrNoIncident when
+	// none is.
 	Posted(ctx context.Context, channel, providerID string) (Delivery, error)
 
 	// Noted are the events of type typ on an incident's timeline, oldest

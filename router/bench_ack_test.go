@@ -2,12 +2,14 @@ package router
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/hikyaku/hikyaku/channels"
 	"github.com/hikyaku/hikyaku/config"
 	"github.com/hikyaku/hikyaku/policies"
 	"github.com/hikyaku/hikyaku/store"
@@ -139,4 +141,78 @@ func pagedIncidentsByTimeline(ctx context.Context, st store.Store, user, verb, s
 	}
 	slices.Sort(ids)
 	return ids, nil
+}
+
+// BenchmarkThreadLookup measures finding the incident of a Slack thread's
+// message, with benchOpen open incidents: "index" is the lookup the engine
+// does (the store's index by provider id), "scan" the walk of the open,
+// acked and 50 newest resolved incidents' deliveries it did before. "hit"
+// finds the oldest incident's message (the scan's worst case: lists are
+// newest first), "miss" a message hikyaku did not post, which is most
+// messages in a channel the bot is in.
+//
+//	go test ./router/ -run '^$' -bench BenchmarkThreadLookup -benchtime 200x
+func BenchmarkThreadLookup(b *testing.B) {
+	for _, kind := range []string{"bolt", "redis"} {
+		b.Run(kind, func(b *testing.B) {
+			st := benchStore(b, kind)
+			seedPages(b, st)
+			cfg, err := config.Parse([]byte(testConfig), "test.yml")
+			if err != nil {
+				b.Fatal(err)
+			}
+			e := New(policies.Compile(cfg), Options{Store: st, Clock: &fakeClock{t: t0}, Owner: "bench"})
+			for _, lookup := range []struct {
+				name string
+				fn   func(ctx context.Context, id string) (int64, error)
+			}{
+				{"index", func(ctx context.Context, id string) (int64, error) {
+					d, err := e.Receiver().Posted(ctx, "sms", id)
+					if errors.Is(err, channels.ErrNoIncident) {
+						return 0, nil
+					}
+					return d.Incident, err
+				}},
+				{"scan", func(ctx context.Context, id string) (int64, error) { return postedByScan(ctx, st, "sms", id) }},
+			} {
+				for _, c := range []struct {
+					name, id string
+					want     int64
+				}{{"hit", "SM1", 1}, {"miss", "SMnone", 0}} {
+					b.Run(lookup.name+"/"+c.name, func(b *testing.B) {
+						for b.Loop() {
+							got, err := lookup.fn(b.Context(), c.id)
+							if err != nil || got != c.want {
+								b.Fatalf("found %d, %v; want %d", got, err, c.want)
+							}
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// postedByScan is the thread lookup before the index (router/receiver.go
+// before the index by provider id), kept as the benchmark's baseline.
+func postedByScan(ctx context.Context, st store.Store, channel, providerID string) (int64, error) {
+	for _, opt := range []store.ListOptions{{Status: store.StatusOpen}, {Status: store.StatusAcked},
+		{Status: store.StatusResolved, Limit: retryScan}} {
+		incs, err := st.List(ctx, opt)
+		if err != nil {
+			return 0, err
+		}
+		for _, inc := range incs {
+			ds, err := st.Deliveries(ctx, inc.ID)
+			if err != nil {
+				return 0, err
+			}
+			for _, d := range ds {
+				if d.Channel == channel && d.ProviderID == providerID {
+					return inc.ID, nil
+				}
+			}
+		}
+	}
+	return 0, nil
 }

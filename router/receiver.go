@@ -140,35 +140,19 @@ func (r receiver) run(ctx context.Context, a channels.Action) (channels.Result, 
 	return res, nil
 }
 
-// Posted looks through the incidents a reply may still be about, as
-// ActedOn does: a thread reply comes while the incident runs, or soon after
-// it resolved, when its cause is written down.
+// Posted reads the store's index of deliveries by provider id: a thread
+// reply names its message only, and most messages in a channel hikyaku is
+// in are no hikyaku message, so each lookup costs one read whatever the
+// incidents kept.
 func (r receiver) Posted(ctx context.Context, channel, providerID string) (channels.Delivery, error) {
-	if providerID == "" {
+	d, err := r.e.opts.Store.Posted(ctx, channel, providerID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return channels.Delivery{}, channels.ErrNoIncident
+	case err != nil:
+		return channels.Delivery{}, fmt.Errorf("the %s message %s: %w", channel, providerID, err)
 	}
-	for _, opt := range []store.ListOptions{{Status: store.StatusOpen}, {Status: store.StatusAcked},
-		{Status: store.StatusResolved, Limit: retryScan}} {
-		incs, err := r.e.opts.Store.List(ctx, opt)
-		if err != nil {
-			return channels.Delivery{}, fmt.Errorf("list %s incidents: %w", opt.Status, err)
-		}
-		for _, inc := range incs {
-			ds, err := r.e.opts.Store.Deliveries(ctx, inc.ID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue // resolved and pruned between the list and now
-			}
-			if err != nil {
-				return channels.Delivery{}, fmt.Errorf("deliveries of incident %d: %w", inc.ID, err)
-			}
-			for _, d := range ds {
-				if d.Channel == channel && d.ProviderID == providerID {
-					return channelDelivery(d), nil
-				}
-			}
-		}
-	}
-	return channels.Delivery{}, channels.ErrNoIncident
+	return channelDelivery(d), nil
 }
 
 // Paged reads the store's index of pages by person, which holds the open

@@ -3,7 +3,9 @@ package router
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +251,39 @@ func TestSlackPagesUpdatedOnRoleChange(t *testing.T) {
 	h.advance(0)
 	if counter.n != 1 {
 		t.Errorf("the channel that shows no roles was rewritten %d times after the ack, want 1", counter.n)
+	}
+}
+
+// TestPostedFindsAnyKeptIncidentsMessage: a Slack thread's message is found
+// by its provider id through the store's index, also for an incident
+// resolved behind many newer ones (a scan of the newest 50 missed it); a
+// message hikyaku did not post is no incident's.
+func TestPostedFindsAnyKeptIncidentsMessage(t *testing.T) {
+	h := newHarness(t, testConfig)
+	fake := withSlack(t, h)
+	id := h.post("firing", "old", map[string]string{"alertname": "X"})[0].ID
+	h.advance(0)
+	posts := slackCalls(fake, "chat.postMessage")
+	if len(posts) == 0 {
+		t.Fatal("no Slack page posted")
+	}
+	thread := posts[0].PostedIn + "/" + posts[0].TS
+	if _, err := h.engine.Resolve(context.Background(), id, "alice", "api"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 60 {
+		g := "newer-" + strconv.Itoa(i)
+		n := h.post("firing", g, map[string]string{"alertname": "X"})[0].ID
+		if _, err := h.engine.Resolve(context.Background(), n, "alice", "api"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := h.engine.Receiver()
+	d, err := r.Posted(context.Background(), "slack", thread)
+	if err != nil || d.Incident != id || d.Kind != channels.KindPage {
+		t.Errorf("Posted(slack, %s) = %+v, %v; want incident %d's page", thread, d, err, id)
+	}
+	if _, err := r.Posted(context.Background(), "slack", posts[0].PostedIn+"/1.000001"); !errors.Is(err, channels.ErrNoIncident) {
+		t.Errorf("Posted of a message hikyaku did not post: %v, want ErrNoIncident", err)
 	}
 }

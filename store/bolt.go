@@ -103,6 +103,10 @@ func OpenBolt(path string) (*Bolt, error) {
 		if _, err := backfillDeliveries(tx); err != nil {
 			return fmt.Errorf("backfill deliveries: %w", err)
 		}
+		// After: a file without deliveries gets its posted index with them.
+		if _, err := backfillPosted(tx); err != nil {
+			return fmt.Errorf("index deliveries by provider id: %w", err)
+		}
 		// The file lock makes us its only user, so every claim in it was held
 		// by a process that died (kill -9, power loss): its timers are due
 		// now, not when that process's lease would have ended. Each was an

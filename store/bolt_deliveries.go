@@ -20,7 +20,31 @@ var (
 	// 2-byte user length, user, 2-byte channel length, channel, incident
 	// id, seq → nil. The suffix is the delivery's key in bucketDeliveries.
 	bucketPaged = []byte("deliveries_paged")
+	// bucketPosted indexes every delivery with a provider id by it:
+	// 2-byte channel length, channel, provider id → the delivery's key in
+	// bucketDeliveries (incident id, seq). The first delivery of a provider
+	// id keeps it. Its existence marks a file whose open incidents'
+	// deliveries were indexed (backfillPosted).
+	bucketPosted = []byte("deliveries_posted")
 )
+
+func postedKey(channel, providerID string) []byte {
+	b := binary.BigEndian.AppendUint16(nil, uint16(len(channel)))
+	return append(append(b, channel...), providerID...)
+}
+
+// indexPosted files d, kept at at, under its provider id unless a delivery
+// holds that id already.
+func indexPosted(b *bolt.Bucket, d *Delivery, at []byte) error {
+	if !indexedPosted(d) {
+		return nil
+	}
+	k := postedKey(d.Channel, d.ProviderID)
+	if b.Get(k) != nil {
+		return nil
+	}
+	return b.Put(k, at)
+}
 
 func pagedPrefix(user string) []byte {
 	b := binary.BigEndian.AppendUint16(nil, uint16(len(user)))
@@ -39,7 +63,7 @@ func pagedKey(d *Delivery, at []byte) []byte {
 // puts them back.
 func writeDeliveries(tx *bolt.Tx, cur, next *Incident, ds []Delivery) error {
 	b := tx.Bucket(bucketDeliveries)
-	paged := tx.Bucket(bucketPaged)
+	paged, posted := tx.Bucket(bucketPaged), tx.Bucket(bucketPosted)
 	held, holds := cur != nil && holdsKey(cur.Status), holdsKey(next.Status)
 	id := u64(uint64(next.ID))
 	for i := range ds {
@@ -59,6 +83,9 @@ func writeDeliveries(tx *bolt.Tx, cur, next *Incident, ds []Delivery) error {
 			if err := paged.Put(pagedKey(&ds[i], at), nil); err != nil {
 				return err
 			}
+		}
+		if err := indexPosted(posted, &ds[i], at); err != nil {
+			return err
 		}
 	}
 	if held == holds || cur == nil {
@@ -98,9 +125,18 @@ func forDeliveries(tx *bolt.Tx, id int64, fn func(at []byte, d *Delivery) error)
 // retention.
 func deleteDeliveries(tx *bolt.Tx, id int64) error {
 	var doomed [][]byte
-	paged := tx.Bucket(bucketPaged)
+	paged, posted := tx.Bucket(bucketPaged), tx.Bucket(bucketPosted)
 	err := forDeliveries(tx, id, func(at []byte, d *Delivery) error {
 		doomed = append(doomed, at)
+		if indexedPosted(d) {
+			// Only the entry that names this delivery: another incident's
+			// may hold the id.
+			if k := postedKey(d.Channel, d.ProviderID); bytes.Equal(posted.Get(k), at) {
+				if err := posted.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
 		if indexedPage(d) {
 			return paged.Delete(pagedKey(d, at))
 		}
@@ -179,6 +215,71 @@ func (s *Bolt) Paged(ctx context.Context, user, channel string) ([]Delivery, err
 	return out, nil
 }
 
+func (s *Bolt) Posted(ctx context.Context, channel, providerID string) (Delivery, error) {
+	var d Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if providerID == "" {
+			return ErrNotFound
+		}
+		at := tx.Bucket(bucketPosted).Get(postedKey(channel, providerID))
+		if at == nil {
+			return ErrNotFound
+		}
+		if len(at) != 16 {
+			return fmt.Errorf("index entry %x is %d bytes, not 16", at, len(at))
+		}
+		v := tx.Bucket(bucketDeliveries).Get(at)
+		if v == nil {
+			return fmt.Errorf("index entry %x names no delivery", at)
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decode delivery %x: %w", at, err)
+		}
+		d.Incident = int64(binary.BigEndian.Uint64(at[:8]))
+		return nil
+	})
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: the %s message %q: %w", channel, providerID, err)
+	}
+	return d, nil
+}
+
+// backfillPosted indexes by provider id the deliveries of the open and
+// acknowledged incidents a version without the index wrote, so a reply in
+// the thread of a page they posted still finds it. It runs once: the
+// bucket's existence marks the file done. Resolved incidents are left out,
+// as backfillDeliveries leaves them: the open file takes no long scan.
+func backfillPosted(tx *bolt.Tx) (int, error) {
+	if tx.Bucket(bucketPosted) != nil {
+		return 0, nil
+	}
+	posted, err := tx.CreateBucket(bucketPosted)
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	c := tx.Bucket(bucketStatuses).Cursor()
+	for _, st := range []Status{StatusOpen, StatusAcked} {
+		prefix := append([]byte(st), 0)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			ids = append(ids, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+		}
+	}
+	n := 0
+	for _, id := range ids {
+		err := forDeliveries(tx, id, func(at []byte, d *Delivery) error {
+			if indexedPosted(d) {
+				n++
+			}
+			return indexPosted(posted, d, at)
+		})
+		if err != nil {
+			return n, fmt.Errorf("incident %d: %w", id, err)
+		}
+	}
+	return n, nil
+}
+
 // boltStatus reads an incident's status from its index meta, which is
 // small, rather than the incident, whose Alertmanager message may be
 // megabytes. Every incident has a meta once the file is open (buildIndexes).
@@ -202,7 +303,7 @@ func backfillDeliveries(tx *bolt.Tx) (int, error) {
 	if tx.Bucket(bucketDeliveries) != nil {
 		return 0, nil
 	}
-	for _, name := range [][]byte{bucketDeliveries, bucketPaged} {
+	for _, name := range [][]byte{bucketDeliveries, bucketPaged, bucketPosted} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return 0, err
 		}

@@ -45,7 +45,17 @@ type Deliveries interface {
 	// that holds only the pages of open and acknowledged incidents, so its
 	// cost grows with that person's pages, not with the open incidents.
 	Paged(ctx context.Context, user, channel string) ([]Delivery, error)
+	// Posted is the delivery on channel whose ProviderID is providerID,
+	// the first written of any such, for as long as its incident is kept:
+	// a reply in a Slack message's thread names that message only. It
+	// reads an index by provider id, so its cost does not grow with the
+	// incidents kept. ErrNotFound when there is none.
+	Posted(ctx context.Context, channel, providerID string) (Delivery, error)
 }
+
+// indexedPosted says whether d goes in the by-provider-id index: every
+// delivery the provider named.
+func indexedPosted(d *Delivery) bool { return d.ProviderID != "" }
 
 // indexedPage says whether d goes in the by-person index (while its
 // incident is not resolved).

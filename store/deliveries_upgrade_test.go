@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -199,5 +200,106 @@ func TestRedisRetentionLeavesNoDeliveryKeys(t *testing.T) {
 	}
 	if got := keys(); len(got) != 0 {
 		t.Errorf("keys left after retention: %v", got)
+	}
+}
+
+// seedPosted writes an open, an acked and a resolved incident, each with a
+// Slack page, as a version without the posted index did (the index is
+// removed by the caller).
+func seedPosted(t *testing.T, s store.Store) []int64 {
+	t.Helper()
+	var ids []int64
+	for i, st := range []store.Status{store.StatusOpen, store.StatusAcked, store.StatusResolved} {
+		inc, err := s.UpdateByKey(t.Context(), fmt.Sprintf("posted/%d", i), func(*store.Incident) (*store.Change, error) {
+			return &store.Change{Incident: &store.Incident{Status: st, CreatedAt: tUpgrade}, Deliveries: []store.Delivery{
+				{Kind: store.DeliveryPage, Channel: "slack", Chat: "ops", To: "C0OPS", ProviderID: fmt.Sprintf("C0OPS/17000000%02d.000100", i), At: tUpgrade}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, inc.Incident.ID)
+	}
+	return ids
+}
+
+// checkPosted: the open and acked incidents' pages are found by provider
+// id; the resolved one's, left out of the upgrade, is not.
+func checkPosted(t *testing.T, s store.Store, ids []int64) {
+	t.Helper()
+	for i, id := range ids {
+		d, err := s.Posted(t.Context(), "slack", fmt.Sprintf("C0OPS/17000000%02d.000100", i))
+		switch {
+		case i < 2 && (err != nil || d.Incident != id):
+			t.Errorf("Posted of incident %d's page after the upgrade = %+v, %v", id, d, err)
+		case i == 2 && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("Posted of the resolved incident's page after the upgrade = %+v, %v; want ErrNotFound", d, err)
+		}
+	}
+}
+
+// TestBoltIndexesPostedOnOpen: a file written before the posted index gets
+// its open and acked incidents' deliveries indexed when it opens, once.
+func TestBoltIndexesPostedOnOpen(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(t.Context(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := seedPosted(t, s)
+	s.Close()
+	db, err := bolt.Open(filepath.Join(dir, store.BoltFileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket([]byte("deliveries_posted")) })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s, err = store.Open(t.Context(), "", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPosted(t, s, ids)
+		s.Close()
+	}
+}
+
+// TestRedisBackfillsPosted: on Redis, BackfillPosted (run by serve at
+// start) indexes the open and acked incidents' deliveries, once.
+func TestRedisBackfillsPosted(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	s, err := store.Open(t.Context(), srv.URL()+"?prefix=posted", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ids := seedPosted(t, s)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	defer rdb.Close()
+	if n, err := rdb.Del(t.Context(), "hikyaku:{posted}:posted").Result(); err != nil || n != 1 {
+		t.Fatalf("deleting the posted hash: %d, %v", n, err)
+	}
+	r := s.(*store.Redis)
+	for i, want := range []int{2, 0} { // the second run finds it done
+		n, err := r.BackfillPosted(t.Context())
+		if err != nil || n != want {
+			t.Fatalf("run %d: BackfillPosted = %d, %v; want %d", i+1, n, err, want)
+		}
+		checkPosted(t, s, ids)
+	}
+	// Retention takes the resolved incidents' entries with them.
+	if _, err := s.Update(t.Context(), ids[0], func(cur *store.Incident) (*store.Change, error) {
+		cur.Status, cur.ResolvedAt = store.StatusResolved, tUpgrade
+		return &store.Change{Incident: cur}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteResolved(t.Context(), tUpgrade.Add(time.Hour), 10); err != nil || n != 2 {
+		t.Fatalf("DeleteResolved = %d, %v; want 2", n, err)
+	}
+	if fields, err := rdb.HKeys(t.Context(), "hikyaku:{posted}:posted").Result(); err != nil || len(fields) != 1 {
+		t.Errorf("posted fields after retention = %q, %v; want the acked incident's only", fields, err)
 	}
 }

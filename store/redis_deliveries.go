@@ -23,9 +23,12 @@ var (
 	luaPaged string
 	//go:embed lua/backfill_deliveries.lua
 	luaBackfillDeliveries string
+	//go:embed lua/index_posted.lua
+	luaIndexPosted string
 
 	scriptPaged              = redis.NewScript(luaPaged)
 	scriptBackfillDeliveries = redis.NewScript(luaDeliveryLib + luaBackfillDeliveries)
+	scriptIndexPosted        = redis.NewScript(luaDeliveryLib + luaIndexPosted)
 )
 
 // memberPrefix is the padded incident id that starts a paged:<user> member.
@@ -35,6 +38,12 @@ func (s *Redis) deliveriesKey(id int64) string {
 	return s.base + "deliveries:" + strconv.FormatInt(id, 10)
 }
 func (s *Redis) pagedKey(user string) string { return s.base + "paged:" + user }
+
+// postedField is a delivery's field in the posted hash (deliverylib.lua).
+func postedField(channel, providerID string) string { return channel + "\n" + providerID }
+
+// postedBatch is how many incidents one BackfillPosted script indexes.
+const postedBatch = 500
 
 // appendDeliveries adds write_incident.lua's deliveries to its ARGV: their
 // number, then each one's JSON.
@@ -172,4 +181,70 @@ func (s *Redis) backfillIncident(ctx context.Context, id int64) (bool, error) {
 		}
 	}
 	return false, fmt.Errorf("its timeline kept changing for %d reads", maxTxAttempts)
+}
+
+func (s *Redis) Posted(ctx context.Context, channel, providerID string) (Delivery, error) {
+	if providerID == "" {
+		return Delivery{}, fmt.Errorf("store: the %s message %q: %w", channel, providerID, ErrNotFound)
+	}
+	member, err := s.rdb.HGet(ctx, s.base+"posted", postedField(channel, providerID)).Result()
+	if errors.Is(err, redis.Nil) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: the %s message %q: %w", channel, providerID, err)
+	}
+	if len(member) <= memberPrefix {
+		return Delivery{}, fmt.Errorf("store: the %s message %q: index entry %q is too short", channel, providerID, member)
+	}
+	id, err := strconv.ParseInt(member[:memberPrefix], 10, 64)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("store: the %s message %q: index entry %q: %w", channel, providerID, member, err)
+	}
+	var d Delivery
+	if err := gojson.Unmarshal([]byte(member[memberPrefix:]), &d); err != nil {
+		return Delivery{}, fmt.Errorf("store: the %s message %q: decode %q: %w", channel, providerID, member, err)
+	}
+	d.Incident = id
+	return d, nil
+}
+
+// BackfillPosted indexes by provider id the deliveries of the open and
+// acknowledged incidents a version without the index wrote, so a reply in
+// the thread of a page they posted still finds it; serve runs it before
+// it takes requests. It runs once: the key posted:indexed marks the store
+// done, and indexing again (another replica starting meanwhile) changes
+// nothing. Resolved incidents are left out, as BackfillDeliveries leaves
+// them. It returns how many incidents it indexed.
+func (s *Redis) BackfillPosted(ctx context.Context) (int, error) {
+	done, err := s.rdb.Exists(ctx, s.base+"posted:indexed").Result()
+	if err != nil || done == 1 {
+		return 0, err
+	}
+	var ids []string
+	for _, st := range []Status{StatusOpen, StatusAcked} {
+		got, err := s.rdb.ZRange(ctx, s.statusKey(st), 0, -1).Result()
+		if err != nil {
+			return 0, fmt.Errorf("store: index deliveries by provider id: list %s incidents: %w", st, err)
+		}
+		ids = append(ids, got...)
+	}
+	n := 0
+	for start := 0; start == 0 || start < len(ids); start += postedBatch {
+		batch := ids[start:min(start+postedBatch, len(ids))]
+		last := "0"
+		if start+postedBatch >= len(ids) {
+			last = "1"
+		}
+		args := []any{s.base, last}
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		got, err := scriptIndexPosted.Run(ctx, s.rdb, nil, args...).Int()
+		if err != nil {
+			return n, fmt.Errorf("store: index deliveries by provider id: %w", err)
+		}
+		n += got
+	}
+	return n, nil
 }

@@ -212,3 +212,28 @@ func TestDocsCountNotificationSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsListAlertRules: docs/operations.md ("Alerting on hikyaku") names
+// every rule of docs/alerts.yml, and no rule it does not have.
+func TestDocsListAlertRules(t *testing.T) {
+	rules, err := os.ReadFile("../../docs/alerts.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFile []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*- alert: (\w+)`).FindAllStringSubmatch(string(rules), -1) {
+		inFile = append(inFile, m[1])
+	}
+	_, sec, _ := strings.Cut(docFiles(t)["docs/operations.md"], "\n### Alerting on hikyaku\n")
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	var named []string
+	for _, m := range regexp.MustCompile("`(Hikyaku\\w+)`").FindAllStringSubmatch(sec, -1) {
+		named = append(named, m[1])
+	}
+	sort.Strings(inFile)
+	sort.Strings(named)
+	named = slices.Compact(named)
+	if len(inFile) < 10 || !slices.Equal(inFile, named) {
+		t.Errorf("docs/alerts.yml has %v; docs/operations.md names %v", inFile, named)
+	}
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -152,4 +154,54 @@ func matchElided(want, got []string) bool {
 		return false
 	}
 	return len(got) > 0 && got[0] == want[0] && matchElided(want[1:], got[1:])
+}
+
+// TestDocLinksResolve: every relative link of README.md and docs/*.md
+// names a file that exists and, for a Markdown file, a heading it has
+// (GitHub's anchors: lower case, punctuation dropped, spaces as hyphens).
+func TestDocLinksResolve(t *testing.T) {
+	fence := regexp.MustCompile("(?s)```.*?```")
+	heading := regexp.MustCompile(`(?m)^#+ (.*)$`)
+	drop := regexp.MustCompile(`[^\p{L}\p{N}_\- ]`)
+	anchors := map[string]map[string]bool{}
+	docs := docFiles(t)
+	for name, text := range docs {
+		seen := map[string]int{}
+		anchors[name] = map[string]bool{}
+		for _, m := range heading.FindAllStringSubmatch(fence.ReplaceAllString(text, ""), -1) {
+			s := strings.ReplaceAll(drop.ReplaceAllString(strings.ToLower(strings.TrimSpace(m[1])), ""), " ", "-")
+			if n := seen[s]; n > 0 {
+				anchors[name][fmt.Sprintf("%s-%d", s, n)] = true
+			} else {
+				anchors[name][s] = true
+			}
+			seen[s]++
+		}
+	}
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	n := 0
+	for name, text := range docs {
+		for _, m := range link.FindAllStringSubmatch(fence.ReplaceAllString(text, ""), -1) {
+			target := m[1]
+			if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			n++
+			file, anchor, _ := strings.Cut(target, "#")
+			path := name
+			if file != "" {
+				path = filepath.ToSlash(filepath.Clean(filepath.Join(filepath.Dir(name), file)))
+			}
+			if _, err := os.Stat(filepath.Join("../..", path)); err != nil {
+				t.Errorf("%s links to %s: %v", name, target, err)
+				continue
+			}
+			if anchor != "" && strings.HasSuffix(path, ".md") && !anchors[path][anchor] {
+				t.Errorf("%s links to %s: %s has no heading #%s", name, target, path, anchor)
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("%d links checked: the pattern lost them", n)
+	}
 }

@@ -42,7 +42,7 @@ var commands = []command{
 	{"token", "create, list or revoke per-user API tokens on a running server's admin listener (token create --user U)", runToken},
 	{"report", "a department's on-call health report over a period, from a running server (report --department D --from T --to T)", runReport},
 	{"timers", "list, retry or discard a running server's dead-lettered timers (timers dead)", runTimers},
-	{"store", "maintain a store offline: compact the embedded file, reindex Redis (store compact, store reindex)", runStore},
+	{"store", "maintain a store: compact the embedded file (offline), reindex Redis (store compact, store reindex)", runStore},
 	{"version", "print the version", runVersion},
 }
 

@@ -165,3 +165,70 @@ func testDeleteResolvedDeliveries(t *testing.T, s store.Store) {
 	}
 	wantPaged(t, s, "alice", "sms", fmt.Sprintf("%d:sms:open", kept.ID))
 }
+
+// posted is Posted's incident and kind for a channel and provider id, or
+// "none" for ErrNotFound.
+func posted(t *testing.T, s store.Store, channel, providerID string) string {
+	t.Helper()
+	d, err := s.Posted(ctx(t), channel, providerID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "none"
+	}
+	if err != nil {
+		t.Fatalf("Posted(%q, %q): %v", channel, providerID, err)
+	}
+	return fmt.Sprintf("%d:%s:%s", d.Incident, d.Kind, d.To)
+}
+
+// testPosted: a delivery is found by its channel and provider id, every
+// field kept, whatever the incident's status, until retention deletes the
+// incident; the first delivery of a provider id keeps it; one without a
+// provider id, another channel's or an unknown id is none.
+func testPosted(t *testing.T, s store.Store) {
+	a := create(t, s, "posted/a")
+	b := create(t, s, "posted/b")
+	pg := store.Delivery{Kind: store.DeliveryPage, Channel: "slack", User: "alice", To: "U0ALICE", Step: 1,
+		ProviderID: "D0ALICE/1700000000.000100", Ref: "r1", At: t0.Add(time.Minute)}
+	report := store.Delivery{Kind: "report", Channel: "slack", Chat: "ops", To: "C0OPS", ProviderID: "C0OPS/1700000000.000200", At: t0}
+	sent(t, s, a.ID, page("alice", "sms", 0), pg)
+	sent(t, s, b.ID, report, store.Delivery{Kind: store.DeliveryPage, Channel: "slack", To: "C0ENG", At: t0})
+	// The same id again, on another incident: the first keeps it.
+	sent(t, s, b.ID, store.Delivery{Kind: store.DeliveryPage, Channel: "slack", To: "C0DUP", ProviderID: pg.ProviderID, At: t0})
+
+	got, err := s.Posted(ctx(t), "slack", pg.ProviderID)
+	want := pg
+	want.Incident = a.ID
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Posted(slack, %s) = %+v, %v; want %+v", pg.ProviderID, got, err, want)
+	}
+	for _, tc := range []struct{ channel, id, want string }{
+		{"slack", report.ProviderID, fmt.Sprintf("%d:report:C0OPS", b.ID)},
+		{"sms", page("alice", "sms", 0).ProviderID, fmt.Sprintf("%d:page:alice@sms", a.ID)},
+		{"email", pg.ProviderID, "none"},
+		{"slack", "C0OPS/1700000000.000999", "none"},
+		{"slack", "", "none"},
+		{"", "", "none"},
+	} {
+		if got := posted(t, s, tc.channel, tc.id); got != tc.want {
+			t.Errorf("Posted(%q, %q) = %s, want %s", tc.channel, tc.id, got, tc.want)
+		}
+	}
+
+	// A resolved incident's messages are still found: notes come after.
+	change(t, s, a.ID, func(inc *store.Incident) *store.Change {
+		inc.Status, inc.ResolvedAt = store.StatusResolved, t0
+		return &store.Change{Incident: inc}
+	})
+	if got := posted(t, s, "slack", pg.ProviderID); got != fmt.Sprintf("%d:page:U0ALICE", a.ID) {
+		t.Errorf("Posted after the resolve = %s", got)
+	}
+	if n, err := s.DeleteResolved(ctx(t), t0.Add(time.Hour), 10); err != nil || n != 1 {
+		t.Fatalf("DeleteResolved = %d, %v; want 1", n, err)
+	}
+	if got := posted(t, s, "sms", page("alice", "sms", 0).ProviderID); got != "none" {
+		t.Errorf("Posted of a deleted incident's SMS = %s, want none", got)
+	}
+	if got := posted(t, s, "slack", report.ProviderID); got != fmt.Sprintf("%d:report:C0OPS", b.ID) {
+		t.Errorf("Posted of the kept incident's report after the deletion = %s", got)
+	}
+}

@@ -58,6 +58,7 @@ func RunDeliveries(t *testing.T, open func(t *testing.T) store.Store) {
 	runPart(t, open, []test[store.Store]{
 		{"DeliveriesByIncident", testDeliveries},
 		{"PagedByPersonWhileNotResolved", testPaged},
+		{"PostedByProviderID", testPosted},
 		{"DeleteResolvedDeletesDeliveries", testDeleteResolvedDeliveries},
 	})
 }
