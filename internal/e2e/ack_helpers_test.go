@@ -443,12 +443,24 @@ func (env *ackEnv) mailTo(t *testing.T, addr, what string, match func(h mailHead
 }
 
 // emailPage waits for the page email about id to alice.
+// The relay has the mail before hikyaku hears its 250 and records the
+// delivery, which a reply in the page's thread is checked against (who was
+// emailed about the incident): it waits for that record too.
 func (env *ackEnv) emailPage(t *testing.T, id int64) (mailHeader, string) {
 	t.Helper()
 	tag := fmt.Sprintf("[hikyaku #%d]", id)
-	return env.mailTo(t, aliceEmail, "the page email about incident "+strconv.FormatInt(id, 10), func(h mailHeader, _ string) bool {
+	h, text := env.mailTo(t, aliceEmail, "the page email about incident "+strconv.FormatInt(id, 10), func(h mailHeader, _ string) bool {
 		return strings.HasPrefix(h.subject, tag)
 	})
+	waitFor(t, fmt.Sprintf("incident %d's notified event of the page email to alice", id), 10*time.Second, func() bool {
+		for _, ev := range env.incident(t, id).events("notified") {
+			if ev.Detail["channel"] == "email" && ev.Detail["to"] == "alice" && ev.Detail["kind"] == "page" {
+				return true
+			}
+		}
+		return false
+	})
+	return h, text
 }
 
 // sendMail delivers a plain RFC 5322 message to the daemon's reply listener
