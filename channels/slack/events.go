@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/hikyaku/hikyaku/catalog"
@@ -74,9 +75,16 @@ func (ev *messageEvent) threadReply() bool {
 		ev.User != "" && ev.Channel != "" && ev.ThreadTS != "" && ev.ThreadTS != ev.TS
 }
 
+// slackLink is a link as Slack marks it up in a message's text: the URL
+// the person wrote (or pasted), and the label Slack shows for it.
+var slackLink = regexp.MustCompile(`<(https?://[^|>\s]+)(\|[^>]*)?>`)
+
 // slackText is a message's text as the person wrote it: Slack escapes &,
-// < and > in what it sends.
+// < and > in what it sends, and marks a URL up as <url|label>, which is
+// the URL again (a prevention ticket's link must stay one in a report's
+// mail). Only markup has a bare <: a person's own is escaped.
 func slackText(s string) string {
+	s = slackLink.ReplaceAllString(s, "$1")
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 

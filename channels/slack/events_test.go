@@ -297,3 +297,20 @@ func TestRefusedThreadReplyIsAnswered(t *testing.T) {
 		t.Errorf("%d answers after a note was written, want still 3", n)
 	}
 }
+
+// TestSlackText: Slack's escapes are undone and its link markup is the
+// URL again; a person's own angle brackets (escaped) stay as written.
+func TestSlackText(t *testing.T) {
+	for in, want := range map[string]string{
+		"keep &lt;db-1&gt; read-only &amp; wait":                           "keep <db-1> read-only & wait",
+		"再発防止: <https://jira.example.com/browse/OPS-1|OPS-1>":              "再発防止: https://jira.example.com/browse/OPS-1",
+		"see <https://grafana.example.com/d/x?a=1&amp;b=2> now":            "see https://grafana.example.com/d/x?a=1&b=2 now",
+		"<@U0ALICE> and <#C0OPS|ops>":                                      "<@U0ALICE> and <#C0OPS|ops>",
+		"&lt;https://not.a.link|x&gt;":                                     "<https://not.a.link|x>",
+		"<https://a.example.com|a.example.com> <http://b.example.com/p|b>": "https://a.example.com http://b.example.com/p",
+	} {
+		if got := slackText(in); got != want {
+			t.Errorf("slackText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
