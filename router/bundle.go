@@ -225,6 +225,11 @@ func (e *Engine) sendFailed(ctx context.Context, c store.Claim, inc *store.Incid
 	if !channels.IsPermanent(err) && c.Attempt+1 < e.opts.MaxAttempts {
 		e.metrics.notifications.WithLabelValues(p.Channel, resultRetried, string(cause)).Inc()
 		due := e.now().Add(backoff(c.Attempt))
+		if unanswered(err) {
+			// The provider may have taken it: the retry asks first, as a
+			// takeover does (reconcile.go), instead of sending it again.
+			c.TakenOver = true
+		}
 		e.log.Warn("notification failed; retrying", "incident", inc.ID, "person", p.User, "chat_channel", p.ChatChannel,
 			"channel", p.Channel, "kind", p.Kind, "reason", string(cause), "attempt", c.Attempt+1, "next_at", due, "err", err)
 		if rerr := e.record(ctx, inc.ID, nil, event(e.now(), "notify_retry", "", "to", who(p), "channel", p.Channel,

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/hikyaku/hikyaku/channels"
@@ -83,6 +87,27 @@ func (e *Engine) providerTook(ctx context.Context, m *channels.Message) (bool, e
 		return false, fmt.Errorf("reading whether the provider took %s: %w", m.Ref, err)
 	}
 	return took, nil
+}
+
+// unanswered says whether a send that failed may have reached its
+// provider all the same: the request went out and no answer came back in
+// time, or the connection was cut before it did. A provider queues what it
+// was handed whether or not the client waits for its answer, so a
+// busy provider, or a replica too starved to read the answer before its
+// deadline, sends the message and reports a timeout. A connection never
+// made (a refused or timed-out dial) and a refusal the provider answered
+// are no such case: nothing went out.
+func unanswered(err error) bool {
+	var op *net.OpError
+	switch {
+	case err == nil, channels.IsPermanent(err):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	}
+	return channels.ReasonOf(err) == channels.ReasonTimeout
 }
 
 // takenOver says whether any of claims was taken from a holder that

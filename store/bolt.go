@@ -565,6 +565,7 @@ func (s *Bolt) Retry(ctx context.Context, c Claim, due time.Time) error {
 	err := s.withClaim(c, func(tx *bolt.Tx, t *boltTimer) error {
 		wasAt := t.indexedAt()
 		t.Due, t.Attempt = due, t.Attempt+1
+		t.TakenOver = t.TakenOver || c.TakenOver // the caller's send may be out (Timers.Retry)
 		t.Owner, t.Token, t.LeaseUntil = "", "", time.Time{}
 		return putTimer(tx, t, wasAt)
 	})

@@ -554,7 +554,14 @@ func (s *Redis) Retry(ctx context.Context, c Claim, due time.Time) error {
 	if err != nil {
 		return fmt.Errorf("store: retry timer %q: %w", c.ID, err)
 	}
-	ok, err := scriptRetry.Run(ctx, s.rdb, s.timerKeys(), c.ID, c.Token, data, dueScore(due)).Bool()
+	// A stored mark stays whatever c says (Timers.Retry): the script
+	// writes this copy when the stored timer is taken over.
+	t.TakenOver = true
+	over, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("store: retry timer %q: %w", c.ID, err)
+	}
+	ok, err := scriptRetry.Run(ctx, s.rdb, s.timerKeys(), c.ID, c.Token, data, dueScore(due), over).Bool()
 	if err == nil && !ok {
 		err = ErrStaleClaim
 	}

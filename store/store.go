@@ -141,9 +141,10 @@ type Timer struct {
 	// TakenOver is set when a claim of this timer ended without its holder
 	// completing, retrying or releasing it (its lease expired, or the
 	// embedded daemon died holding it): that holder may have been mid-send,
-	// so a message may be out. The claim itself is the record of intent; this
-	// stays set until the timer is removed, so each later attempt asks the
-	// provider first (router/reconcile.go).
+	// so a message may be out. The holder sets it itself when it retries a
+	// send that got no answer (Retry keeps it). The claim itself is the
+	// record of intent; this stays set until the timer is removed, so each
+	// later attempt asks the provider first (router/reconcile.go).
 	TakenOver bool `json:"taken_over,omitempty"`
 }
 
@@ -295,6 +296,9 @@ type Timers interface {
 	// judges leases on its own clock and ignores now.
 	Renew(ctx context.Context, c Claim, now time.Time, lease time.Duration) error
 	// Retry puts a claimed timer back as pending at due with Attempt+1 (transient send failure, backoff chosen by the caller).
+	// A c.TakenOver the caller set is kept (its send got no answer and may
+	// be out, so the next attempt asks the provider first, as after a
+	// takeover), and a stored one is never cleared.
 	Retry(ctx context.Context, c Claim, due time.Time) error
 	// Release makes every claim held by owner pending again at once (graceful shutdown), so other replicas take them without waiting for the lease.
 	Release(ctx context.Context, owner string) error

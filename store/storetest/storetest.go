@@ -105,6 +105,7 @@ func RunTimers(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FencedCompleteWritesNothingForAStaleClaim", testFencedComplete},
 		{"RenewExtendsAHeldClaimOnly", testRenew},
 		{"RetryBumpsAttempt", testRetry},
+		{"RetryKeepsTakenOverOfTheCaller", testRetryKeepsTakenOver},
 		{"Release", testRelease},
 		{"Cancel", testCancel},
 		{"CancelIncidentTimers", testCancelIncidentTimers},
@@ -696,6 +697,35 @@ func testRetry(t *testing.T, s store.Store) {
 	}
 	if third := claim(t, s, t0.Add(6*time.Minute), "w", time.Minute, 1); len(third) != 1 || third[0].Attempt != 2 {
 		t.Fatalf("second retry: %+v, want attempt 2", third)
+	}
+}
+
+// testRetryKeepsTakenOver: a holder whose send got no answer retries it
+// with TakenOver set, so the next attempt asks the provider first; the
+// mark stays on through later retries that do not set it.
+func testRetryKeepsTakenOver(t *testing.T, s store.Store) {
+	inc := create(t, s, "r/unanswered")
+	schedule(t, s, inc.ID, store.Timer{ID: "n", Due: t0, Kind: "notify", Payload: []byte("sms")})
+	cs := claim(t, s, t0, "w", time.Minute, 1)
+	if len(cs) != 1 || cs[0].TakenOver {
+		t.Fatalf("first claim: %+v, want one not taken over", cs)
+	}
+	c := cs[0]
+	c.TakenOver = true
+	if err := s.Retry(ctx(t), c, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	again := claim(t, s, t0.Add(time.Second), "w", time.Minute, 1)
+	if len(again) != 1 || !again[0].TakenOver || again[0].Attempt != 1 {
+		t.Fatalf("after a Retry with TakenOver: %+v, want attempt 1 taken over", again)
+	}
+	c = again[0]
+	c.TakenOver = false
+	if err := s.Retry(ctx(t), c, t0.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if third := claim(t, s, t0.Add(2*time.Second), "w", time.Minute, 1); len(third) != 1 || !third[0].TakenOver || third[0].Attempt != 2 {
+		t.Fatalf("after a second Retry: %+v, want attempt 2 still taken over", third)
 	}
 }
 
