@@ -194,6 +194,11 @@ func (e *Engine) sendBundle(ctx context.Context, items []bundled) error {
 			}
 		}
 		if reconciled != reconcileFound {
+			if err := e.stillHeld(ctx, claims...); err != nil {
+				// Some were taken over meanwhile: their new holders send
+				// them, the others are retried (and bundled) again.
+				return err
+			}
 			rc, err = e.send(ctx, bm)
 		}
 		leaveLane(ctx)

@@ -273,7 +273,8 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 	// writing its pages would start the later steps' pages to the same
 	// person first. A step is one store write, so the wait is short.
 	e.steps.Wait()
-	claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, free)
+	asked := e.now()
+	claims, err := e.opts.Store.ClaimDue(ctx, asked, e.opts.Owner, e.opts.Lease, free)
 	if err != nil {
 		return 0, err
 	}
@@ -294,8 +295,9 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 			defer leave()
 			// Handlers finish what they started even when shutdown begins:
 			// a page half-sent is worse than a second of delay.
-			hctx := withLane(context.WithoutCancel(ctx), leave)
-			defer e.keepClaims(hctx, j.claims)()
+			held := newLeases(j.claims, asked, e.opts.Lease)
+			hctx := withLeases(withLane(context.WithoutCancel(ctx), leave), held)
+			defer e.keepClaims(hctx, j.claims, held)()
 			if wait != nil {
 				<-wait // an earlier page to the same recipient goes first
 			}
@@ -310,7 +312,8 @@ func (e *Engine) runDue(ctx context.Context, sem chan struct{}) (int, error) {
 func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		claims, err := e.opts.Store.ClaimDue(ctx, e.now(), e.opts.Owner, e.opts.Lease, 256)
+		asked := e.now()
+		claims, err := e.opts.Store.ClaimDue(ctx, asked, e.opts.Owner, e.opts.Lease, 256)
 		if err != nil {
 			return total, err
 		}
@@ -318,7 +321,7 @@ func (e *Engine) ProcessDue(ctx context.Context) (int, error) {
 			return total, nil
 		}
 		for _, j := range e.plan(claims) {
-			j.run(ctx, e)
+			j.run(withLeases(ctx, newLeases(j.claims, asked, e.opts.Lease)), e)
 		}
 		total += len(claims)
 	}

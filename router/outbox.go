@@ -55,6 +55,9 @@ func (e *Engine) deliver(ctx context.Context, c store.Claim) error {
 			}
 		}
 		if reconciled != reconcileFound {
+			if err := e.stillHeld(ctx, c); err != nil {
+				return errDone // taken over meanwhile: the new holder sends it
+			}
 			rc, err = e.send(ctx, msg)
 		}
 		leaveLane(ctx)

@@ -14,8 +14,9 @@ const renewRetry = 200 * time.Millisecond
 
 // keepClaims renews claims every third of the lease while their handler
 // runs, so a slow send or a store outage mid-send does not hand them to
-// another replica; the returned func stops it and waits for it.
-func (e *Engine) keepClaims(ctx context.Context, claims []store.Claim) (stop func()) {
+// another replica, and notes each renewal in known for the check before a
+// send (stillHeld); the returned func stops it and waits for it.
+func (e *Engine) keepClaims(ctx context.Context, claims []store.Claim, known *leases) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -35,11 +36,13 @@ func (e *Engine) keepClaims(ctx context.Context, claims []store.Claim) (stop fun
 			wait = e.opts.Lease / 3
 			kept := held[:0]
 			for _, c := range held {
+				asked := e.now()
 				rctx, rcancel := context.WithTimeout(ctx, e.opts.Lease/3)
-				err := e.opts.Store.Renew(rctx, c, e.now(), e.opts.Lease)
+				err := e.opts.Store.Renew(rctx, c, asked, e.opts.Lease)
 				rcancel()
 				switch {
 				case err == nil:
+					known.renewed(c.ID, asked, e.opts.Lease)
 					kept = append(kept, c)
 				case errors.Is(err, store.ErrStaleClaim):
 					// Done by its handler meanwhile, or lost: nothing left to keep.
