@@ -49,6 +49,7 @@ var en = Messages{
 	"email.reply.escalated":        "Incident #%d escalated by %s (email): the next step is being paged.",
 	"email.reply.noted":            "Your note is on the timeline of incident #%d (%s, email).",
 	"email.reply.noted_decision":   "Your decision is on the timeline of incident #%d (%s, email).",
+	"email.reply.fields_set":       "It set these report fields:",
 	"email.reply.note_refused":     "Your note was not added to incident #%d: %s",
 	// The refusal notice takes the incident, the reason in English words
 	// and the reason's code.
@@ -64,6 +65,7 @@ var en = Messages{
 	"slack.resolved":      "Incident #%d is already resolved: nothing was changed.",
 	"slack.failed":        "Could not record that for incident #%d, please try again.",
 	"slack.already_acked": "Incident #%d was already acknowledged by %s.",
+	"slack.note_fields":   "Your note on incident #%d set these report fields:",
 	"slack.note_refused":  "Your note was not added to incident #%d: %s",
 	"slack.note_not_user": "Your reply is no note on incident #%d: you are not a hikyaku user. Ask an admin to add your Slack id (%s) to users[].contacts.slack.",
 

@@ -48,6 +48,7 @@ var ja = Messages{
 	"email.reply.escalated":        "インシデント #%d を %s さんがエスカレーションしました（メール）。次の段階を呼び出します。",
 	"email.reply.noted":            "インシデント #%d のタイムラインにメモを記録しました（%s さん、メール）。",
 	"email.reply.noted_decision":   "インシデント #%d のタイムラインに決定事項を記録しました（%s さん、メール）。",
+	"email.reply.fields_set":       "次の報告項目を設定しました:",
 	"email.reply.note_refused":     "インシデント #%d にメモを追加できませんでした: %s",
 	// The reasons have no Japanese words yet: the notice names the code.
 	"email.refused.subject": "[hikyaku #%d] メールの返信を確認できませんでした",
@@ -62,6 +63,7 @@ var ja = Messages{
 	"slack.resolved":      "インシデント #%d は既に解決済みです。何も変更していません。",
 	"slack.failed":        "インシデント #%d への操作を記録できませんでした。もう一度押してください。",
 	"slack.already_acked": "インシデント #%d は%sさんが既に了解済みです。",
+	"slack.note_fields":   "インシデント #%d のメモで次の報告項目を設定しました:",
 	"slack.note_refused":  "インシデント #%d にメモを追加できませんでした: %s",
 	"slack.note_not_user": "飛脚のユーザーではないため、返信をインシデント #%d のメモとして記録していません。管理者に Slack ID (%s) を users[].contacts.slack へ追加するよう依頼してください。",
 

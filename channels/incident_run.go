@@ -1,5 +1,7 @@
 package channels
 
+import "github.com/hikyaku/hikyaku/catalog"
+
 // RoleHolder is who holds one incident role, as messages show it.
 type RoleHolder struct {
 	Role  string `json:"role"`  // ic, ops, comm, rec
@@ -48,4 +50,19 @@ func (r *Report) Field(key string) ReportField {
 		}
 	}
 	return ReportField{Key: key}
+}
+
+// Labelled are the fields f sets, each "label: value" with the label the
+// reports give it in lang (incident.field.*), in report order: what a
+// channel tells the person their note set.
+func (f NoteFields) Labelled(lang string) []string {
+	var out []string
+	t := catalog.For(lang)
+	for _, p := range [][2]string{{"impact", f.Impact}, {"cause", f.Cause}, {"action_provisional", f.ActionProvisional},
+		{"action_permanent", f.ActionPermanent}, {"prevention", f.Prevention}} {
+		if p[1] != "" {
+			out = append(out, t.T(catalog.Key("incident.field."+p[0]))+": "+p[1])
+		}
+	}
+	return out
 }

@@ -44,7 +44,7 @@ func TestEmailReplyBecomesANote(t *testing.T) {
 			"インシデント #1 のタイムラインに決定事項を記録しました（carol さん、メール）。"},
 		{"Failed over to db-2.\r\nImpact: checkout\r\ncause: disk full\r\n\r\nOn Tue, 7 Jan 2026, hikyaku wrote:\r\n> impact: page",
 			channels.NoteText{Text: "Failed over to db-2.", Fields: channels.NoteFields{Impact: "checkout", Cause: "disk full"}},
-			"インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。"},
+			"インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。\n次の報告項目を設定しました:\n影響範囲: checkout\n原因: disk full\n"},
 	} {
 		id := []string{"note-1@mail.example.com", "note-2@mail.example.com", "note-3@mail.example.com"}[i]
 		a := answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, messageID: id, text: tc.text}
@@ -63,7 +63,7 @@ func TestEmailReplyBecomesANote(t *testing.T) {
 			t.Errorf("the second delivery is no replay: %+v", last)
 		}
 		mails := r.mailTo("carol@example.com")
-		if n := len(mails); n != 2+i || !strings.Contains(mails[n-1].Text, tc.told) {
+		if n := len(mails); n != 2+i || !strings.Contains(strings.ReplaceAll(mails[n-1].Text, "\r\n", "\n"), tc.told) {
 			t.Errorf("carol was told %+v, want one mail saying %q", mails[1:], tc.told)
 		}
 	}

@@ -352,6 +352,17 @@ func (in *inbox) confirm(ctx context.Context, cfg *config.Config, u *config.User
 	}
 }
 
+// fieldsSet is the lines that tell the person which report fields their
+// note's field lines set, with the values read, so a line mistaken for
+// one (or one not taken) shows; "" when it set none.
+func fieldsSet(lang string, f channels.NoteFields) string {
+	lines := f.Labelled(lang)
+	if len(lines) == 0 {
+		return ""
+	}
+	return "\n" + catalog.For(lang).T("email.reply.fields_set") + "\n" + strings.Join(lines, "\n")
+}
+
 // confirmationText says what happened, in the person's language.
 func confirmationText(cfg *config.Config, lang string, a channels.Action, res channels.Result) string {
 	name := func(id string) string {
@@ -371,9 +382,9 @@ func confirmationText(cfg *config.Config, lang string, a channels.Action, res ch
 	case res.Outcome == channels.Invalid:
 		return t.T("email.reply.note_refused", a.Incident, res.Reason)
 	case a.Verb == channels.AddNote && a.Note.Decision:
-		return t.T("email.reply.noted_decision", a.Incident, name(a.User))
+		return t.T("email.reply.noted_decision", a.Incident, name(a.User)) + fieldsSet(lang, a.Note.Fields)
 	case a.Verb == channels.AddNote:
-		return t.T("email.reply.noted", a.Incident, name(a.User))
+		return t.T("email.reply.noted", a.Incident, name(a.User)) + fieldsSet(lang, a.Note.Fields)
 	case a.Verb == channels.Ack && res.Incident.AckedBy != a.User:
 		return t.T("email.reply.already_acked", a.Incident, name(res.Incident.AckedBy))
 	case a.Verb == channels.Ack:

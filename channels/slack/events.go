@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/hikyaku/hikyaku/catalog"
@@ -74,9 +75,16 @@ func (ev *messageEvent) threadReply() bool {
 		ev.User != "" && ev.Channel != "" && ev.ThreadTS != "" && ev.ThreadTS != ev.TS
 }
 
+// slackLink is a link as Slack marks it up in a message's text: the URL
+// the person wrote (or pasted), and the label Slack shows for it.
+var slackLink = regexp.MustCompile(`<(https?://[^|>\s]+)(\|[^>]*)?>`)
+
 // slackText is a message's text as the person wrote it: Slack escapes &,
-// < and > in what it sends.
+// < and > in what it sends, and marks a URL up as <url|label>, which is
+// the URL again (a prevention ticket's link must stay one in a report's
+// mail). Only markup has a bare <: a person's own is escaped.
 func slackText(s string) string {
+	s = slackLink.ReplaceAllString(s, "$1")
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
 }
 
@@ -165,6 +173,11 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 	switch res.Outcome {
 	case channels.Done:
 		log.Info("slack thread reply noted", "user", u.ID, "decision", n.Decision, "retry", res.Retry)
+		// The thread shows the note; which of its lines set fields, it
+		// does not: the author is told, so a line taken wrongly shows.
+		if lines := a.Note.Fields.Labelled(u.Language); len(lines) > 0 && !res.Retry {
+			in.tell(ctx, log, env, d.Incident, catalog.For(u.Language).T("slack.note_fields", d.Incident)+"\n"+strings.Join(lines, "\n"))
+		}
 	case channels.Replayed:
 		log.Warn("slack event seen before: nothing changed", "user", u.ID)
 	case channels.NotFound:
@@ -180,8 +193,8 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 // kindNotice marks an answer to a person's reply; it is no page.
 const kindNotice channels.Kind = "notice"
 
-// tell answers the author of a thread reply that wrote no note, in the
-// thread and to them alone (chat.postEphemeral): why is theirs to read,
+// tell answers the author of a thread reply that wrote no note (or set
+// report fields), in the thread and to them alone (chat.postEphemeral): why is theirs to read,
 // not the channel's, and a thread reply would notify everyone following
 // the incident's thread. Slack shows an ephemeral message in a thread that
 // has replies, which this one has: theirs. Slack's retry of the event is

@@ -104,6 +104,18 @@ func TestThreadReplyIsANote(t *testing.T) {
 	if got := e.r.Actions(); len(got) != 4 || got[3] != want {
 		t.Errorf("kenji's note with fields: %+v, want %+v", got[3:], want)
 	}
+	// He alone is told which fields it set, as read; notes without
+	// fields are answered nothing.
+	var told []fakeslack.Call
+	for _, c := range e.slack.Calls() {
+		if c.Method == "chat.postEphemeral" {
+			told = append(told, c)
+		}
+	}
+	wantText := "インシデント #12 のメモで次の報告項目を設定しました:\n影響範囲: 決済 &amp; 検索\n原因: ディスク満杯\n対応 (暫定): db-2 へ切替\n対応 (恒久): 容量監視\n再発防止 (チケット): OPS-123"
+	if len(told) != 1 || told[0].Error != "" || told[0].User != "U0KENJI" || told[0].Form.Get("thread_ts") != e.ts || told[0].Text != wantText {
+		t.Errorf("ephemeral answers %+v, want one to kenji saying %q", told, wantText)
+	}
 }
 
 // TestThreadRepliesThatAreNoNotes: a stranger's reply is refused and
@@ -283,5 +295,22 @@ func TestRefusedThreadReplyIsAnswered(t *testing.T) {
 	}
 	if n := len(ephemerals()); n != 3 {
 		t.Errorf("%d answers after a note was written, want still 3", n)
+	}
+}
+
+// TestSlackText: Slack's escapes are undone and its link markup is the
+// URL again; a person's own angle brackets (escaped) stay as written.
+func TestSlackText(t *testing.T) {
+	for in, want := range map[string]string{
+		"keep &lt;db-1&gt; read-only &amp; wait":                           "keep <db-1> read-only & wait",
+		"再発防止: <https://jira.example.com/browse/OPS-1|OPS-1>":              "再発防止: https://jira.example.com/browse/OPS-1",
+		"see <https://grafana.example.com/d/x?a=1&amp;b=2> now":            "see https://grafana.example.com/d/x?a=1&b=2 now",
+		"<@U0ALICE> and <#C0OPS|ops>":                                      "<@U0ALICE> and <#C0OPS|ops>",
+		"&lt;https://not.a.link|x&gt;":                                     "<https://not.a.link|x>",
+		"<https://a.example.com|a.example.com> <http://b.example.com/p|b>": "https://a.example.com http://b.example.com/p",
+	} {
+		if got := slackText(in); got != want {
+			t.Errorf("slackText(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

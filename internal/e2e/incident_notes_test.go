@@ -168,6 +168,15 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	if code, _ := readResponse(t, resp); code != http.StatusOK {
 		t.Fatalf("alice's thread reply: %d", code)
 	}
+	waitFor(t, "alice told in the thread which fields she set", 5*time.Second, func() bool {
+		for _, c := range env.Slack.Calls() {
+			if c.Method == "chat.postEphemeral" && c.Error == "" && c.User == aliceSlack && c.Form.Get("thread_ts") == page.TS &&
+				strings.Contains(c.Text, "影響範囲: 決済の 5%") && strings.Contains(c.Text, "再発防止 (チケット): OPS-77") {
+				return true
+			}
+		}
+		return false
+	})
 
 	mail, _ := env.emailPage(t, id)
 	hdr := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-fields-1@example.com>\r\n"
@@ -175,6 +184,10 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	if err := env.sendMail(aliceEmail, aliceEmail, mail.replyTo, hdr, body); err != nil {
 		t.Fatalf("alice's note by email: %v", err)
 	}
+	env.mailTo(t, aliceEmail, "the note's confirmation with its fields", func(_ mailHeader, text string) bool {
+		return strings.Contains(text, "次の報告項目を設定しました:") && strings.Contains(text, "原因: db-1 ran out of disk") &&
+			strings.Contains(text, "対応 (暫定): failed over to db-2")
+	})
 
 	var notes []string
 	waitFor(t, "the two notes", 10*time.Second, func() bool {
