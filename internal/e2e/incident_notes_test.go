@@ -144,17 +144,7 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	env := startAckEnvRoles(t, "{admins: [alice]}\n    stakeholders: {users: [bob]}", "")
 	id := env.alert(t, "ReportFields")
 	tag := fmt.Sprintf("[hikyaku #%d] ", id)
-	page := env.slackPage(t, aliceSlack, id)
-	// Slack has the page before the daemon has written down that it went:
-	// a person replies later than that.
-	waitFor(t, "the Slack page recorded", 10*time.Second, func() bool {
-		for _, ev := range env.incident(t, id).events("notified") {
-			if ev.Detail["channel"] == "slack" {
-				return true
-			}
-		}
-		return false
-	})
+	page := env.slackPage(t, aliceSlack, id) // recorded by the daemon too, as a person replies later
 
 	reply, err := env.Slack.ThreadReply(aliceSlack, page.PostedIn, page.TS,
 		"db-1 を切り離した\n影響範囲：決済の 5%\n恒久対応: ディスク容量の監視\n再発防止 (チケット): OPS-77\n現在のSeverity: major（リトライのみ失敗）")
