@@ -52,12 +52,17 @@ func (r *Report) Field(key string) ReportField {
 	return ReportField{Key: key}
 }
 
-// Labelled are the fields f sets, each "label: value" with the label the
-// reports give it in lang (incident.field.*), in report order: what a
-// channel tells the person their note set.
-func (f NoteFields) Labelled(lang string) []string {
+// Labelled are the fields n sets, each "label: value" with the label the
+// reports give it in lang (incident.field.*), in report order, the current
+// severity first with its reason: what a channel tells the person their
+// note set.
+func (n NoteText) Labelled(lang string) []string {
 	var out []string
 	t := catalog.For(lang)
+	if n.Severity != "" {
+		out = append(out, t.T("incident.field.current_severity")+": "+n.Severity+" ("+n.SeverityReason+")")
+	}
+	f := n.Fields
 	for _, p := range [][2]string{{"impact", f.Impact}, {"cause", f.Cause}, {"action_provisional", f.ActionProvisional},
 		{"action_permanent", f.ActionPermanent}, {"prevention", f.Prevention}} {
 		if p[1] != "" {

@@ -94,6 +94,10 @@ type NoteText struct {
 	Decision bool
 	// Fields are the report fields its field lines set (reply.ParseNote).
 	Fields NoteFields
+	// Severity, when set, is the current severity the note sets, for
+	// SeverityReason, as the API's severity change does.
+	Severity       string
+	SeverityReason string
 }
 
 // NoteFields are the report fields a note sets; "" leaves one as it is.

@@ -173,4 +173,34 @@ func TestNoteFromChannelsSetsReportFields(t *testing.T) {
 	if got := h.get(id).Report.Cause; got != "disk full" {
 		t.Errorf("a refused note changed the cause to %q", got)
 	}
+
+	// A severity line sets the current severity as the API's change does,
+	// after the note; a bad one, or one without a reason, refuses the note.
+	for _, tc := range []struct {
+		sev, reason, why string
+	}{
+		{"ma jor", "x", `bad note: severity "ma jor": use 1 to 32 letters, digits, '.', '_' or '-'`},
+		{"major", " ", "bad note: a severity change needs a reason"},
+	} {
+		res, err := r.Act(t.Context(), channels.Action{Incident: id, Verb: channels.AddNote, User: "rei", Via: "email",
+			Note: channels.NoteText{Text: "y", Severity: tc.sev, SeverityReason: tc.reason}})
+		if err != nil || res.Outcome != channels.Invalid || res.Reason != tc.why {
+			t.Errorf("severity %q reason %q: %+v %v, want invalid %q", tc.sev, tc.reason, res, err, tc.why)
+		}
+	}
+	a := channels.Action{Incident: id, Verb: channels.AddNote, User: "rei", Via: "slack", Dedup: "slack:event:3",
+		Note: channels.NoteText{Text: "only retries fail", Severity: "major", SeverityReason: "only retries fail"}}
+	for range 2 { // the provider's retry sets it once
+		if res, err := channels.ActOnce(t.Context(), r, a, time.Hour); err != nil || res.Outcome != channels.Done {
+			t.Fatalf("the severity note: %+v %v", res, err)
+		}
+	}
+	if inc := h.get(id); CurrentSeverity(inc) != "major" || inc.Report.SeverityReason != "only retries fail" || inc.Report.Cause != "disk full" {
+		t.Errorf("report after the severity note: %+v", inc.Report)
+	}
+	eq(t, "severity", h.runEvents(id, "severity_changed"), []string{
+		"severity_changed rei from=unknown reason=only retries fail to=major via=slack"})
+	if n := len(h.runEvents(id, "note")); n != 3 {
+		t.Errorf("%d notes, want the 2 before and the severity note once", n)
+	}
 }

@@ -97,11 +97,7 @@ func (r receiver) run(ctx context.Context, a channels.Action) (channels.Result, 
 		inc, done, err = r.e.SetRole(ctx, RoleChange{Incident: a.Incident, Role: a.Role, User: a.User, Actor: a.User, Via: a.Via,
 			Dedup: a.Dedup, Replayed: a.Replayed})
 	} else {
-		f := a.Note.Fields
-		inc, err = r.e.AddNote(ctx, Note{Incident: a.Incident, Text: a.Note.Text, Decision: a.Note.Decision, Actor: a.User, Via: a.Via,
-			Fields: NoteFields{Impact: f.Impact, Cause: f.Cause, ActionProvisional: f.ActionProvisional,
-				ActionPermanent: f.ActionPermanent, Prevention: f.Prevention},
-			Dedup: a.Dedup, Replayed: a.Replayed})
+		inc, err = r.note(ctx, a)
 		done = err == nil
 	}
 	var res channels.Result
@@ -138,6 +134,37 @@ func (r receiver) run(ctx context.Context, a channels.Action) (channels.Result, 
 		}
 	}
 	return res, nil
+}
+
+// note adds a channel's note, and sets the current severity it names as
+// the API's severity change does, after it: the note's write is the one
+// that knows a provider's retry. The severity is checked first, so a bad
+// one refuses the whole note and nothing is written; setting it again on
+// a retry changes nothing.
+func (r receiver) note(ctx context.Context, a channels.Action) (*store.Incident, error) {
+	n := a.Note
+	sc := SeverityChange{Incident: a.Incident, Severity: n.Severity, Reason: n.SeverityReason, Actor: a.User, Via: a.Via}
+	if n.Severity != "" {
+		if err := sc.check(); err != nil {
+			return nil, err
+		}
+	}
+	f := n.Fields
+	inc, err := r.e.AddNote(ctx, Note{Incident: a.Incident, Text: n.Text, Decision: n.Decision, Actor: a.User, Via: a.Via,
+		Fields: NoteFields{Impact: f.Impact, Cause: f.Cause, ActionProvisional: f.ActionProvisional,
+			ActionPermanent: f.ActionPermanent, Prevention: f.Prevention},
+		Dedup: a.Dedup, Replayed: a.Replayed})
+	if err != nil || n.Severity == "" {
+		return inc, err
+	}
+	after, _, err := r.e.ChangeSeverity(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("the severity of the note on incident %d: %w", a.Incident, err)
+	}
+	if after != nil {
+		inc = after
+	}
+	return inc, nil
 }
 
 // Posted reads the store's index of deliveries by provider id: a thread

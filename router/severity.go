@@ -30,6 +30,17 @@ type SeverityChange struct {
 	Via      string
 }
 
+// check refuses a severity or reason the change must not hold.
+func (c *SeverityChange) check() error {
+	if !severityRe.MatchString(c.Severity) {
+		return fmt.Errorf("%w: severity %q: use 1 to 32 letters, digits, '.', '_' or '-'", ErrBadNote, c.Severity)
+	}
+	if strings.TrimSpace(c.Reason) == "" {
+		return fmt.Errorf("%w: a severity change needs a reason", ErrBadNote)
+	}
+	return checkText("reason", c.Reason, maxNoteField, false)
+}
+
 // CurrentSeverity is the severity people set, else the routed one.
 func CurrentSeverity(inc *store.Incident) string {
 	if inc.Report != nil && inc.Report.CurrentSeverity != "" {
@@ -45,13 +56,7 @@ func (e *Engine) ChangeSeverity(ctx context.Context, c SeverityChange) (inc *sto
 		e.audit(ctx, "severity", runResult(done, err), err, slog.Int64("incident", c.Incident),
 			slog.String("actor", c.Actor), slog.String("channel", c.Via), slog.String("severity", c.Severity))
 	}()
-	if !severityRe.MatchString(c.Severity) {
-		return nil, false, fmt.Errorf("%w: severity %q: use 1 to 32 letters, digits, '.', '_' or '-'", ErrBadNote, c.Severity)
-	}
-	if strings.TrimSpace(c.Reason) == "" {
-		return nil, false, fmt.Errorf("%w: a severity change needs a reason", ErrBadNote)
-	}
-	if err := checkText("reason", c.Reason, maxNoteField, false); err != nil {
+	if err := c.check(); err != nil {
 		return nil, false, err
 	}
 	if err := e.authorizeOn(ctx, Action{Incident: c.Incident, Verb: "severity", User: c.Actor, Via: c.Via}, access.Run); err != nil {

@@ -257,14 +257,7 @@ func backfillPosted(tx *bolt.Tx) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var ids []int64
-	c := tx.Bucket(bucketStatuses).Cursor()
-	for _, st := range []Status{StatusOpen, StatusAcked} {
-		prefix := append([]byte(st), 0)
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, int64(binary.BigEndian.Uint64(k[len(prefix):])))
-		}
-	}
+	ids := openAndAckedIDs(tx)
 	n := 0
 	for _, id := range ids {
 		err := forDeliveries(tx, id, func(at []byte, d *Delivery) error {
@@ -278,6 +271,19 @@ func backfillPosted(tx *bolt.Tx) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// openAndAckedIDs are the incidents not resolved, from the statuses index.
+func openAndAckedIDs(tx *bolt.Tx) []int64 {
+	var ids []int64
+	c := tx.Bucket(bucketStatuses).Cursor()
+	for _, st := range []Status{StatusOpen, StatusAcked} {
+		prefix := append([]byte(st), 0)
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			ids = append(ids, int64(binary.BigEndian.Uint64(k[len(prefix):])))
+		}
+	}
+	return ids
 }
 
 // boltStatus reads an incident's status from its index meta, which is
@@ -308,14 +314,7 @@ func backfillDeliveries(tx *bolt.Tx) (int, error) {
 			return 0, err
 		}
 	}
-	var ids []int64
-	c := tx.Bucket(bucketStatuses).Cursor()
-	for _, st := range []Status{StatusOpen, StatusAcked} {
-		prefix := append([]byte(st), 0)
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ids = append(ids, int64(binary.BigEndian.Uint64(k[len(prefix):])))
-		}
-	}
+	ids := openAndAckedIDs(tx)
 	n := 0
 	for _, id := range ids {
 		inc, err := getIncident(tx, id)

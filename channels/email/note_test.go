@@ -42,9 +42,10 @@ func TestEmailReplyBecomesANote(t *testing.T) {
 			channels.NoteText{Text: "db-1 のディスクが満杯です"}, "インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。"},
 		{"決定: db-2 に切り替える\n-- \ncarol", channels.NoteText{Text: "db-2 に切り替える", Decision: true},
 			"インシデント #1 のタイムラインに決定事項を記録しました（carol さん、メール）。"},
-		{"Failed over to db-2.\r\nImpact: checkout\r\ncause: disk full\r\n\r\nOn Tue, 7 Jan 2026, hikyaku wrote:\r\n> impact: page",
-			channels.NoteText{Text: "Failed over to db-2.", Fields: channels.NoteFields{Impact: "checkout", Cause: "disk full"}},
-			"インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。\n次の報告項目を設定しました:\n影響範囲: checkout\n原因: disk full\n"},
+		{"Failed over to db-2.\r\nImpact: checkout\r\ncause: disk full\r\nSeverity: major (only retries fail)\r\n\r\nOn Tue, 7 Jan 2026, hikyaku wrote:\r\n> impact: page",
+			channels.NoteText{Text: "Failed over to db-2.", Fields: channels.NoteFields{Impact: "checkout", Cause: "disk full"},
+				Severity: "major", SeverityReason: "only retries fail"},
+			"インシデント #1 のタイムラインにメモを記録しました（carol さん、メール）。\n次の報告項目を設定しました:\n現在のSeverity: major (only retries fail)\n影響範囲: checkout\n原因: disk full\n"},
 	} {
 		id := []string{"note-1@mail.example.com", "note-2@mail.example.com", "note-3@mail.example.com"}[i]
 		a := answer{from: "carol@example.com", rcpt: []string{pg.ReplyTo}, inReplyTo: pg.MessageID, messageID: id, text: tc.text}

@@ -185,7 +185,8 @@ func (in *inbox) replyAction(ctx context.Context, cfg *config.Config, env envelo
 		if !ok {
 			return channels.Action{}, nil, ignore(reasonNoCommand, "no command in the first line and no text for a note")
 		}
-		verb, note = channels.AddNote, channels.NoteText{Text: n.Text, Decision: n.Decision, Fields: channels.NoteFields(n.Fields)}
+		verb, note = channels.AddNote, channels.NoteText{Text: n.Text, Decision: n.Decision, Fields: channels.NoteFields(n.Fields),
+			Severity: n.Severity, SeverityReason: n.SeverityReason}
 	}
 
 	key, _ := cfg.Global.SigningKey.Reveal()
@@ -355,8 +356,8 @@ func (in *inbox) confirm(ctx context.Context, cfg *config.Config, u *config.User
 // fieldsSet is the lines that tell the person which report fields their
 // note's field lines set, with the values read, so a line mistaken for
 // one (or one not taken) shows; "" when it set none.
-func fieldsSet(lang string, f channels.NoteFields) string {
-	lines := f.Labelled(lang)
+func fieldsSet(lang string, n channels.NoteText) string {
+	lines := n.Labelled(lang)
 	if len(lines) == 0 {
 		return ""
 	}
@@ -382,9 +383,9 @@ func confirmationText(cfg *config.Config, lang string, a channels.Action, res ch
 	case res.Outcome == channels.Invalid:
 		return t.T("email.reply.note_refused", a.Incident, res.Reason)
 	case a.Verb == channels.AddNote && a.Note.Decision:
-		return t.T("email.reply.noted_decision", a.Incident, name(a.User)) + fieldsSet(lang, a.Note.Fields)
+		return t.T("email.reply.noted_decision", a.Incident, name(a.User)) + fieldsSet(lang, a.Note)
 	case a.Verb == channels.AddNote:
-		return t.T("email.reply.noted", a.Incident, name(a.User)) + fieldsSet(lang, a.Note.Fields)
+		return t.T("email.reply.noted", a.Incident, name(a.User)) + fieldsSet(lang, a.Note)
 	case a.Verb == channels.Ack && res.Incident.AckedBy != a.User:
 		return t.T("email.reply.already_acked", a.Incident, name(res.Incident.AckedBy))
 	case a.Verb == channels.Ack:

@@ -16,6 +16,12 @@ type Note struct {
 	// Fields are the report fields the note's field lines set; "" where
 	// none did.
 	Fields Fields
+	// Severity is the current severity a "severity: major" line sets, ""
+	// for none, and SeverityReason why: the rest of that line ("major
+	// (only retries fail)"), else the note's own text; "" when the note
+	// says nothing else, which a severity change does not take.
+	Severity       string
+	SeverityReason string
 }
 
 // Fields are the report fields a note may set, as the API's note names
@@ -52,6 +58,10 @@ var fieldWords = map[string]string{
 	"恒久対応": "action_permanent", "対応(恒久)": "action_permanent",
 	"prevention": "prevention", "preventionticket": "prevention", "再発防止": "prevention",
 	"再発防止(チケット)": "prevention",
+	// The current severity (現在のSeverity), as the API's severity change
+	// sets it; the provisional one is the routed one and is no field.
+	"severity": "severity", "currentseverity": "severity", "現在のseverity": "severity",
+	"重大度": "severity", "現在の重大度": "severity",
 }
 
 // maxHead bounds the part of a line before its colon that is read as a
@@ -77,19 +87,48 @@ func ParseNote(text string) (n Note, ok bool) {
 	lines := strings.Split(text, "\n")
 	for _, l := range lines {
 		key, v, ok := fieldLine(l)
-		if !ok {
+		switch {
+		case !ok:
 			kept = append(kept, l)
-			continue
+		case key == "severity":
+			n.Severity, n.SeverityReason = cutSeverity(v)
+		default:
+			n.Fields.set(key, v)
 		}
-		n.Fields.set(key, v)
 	}
+	own := true // the text is the person's own, not their field lines
 	if len(kept) < len(lines) {
 		if rest := strings.TrimFunc(strings.Join(kept, "\n"), unicode.IsSpace); rest != "" {
 			text = rest
+		} else {
+			own = false
 		}
+	}
+	if n.Severity != "" && n.SeverityReason == "" && own {
+		n.SeverityReason = text
 	}
 	n.Text = text
 	return n, text != ""
+}
+
+// cutSeverity reads a severity line's value: the severity, the first word,
+// and the reason after it, without the brackets or dash around it
+// ("major (only retries fail)", "major - only retries fail",
+// "minor（一部のみ）").
+func cutSeverity(v string) (severity, reason string) {
+	severity = v
+	if i := strings.IndexFunc(v, func(r rune) bool { return unicode.IsSpace(r) || r == '(' || r == '（' }); i >= 0 {
+		severity, reason = v[:i], v[i:]
+	}
+	reason = strings.TrimFunc(reason, unicode.IsSpace)
+	if r, ok := strings.CutPrefix(reason, "("); ok {
+		reason = strings.TrimSuffix(r, ")")
+	} else if r, ok := strings.CutPrefix(reason, "（"); ok {
+		reason = strings.TrimSuffix(r, "）")
+	} else {
+		reason = strings.TrimLeft(reason, "-–—:：")
+	}
+	return severity, strings.TrimFunc(reason, unicode.IsSpace)
 }
 
 func (f *Fields) set(key, v string) {
@@ -119,6 +158,9 @@ func fieldLine(line string) (key, value string, ok bool) {
 	value = strings.TrimFunc(rest, unicode.IsSpace)
 	if !ok || value == "" {
 		return "", "", false
+	}
+	if sev, _ := cutSeverity(value); key == "severity" && sev == "" {
+		return "", "", false // "severity: (why)" names none
 	}
 	return key, value, true
 }

@@ -74,6 +74,25 @@ func TestParseNoteFields(t *testing.T) {
 	}
 }
 
+func TestParseNoteSeverity(t *testing.T) {
+	for _, tc := range []struct {
+		in, text, severity, reason string
+	}{
+		{"severity: major (only retries fail)\nfailed over", "failed over", "major", "only retries fail"},
+		{"retries fail only\nCurrent severity: major", "retries fail only", "major", "retries fail only"},
+		{"現在のSeverity：minor（一部のみ）\n原因: 満杯", "現在のSeverity：minor（一部のみ）\n原因: 満杯", "minor", "一部のみ"},
+		{"x\n重大度: P2 - 影響は限定的", "x", "P2", "影響は限定的"},
+		{"severity: major", "severity: major", "major", ""},
+		{"decision: fail over\nseverity: critical", "fail over", "critical", "fail over"},
+		{"provisional severity: major", "provisional severity: major", "", ""},
+	} {
+		n, ok := ParseNote(tc.in)
+		if !ok || n.Text != tc.text || n.Severity != tc.severity || n.SeverityReason != tc.reason {
+			t.Errorf("ParseNote(%q) = %+v, want text %q severity %q reason %q", tc.in, n, tc.text, tc.severity, tc.reason)
+		}
+	}
+}
+
 // TestFieldWordsCoverCatalog: every label a report gives a field, in every
 // language of the catalog, is a word of that field, so a person may write
 // what they read.
@@ -88,6 +107,10 @@ func TestFieldWordsCoverCatalog(t *testing.T) {
 				t.Errorf("%s label %q of %s: fields %+v, want %+v", lang, label, field, n.Fields, want)
 			}
 		}
+		label := catalog.For(lang).T("incident.field.current_severity")
+		if n, _ := ParseNote("x\n" + label + ": major"); n.Severity != "major" {
+			t.Errorf("%s label %q: severity %q, want major", lang, label, n.Severity)
+		}
 	}
 }
 
@@ -96,7 +119,7 @@ func TestFieldWordsCoverCatalog(t *testing.T) {
 // trimmed piece of one line; ok says whether any text is left.
 func FuzzParseNote(f *testing.F) {
 	for _, s := range []string{"db-1 is full", "decision: fail over", "決定：切り戻す", "ＤＥＣＩＳＩＯＮ：x", ":", "decision:", "\xff:x",
-		"x\nimpact: checkout", "原因：満杯", "decision: impact: x\ncause: y", "impact:\n", "対応（暫定）：再起動\r\n"} {
+		"x\nimpact: checkout", "原因：満杯", "decision: impact: x\ncause: y", "impact:\n", "対応（暫定）：再起動\r\n", "severity: major (x)\ny", "重大度：P2"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -112,7 +135,10 @@ func FuzzParseNote(f *testing.F) {
 				t.Fatalf("ParseNote(%q): text line %q is not from the input", in, l)
 			}
 		}
-		for _, v := range []string{n.Fields.Impact, n.Fields.Cause, n.Fields.ActionProvisional, n.Fields.ActionPermanent, n.Fields.Prevention} {
+		if n.Severity == "" && n.SeverityReason != "" || strings.ContainsFunc(n.Severity, unicode.IsSpace) {
+			t.Fatalf("ParseNote(%q): severity %q with reason %q", in, n.Severity, n.SeverityReason)
+		}
+		for _, v := range []string{n.Fields.Impact, n.Fields.Cause, n.Fields.ActionProvisional, n.Fields.ActionPermanent, n.Fields.Prevention, n.Severity} {
 			if v != "" && (strings.Contains(v, "\n") || v != strings.TrimFunc(v, unicode.IsSpace) || !strings.Contains(in, v)) {
 				t.Fatalf("ParseNote(%q): field %q is no trimmed piece of one line of the input", in, v)
 			}
@@ -131,10 +157,10 @@ func FuzzParseNote(f *testing.F) {
 		if fieldLines > 0 && fieldLines < lines {
 			t.Fatalf("ParseNote(%q): text %q keeps %d field lines among %d", in, n.Text, fieldLines, lines)
 		}
-		if n.Fields.IsZero() && fieldLines > 0 {
+		if n.Fields.IsZero() && n.Severity == "" && fieldLines > 0 {
 			t.Fatalf("ParseNote(%q): text %q has field lines, yet no field is set", in, n.Text)
 		}
-		if n.Fields.IsZero() && !n.Decision && n.Text != strings.TrimFunc(in, unicode.IsSpace) {
+		if n.Fields.IsZero() && n.Severity == "" && !n.Decision && n.Text != strings.TrimFunc(in, unicode.IsSpace) {
 			t.Fatalf("ParseNote(%q): no decision nor field, yet the text %q is not the input trimmed", in, n.Text)
 		}
 	})

@@ -165,7 +165,8 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 	}
 	// event_id names one event however often Slack delivers it.
 	a := channels.Action{Incident: d.Incident, Verb: channels.AddNote, User: u.ID, Via: "slack",
-		Dedup: "slack:event:" + env.EventID, Note: channels.NoteText{Text: n.Text, Decision: n.Decision, Fields: channels.NoteFields(n.Fields)}}
+		Dedup: "slack:event:" + env.EventID, Note: channels.NoteText{Text: n.Text, Decision: n.Decision, Fields: channels.NoteFields(n.Fields),
+			Severity: n.Severity, SeverityReason: n.SeverityReason}}
 	res, err := channels.ActOnce(ctx, in.r, a, ReplayKeep)
 	if err != nil {
 		return fmt.Errorf("note on incident %d: %w", d.Incident, err)
@@ -175,7 +176,7 @@ func (in *inbound) note(ctx context.Context, env *envelope) error {
 		log.Info("slack thread reply noted", "user", u.ID, "decision", n.Decision, "retry", res.Retry)
 		// The thread shows the note; which of its lines set fields, it
 		// does not: the author is told, so a line taken wrongly shows.
-		if lines := a.Note.Fields.Labelled(u.Language); len(lines) > 0 && !res.Retry {
+		if lines := a.Note.Labelled(u.Language); len(lines) > 0 && !res.Retry {
 			in.tell(ctx, log, env, d.Incident, catalog.For(u.Language).T("slack.note_fields", d.Incident)+"\n"+strings.Join(lines, "\n"))
 		}
 	case channels.Replayed:

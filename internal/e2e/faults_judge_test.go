@@ -70,3 +70,24 @@ func TestFaultJudge(t *testing.T) {
 		t.Errorf("duplicates %q\nwant       %q", dups, wantDups)
 	}
 }
+
+// TestFaultAfterTimeout: a duplicated send is said to follow a timeout only
+// when a daemon logged a timed-out attempt for its incident and channel.
+func TestFaultAfterTimeout(t *testing.T) {
+	d := &daemon{log: &logSink{}}
+	d.log.Write([]byte(`{"level":"WARN","msg":"notification failed; retrying","incident":7,"channel":"sms","reason":"timeout"}` + "\n" +
+		`{"level":"WARN","msg":"notification failed; retrying","incident":8,"channel":"sms","reason":"server"}` + "\n" +
+		`{"level":"WARN","msg":"notification failed; retrying","incident":9,"channel":"email","reason":"timeout"}` + "\n"))
+	send := func(channel string, incident int64) made {
+		return made{sendID: sendID{Channel: channel, To: "+15551000001", Incident: incident}}
+	}
+	sends := []made{
+		send("sms", 7), send("sms", 7), send("sms", 7), // twice again after a timeout: 2
+		send("sms", 8), send("sms", 8), // again after a server error: not counted
+		send("voice", 9), send("voice", 9), // the timeout was email's: not counted
+		send("email", 9), // once: nothing repeated
+	}
+	if n := afterTimeout([]*daemon{d}, sends); n != 2 {
+		t.Errorf("afterTimeout = %d, want 2", n)
+	}
+}

@@ -408,7 +408,9 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		t.Errorf("%d groups answered 2xx were not paged as planned (%d sends missing)", res.Lost, res.LostPages)
 	}
 	if f.wantNoDup && res.Duplicated > 0 {
-		t.Errorf("%d duplicated sends; this fault must cost none", res.Duplicated)
+		t.Errorf("%d duplicated sends; this fault must cost none (%d of them repeat a send whose attempt hikyaku logged as timed out: "+
+			"the provider had it, but its answer came after the send's deadline, as when an overloaded machine starves the fakes or the daemons)",
+			res.Duplicated, afterTimeout(r.all(), sends))
 	}
 	if f.wantReconciled && res.DupByChannel["sms"]+res.DupByChannel["voice"]+res.DupByChannel["slack"] > 0 {
 		t.Errorf("%d duplicated SMS, %d calls and %d Slack messages; a taken-over SMS, call or Slack message must be looked up at the provider, not sent again",
@@ -418,6 +420,37 @@ func runFault(t *testing.T, f fault, groups int) faultResult {
 		t.Errorf("%d duplicated sends but only %d marked possible_duplicate on the timeline", res.Duplicated, res.Marked)
 	}
 	return res
+}
+
+// afterTimeout counts the duplicated sends whose incident and channel had
+// an attempt that hikyaku logged as timed out ("notification failed;
+// retrying", reason timeout): the provider had the message but did not
+// answer within the send's deadline, so it was sent again. It tells such
+// repeats from a claim lost to the fault when a run fails.
+func afterTimeout(ds []*daemon, sends []made) int {
+	type key struct {
+		incident int64
+		channel  string
+	}
+	timedOut := map[key]bool{}
+	for _, d := range ds {
+		for _, l := range d.log.filter(func(l *logLine) bool {
+			return l.Msg == "notification failed; retrying" && strings.Contains(l.Raw, `"reason":"timeout"`)
+		}) {
+			timedOut[key{l.Incident, l.Channel}] = true
+		}
+	}
+	copies := map[sendID]int{}
+	for _, s := range sends {
+		copies[s.sendID]++
+	}
+	n := 0
+	for id, c := range copies {
+		if c > 1 && timedOut[key{id.Incident, id.Channel}] {
+			n += c - 1
+		}
+	}
+	return n
 }
 
 // judgeSends counts into res what the fake Twilio created (reqs) against

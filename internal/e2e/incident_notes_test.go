@@ -134,8 +134,8 @@ func TestRolesAndNotesFromSlackAndEmail(t *testing.T) {
 }
 
 // TestReportFieldsFromSlackAndEmail: alice's reply in the Slack page's
-// thread sets the impact, the permanent action and the prevention ticket
-// with Japanese field lines, her reply to the page email sets the cause and
+// thread sets the impact, the permanent action, the prevention ticket and
+// the current severity with Japanese field lines, her reply to the page email sets the cause and
 // the provisional action with English ones; both notes keep the rest as
 // their text and say the fields on the timeline, and the final report
 // (完了報) bob gets when she resolves by email shows every one of them.
@@ -144,20 +144,10 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	env := startAckEnvRoles(t, "{admins: [alice]}\n    stakeholders: {users: [bob]}", "")
 	id := env.alert(t, "ReportFields")
 	tag := fmt.Sprintf("[hikyaku #%d] ", id)
-	page := env.slackPage(t, aliceSlack, id)
-	// Slack has the page before the daemon has written down that it went:
-	// a person replies later than that.
-	waitFor(t, "the Slack page recorded", 10*time.Second, func() bool {
-		for _, ev := range env.incident(t, id).events("notified") {
-			if ev.Detail["channel"] == "slack" {
-				return true
-			}
-		}
-		return false
-	})
+	page := env.slackPage(t, aliceSlack, id) // recorded by the daemon too, as a person replies later
 
 	reply, err := env.Slack.ThreadReply(aliceSlack, page.PostedIn, page.TS,
-		"db-1 を切り離した\n影響範囲：決済の 5%\n恒久対応: ディスク容量の監視\n再発防止 (チケット): OPS-77")
+		"db-1 を切り離した\n影響範囲：決済の 5%\n恒久対応: ディスク容量の監視\n再発防止 (チケット): OPS-77\n現在のSeverity: major（リトライのみ失敗）")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +161,8 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	waitFor(t, "alice told in the thread which fields she set", 5*time.Second, func() bool {
 		for _, c := range env.Slack.Calls() {
 			if c.Method == "chat.postEphemeral" && c.Error == "" && c.User == aliceSlack && c.Form.Get("thread_ts") == page.TS &&
-				strings.Contains(c.Text, "影響範囲: 決済の 5%") && strings.Contains(c.Text, "再発防止 (チケット): OPS-77") {
+				strings.Contains(c.Text, "影響範囲: 決済の 5%") && strings.Contains(c.Text, "再発防止 (チケット): OPS-77") &&
+				strings.Contains(c.Text, "現在のSeverity: major (リトライのみ失敗)") {
 				return true
 			}
 		}
@@ -206,8 +197,13 @@ func TestReportFieldsFromSlackAndEmail(t *testing.T) {
 	if strings.Join(notes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("notes:\n%s\nwant:\n%s", strings.Join(notes, "\n"), strings.Join(want, "\n"))
 	}
-	if rep := env.incident(t, id).Report; rep == nil || rep.Impact != "決済の 5%" || rep.Cause != "db-1 ran out of disk" {
+	v := env.incident(t, id)
+	if rep := v.Report; rep == nil || rep.Impact != "決済の 5%" || rep.Cause != "db-1 ran out of disk" ||
+		rep.CurrentSeverity != "major" || rep.SeverityReason != "リトライのみ失敗" {
 		t.Errorf("the incident's report %+v", rep)
+	}
+	if evs := v.events("severity_changed"); len(evs) != 1 || evs[0].Actor != "alice" || evs[0].Detail["via"] != "slack" || evs[0].Detail["to"] != "major" {
+		t.Errorf("severity_changed events %+v, want alice's by slack", evs)
 	}
 
 	res := "In-Reply-To: <" + mail.messageID + ">\r\nSubject: Re: " + mail.subject + "\r\nMessage-ID: <alice-resolve-1@example.com>\r\n"

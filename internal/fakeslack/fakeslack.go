@@ -266,10 +266,10 @@ func (s *Server) auth(r *http.Request, form url.Values) string {
 	return ""
 }
 
-func (s *Server) chat(c *Call) map[string]any {
-	if !idRe.MatchString(c.Channel) {
-		return map[string]any{"ok": false, "error": "channel_not_found"}
-	}
+// content reads a message's blocks into c and refuses what Slack refuses
+// of its text and blocks, for chat.postMessage, chat.update and
+// chat.postEphemeral alike; nil when it is fine.
+func content(c *Call) map[string]any {
 	if raw := c.Form.Get("blocks"); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &c.Blocks); err != nil || !validBlocks(raw) {
 			return map[string]any{"ok": false, "error": "invalid_blocks"}
@@ -280,6 +280,16 @@ func (s *Server) chat(c *Call) map[string]any {
 	}
 	if len(c.Text) > maxTextLen {
 		return map[string]any{"ok": false, "error": "msg_too_long"}
+	}
+	return nil
+}
+
+func (s *Server) chat(c *Call) map[string]any {
+	if !idRe.MatchString(c.Channel) {
+		return map[string]any{"ok": false, "error": "channel_not_found"}
+	}
+	if refused := content(c); refused != nil {
+		return refused
 	}
 	if raw := c.Form.Get("metadata"); raw != "" {
 		var md slack.SlackMetadata
@@ -324,16 +334,8 @@ func (s *Server) ephemeral(c *Call) map[string]any {
 	if !idRe.MatchString(c.User) || !strings.ContainsAny(c.User[:1], "UW") {
 		return map[string]any{"ok": false, "error": "user_not_found"}
 	}
-	if raw := c.Form.Get("blocks"); raw != "" {
-		if err := json.Unmarshal([]byte(raw), &c.Blocks); err != nil || !validBlocks(raw) {
-			return map[string]any{"ok": false, "error": "invalid_blocks"}
-		}
-	}
-	if c.Text == "" && len(c.Blocks.BlockSet) == 0 {
-		return map[string]any{"ok": false, "error": "no_text"}
-	}
-	if len(c.Text) > maxTextLen {
-		return map[string]any{"ok": false, "error": "msg_too_long"}
+	if refused := content(c); refused != nil {
+		return refused
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
