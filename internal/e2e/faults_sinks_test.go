@@ -60,6 +60,14 @@ func startFaultSinks(t *testing.T) *faultSinks {
 	return s
 }
 
+// setLatency makes every provider take d to answer, from the next request on.
+func (s *faultSinks) setLatency(d time.Duration) {
+	s.tw.SetLatency(d)
+	s.slack.SetLatency(d)
+	s.mail.SetLatency(d)
+	s.hooks.setLatency(d)
+}
+
 // sends are every send the providers took, and a problem for each thing
 // they took that names no incident of the suite.
 func (s *faultSinks) sends() (out []made, problems []string) {
@@ -182,10 +190,17 @@ func repeatsWithoutKey(sends []made) []string {
 // default JSON body (channels/webhook) at /{person}.
 type hookSink struct {
 	URL     string
-	latency time.Duration
 	mu      sync.Mutex
+	latency time.Duration
 	got     []made
 	bad     []string
+}
+
+// setLatency changes how long the endpoint takes to answer, from the next request on.
+func (h *hookSink) setLatency(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.latency = d
 }
 
 func startHookSink(t *testing.T, latency time.Duration) *hookSink {
@@ -213,13 +228,14 @@ func startHookSink(t *testing.T, latency time.Duration) *hookSink {
 			h.got = append(h.got, made{sendID: sendID{Channel: "webhook", To: to, Incident: body.Incident.ID}, At: time.Now().UTC(),
 				Key: r.Header.Get("Idempotency-Key")})
 		}
+		latency := h.latency
 		h.mu.Unlock()
 		if err != nil {
 			http.Error(w, "bad body", http.StatusBadRequest)
 			return
 		}
 		select {
-		case <-time.After(h.latency):
+		case <-time.After(latency):
 		case <-r.Context().Done():
 			return // the sender gave up; the body was taken all the same
 		}

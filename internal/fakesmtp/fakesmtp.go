@@ -78,6 +78,14 @@ type Server struct {
 	faults   map[string]Fault
 	sessions int
 	auths    int
+	latency  time.Duration // Options.Latency, changed by SetLatency
+}
+
+// SetLatency changes Options.Latency from the next DATA on.
+func (s *Server) SetLatency(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.latency = d
 }
 
 // Start listens on 127.0.0.1:0 and serves until the test ends.
@@ -93,7 +101,7 @@ func Start(t testing.TB, opts Options) *Server {
 
 // Listen starts a server outside a test (demos, end-to-end runs); Close stops it.
 func Listen(opts Options) (*Server, error) {
-	s := &Server{opts: opts, quit: make(chan struct{}), faults: map[string]Fault{}}
+	s := &Server{opts: opts, quit: make(chan struct{}), faults: map[string]Fault{}, latency: opts.Latency}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "fakesmtp.test"
 	s.srv.AllowInsecureAuth = opts.AllowInsecureAuth
@@ -267,9 +275,10 @@ func (ss *session) Data(r io.Reader) error {
 	ss.msg.At = time.Now().UTC()
 	ss.srv.mu.Lock()
 	ss.srv.messages = append(ss.srv.messages, ss.msg)
+	d := ss.srv.latency
 	ss.srv.mu.Unlock()
 	ss.msg = Message{}
-	if d := ss.srv.opts.Latency; d > 0 {
+	if d > 0 {
 		select {
 		case <-time.After(d):
 		case <-ss.srv.quit:
