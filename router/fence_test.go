@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -91,5 +92,57 @@ func TestHolderHeldUpPastItsLeaseDoesNotSend(t *testing.T) {
 	evs := notifiedSMS(t, h)
 	if len(evs) != 1 || evs[0]["reconciled"] != "not_found" {
 		t.Errorf("notified events for alice's SMS = %v, want b's alone, reconciled=not_found", evs)
+	}
+}
+
+// TestBundleHeldUpPastItsLeaseIsNotSent: the same for a bundle
+// (per_person_per_minute): replica a claims two pages to alice that go out
+// as one SMS and is held up past the lease; replica b takes both over and
+// sends the bundle. When a goes on, a minute later, the window has room
+// again, but its claims are b's: it sends nothing. Before, alice got the
+// bundle twice.
+func TestBundleHeldUpPastItsLeaseIsNotSent(t *testing.T) {
+	h := newHarness(t, twilioConfig("    per_person_per_minute: 1\n"))
+	sms := &askable{Sender: &record.Sender{}}
+	senders := map[string]channels.Sender{"sms": sms}
+	for _, ch := range []string{"voice", "email", "slack", "webhook"} {
+		senders[ch] = h.sent
+	}
+	st := &stalling{Store: h.st}
+	a := New(h.engine.Policies(), Options{Store: st, Senders: senders, Clock: h.clock, Owner: "a"})
+	b := New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "b"})
+	h.engine = a
+	for i, g := range []string{"g1", "g2", "g3"} {
+		h.post("firing", g, map[string]string{"alertname": "Disk" + g})
+		h.advance(0)
+		if i < 2 {
+			h.advance(10 * time.Second)
+		}
+	}
+	if n := smsTo(sms.Messages(), aliceSMS); n != 1 {
+		t.Fatalf("alice got %d SMS before the bundle, want 1 (incident 1; 2 and 3 wait for the window)", n)
+	}
+	h.clock.Add(time.Minute - 20*time.Second) // 2 and 3 come due together: one bundle
+	st.arm()
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.ProcessDue(context.Background())
+		done <- err
+	}()
+	<-st.entered                 // a claimed both pages and is held up
+	h.clock.Add(5 * time.Second) // a's 4 s lease ran out
+	if _, err := b.ProcessDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := sms.Messages(); smsTo(msgs, aliceSMS) != 2 || !strings.HasPrefix(msgs[len(msgs)-1].IdempotencyKey, "bundle/") {
+		t.Fatalf("after b's takeover alice got %d SMS, the last %q; want 2, the last a bundle", smsTo(msgs, aliceSMS), msgs[len(msgs)-1].IdempotencyKey)
+	}
+	h.clock.Add(time.Minute) // the window has room for a again
+	close(st.released)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := smsTo(sms.Messages(), aliceSMS); n != 2 {
+		t.Errorf("alice got %d SMS, want still 2: a sent the bundle b had sent", n)
 	}
 }
