@@ -19,6 +19,17 @@ import (
 // issue's figure (149 ms on bbolt with the timeline scan).
 const benchOpen = 2000
 
+// seededEngine is an engine on a store of kind holding seedPages' incidents.
+func seededEngine(b *testing.B, kind string) (store.Store, *Engine) {
+	st := benchStore(b, kind)
+	seedPages(b, st)
+	cfg, err := config.Parse([]byte(testConfig), "test.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, New(policies.Compile(cfg), Options{Store: st, Clock: &fakeClock{t: t0}, Owner: "bench"})
+}
+
 // BenchmarkBareAck measures finding the incidents a bare SMS "ack" is
 // for, with benchOpen open incidents of which alice was paged for three:
 // "deliveries" is the lookup the engine does (the store's index by person),
@@ -28,13 +39,7 @@ const benchOpen = 2000
 func BenchmarkBareAck(b *testing.B) {
 	for _, kind := range []string{"bolt", "redis"} {
 		b.Run(kind, func(b *testing.B) {
-			st := benchStore(b, kind)
-			seedPages(b, st)
-			cfg, err := config.Parse([]byte(testConfig), "test.yml")
-			if err != nil {
-				b.Fatal(err)
-			}
-			e := New(policies.Compile(cfg), Options{Store: st, Clock: &fakeClock{t: t0}, Owner: "bench"})
+			st, e := seededEngine(b, kind)
 			want := []int64{1, benchOpen / 2, benchOpen}
 			for _, lookup := range []struct {
 				name string
@@ -155,13 +160,7 @@ func pagedIncidentsByTimeline(ctx context.Context, st store.Store, user, verb, s
 func BenchmarkThreadLookup(b *testing.B) {
 	for _, kind := range []string{"bolt", "redis"} {
 		b.Run(kind, func(b *testing.B) {
-			st := benchStore(b, kind)
-			seedPages(b, st)
-			cfg, err := config.Parse([]byte(testConfig), "test.yml")
-			if err != nil {
-				b.Fatal(err)
-			}
-			e := New(policies.Compile(cfg), Options{Store: st, Clock: &fakeClock{t: t0}, Owner: "bench"})
+			st, e := seededEngine(b, kind)
 			for _, lookup := range []struct {
 				name string
 				fn   func(ctx context.Context, id string) (int64, error)

@@ -48,15 +48,7 @@ func (s *stalling) Get(ctx context.Context, id int64) (*store.Incident, error) {
 // them all again, the SMS unmarked (b had asked before a sent it).
 func TestHolderHeldUpPastItsLeaseDoesNotSend(t *testing.T) {
 	h := newHarness(t, testConfig)
-	sms := &askable{Sender: &record.Sender{}}
-	senders := map[string]channels.Sender{"sms": sms}
-	for _, ch := range []string{"voice", "email", "slack", "webhook"} {
-		senders[ch] = h.sent
-	}
-	st := &stalling{Store: h.st}
-	a := New(h.engine.Policies(), Options{Store: st, Senders: senders, Clock: h.clock, Owner: "a"})
-	b := New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "b"})
-	h.engine = a
+	sms, st, a, b := heldUpReplicas(h)
 	h.post("firing", "g1", map[string]string{"alertname": "DiskFull"})
 	st.arm()
 	done := make(chan error, 1)
@@ -103,15 +95,7 @@ func TestHolderHeldUpPastItsLeaseDoesNotSend(t *testing.T) {
 // bundle twice.
 func TestBundleHeldUpPastItsLeaseIsNotSent(t *testing.T) {
 	h := newHarness(t, twilioConfig("    per_person_per_minute: 1\n"))
-	sms := &askable{Sender: &record.Sender{}}
-	senders := map[string]channels.Sender{"sms": sms}
-	for _, ch := range []string{"voice", "email", "slack", "webhook"} {
-		senders[ch] = h.sent
-	}
-	st := &stalling{Store: h.st}
-	a := New(h.engine.Policies(), Options{Store: st, Senders: senders, Clock: h.clock, Owner: "a"})
-	b := New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "b"})
-	h.engine = a
+	sms, st, a, b := heldUpReplicas(h)
 	for i, g := range []string{"g1", "g2", "g3"} {
 		h.post("firing", g, map[string]string{"alertname": "Disk" + g})
 		h.advance(0)
@@ -145,4 +129,20 @@ func TestBundleHeldUpPastItsLeaseIsNotSent(t *testing.T) {
 	if n := smsTo(sms.Messages(), aliceSMS); n != 2 {
 		t.Errorf("alice got %d SMS, want still 2: a sent the bundle b had sent", n)
 	}
+}
+
+// heldUpReplicas are two engines on h's store sharing one SMS sender the
+// provider can be asked about: a, whose store calls stall once armed
+// (h.engine, so h.post goes to it), and b, which takes over.
+func heldUpReplicas(h *harness) (*askable, *stalling, *Engine, *Engine) {
+	sms := &askable{Sender: &record.Sender{}}
+	senders := map[string]channels.Sender{"sms": sms}
+	for _, ch := range []string{"voice", "email", "slack", "webhook"} {
+		senders[ch] = h.sent
+	}
+	st := &stalling{Store: h.st}
+	a := New(h.engine.Policies(), Options{Store: st, Senders: senders, Clock: h.clock, Owner: "a"})
+	b := New(h.engine.Policies(), Options{Store: h.st, Senders: senders, Clock: h.clock, Owner: "b"})
+	h.engine = a
+	return sms, st, a, b
 }
